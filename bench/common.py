@@ -1,0 +1,57 @@
+"""Shared set-up for the benchmarks: the QMSum val meetings as markdown, and stores built once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("SYNTH_BENCH_CACHE", ROOT / "bench" / ".cache"))
+EVALDATA = Path(os.environ.get("SYNTH_EVALDATA", ROOT.parent / "shared" / "evaldata"))
+sys.path.insert(0, str(ROOT))
+
+
+def qmsum_val_markdown() -> Path:
+    """Convert the 35 QMSum val meetings with the evaldata converter (once)."""
+    out = CACHE / "qmsum_val_md"
+    if not (out / "queries.jsonl").exists():
+        converter = EVALDATA / "qmsum_to_md.py"
+        if not converter.exists():
+            sys.exit(f"evaldata not found at {EVALDATA}: set SYNTH_EVALDATA")
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(converter), "--split", "val", "--out-dir", str(out)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def load_queries(folder: Path) -> list[dict]:
+    rows = [json.loads(l) for l in (folder / "queries.jsonl").read_text().splitlines() if l.strip()]
+    return [q for q in rows if q["type"] == "specific" and q["gold_turns_in_md"]]
+
+
+def load_turns(folder: Path) -> dict[str, list[dict]]:
+    turns = {}
+    for path in sorted(folder.glob("*.turns.jsonl")):
+        turns[path.name[: -len(".turns.jsonl")]] = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    return turns
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(c) for c in row] for row in [headers] + rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [" | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

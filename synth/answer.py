@@ -1,0 +1,122 @@
+"""`synth ask`: retrieve, then answer with a model or, offline, with the sentences that answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Callable
+
+from .config import HOW_TO_CONFIGURE
+from .errors import ModelError
+from .models import Answer, AnswerSource, SearchHit
+from .retriever import Candidate, Filters
+from .teams import display_team, team_named_in
+
+# A passage counts as relevant above this cosine similarity to the question (MiniLM), or with a
+# strong lexical match and some similarity. Below it, "nothing found" is the honest answer.
+MIN_SIMILARITY = 0.30
+MIN_SIMILARITY_WITH_TERMS = 0.18
+MIN_LEXICAL = 3.0
+MIN_SENTENCE_SIMILARITY = 0.25
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def answer_question(app, question: str, filters: Filters, k: int,
+                    on_token: Callable[[str], None] | None) -> Answer:
+    """Answer from the store; never without sources, and say so when nothing is relevant."""
+    scope, _ = team_named_in(question) if not filters.team else (filters.team, None)
+    if scope and not filters.team:
+        filters = dataclasses.replace(filters, team=scope)
+    retriever = app.retriever
+    ranked, searched = retriever.candidates(question, filters)
+    pairs = retriever.materialize(ranked, k, filters)
+    question_vector = app.embedder.embed([question])[0]
+    similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
+    relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
+    scope_text = (f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
+                  f"{display_team(scope)} meetings. ") if scope else ""
+    if not relevant:
+        where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
+        return Answer(question=question, answer=f"{scope_text}Nothing relevant found in {where}.",
+                      mode="llm" if app.settings.llm_configured else "extractive", scope=scope,
+                      found=False, meetings_searched=searched, sources=[])
+    hits = [hit for hit, _ in relevant]
+    sources = [_source(number, hit) for number, hit in enumerate(hits, start=1)]
+    if app.settings.llm_configured:
+        try:
+            return _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token)
+        except ModelError as exc:
+            fallback = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
+            fallback.note = f"{exc}. Answered offline from the best passages instead."
+            return fallback
+    answer = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
+    answer.note = "No language model configured: this answer quotes the passages that match best. " + HOW_TO_CONFIGURE
+    return answer
+
+
+def _relevant(similarity: float, candidate: Candidate) -> bool:
+    if similarity >= MIN_SIMILARITY:
+        return True
+    return (candidate.lexical or 0.0) >= MIN_LEXICAL and similarity >= MIN_SIMILARITY_WITH_TERMS
+
+
+def _source(number: int, hit: SearchHit) -> AnswerSource:
+    return AnswerSource(number=number, meeting_id=hit.meeting_id, title=hit.title, date=hit.date,
+                        source=hit.source, start_line=hit.start_line, end_line=hit.end_line,
+                        speakers=hit.speakers, text=hit.text)
+
+
+def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token) -> Answer:
+    from .llm import complete
+    from .prompts import load_prompt
+
+    system = load_prompt("answer_question", app.settings.prompts_dir)
+    blocks = [f"Question: {question}"]
+    if scope:
+        blocks.append(f"Scope: only what the {display_team(scope)} function said or heard.")
+    blocks.append("Sources:")
+    for source, hit in zip(sources, hits):
+        who = ", ".join(f"{s}" for s in hit.speakers) or "notes"
+        blocks.append(f"[{source.number}] {hit.title} ({hit.date}); speakers: {who}; functions: "
+                      f"{', '.join(hit.teams)}\n{hit.text}")
+    text = complete(app.settings, system, "\n\n".join(blocks), on_token)
+    cited = sorted({int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(sources)})
+    # Numbers the model made up are removed: a citation must point at a real passage.
+    text = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(sources) else "", text).strip()
+    kept = [s for s in sources if s.number in cited] or sources
+    return Answer(question=question, answer=text, mode="llm", scope=scope, found=True,
+                  meetings_searched=searched, sources=kept,
+                  note=None if cited else "The model cited no source; all passages it was given are listed.")
+
+
+def _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched) -> Answer:
+    """The sentences of the retrieved passages most similar to the question, with their speakers."""
+    sentences: list[tuple[int, int, str, str]] = []  # (source number, order, speaker, sentence)
+    for number, hit in enumerate(hits, start=1):
+        for line in hit.text.split("\n"):
+            speaker, sep, body = line.partition(": ")
+            if not sep or len(speaker) > 60:
+                speaker, body = "", line
+            for sentence in _SENTENCE.split(body):
+                sentence = " ".join(sentence.split())
+                if len(sentence) >= 20:
+                    sentences.append((number, len(sentences), speaker, sentence))
+    vectors = app.embedder.embed([s[3] for s in sentences]) if sentences else []
+    scored = []
+    for (number, order, speaker, sentence), vector in zip(sentences, vectors):
+        similarity = sum(a * b for a, b in zip(question_vector, vector))
+        scored.append((similarity - 0.01 * number, number, order, speaker, sentence))
+    best = [s for s in sorted(scored, reverse=True)[:5] if s[0] >= MIN_SENTENCE_SIMILARITY]
+    if not best:
+        best = sorted(scored, reverse=True)[:2]
+    lines = []
+    for _, number, _, speaker, sentence in sorted(best, key=lambda s: (s[1], s[2])):
+        team = next((t for t in hits[number - 1].teams if t != "unknown"), None)
+        who = f"{speaker} ({display_team(team)})" if speaker and team else speaker or "Notes"
+        lines.append(f"- {who}: \"{sentence}\" [{number}]")
+    cited = sorted({s[1] for s in best})
+    meetings = len({hits[n - 1].meeting_id for n in cited})
+    head = f"{scope_text}From {meetings} of {searched} meetings searched:"
+    return Answer(question=question, answer=head + "\n" + "\n".join(lines), mode="extractive", scope=scope,
+                  found=True, meetings_searched=searched, sources=[s for s in sources if s.number in cited])

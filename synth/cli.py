@@ -1,0 +1,353 @@
+"""The `synth` command. It only adapts the library (synth.app) to the command line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+
+
+def _app(ctx: click.Context):
+    from .app import Synth
+
+    return Synth(ctx.obj["settings"])
+
+
+def handle_errors(function):
+    """SynthError -> one clear line and exit 1; anything else -> no traceback unless SYNTH_DEBUG=1."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from .errors import SynthError
+
+        try:
+            return function(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SynthError as exc:
+            if os.environ.get("SYNTH_DEBUG") == "1":
+                raise
+            raise click.ClickException(_scrub(str(exc))) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; nothing half-stored is visible, run the command again") from None
+        except Exception as exc:  # a bug: say so plainly, without a traceback
+            if os.environ.get("SYNTH_DEBUG") == "1":
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (set SYNTH_DEBUG=1 to see where)") from None
+
+    return wrapper
+
+
+def _scrub(message: str) -> str:
+    """Never let a secret from the environment reach output."""
+    for name in ("OPENAI_API_KEY", "SYNTH_CHROMA_TOKEN"):
+        secret = os.environ.get(name)
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return message
+
+
+def filter_options(function):
+    """The filters shared by search and ask."""
+    for decorator in reversed([
+        click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="How many passages."),
+        click.option("--team", help="Only passages where this function speaks, or its meetings."),
+        click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD)."),
+        click.option("--until", metavar="DATE", help="Only meetings on or before DATE (YYYY-MM-DD)."),
+        click.option("--meeting", metavar="ID_OR_TITLE", help="Only this meeting (id, or part of its title)."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]):
+        function = decorator(function)
+    return function
+
+
+def _filters(team, since, until, meeting):
+    from .errors import SynthError
+    from .ingest import parse_date_option
+    from .retriever import Filters
+    from .teams import normalize_team
+
+    canonical = None
+    if team:
+        canonical = normalize_team(team)
+        if canonical is None:
+            raise SynthError(f"--team {team!r} is not a function synth knows (sales, marketing, customer "
+                             "success, engineering, design, product, leadership)")
+    return Filters(team=canonical, since=parse_date_option(since, "--since"),
+                   until=parse_date_option(until, "--until"), meeting=meeting)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="synth")
+@click.option("--store", envvar="SYNTH_STORE", default="store", show_default=True, metavar="PATH",
+              help="The store folder [env SYNTH_STORE].")
+@click.option("--offline", is_flag=True, envvar="SYNTH_OFFLINE", help="Never call a language model [env SYNTH_OFFLINE].")
+@click.option("--base-url", envvar="OPENAI_BASE_URL", metavar="URL",
+              help="OpenAI-compatible endpoint [env OPENAI_BASE_URL].")
+@click.option("--model", envvar="SYNTH_MODEL", metavar="NAME", help="Chat model name [env SYNTH_MODEL].")
+@click.option("--api-key", envvar="OPENAI_API_KEY", metavar="KEY", show_envvar=False,
+              help="API key [env OPENAI_API_KEY; prefer the variable]. Never printed or stored.")
+@click.option("--prompts", "prompts_dir", envvar="SYNTH_PROMPTS", metavar="DIR",
+              help="Folder of prompts that override the built-in ones [env SYNTH_PROMPTS].")
+@click.option("-v", "--verbose", is_flag=True, help="Say more.")
+@click.pass_context
+def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
+    """synth: what every function of a product team learned, searchable with sources.
+
+    \b
+    Quick start:
+      synth ingest examples/
+      synth search "onboarding"
+      synth ask "what did sales hear about onboarding?"
+    """
+    from pathlib import Path
+
+    from .config import Settings
+
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = Settings.from_env(
+        store=store, offline=offline or None, base_url=base_url, model=model, api_key=api_key,
+        prompts_dir=Path(prompts_dir) if prompts_dir else None, verbose=verbose)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--team", help="The function of the whole meeting (sales, marketing, ...).")
+@click.option("--title", help="Title of the meeting (one file or standard input).")
+@click.option("--date", metavar="YYYY-MM-DD", help="Date of the meeting.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="People -> functions for this ingest "
+              "(YAML, JSON or CSV). `synth roster set FILE` keeps one for the store.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@handle_errors
+def ingest(ctx, paths, team, title, date, roster, as_json):
+    """Read meeting notes and transcripts into the store.
+
+    PATHS are files, folders (read recursively), globs, or - for standard input. Formats:
+    Markdown (with YAML front matter: title, date, team, attendees), plain text, WebVTT, SRT,
+    speaker-labelled exports ("Name  00:01:23" then the text), JSON turn lists and .docx.
+    Unchanged files are skipped; a changed file replaces its meeting.
+
+    \b
+    Example:
+      synth ingest notes/ calls/*.vtt --roster team.yaml
+      cat call.vtt | synth ingest - --title "Acme call" --team sales
+    """
+    from .errors import SynthError
+    from .ingest import parse_date_option
+    from .readers import ReadOptions
+    from .render import report_text, safe
+    from .roster import load_roster
+    from .teams import normalize_team
+
+    if team and normalize_team(team) is None:
+        raise SynthError(f"--team {team!r} is not a function synth knows")
+    options = ReadOptions(team=normalize_team(team), title=title, date=parse_date_option(date),
+                          roster=load_roster(roster) if roster else {})
+    app = _app(ctx)
+    interactive = sys.stderr.isatty() and not as_json
+    bar = {}
+
+    def on_files(files):
+        if interactive and len(files) > 1:
+            bar["bar"] = click.progressbar(length=len(files), label="Ingesting", file=sys.stderr)
+            bar["bar"].__enter__()
+            return lambda item: bar["bar"].update(1)
+        return None
+
+    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    try:
+        report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin)
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        for line in report.errors:
+            click.echo(f"error: {safe(line)}", err=True)
+        for line in report.warnings:
+            if ctx.obj["settings"].verbose or "ignored" not in line:
+                click.echo(f"warning: {safe(line)}", err=True)
+        if report.ignored and not ctx.obj["settings"].verbose:
+            click.echo(f"note: {report.ignored} files of other types ignored (-v lists them)", err=True)
+        click.echo(report_text(report))
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@filter_options
+@click.pass_context
+@handle_errors
+def search(ctx, query, k, team, since, until, meeting, as_json):
+    """Find passages across every meeting (retrieval only, no model).
+
+    \b
+    Example:
+      synth search "SSO pricing" --team sales --since 2026-09-01
+      synth search "onboarding checklist" --json
+    """
+    from .render import hits_text
+
+    app = _app(ctx)
+    hits, searched = app.retriever.search_with_count(query, k or 10, _filters(team, since, until, meeting))
+    if as_json:
+        click.echo(json.dumps([h.model_dump() for h in hits], indent=2))
+    else:
+        click.echo(hits_text(hits, query, searched))
+
+
+@cli.command()
+@click.argument("question")
+@filter_options
+@click.pass_context
+@handle_errors
+def ask(ctx, question, k, team, since, until, meeting, as_json):
+    """Answer a question from the meetings, citing passages as [1], [2].
+
+    With a model configured the answer is written by it (streamed on a terminal); without one,
+    synth answers with the sentences that answer best. A question that names a function
+    ("what did sales hear ...") is scoped to that function.
+
+    \b
+    Example:
+      synth ask "what did sales hear about onboarding?"
+      synth ask "why is the SSO launch late?" --since 2026-10-01 --json
+    """
+    from .render import answer_sources_text, safe
+
+    app = _app(ctx)
+    streaming = sys.stdout.isatty() and not as_json
+    streamed = []
+
+    def on_token(token: str) -> None:
+        streamed.append(token)
+        click.echo(safe(token), nl=False)
+
+    answer = app.ask(question, _filters(team, since, until, meeting), k or 6, on_token if streaming else None)
+    if as_json:
+        click.echo(answer.model_dump_json(indent=2))
+        return
+    if streamed:
+        click.echo()
+    else:
+        click.echo(safe(answer.answer))
+    if answer.sources:
+        click.echo(answer_sources_text(answer))
+    if answer.note:
+        click.echo(f"\n{answer.note}", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def meetings(ctx, as_json):
+    """List the stored meetings, oldest first.
+
+    \b
+    Example:
+      synth meetings --json
+    """
+    from .render import meetings_text
+
+    records = _app(ctx).meetings()
+    if as_json:
+        click.echo(json.dumps([r.model_dump() for r in records], indent=2))
+    else:
+        click.echo(meetings_text(records))
+
+
+@cli.command()
+@click.argument("meeting")
+@click.pass_context
+@handle_errors
+def forget(ctx, meeting):
+    """Remove a meeting (by id, or a part of its title that matches one meeting).
+
+    \b
+    Example:
+      synth forget 2026-10-02-sales-pipeline-review-3f9a1c
+    """
+    from .render import safe
+
+    record, removed = _app(ctx).forget(meeting)
+    click.echo(f"Forgot {record.meeting_id} ({safe(record.title)}, {record.date}): {removed} passages removed.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def status(ctx, as_json):
+    """Show the store, its counts and the model settings (never a secret).
+
+    \b
+    Example:
+      synth status
+    """
+    info = _app(ctx).status()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    s, st = info["settings"], info["store"]
+    click.echo(f"store:      {s['store']}" + ("" if st["exists"] else " (not created yet)"))
+    click.echo(f"meetings:   {st['meetings']}   passages: {st['passages']}")
+    if st.get("first_meeting"):
+        click.echo(f"dates:      {st['first_meeting']} to {st['last_meeting']}")
+    click.echo(f"mode:       {s['mode']}" + ("" if s["mode"] == "llm" else " (no language model configured)"))
+    click.echo(f"model:      {s['model'] or '-'}   base url: {s['base_url'] or '-'}   api key: {s['api_key']}")
+    click.echo(f"embeddings: {s['embeddings']}")
+
+
+@cli.group()
+def roster():
+    """The store's roster: which function each person belongs to."""
+
+
+@roster.command("set")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@handle_errors
+def roster_set(ctx, file):
+    """Keep FILE (YAML, JSON or CSV) as the store's roster for later ingests.
+
+    \b
+    Example:
+      synth roster set team.yaml
+    """
+    people = _app(ctx.find_root()).set_roster(file)
+    click.echo(f"Roster stored: {len(people)} people. Re-ingest to apply it to stored meetings.")
+
+
+@roster.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def roster_show(ctx, as_json):
+    """Show the store's roster.
+
+    \b
+    Example:
+      synth roster show
+    """
+    people = _app(ctx.find_root()).roster()
+    if as_json:
+        click.echo(json.dumps(people, indent=2))
+    elif not people:
+        click.echo("No roster stored. Set one with: synth roster set FILE")
+    else:
+        for person, team in sorted(people.items(), key=lambda kv: (kv[1], kv[0])):
+            click.echo(f"{team:18} {person}")
+
+
+def main() -> None:
+    cli(prog_name="synth")

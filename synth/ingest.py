@@ -1,0 +1,174 @@
+"""Ingest: files -> meetings -> passages -> store, skipping what has not changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .chunker import chunk_meeting, embedding_text
+from .errors import InputError, SynthError
+from .lexical import build_postings
+from .models import IngestReport, Meeting, MeetingRecord
+from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
+from .teams import FUNCTIONS
+
+STDIN = "-"
+
+
+@dataclass
+class SourceFile:
+    """One thing to ingest: a path as the person wrote it, or standard input."""
+
+    source: str
+    path: Path | None  # None for standard input
+
+    @property
+    def identity(self) -> str:
+        return str(self.path.resolve()) if self.path else "<stdin>"
+
+
+def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None = None) -> list[SourceFile]:
+    """Files, directories (recursively, hidden ones skipped), globs and '-' for standard input.
+
+    A path that does not exist is an error line; in directories, files of other types are
+    counted as ignored (and listed with -v).
+    """
+    found: list[SourceFile] = []
+    seen: set[str] = set()
+    skip_resolved = skip.resolve() if skip else None
+
+    def add(path: Path, source: str) -> None:
+        key = str(path.resolve())
+        if key not in seen:
+            seen.add(key)
+            found.append(SourceFile(source, path))
+
+    for argument in arguments:
+        if argument == STDIN:
+            found.append(SourceFile("<stdin>", None))
+            continue
+        matches = sorted(glob.glob(argument, recursive=True)) if glob.has_magic(argument) else [argument]
+        if not matches:
+            report.errors.append(f"{argument}: no file matches this pattern")
+            report.failed += 1
+            continue
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                for root, dirs, files in os.walk(path):
+                    root_path = Path(root)
+                    dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                                     and (skip_resolved is None or (root_path / d).resolve() != skip_resolved))
+                    for name in sorted(files):
+                        if name.startswith("."):
+                            continue
+                        child = root_path / name
+                        if format_of(child):
+                            add(child, str(child))
+                        else:
+                            report.ignored += 1
+                            report.warnings.append(f"{child}: ignored (synth reads {', '.join(sorted(EXTENSIONS))})")
+            elif path.exists() or path.is_symlink():
+                add(path, match)
+            else:
+                report.errors.append(f"{match}: no such file or directory")
+                report.failed += 1
+    return found
+
+
+class Ingestor:
+    """Stores meetings: the embedder and the store are given, so tests and benchmarks share them."""
+
+    def __init__(self, store, embedder, options: ReadOptions):
+        self.store = store
+        self.embedder = embedder
+        self.options = options
+        self._versions = {r.meeting_id: r.version for r in store.meeting_records()}
+
+    def ingest(self, files: list[SourceFile], report: IngestReport,
+               progress: Callable[[SourceFile], None] | None = None, stdin: bytes | None = None) -> IngestReport:
+        """Ingest each file; a bad file is reported and the rest go on."""
+        orphans = self.store.orphan_meeting_ids() if files else set()
+        for item in files:
+            report.files += 1
+            try:
+                self._ingest_one(item, report, stdin)
+            except InputError as exc:
+                report.failed += 1
+                report.errors.append(str(exc))
+            except OSError as exc:
+                report.failed += 1
+                report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
+            if progress:
+                progress(item)
+        # Passages left by an interrupted earlier run whose meeting is not stored at all.
+        for meeting_id in orphans - set(self._versions):
+            self.store.remove_stale_passages(meeting_id, None)
+        return report
+
+    def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
+        if item.path is None:
+            data = stdin if stdin is not None else sys.stdin.buffer.read()
+            fmt, mtime = "sniff", None
+        else:
+            fmt = format_of(item.path)
+            if fmt is None:
+                raise InputError(item.source, f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
+                                 f"synth reads {', '.join(sorted(EXTENSIONS))}")
+            if item.path.is_dir():
+                raise InputError(item.source, "is a directory")
+            data = item.path.read_bytes()
+            mtime = item.path.stat().st_mtime
+            # Unchanged: same id and same content hash. No parse, no embedding.
+            meeting_id = meeting_id_for(item.identity, item.path.stem)
+            if self._versions.get(meeting_id) == content_hash(data, self.options):
+                report.unchanged += 1
+                return
+        meeting = read_meeting(data, item.source, self.options, identity=item.identity, fmt=fmt,
+                               mtime=mtime, warnings=report.warnings)
+        if self._versions.get(meeting.meeting_id) == meeting.content_hash:
+            report.unchanged += 1
+            return
+        count = self.store_meeting(meeting)
+        report.meetings += 1
+        report.passages += count
+        report.stored.append(meeting.meeting_id)
+
+    def store_meeting(self, meeting: Meeting) -> int:
+        """Write a meeting's new version, commit it, then drop the old one. Returns passages stored."""
+        passages = chunk_meeting(meeting)
+        speakers = list(dict.fromkeys(t.speaker for t in meeting.turns if t.speaker))
+        teams = sorted({meeting.speaker_teams.get(s, "unknown") for s in speakers}
+                       | ({meeting.team} if meeting.team else set()))
+        record = MeetingRecord(
+            meeting_id=meeting.meeting_id, title=meeting.title, date=meeting.date.isoformat(),
+            team=meeting.team, attendees=meeting.attendees, speakers=speakers,
+            teams=[t for t in teams if t in FUNCTIONS], source=meeting.source, format=meeting.format,
+            version=meeting.content_hash, passages=len(passages), turns=len(meeting.turns),
+            ingested_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        )
+        vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
+        self.store.write_passages(passages, vectors[:-1], record)
+        self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
+        self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash)
+        self._versions[meeting.meeting_id] = meeting.content_hash
+        return len(passages)
+
+
+def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None:
+    """A YYYY-MM-DD option value, or a clear error."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SynthError(f"{what} {value!r} is not a date: write YYYY-MM-DD") from None
+
+
+def iter_errors(report: IngestReport) -> Iterator[str]:
+    yield from report.errors

@@ -1,0 +1,52 @@
+"""The only module that builds chat models: LangChain's ChatOpenAI over the openai package."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .config import HOW_TO_CONFIGURE, Settings
+from .errors import ConfigError, ModelError
+
+
+def chat_model(settings: Settings, streaming: bool = False):
+    """A chat model for any OpenAI-compatible endpoint."""
+    if not settings.llm_configured:
+        raise ConfigError("no language model configured. " + HOW_TO_CONFIGURE)
+    model = settings.chat_model
+    if not model:
+        raise ConfigError(f"OPENAI_BASE_URL is set ({settings.base_url}) but no model: set SYNTH_MODEL "
+                          "(or --model) to a model that server serves")
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=model, base_url=settings.base_url, api_key=settings.api_key or "not-needed",
+                      temperature=0, streaming=streaming, max_retries=2, timeout=120)
+
+
+def complete(settings: Settings, system: str, user: str, on_token: Callable[[str], None] | None = None) -> str:
+    """One chat completion; tokens are passed to `on_token` as they arrive when it is given.
+
+    The system text is a prompt file; the user text is data and is passed as it is, never
+    expanded as a template.
+    """
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    model = chat_model(settings, streaming=on_token is not None)
+    messages = [SystemMessage(content=system), HumanMessage(content=user)]
+    try:
+        if on_token is None:
+            return str(model.invoke(messages).content)
+        parts = []
+        for chunk in model.stream(messages):
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            if text:
+                parts.append(text)
+                on_token(text)
+        return "".join(parts)
+    except Exception as exc:
+        raise ModelError(f"the model {settings.chat_model!r} at {settings.base_url or 'OpenAI'} failed: "
+                         f"{type(exc).__name__}: {_short(exc)}") from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:200]

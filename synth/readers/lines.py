@@ -1,0 +1,156 @@
+"""Markdown notes, plain text and speaker-labelled text exports, read line by line."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from ..errors import InputError
+from ..models import Turn
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+# "**Dana:** text", "**Dana**: text", "Dana: text", "- **Dana (Sales):** text", "[Dana] text"
+_LABELLED = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?\[?(?P<name>[A-Z][\w .'\-]{0,40}?(?:\s*\([^)\n]{1,40}\))?)\]?"
+    r"(?:\s*[:：]\s*(?:\*\*|__)|(?:\*\*|__)\s*[:：]|\s*[:：])\s+(?P<text>\S.*)$"
+)
+# An Otter-style header line: "Dana Whitfield  00:01:23" or "Speaker 2  1:05", text on the next lines.
+_EXPORT_HEADER = re.compile(r"^(?P<name>\S[^\t]{0,60}?)\s{1,}(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\s*$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
+_TIMESTAMP_PREFIX = re.compile(r"^\s*\[?\(?(?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?\]?\)?\s*")
+# Words that end in a colon at the start of a line without being a person.
+_NOT_SPEAKERS = {
+    "note", "notes", "action", "actions", "todo", "decision", "decisions", "date", "time", "agenda",
+    "attendees", "summary", "update", "q", "a", "question", "answer", "next steps", "follow up",
+    "follow-up", "context", "goal", "goals", "status", "risk", "risks", "owner", "due", "http", "https",
+    "re", "fyi", "ps", "nb", "example", "warning", "important", "tl;dr", "tldr", "result", "results",
+}
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
+    """Return the YAML front matter (or {}), the body and how many lines the front matter took."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 0
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise InputError(source, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})", line=line)
+    if not isinstance(data, dict):
+        raise InputError(source, "front matter must be a YAML mapping (key: value lines)", line=2)
+    consumed = match.group(0).count("\n") + (0 if match.group(0).endswith("\n") else 1)
+    return data, text[match.end():], consumed
+
+
+def _speaker_from_label(name: str) -> str | None:
+    name = name.strip().strip("*_").strip()
+    bare = re.sub(r"\s*\(.*\)$", "", name).strip()
+    if not bare or bare.lower() in _NOT_SPEAKERS or len(bare.split()) > 4:
+        return None
+    if any(ch.isdigit() for ch in bare) and not re.match(r"^(speaker|participant|guest)\s*\d+$", bare, re.I):
+        return None
+    return name
+
+
+def is_speaker_export(text: str) -> bool:
+    """True when the text looks like an Otter-style export (name-and-time lines, text below)."""
+    lines = [l for l in text.splitlines() if l.strip()][:60]
+    headers = sum(1 for l in lines if _EXPORT_HEADER.match(l) and not _LABELLED.match(l))
+    return headers >= 2 and headers * 4 >= len(lines) * 1
+
+
+def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:
+    """Turns of a "Name  00:01:23" export: each header starts a turn that runs to the next."""
+    turns: list[Turn] = []
+    speaker: str | None = None
+    start_time: float | None = None
+    buf: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if buf:
+            turns.append(Turn(speaker=speaker, text=" ".join(t for _, t in buf),
+                              start_line=buf[0][0], end_line=buf[-1][0], start_time=start_time))
+        buf.clear()
+
+    for number, raw in enumerate(text.splitlines(), start=1 + line_offset):
+        line = raw.strip()
+        header = _EXPORT_HEADER.match(line)
+        if header and not _LABELLED.match(line):
+            flush()
+            speaker = header.group("name").strip()
+            start_time = _seconds(header.group("time"))
+            continue
+        if line:
+            buf.append((number, line))
+    flush()
+    return turns
+
+
+def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False) -> tuple[list[Turn], str | None]:
+    """Turns of notes or a labelled transcript, and the first top-level heading (a title).
+
+    A line "Name: text" starts a speaker turn that continues over following unlabelled lines
+    until a blank line (with `each_line`, every line is its own turn: paragraphs of a document).
+    Other paragraphs and bullets become turns with no speaker; headings become short turns.
+    """
+    turns: list[Turn] = []
+    title: str | None = None
+    speaker: str | None = None
+    buf: list[tuple[int, str]] = []
+    in_code = False
+
+    def flush() -> None:
+        nonlocal speaker
+        if buf:
+            body = " ".join(t for _, t in buf).strip()
+            if body:
+                turns.append(Turn(speaker=speaker, text=body, start_line=buf[0][0], end_line=buf[-1][0]))
+        buf.clear()
+        speaker = None
+
+    for number, raw in enumerate(text.splitlines(), start=1 + line_offset):
+        line = raw.rstrip()
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if not line.strip():
+            flush()
+            continue
+        heading = _HEADING.match(line) if not in_code else None
+        if heading:
+            flush()
+            if title is None and line.lstrip().startswith("# "):
+                title = heading.group("text").strip()
+            else:
+                turns.append(Turn(speaker=None, text=heading.group("text").strip() + ":",
+                                  start_line=number, end_line=number))
+            continue
+        content = _TIMESTAMP_PREFIX.sub("", line) if not in_code else line
+        labelled = _LABELLED.match(content) if not in_code else None
+        name = _speaker_from_label(labelled.group("name")) if labelled else None
+        if name:
+            flush()
+            speaker = name
+            buf.append((number, labelled.group("text").strip()))
+            if each_line:
+                flush()
+            continue
+        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) and buf and speaker is None:
+            flush()  # each bullet of written notes is its own statement
+        buf.append((number, content.strip()))
+        if each_line:
+            flush()
+    flush()
+    return turns, title
+
+
+def _seconds(stamp: str) -> float:
+    parts = [float(p) for p in stamp.split(":")]
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds

@@ -1,0 +1,82 @@
+"""JSON turn lists and .docx documents."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from ..errors import InputError
+from ..models import Turn
+from .lines import read_labelled_lines
+
+
+def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
+    """A JSON list of {speaker, text, start?} turns, or an object with such a list under "turns".
+
+    Other keys of an object (title, date, team, attendees) are returned as front matter.
+    Line numbers are where each turn's text stands in the file.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"is not valid JSON ({exc.msg})", line=exc.lineno)
+    meta: dict = {}
+    if isinstance(data, dict):
+        meta = {k: v for k, v in data.items() if k in ("title", "date", "team", "attendees")}
+        data = data.get("turns", data.get("transcript"))
+    if not isinstance(data, list):
+        raise InputError(source, 'JSON must be a list of {"speaker", "text"} turns, or an object with a "turns" list')
+    turns: list[Turn] = []
+    cursor = 0
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("text", item.get("content")), str):
+            raise InputError(source, f'turn {index + 1} is not an object with a "text" string')
+        body = item.get("text", item.get("content"))
+        speaker = item.get("speaker")
+        if speaker is not None and not isinstance(speaker, str):
+            speaker = str(speaker)
+        start = item.get("start")
+        if start is not None and not isinstance(start, (int, float)):
+            raise InputError(source, f'turn {index + 1} has a "start" that is not a number of seconds')
+        # find where this turn's text is written, so citations point at real lines
+        encoded = json.dumps(body, ensure_ascii=False)
+        at = text.find(encoded, cursor)
+        if at < 0:
+            encoded = json.dumps(body)
+            at = text.find(encoded, cursor)
+        if at >= 0:
+            line = text.count("\n", 0, at) + 1
+            end_line = line + encoded.count("\n")
+            cursor = at + len(encoded)
+        else:
+            line = end_line = text.count("\n", 0, cursor) + 1
+        if body.strip():
+            turns.append(Turn(speaker=speaker or None, text=" ".join(body.split()), start_line=line,
+                              end_line=end_line, start_time=float(start) if start is not None else None))
+    return turns, meta
+
+
+def read_docx(data: bytes, source: str) -> tuple[list[Turn], str | None]:
+    """Paragraphs of a Word document; a paragraph's number counts as its line."""
+    try:
+        import docx  # python-docx
+    except ImportError as exc:  # pragma: no cover - a dependency of synth
+        raise InputError(source, "reading .docx needs python-docx (pip install python-docx)") from exc
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several unrelated types for broken files
+        raise InputError(source, f"is not a readable .docx file ({type(exc).__name__})") from None
+    text = "\n".join(p.text for p in document.paragraphs)
+    if not text.strip():
+        raise InputError(source, "has no text")
+    # Paragraphs become lines, so "Dana: ..." labels and headings work as in notes.
+    styled = []
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        line = paragraph.text.replace("\n", " ")
+        if style == "title" or style == "heading 1":
+            line = "# " + line
+        elif style.startswith("heading"):
+            line = "## " + line
+        styled.append(line)
+    return read_labelled_lines("\n".join(styled), each_line=True)

@@ -1,0 +1,306 @@
+"""The only module that talks to Chroma.
+
+Three collections:
+- passages: one record per passage of a meeting version (document = text, flat metadata);
+- meetings: one record per stored meeting; its upsert is the commit that makes a version
+  visible (document = the version's lexical postings, metadata = the meeting);
+- config: small settings of the store (the roster).
+
+A new version of a meeting is written in full before its meeting record points at it, and the
+old version's passages are removed after; searches only see versions that a meeting record
+names, so an interruption at any moment leaves exactly one complete version visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import StoreError, StoreVersionError
+from .models import MeetingRecord, Passage, SearchHit
+from .teams import FUNCTIONS, team_flag
+
+SCHEMA = 1
+PASSAGES = "synth_passages"
+MEETINGS = "synth_meetings"
+CONFIG = "synth_config"
+
+
+def _chroma():
+    import chromadb
+
+    return chromadb
+
+
+def _wrap(action: str):
+    """Turn Chroma's exceptions into a StoreError that says what failed."""
+
+    def decorator(function):
+        def wrapped(self, *args, **kwargs):
+            try:
+                return function(self, *args, **kwargs)
+            except (StoreError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                raise StoreError(f"{action} failed in the store at {self.location}: {exc}") from exc
+
+        wrapped.__doc__ = function.__doc__
+        wrapped.__name__ = function.__name__
+        return wrapped
+
+    return decorator
+
+
+class Store:
+    """A synth store on disk (Chroma PersistentClient)."""
+
+    def __init__(self, path: str | Path, embedder_name: str, load_embedder, create: bool = True):
+        """`load_embedder` returns synth's Embedder; it is called only if Chroma needs to embed."""
+        self.location = str(path)
+        self.embedder_name = embedder_name
+        self._load_embedder = load_embedder
+        path = Path(path)
+        if not create and not path.exists():
+            raise StoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            os.chmod(path, 0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {path}: {exc.strerror}") from None
+        chromadb = _chroma()
+        try:
+            self._client = chromadb.PersistentClient(
+                path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+        except Exception as exc:
+            raise StoreError(
+                f"cannot open the store at {path}: {exc}. If it was written by another version of "
+                "synth or Chroma, move it aside and ingest again (synth --store NEW_PATH ingest ...)") from None
+        self._open_collections()
+
+    @_wrap("opening the collections")
+    def _open_collections(self) -> None:
+        meta = {"synth_schema": SCHEMA, "embedding": self.embedder_name}
+        existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        if PASSAGES in existing:
+            passages = self._client.get_collection(PASSAGES)
+            found = passages.metadata or {}
+            if found.get("synth_schema") != SCHEMA:
+                raise StoreVersionError(
+                    f"the store at {self.location} was written by a synth with store schema "
+                    f"{found.get('synth_schema', 'unknown')}; this synth reads schema {SCHEMA}. "
+                    "Ingest your files again into a new store (--store NEW_PATH).")
+            if found.get("embedding") != self.embedder_name:
+                raise StoreVersionError(
+                    f"the store at {self.location} was built with the embedding model "
+                    f"{found.get('embedding')!r}, not {self.embedder_name!r}; use the same "
+                    "SYNTH_EMBEDDINGS setting or ingest into a new store (--store NEW_PATH).")
+        config = {"hnsw": {"space": "cosine"}}
+        function = _embedding_function(self.embedder_name, self._load_embedder)
+        self._passages = self._client.get_or_create_collection(
+            PASSAGES, metadata=meta, configuration=config, embedding_function=function)
+        self._meetings = self._client.get_or_create_collection(
+            MEETINGS, metadata=meta, configuration=config, embedding_function=function)
+        self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
+        self._batch = max(1, min(1000, self._client.get_max_batch_size()))
+
+    # --- meetings -----------------------------------------------------------------------------
+
+    @_wrap("reading the meetings")
+    def meetings(self, with_postings: bool = False) -> list[tuple[MeetingRecord, str | None]]:
+        """Every stored meeting, oldest first, and (if asked) its lexical postings."""
+        include = ["metadatas", "documents"] if with_postings else ["metadatas"]
+        got = self._meetings.get(include=include)
+        documents = got.get("documents") or [None] * len(got["ids"])
+        rows = [(_record_from_metadata(m), d) for m, d in zip(got["metadatas"], documents)]
+        return sorted(rows, key=lambda row: (row[0].date, row[0].title))
+
+    def meeting_records(self) -> list[MeetingRecord]:
+        return [record for record, _ in self.meetings()]
+
+    @_wrap("reading postings")
+    def postings(self, meeting_ids: list[str]) -> dict[str, str]:
+        """Lexical postings by version for the given meetings."""
+        if not meeting_ids:
+            return {}
+        got = self._meetings.get(ids=meeting_ids, include=["metadatas", "documents"])
+        return {m["version"]: d for m, d in zip(got["metadatas"], got["documents"])}
+
+    @_wrap("writing passages")
+    def write_passages(self, passages: list[Passage], embeddings: list[list[float]],
+                       record: MeetingRecord) -> None:
+        """Write a meeting version's passages. They stay invisible until `commit_meeting`."""
+        date_ord = _date_ordinal(record.date)
+        for start in range(0, len(passages), self._batch):
+            batch = passages[start:start + self._batch]
+            self._passages.upsert(
+                ids=[p.id for p in batch],
+                embeddings=embeddings[start:start + self._batch],
+                documents=[p.text for p in batch],
+                metadatas=[_passage_metadata(p, date_ord) for p in batch],
+            )
+
+    @_wrap("committing a meeting")
+    def commit_meeting(self, record: MeetingRecord, postings: str, title_embedding: list[float]) -> None:
+        """Make a written version visible: one upsert of the meeting's record."""
+        self._meetings.upsert(ids=[record.meeting_id], embeddings=[title_embedding],
+                              documents=[postings], metadatas=[_record_metadata(record)])
+
+    @_wrap("removing old passages")
+    def remove_stale_passages(self, meeting_id: str, keep_version: str | None) -> int:
+        """Delete passages of a meeting that belong to any version but `keep_version`."""
+        where: dict[str, Any] = {"meeting_id": meeting_id}
+        if keep_version is not None:
+            where = {"$and": [where, {"version": {"$ne": keep_version}}]}
+        stale = self._passages.get(where=where, include=[])["ids"]
+        for start in range(0, len(stale), self._batch):
+            self._passages.delete(ids=stale[start:start + self._batch])
+        return len(stale)
+
+    @_wrap("removing a meeting")
+    def forget(self, meeting_id: str) -> int:
+        """Remove a meeting: its record first (it disappears at once), then its passages."""
+        self._meetings.delete(ids=[meeting_id])
+        return self.remove_stale_passages(meeting_id, None)
+
+    @_wrap("cleaning up")
+    def orphan_meeting_ids(self) -> set[str]:
+        """Meetings with passages but no record: left by an ingest that was interrupted."""
+        committed = {r.meeting_id for r in self.meeting_records()}
+        found = {m["meeting_id"] for m in self._passages.get(include=["metadatas"])["metadatas"]}
+        return found - committed
+
+    # --- passages -----------------------------------------------------------------------------
+
+    @_wrap("searching")
+    def query_passages(self, embedding: list[float], versions: list[str], n: int,
+                       team: str | None = None) -> list[tuple[str, str, float]]:
+        """Nearest passages among the given meeting versions: (id, version, cosine similarity)."""
+        if not versions or n <= 0:
+            return []
+        conditions: list[dict] = [{"version": {"$in": versions}}]
+        if team:
+            conditions.append({team_flag(team): True})
+        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        result = self._passages.query(query_embeddings=[embedding], n_results=n, where=where,
+                                      include=["distances", "metadatas"])
+        return [(pid, meta["version"], 1.0 - dist)
+                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])]
+
+    @_wrap("reading passages")
+    def get_passages(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        """Passage text and metadata by id."""
+        if not ids:
+            return {}
+        got = self._passages.get(ids=ids, include=["documents", "metadatas"])
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    @_wrap("reading embeddings")
+    def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of a (unit) vector to stored passages, by id."""
+        if not ids:
+            return {}
+        got = self._passages.get(ids=ids, include=["embeddings"])
+        return {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+
+    @_wrap("counting")
+    def count_passages(self) -> int:
+        return self._passages.count()
+
+    # --- config -------------------------------------------------------------------------------
+
+    @_wrap("reading a setting")
+    def get_setting(self, key: str) -> Any:
+        got = self._config.get(ids=[key], include=["documents"])
+        return json.loads(got["documents"][0]) if got["ids"] else None
+
+    @_wrap("writing a setting")
+    def set_setting(self, key: str, value: Any) -> None:
+        self._config.upsert(ids=[key], embeddings=[[1.0]], documents=[json.dumps(value)], metadatas=[{"key": key}])
+
+
+def _embedding_function(model_name: str, load_embedder):
+    """synth's embedder in Chroma's interface, so Chroma never falls back to its own model
+    (which it would try to download). synth passes vectors it computed itself; this is the
+    guard for any path that would make Chroma embed."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class SynthEmbeddingFunction(EmbeddingFunction):
+        def __init__(self) -> None:
+            self._embedder = None
+
+        def __call__(self, input):  # noqa: A002 - Chroma's parameter name
+            if self._embedder is None:
+                self._embedder = load_embedder()
+            return [list(v) for v in self._embedder.embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "synth"
+
+        def get_config(self) -> dict:
+            return {"model": model_name}
+
+        @staticmethod
+        def build_from_config(config: dict) -> "SynthEmbeddingFunction":
+            return SynthEmbeddingFunction()
+
+        def default_space(self):
+            return "cosine"
+
+    return SynthEmbeddingFunction()
+
+
+def hit_from_passage(text: str, metadata: dict, record: MeetingRecord, score: float) -> SearchHit:
+    """A search result from a stored passage and its meeting."""
+    return SearchHit(
+        meeting_id=record.meeting_id, title=record.title, date=record.date, source=record.source,
+        start_line=int(metadata["start_line"]), end_line=int(metadata["end_line"]),
+        speakers=json.loads(metadata.get("speakers", "[]")), teams=json.loads(metadata.get("teams", "[]")),
+        score=round(float(score), 4), text=text,
+    )
+
+
+def _date_ordinal(date: str) -> int:
+    return dt.date.fromisoformat(date).toordinal()
+
+
+def _passage_metadata(passage: Passage, date_ord: int) -> dict:
+    metadata: dict[str, Any] = {
+        "meeting_id": passage.meeting_id, "version": passage.version, "index": passage.index,
+        "start_line": passage.start_line, "end_line": passage.end_line, "date_ord": date_ord,
+        "speakers": json.dumps(passage.speakers), "teams": json.dumps(passage.teams),
+    }
+    for team in passage.teams:
+        if team in FUNCTIONS:
+            metadata[team_flag(team)] = True
+    return metadata
+
+
+def _record_metadata(record: MeetingRecord) -> dict:
+    data = record.model_dump()
+    metadata: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, list):
+            metadata[key] = json.dumps(value)
+        elif value is None:
+            continue
+        else:
+            metadata[key] = value
+    metadata["date_ord"] = _date_ordinal(record.date)
+    return metadata
+
+
+def _record_from_metadata(metadata: dict) -> MeetingRecord:
+    data = dict(metadata)
+    data.pop("date_ord", None)
+    for key in ("attendees", "speakers", "teams"):
+        data[key] = json.loads(data.get(key, "[]"))
+    return MeetingRecord(**data)
+
+
+def iter_batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
