@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	rm -rf $(DEMO_STORE)
-	$(BIN)/synth --store $(DEMO_STORE) --offline ingest examples/ --roster examples/roster.yaml
+	$(BIN)/synth --store $(DEMO_STORE) --offline ingest examples/meetings/ --roster examples/roster.yaml
 	$(BIN)/synth --store $(DEMO_STORE) --offline search "technicians losing signal offline" --k 3
 	$(BIN)/synth --store $(DEMO_STORE) --offline ask "what did sales hear about QuickBooks?"
 

@@ -93,16 +93,26 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
 def _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched) -> Answer:
     """The sentences of the retrieved passages most similar to the question, with their speakers."""
     sentences: list[tuple[int, int, str, str]] = []  # (source number, order, speaker, sentence)
+    records = app.retriever.records_by_meeting()
     for number, hit in enumerate(hits, start=1):
+        record = records.get(hit.meeting_id)
+        speaker_teams = record.speaker_teams if record else {}
         for line in hit.text.split("\n"):
             speaker, sep, body = line.partition(": ")
-            if not sep or len(speaker) > 60:
+            if not sep or speaker not in hit.speakers:
                 speaker, body = "", line
+            team = speaker_teams.get(speaker) if speaker else (record.team if record else None)
+            if scope and team != scope:
+                continue  # a scoped answer quotes only that function's people and notes
             for sentence in _SENTENCE.split(body):
                 sentence = " ".join(sentence.split())
                 if len(sentence) >= 20:
                     sentences.append((number, len(sentences), speaker, sentence))
-    vectors = app.embedder.embed([s[3] for s in sentences]) if sentences else []
+    if not sentences:
+        where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
+        return Answer(question=question, answer=f"{scope_text}Nothing relevant found in {where}.",
+                      mode="extractive", scope=scope, found=False, meetings_searched=searched, sources=[])
+    vectors = app.embedder.embed([s[3] for s in sentences])
     scored = []
     for (number, order, speaker, sentence), vector in zip(sentences, vectors):
         similarity = sum(a * b for a, b in zip(question_vector, vector))
@@ -112,8 +122,9 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
         best = sorted(scored, reverse=True)[:2]
     lines = []
     for _, number, _, speaker, sentence in sorted(best, key=lambda s: (s[1], s[2])):
-        team = next((t for t in hits[number - 1].teams if t != "unknown"), None)
-        who = f"{speaker} ({display_team(team)})" if speaker and team else speaker or "Notes"
+        record = records.get(hits[number - 1].meeting_id)
+        team = record.speaker_teams.get(speaker) if record and speaker else None
+        who = f"{speaker} ({display_team(team)})" if team and team != "unknown" else speaker or "Notes"
         lines.append(f"- {who}: \"{sentence}\" [{number}]")
     cited = sorted({s[1] for s in best})
     meetings = len({hits[n - 1].meeting_id for n in cited})

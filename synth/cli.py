@@ -102,7 +102,7 @@ def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
 
     \b
     Quick start:
-      synth ingest examples/
+      synth ingest examples/meetings/ --roster examples/roster.yaml
       synth search "onboarding"
       synth ask "what did sales hear about onboarding?"
     """

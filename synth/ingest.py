@@ -148,7 +148,7 @@ class Ingestor:
         record = MeetingRecord(
             meeting_id=meeting.meeting_id, title=meeting.title, date=meeting.date.isoformat(),
             team=meeting.team, attendees=meeting.attendees, speakers=speakers,
-            teams=[t for t in teams if t in FUNCTIONS], source=meeting.source, format=meeting.format,
+            teams=[t for t in teams if t in FUNCTIONS], speaker_teams=meeting.speaker_teams, source=meeting.source, format=meeting.format,
             version=meeting.content_hash, passages=len(passages), turns=len(meeting.turns),
             ingested_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         )

@@ -71,6 +71,7 @@ class MeetingRecord(BaseModel):
     attendees: list[str] = []
     speakers: list[str] = []
     teams: list[str] = []
+    speaker_teams: dict[str, str] = Field({}, description="speaker -> function")
     source: str
     format: str
     version: str = Field(description="content hash of the stored version")

@@ -65,6 +65,9 @@ class Retriever:
         self._records = current
         return records
 
+    def records_by_meeting(self) -> dict[str, MeetingRecord]:
+        return {r.meeting_id: r for r in self._records.values()}
+
     def meetings_in_scope(self, filters: Filters) -> list[MeetingRecord]:
         """The stored meetings the filters allow."""
         records = list(self._records.values())

@@ -283,7 +283,7 @@ def _record_metadata(record: MeetingRecord) -> dict:
     data = record.model_dump()
     metadata: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, list):
+        if isinstance(value, (list, dict)):
             metadata[key] = json.dumps(value)
         elif value is None:
             continue
@@ -296,8 +296,8 @@ def _record_metadata(record: MeetingRecord) -> dict:
 def _record_from_metadata(metadata: dict) -> MeetingRecord:
     data = dict(metadata)
     data.pop("date_ord", None)
-    for key in ("attendees", "speakers", "teams"):
-        data[key] = json.loads(data.get(key, "[]"))
+    for key, empty in (("attendees", "[]"), ("speakers", "[]"), ("teams", "[]"), ("speaker_teams", "{}")):
+        data[key] = json.loads(data.get(key, empty))
     return MeetingRecord(**data)
 
 

@@ -1,0 +1,120 @@
+"""The command line: exit codes, output, JSON shapes, help, secrets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from synth.cli import cli
+from synth.helpdoc import command_paths, render
+
+from conftest import DATA, EXAMPLES, ROOT
+
+HIT_FIELDS = ["meeting_id", "title", "date", "source", "start_line", "end_line", "speakers", "teams", "score", "text"]
+
+
+def run(*args, input=None, env=None):
+    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("args, code, expected", [
+    (["search", "Okta", "--json"], 0, 'Single sign-on with Okta'),
+    (["search", "Okta", "--team", "astrology"], 1, "not a function synth knows"),
+    (["search", "Okta", "--since", "last tuesday"], 1, "is not a date"),
+    (["search", "Okta", "--meeting", "no such meeting"], 1, "no meeting matches"),
+    (["search", "Okta", "--k", "0"], 2, "Invalid value"),
+    (["ask", "why did accounts churn?"], 0, "never scheduled"),
+    (["meetings"], 0, "10 meetings."),
+    (["forget", "product sync"], 1, "matches 2 meetings"),
+    (["status"], 0, "meetings:   10"),
+    (["frobnicate"], 2, "No such command"),
+])
+def test_commands(example_app, args, code, expected):
+    result = run("--store", str(example_app.settings.store), *args)
+    assert result.exit_code == code, result.output
+    assert expected in result.output
+
+
+def test_search_json_is_exactly_the_documented_objects(example_app):
+    result = run("--store", str(example_app.settings.store), "search", "QuickBooks sync", "--json", "--k", "4")
+    hits = json.loads(result.output)
+    assert len(hits) == 4 and all(list(h) == HIT_FIELDS for h in hits)
+
+
+def test_ingest_reports_bad_files_and_exits_1(tmp_path):
+    store = tmp_path / "s"
+    result = run("--store", str(store), "ingest", str(EXAMPLES / "meetings" / "2026-09-08-product-sync.md"),
+                 str(DATA / "bad" / "broken-timestamps.vtt"), str(DATA / "bad" / "empty.md"), str(tmp_path / "nope.md"))
+    assert result.exit_code == 1
+    errors = [l for l in result.output.splitlines() if l.startswith("error: ")]
+    assert len(errors) == 3
+    assert any("broken-timestamps.vtt:6: broken timestamp" in l for l in errors)
+    assert "1 meetings stored" in result.output and "3 failed" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_from_stdin_with_title_and_team(tmp_path):
+    store = tmp_path / "s"
+    vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Customers want a Slack integration.\n"
+    result = run("--store", str(store), "ingest", "-", "--title", "Acme call", "--team", "sales", input=vtt)
+    assert result.exit_code == 0, result.output
+    meetings = json.loads(run("--store", str(store), "meetings", "--json").output)
+    assert [(m["title"], m["team"], m["source"], m["format"]) for m in meetings] == [("Acme call", "sales", "<stdin>", "vtt")]
+    again = run("--store", str(store), "ingest", "-", "--title", "Acme call", "--team", "sales", input=vtt)
+    assert "1 unchanged" in again.output
+
+
+def test_roster_set_then_used_by_ingest(tmp_path):
+    store = tmp_path / "s"
+    assert run("--store", str(store), "roster", "set", str(EXAMPLES / "roster.yaml")).exit_code == 0
+    assert "sales              Dana Whitfield" in run("--store", str(store), "roster", "show").output
+    run("--store", str(store), "ingest", str(EXAMPLES / "meetings" / "2026-09-17-engineering-standup.txt"))
+    hits = json.loads(run("--store", str(store), "search", "calendar quota", "--team", "engineering", "--json").output)
+    assert hits and "engineering" in hits[0]["teams"]
+
+
+def test_no_traceback_for_unexpected_errors_unless_debugging(tmp_path):
+    result = run("--store", str(tmp_path / "missing"), "meetings")
+    assert result.exit_code == 1 and "no store at" in result.output and "Traceback" not in result.output
+
+
+def test_the_api_key_is_never_printed(example_app, openai_server):
+    secret = "sk-marker-DO-NOT-PRINT-1234567890"
+    openai_server.replies = ["It was setup time [1]."] * 2
+    env = {"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": openai_server.url, "SYNTH_MODEL": "m"}
+    outputs = [run("--store", str(example_app.settings.store), *args, env=env).output
+               for args in (["status"], ["status", "--json"], ["ask", "why did accounts churn?"],
+                            ["ask", "why did accounts churn?", "--json"], ["meetings"])]
+    assert all(secret not in out for out in outputs)
+    assert "api key: set" in outputs[0]
+    stored = b"".join(p.read_bytes() for p in example_app.settings.store.rglob("*") if p.is_file())
+    assert secret.encode() not in stored
+
+
+def test_every_command_has_help_with_an_example():
+    for path in command_paths():
+        command = cli
+        for name in path:
+            command = command.commands[name]
+        assert command.help, path
+        if not isinstance(command, click.Group):
+            assert "Example:" in command.help, path
+
+
+def test_docs_help_is_generated_from_the_current_help():
+    assert (ROOT / "docs" / "help.md").read_text() == render(), "run `make help-doc`"
+
+
+def test_help_starts_without_heavy_imports():
+    import subprocess
+    import sys
+
+    code = ("import sys; from synth.cli import main; sys.argv=['synth','--help']\n"
+            "try: main()\nexcept SystemExit: pass\n"
+            "heavy=[m for m in ('chromadb','onnxruntime','langchain_core','openai','numpy') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "HEAVY []" in out

@@ -1,0 +1,143 @@
+"""Ingest into the real Chroma store with the real embedding model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from synth.app import Synth
+from synth.config import Settings
+from synth.embeddings import Embedder
+from synth.errors import StoreVersionError
+from synth.readers import ReadOptions
+
+from conftest import DATA, EXAMPLES
+
+NOTE = "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\nDana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
+
+
+def test_unchanged_files_are_skipped_without_any_embedding(example_app):
+    options = ReadOptions(roster=_example_roster())  # the options the example store was built with
+    before = Embedder.calls
+    again = example_app.ingest([str(EXAMPLES / "meetings")], options)
+    assert (again.files, again.unchanged, again.meetings, again.failed) == (10, 10, 0, 0)
+    assert Embedder.calls == before
+    # a different option (here the roster) is a different reading of the same bytes
+    changed = example_app.ingest([str(EXAMPLES / "meetings" / "2026-09-10-sales-pipeline-review.md")])
+    assert changed.meetings == 1 and Embedder.calls > before
+
+
+def _example_roster():
+    from synth.roster import load_roster
+
+    return load_roster(EXAMPLES / "roster.yaml")
+
+
+def test_a_changed_file_replaces_its_meeting(app, tmp_path):
+    note = tmp_path / "council.md"
+    note.write_text(NOTE)
+    first = app.ingest([str(note)])
+    assert first.meetings == 1 and first.passages == 1
+    note.write_text(NOTE.replace("annual billing in euros", "quarterly billing in yen"))
+    second = app.ingest([str(note)])
+    assert second.meetings == 1
+    records = app.meetings()
+    assert len(records) == 1
+    assert app.store().count_passages() == records[0].passages
+    assert app.search("quarterly billing yen", k=3)[0].text.count("yen") == 1
+    assert not any("euros" in h.text for h in app.search("annual billing euros", k=5))
+
+
+def test_an_interrupted_ingest_leaves_exactly_one_complete_version(app, tmp_path, monkeypatch):
+    note = tmp_path / "council.md"
+    note.write_text(NOTE)
+    app.ingest([str(note)])
+    old = app.meetings()[0]
+    note.write_text(NOTE.replace("annual billing in euros", "quarterly billing in yen"))
+    store = app.store()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies between writing passages and the commit
+
+    monkeypatch.setattr(store, "commit_meeting", crash)
+    with pytest.raises(KeyboardInterrupt):
+        app.ingest([str(note)])
+    monkeypatch.undo()
+    # the new passages exist on disk but are invisible: the old version is what search sees
+    assert store.count_passages() == 2 * old.passages
+    fresh = Synth(Settings(store=app.settings.store))
+    assert [r.version for r in fresh.meetings()] == [old.version]
+    assert all("yen" not in h.text for h in fresh.search("quarterly billing in yen", k=5))
+    # a re-run completes the new version and removes the old one
+    report = fresh.ingest([str(note)])
+    assert report.meetings == 1
+    assert fresh.store().count_passages() == fresh.meetings()[0].passages
+    assert "yen" in fresh.search("quarterly billing in yen", k=1)[0].text
+
+
+def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, monkeypatch):
+    note = tmp_path / "council.md"
+    note.write_text(NOTE)
+    store = app.store()
+    monkeypatch.setattr(store, "commit_meeting", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        app.ingest([str(note)])
+    monkeypatch.undo()
+    fresh = Synth(Settings(store=app.settings.store))
+    assert fresh.meetings() == [] and fresh.search("annual billing", k=3) == []
+    other = tmp_path / "other.md"
+    other.write_text("Ana: Something else entirely about onboarding.\n")
+    fresh.ingest([str(other)])  # any later ingest removes the orphaned passages
+    assert fresh.store().count_passages() == 1
+
+
+def test_a_directory_with_some_bad_files_stores_the_good_ones(app, tmp_path):
+    folder = tmp_path / "notes"
+    shutil.copytree(DATA / "bad", folder)
+    shutil.copy(DATA / "good" / "utf16.txt", folder / "utf16.txt")
+    (folder / "picture.png").write_bytes(b"\x89PNG")
+    os.symlink(folder / "missing.md", folder / "dangling.md")
+    report = app.ingest([str(folder)])
+    assert report.meetings == 1
+    bad_files = {p.name for p in (DATA / "bad").iterdir() if p.suffix != ".xyz"} | {"dangling.md"}
+    assert report.failed == len(bad_files)
+    for name in bad_files:
+        assert sum(name in line for line in report.errors) == 1, name
+    assert report.ignored == 2  # picture.png and notes.xyz: not a type synth reads
+
+
+def test_nothing_stored_before_is_touched_by_a_failing_ingest(example_app):
+    before = [(r.meeting_id, r.version) for r in example_app.meetings()]
+    count = example_app.store().count_passages()
+    report = example_app.ingest([str(DATA / "bad")])
+    assert report.failed > 0 and report.meetings == 0
+    assert [(r.meeting_id, r.version) for r in example_app.meetings()] == before
+    assert example_app.store().count_passages() == count
+
+
+def test_forget_removes_a_meeting_and_its_passages(example_app):
+    record, removed = example_app.forget("Design research readout")
+    assert removed == record.passages > 0
+    assert record.meeting_id not in {r.meeting_id for r in example_app.meetings()}
+    assert all(h.meeting_id != record.meeting_id for h in example_app.search("drag-and-drop whiteboard", k=10))
+
+
+def test_store_from_an_incompatible_version_gets_a_clear_message(example_store, tmp_path):
+    import chromadb
+
+    path = tmp_path / "old"
+    shutil.copytree(example_store, path)
+    client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+    client.get_collection("synth_passages").modify(metadata={"synth_schema": 99, "embedding": "all-MiniLM-L6-v2"})
+    del client
+    with pytest.raises(StoreVersionError, match="schema 99.*reads schema 1"):
+        Synth(Settings(store=path)).meetings()
+
+
+def test_store_folder_is_private(app, tmp_path):
+    note = tmp_path / "n.md"
+    note.write_text("Ana: private notes about a customer.\n")
+    app.ingest([str(note)])
+    assert os.stat(app.settings.store).st_mode & 0o077 == 0

@@ -1,0 +1,96 @@
+"""Search and ask on the example team, offline and through a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from synth.app import Synth
+from synth.config import Settings
+from synth.retriever import Filters
+
+from conftest import ROOT
+
+
+def _lines(hit):
+    return (ROOT / hit.source).read_text(encoding="utf-8").splitlines()[hit.start_line - 1: hit.end_line] \
+        if not hit.source.startswith("/") else open(hit.source).read().splitlines()[hit.start_line - 1: hit.end_line]
+
+
+def test_search_finds_the_passage_and_its_true_lines(example_app):
+    hits = example_app.search("crawl spaces without signal", k=3)
+    assert "crawl" in hits[0].text.lower()
+    for hit in hits:
+        cited = " ".join(_lines(hit)).lower()
+        first_words = hit.text.split("\n")[0].split(": ", 1)[-1].lower().split()[:6]
+        assert all(w in cited for w in first_words), (hit.source, hit.start_line)
+
+
+def test_exact_names_are_found_by_the_lexical_signal(example_app):
+    hits = example_app.search("Okta", k=3)
+    assert any("Okta" in h.text for h in hits[:2])
+
+
+def test_filters_team_dates_and_meeting(example_app):
+    team = example_app.search("offline mode", k=10, filters=Filters(team="engineering"))
+    assert team and all("engineering" in h.teams for h in team)
+    since = example_app.search("QuickBooks", k=10, filters=Filters(since=dt.date(2026, 10, 1)))
+    assert since and all(h.date >= "2026-10-01" for h in since)
+    until = example_app.search("QuickBooks", k=10, filters=Filters(until=dt.date(2026, 9, 15)))
+    assert until and all(h.date <= "2026-09-15" for h in until)
+    one = example_app.search("import", k=10, filters=Filters(meeting="design research"))
+    assert one and {h.title for h in one} == {"Design research readout"}
+
+
+def test_ask_offline_quotes_sentences_with_sources(example_app):
+    answer = example_app.ask("why did accounts churn?")
+    assert answer.mode == "extractive" and answer.found
+    assert "never scheduled" in answer.answer
+    assert answer.sources and "[1]" in answer.answer
+    assert "OPENAI_BASE_URL" in answer.note
+
+
+def test_ask_naming_a_function_is_scoped_to_it(example_app):
+    answer = example_app.ask("what did sales hear about QuickBooks?")
+    assert answer.scope == "sales"
+    assert answer.answer.startswith("Scoped to sales")
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert quoted and all("(sales)" in line or line.startswith("- Notes") for line in quoted)
+
+
+def test_ask_with_nothing_relevant_says_how_many_meetings_were_searched(example_app):
+    answer = example_app.ask("what is the boiling point of liquid nitrogen on Neptune?")
+    assert not answer.found and answer.sources == []
+    assert answer.answer == "Nothing relevant found in 10 meetings searched."
+
+
+def test_ask_through_a_model_cites_real_passages_and_drops_invented_ones(example_store, openai_server, tmp_path):
+    openai_server.replies = ["Six of eight churned accounts never scheduled a job [1]; see also [7]."]
+    app = Synth(Settings(store=example_store, base_url=openai_server.url, model="test-model", api_key="sk-test-marker"))
+    tokens: list[str] = []
+    answer = app.ask("why did accounts churn?", on_token=tokens.append)
+    assert answer.mode == "llm"
+    assert "".join(tokens).startswith("Six of eight")
+    assert "[1]" in answer.answer and "[7]" not in answer.answer
+    assert [s.number for s in answer.sources] == [1]
+    request = openai_server.requests[0]
+    assert request["path"] == "/v1/chat/completions" and request["body"]["model"] == "test-model"
+    assert request["auth"] == "Bearer sk-test-marker"
+    system, user = request["body"]["messages"]
+    assert system["role"] == "system" and "# IDENTITY AND PURPOSE" in system["content"]
+    assert user["content"].startswith("Question: why did accounts churn?") and "[1]" in user["content"]
+
+
+def test_ask_falls_back_offline_when_the_model_fails(example_store, openai_server):
+    openai_server.replies = [(500, {"error": {"message": "boom"}})] * 3
+    app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m"))
+    answer = app.ask("why did accounts churn?")
+    assert answer.mode == "extractive" and answer.found and answer.sources
+    assert "failed" in answer.note and "offline" in answer.note
+
+
+def test_a_user_prompt_folder_overrides_the_builtin_prompt(example_store, openai_server, tmp_path):
+    (tmp_path / "answer_question.md").write_text("CUSTOM PROMPT\n")
+    openai_server.replies = ["Answer [1]."]
+    app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m", prompts_dir=tmp_path))
+    app.ask("why did accounts churn?")
+    assert openai_server.requests[0]["body"]["messages"][0]["content"] == "CUSTOM PROMPT\n"
