@@ -27,6 +27,11 @@ class Settings:
     prompts_dir: Path | None = None
     verbose: bool = False
 
+    def __post_init__(self) -> None:
+        self.store = Path(self.store)
+        if self.prompts_dir is not None:
+            self.prompts_dir = Path(self.prompts_dir)
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Settings from the environment, with keyword overrides (None means not given)."""

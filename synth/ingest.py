@@ -18,6 +18,7 @@ from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_i
 from .teams import FUNCTIONS
 
 STDIN = "-"
+PENDING = "pending_meetings"
 
 
 @dataclass
@@ -93,7 +94,8 @@ class Ingestor:
     def ingest(self, files: list[SourceFile], report: IngestReport,
                progress: Callable[[SourceFile], None] | None = None, stdin: bytes | None = None) -> IngestReport:
         """Ingest each file; a bad file is reported and the rest go on."""
-        orphans = self.store.orphan_meeting_ids() if files else set()
+        if files:
+            self._finish_interrupted()
         for item in files:
             report.files += 1
             try:
@@ -106,10 +108,15 @@ class Ingestor:
                 report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
             if progress:
                 progress(item)
-        # Passages left by an interrupted earlier run whose meeting is not stored at all.
-        for meeting_id in orphans - set(self._versions):
-            self.store.remove_stale_passages(meeting_id, None)
         return report
+
+    def _finish_interrupted(self) -> None:
+        """Remove passages that an interrupted earlier ingest wrote but never committed."""
+        pending = self.store.get_setting(PENDING) or []
+        for meeting_id in pending:
+            self.store.remove_stale_passages(meeting_id, self._versions.get(meeting_id))
+        if pending:
+            self.store.set_setting(PENDING, [])
 
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
         if item.path is None:
@@ -153,9 +160,14 @@ class Ingestor:
             ingested_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         )
         vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
+        # Recorded before writing, so a later run can remove what an interruption leaves behind.
+        pending = self.store.get_setting(PENDING) or []
+        self.store.set_setting(PENDING, sorted(set(pending) | {meeting.meeting_id}))
         self.store.write_passages(passages, vectors[:-1], record)
         self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
         self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash)
+        pending = self.store.get_setting(PENDING) or []
+        self.store.set_setting(PENDING, [m for m in pending if m != meeting.meeting_id])
         self._versions[meeting.meeting_id] = meeting.content_hash
         return len(passages)
 
@@ -169,6 +181,3 @@ def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None
     except ValueError:
         raise SynthError(f"{what} {value!r} is not a date: write YYYY-MM-DD") from None
 
-
-def iter_errors(report: IngestReport) -> Iterator[str]:
-    yield from report.errors

@@ -165,13 +165,6 @@ class Store:
         self._meetings.delete(ids=[meeting_id])
         return self.remove_stale_passages(meeting_id, None)
 
-    @_wrap("cleaning up")
-    def orphan_meeting_ids(self) -> set[str]:
-        """Meetings with passages but no record: left by an ingest that was interrupted."""
-        committed = {r.meeting_id for r in self.meeting_records()}
-        found = {m["meeting_id"] for m in self._passages.get(include=["metadatas"])["metadatas"]}
-        return found - committed
-
     # --- passages -----------------------------------------------------------------------------
 
     @_wrap("searching")
@@ -300,7 +293,3 @@ def _record_from_metadata(metadata: dict) -> MeetingRecord:
         data[key] = json.loads(data.get(key, empty))
     return MeetingRecord(**data)
 
-
-def iter_batches(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
