@@ -79,6 +79,10 @@ class LexicalIndex:
     def versions(self) -> set[str]:
         return set(self._meetings)
 
+    def postings(self, version: str) -> dict:
+        """The parsed postings of one meeting version, to reuse when the index is rebuilt."""
+        return self._meetings[version]
+
     def search(self, query: str, versions: set[str] | None = None, limit: int = 50) -> list[tuple[str, int, float]]:
         """The best passages for a query: (meeting version, passage index, score), best first.
 

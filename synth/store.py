@@ -14,6 +14,7 @@ names, so an interruption at any moment leaves exactly one complete version visi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from pathlib import Path
@@ -39,6 +40,7 @@ def _wrap(action: str):
     """Turn Chroma's exceptions into a StoreError that says what failed."""
 
     def decorator(function):
+        @functools.wraps(function)
         def wrapped(self, *args, **kwargs):
             try:
                 return function(self, *args, **kwargs)
@@ -47,8 +49,6 @@ def _wrap(action: str):
             except Exception as exc:
                 raise StoreError(f"{action} failed in the store at {self.location}: {exc}") from exc
 
-        wrapped.__doc__ = function.__doc__
-        wrapped.__name__ = function.__name__
         return wrapped
 
     return decorator
