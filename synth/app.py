@@ -15,7 +15,7 @@ from typing import Callable
 from .config import Settings
 from .errors import NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .models import Answer, IngestReport, MeetingRecord, SearchHit
+from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
 
@@ -59,7 +59,8 @@ class Synth:
 
     def ingest(self, paths: list[str], options: ReadOptions | None = None,
                on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
-               stdin: bytes | None = None) -> IngestReport:
+               stdin: bytes | None = None, extract: bool = True,
+               on_meeting: Callable[[str], None] | None = None) -> IngestReport:
         """Ingest files, folders, globs or '-' (standard input). Bad files are reported, not raised."""
         options = options or ReadOptions()
         report = IngestReport()
@@ -68,9 +69,69 @@ class Synth:
         if not options.roster:
             options.roster = store.get_setting(ROSTER_SETTING) or {}
         progress = on_files(files) if on_files else None
+        stored: list = []
         if files:
-            Ingestor(store, self.embedder, options).ingest(files, report, progress, stdin)
+            ingestor = Ingestor(store, self.embedder, options)
+            ingestor.ingest(files, report, progress, stdin)
+            stored = ingestor.stored
+        if extract:
+            # this run's meetings, and any an interrupted run left without insights
+            done = {m.meeting_id for m, _ in stored}
+            from .pipeline import reconstruct
+
+            stored += [(reconstruct(store, r), r) for r in store.meeting_records()
+                       if r.extraction == "pending" and r.meeting_id not in done]
+            self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
         return report
+
+    def _extract(self, work, report: IngestReport, use_cache: bool, on_meeting=None) -> None:
+        from .pipeline import extract_meetings, get_extractor
+
+        if not work:
+            return
+        store = self.store()
+        extractor = get_extractor(self.settings, store, self.embedder)
+        extract_meetings(store, self.embedder, work, extractor, report, jobs=self.settings.jobs,
+                         use_cache=use_cache, progress=on_meeting)
+
+    def extract(self, meeting: str | None = None, everything: bool = False, retry_failed: bool = False,
+                on_meeting=None) -> IngestReport:
+        """Run extraction again on purpose (the model is called again; the cache is not used),
+        for one meeting, all of them, or those whose extraction failed (cached parts are reused)."""
+        from .errors import SynthError
+        from .pipeline import reconstruct
+
+        records = self.meetings()
+        if meeting:
+            chosen = [self._match_meeting(meeting, records)]
+        elif everything:
+            chosen = records
+        elif retry_failed:
+            chosen = [r for r in records if r.extraction in ("failed", "partial", "pending")]
+        else:
+            raise SynthError("say which meetings: synth extract MEETING, --all, or --retry-failed")
+        report = IngestReport()
+        store = self.store()
+        work = [(reconstruct(store, r), r) for r in chosen]
+        self._extract(work, report, use_cache=retry_failed and not meeting and not everything, on_meeting=on_meeting)
+        report.meetings = len(work)
+        return report
+
+    def insights(self, kind: str | None = None, team: str | None = None, filters: Filters | None = None,
+                 status: str | None = None) -> list[Insight]:
+        """Stored insights (of the visible extraction runs), oldest meeting first."""
+        filters = filters or Filters()
+        records = self.meetings()
+        if filters.meeting:
+            records = [self._match_meeting(filters.meeting, records)]
+        records = [r for r in records if r.extraction_run
+                   and (filters.since is None or r.date >= filters.since.isoformat())
+                   and (filters.until is None or r.date <= filters.until.isoformat())]
+        found = self.store(create=False).insights([r.extraction_run for r in records], kind=kind, team=team,
+                                                  meeting_ids=[r.meeting_id for r in records])
+        if status:
+            found = [i for i in found if i.status == status]
+        return sorted(found, key=lambda i: (i.date, i.meeting_id, i.start_line, i.kind))
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The k best passages for a query."""
@@ -88,7 +149,12 @@ class Synth:
 
     def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
         """Remove one meeting, named by id or by a unique part of its title."""
-        records = self.meetings()
+        record = self._match_meeting(meeting, self.meetings())
+        removed = self.store().forget(record.meeting_id)
+        return record, removed
+
+    @staticmethod
+    def _match_meeting(meeting: str, records: list[MeetingRecord]) -> MeetingRecord:
         wanted = meeting.strip().lower()
         matches = [r for r in records if r.meeting_id.lower() == wanted] or \
                   [r for r in records if wanted in r.title.lower()]
@@ -97,8 +163,7 @@ class Synth:
         if len(matches) > 1:
             names = ", ".join(r.meeting_id for r in matches[:5])
             raise NotFoundError(f"{meeting!r} matches {len(matches)} meetings ({names}); give the meeting id")
-        removed = self.store().forget(matches[0].meeting_id)
-        return matches[0], removed
+        return matches[0]
 
     def set_roster(self, path: str | Path) -> dict[str, str]:
         from .roster import load_roster
@@ -124,5 +189,13 @@ class Synth:
             "first_meeting": records[0].date if records else None,
             "last_meeting": records[-1].date if records else None,
             "roster_people": len(store.get_setting(ROSTER_SETTING) or {}),
+            "insights": sum(r.insights for r in records if r.extraction_run),
+            "extraction": {state: sum(1 for r in records if r.extraction == state)
+                           for state in ("done", "partial", "failed", "pending")},
+            "extraction_failures": [f"{r.meeting_id}: {r.extraction_error}" for r in records
+                                    if r.extraction in ("failed", "partial")],
+            "llm_calls": sum(r.llm_calls for r in records),
+            "prompt_tokens": sum(r.prompt_tokens for r in records),
+            "completion_tokens": sum(r.completion_tokens for r in records),
         }
         return info

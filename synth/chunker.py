@@ -37,7 +37,8 @@ def embedding_text(text: str) -> str:
 
 
 def turn_line(turn: Turn) -> str:
-    return f"{turn.speaker}: {turn.text}" if turn.speaker else turn.text
+    text = " ".join(turn.text.split("\n"))
+    return f"{turn.speaker}: {text}" if turn.speaker else text
 
 
 def chunk_meeting(meeting: Meeting, max_chars: int = MAX_CHARS) -> list[Passage]:
@@ -65,6 +66,7 @@ def chunk_meeting(meeting: Meeting, max_chars: int = MAX_CHARS) -> list[Passage]
             text="\n".join(turn_line(t) for t in group),
             start_line=group[0].start_line, end_line=max(t.end_line for t in group),
             speakers=speakers, teams=[t for t in teams if t != "unknown"] or ["unknown"],
+            turns=[(t.start_line, t.end_line, t.speaker) for t in group],
         ))
     return passages
 

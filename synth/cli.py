@@ -123,16 +123,23 @@ def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
 @click.option("--date", metavar="YYYY-MM-DD", help="Date of the meeting.")
 @click.option("--roster", type=click.Path(dir_okay=False), help="People -> functions for this ingest "
               "(YAML, JSON or CSV). `synth roster set FILE` keeps one for the store.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Model calls at once when extracting [env SYNTH_JOBS, default 4].")
+@click.option("--no-extract", is_flag=True, help="Only store and index; extract insights later (synth extract).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx, paths, team, title, date, roster, as_json):
+def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, as_json):
     """Read meeting notes and transcripts into the store.
 
     PATHS are files, folders (read recursively), globs, or - for standard input. Formats:
     Markdown (with YAML front matter: title, date, team, attendees), plain text, WebVTT, SRT,
     speaker-labelled exports ("Name  00:01:23" then the text), JSON turn lists and .docx.
     Unchanged files are skipped; a changed file replaces its meeting.
+
+    Each new meeting's findings, roadblocks, assumptions, decisions, actions and requests are
+    extracted: by the model when one is configured, else by the offline extractor. Every insight
+    keeps a quote that is verified to be in the transcript.
 
     \b
     Example:
@@ -150,6 +157,8 @@ def ingest(ctx, paths, team, title, date, roster, as_json):
         raise SynthError(f"--team {team!r} is not a function synth knows")
     options = ReadOptions(team=normalize_team(team), title=title, date=parse_date_option(date),
                           roster=load_roster(roster) if roster else {})
+    if jobs:
+        ctx.obj["settings"].jobs = jobs
     app = _app(ctx)
     interactive = sys.stderr.isatty() and not as_json
     bar = {}
@@ -163,7 +172,8 @@ def ingest(ctx, paths, team, title, date, roster, as_json):
 
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
-        report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin)
+        report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin, extract=not no_extract,
+                            on_meeting=_extraction_progress(ctx, interactive))
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
@@ -178,8 +188,93 @@ def ingest(ctx, paths, team, title, date, roster, as_json):
         if report.ignored and not ctx.obj["settings"].verbose:
             click.echo(f"note: {report.ignored} files of other types ignored (-v lists them)", err=True)
         click.echo(report_text(report))
+        if not no_extract:
+            _echo_extraction(ctx, report)
     if report.failed:
         sys.exit(1)
+
+
+def _extraction_progress(ctx, interactive: bool):
+    if not interactive:
+        return None
+    return lambda meeting_id: click.echo(f"  extracted {meeting_id}", err=True)
+
+
+def _echo_extraction(ctx, report) -> None:
+    from .config import HOW_TO_CONFIGURE
+    from .render import extraction_text, safe
+
+    settings = ctx.obj["settings"]
+    note = None
+    if not settings.llm_configured and sum(report.insights.values()):
+        note = "(offline extractor: cue phrases and a small classifier; a model does better. " + HOW_TO_CONFIGURE + ")"
+    click.echo(extraction_text(report, note))
+    for line in report.extraction_failed:
+        click.echo(f"error: {safe(line)}", err=True)
+    if report.extraction_failed:
+        click.echo("Passages are stored and searchable; run `synth extract --retry-failed` to try again.", err=True)
+
+
+@cli.command()
+@click.argument("meeting", required=False)
+@click.option("--all", "everything", is_flag=True, help="Every stored meeting.")
+@click.option("--retry-failed", is_flag=True, help="Meetings whose extraction failed or was cut short "
+              "(parts that succeeded come from the cache).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Model calls at once [env SYNTH_JOBS].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@handle_errors
+def extract(ctx, meeting, everything, retry_failed, jobs, as_json):
+    """Extract insights again, on purpose: for MEETING (id or part of its title), --all, or
+    --retry-failed. The model is called again (the cache is only used by --retry-failed).
+
+    \b
+    Example:
+      synth extract --retry-failed
+      synth extract "pricing review" --model gpt-4o
+    """
+    if jobs:
+        ctx.obj["settings"].jobs = jobs
+    report = _app(ctx).extract(meeting, everything, retry_failed,
+                               on_meeting=_extraction_progress(ctx, sys.stderr.isatty() and not as_json))
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        click.echo(f"Extracted {report.meetings} meetings.")
+        _echo_extraction(ctx, report)
+    if report.extraction_failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--kind", type=click.Choice(["finding", "roadblock", "assumption", "decision", "action", "request"]),
+              help="Only this kind.")
+@click.option("--team", help="Only what this function's people said.")
+@click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only meetings on or before DATE (YYYY-MM-DD).")
+@click.option("--meeting", metavar="ID_OR_TITLE", help="Only this meeting.")
+@click.option("--status", type=click.Choice(["untested", "validated", "invalidated"]),
+              help="Only assumptions with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print the insight objects as JSON.")
+@click.pass_context
+@handle_errors
+def insights(ctx, kind, team, since, until, meeting, status, as_json):
+    """List what the meetings found, grouped by kind, each with its quote and file:line.
+
+    \b
+    Example:
+      synth insights --kind roadblock --team engineering
+      synth insights --since 2026-10-01 --json
+    """
+    from .render import insights_text
+
+    app = _app(ctx)
+    filters = _filters(team, since, until, meeting)
+    found = app.insights(kind=kind, team=filters.team, filters=filters, status=status)
+    if as_json:
+        click.echo(json.dumps([i.model_dump() for i in found], indent=2))
+    else:
+        click.echo(insights_text(found, len(app.meetings())))
 
 
 @cli.command()
@@ -305,7 +400,15 @@ def status(ctx, as_json):
         click.echo(f"dates:      {st['first_meeting']} to {st['last_meeting']}")
     click.echo(f"mode:       {s['mode']}" + ("" if s["mode"] == "llm" else " (no language model configured)"))
     click.echo(f"model:      {s['model'] or '-'}   base url: {s['base_url'] or '-'}   api key: {s['api_key']}")
-    click.echo(f"embeddings: {s['embeddings']}")
+    click.echo(f"embeddings: {s['embeddings']}   structured output: {s['structured_output']}")
+    if st["exists"]:
+        ex = st["extraction"]
+        click.echo(f"insights:   {st['insights']}   extraction: {ex['done']} done, {ex['partial']} partial, "
+                   f"{ex['failed']} failed, {ex['pending']} pending")
+        click.echo(f"llm usage:  {st['llm_calls']} calls, {st['prompt_tokens']} prompt tokens, "
+                   f"{st['completion_tokens']} completion tokens")
+        for line in st["extraction_failures"]:
+            click.echo(f"  failed: {line}")
 
 
 @cli.group()

@@ -26,9 +26,21 @@ class Settings:
     embeddings: str = "minilm"
     prompts_dir: Path | None = None
     verbose: bool = False
+    structured: str | None = None  # json_schema, tools or json_mode; None: detect
+    jobs: int = 4
+    window_chars: int = 6000
+    llm_timeout: float = 120.0
+    llm_retries: int = 4
 
     def __post_init__(self) -> None:
+        from .errors import ConfigError
+
         self.store = Path(self.store)
+        if self.structured is not None and self.structured not in STRUCTURED_METHODS:
+            raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
+        if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
+            raise ConfigError("--jobs must be at least 1, SYNTH_WINDOW_CHARS at least 500, "
+                              "SYNTH_LLM_TIMEOUT above 0 and SYNTH_LLM_RETRIES at least 0")
         if self.prompts_dir is not None:
             self.prompts_dir = Path(self.prompts_dir)
 
@@ -44,6 +56,11 @@ class Settings:
             model=env.get("SYNTH_MODEL") or None,
             embeddings=env.get("SYNTH_EMBEDDINGS") or "minilm",
             prompts_dir=Path(env["SYNTH_PROMPTS"]) if env.get("SYNTH_PROMPTS") else None,
+            structured=env.get("SYNTH_STRUCTURED") or None,
+            jobs=_number(env, "SYNTH_JOBS", 4, int),
+            window_chars=_number(env, "SYNTH_WINDOW_CHARS", 6000, int),
+            llm_timeout=_number(env, "SYNTH_LLM_TIMEOUT", 120.0, float),
+            llm_retries=_number(env, "SYNTH_LLM_RETRIES", 4, int),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["store"] = Path(values["store"])
@@ -71,7 +88,24 @@ class Settings:
             "api_key": "set" if self.api_key else "not set",
             "embeddings": self.embeddings,
             "prompts_dir": str(self.prompts_dir) if self.prompts_dir else None,
+            "structured_output": self.structured or "detect",
+            "jobs": self.jobs,
         }
+
+
+STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")
+
+
+def _number(env, name: str, default, kind):
+    from .errors import ConfigError
+
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number") from None
 
 
 HOW_TO_CONFIGURE = (

@@ -90,6 +90,7 @@ class Ingestor:
         self.embedder = embedder
         self.options = options
         self._versions = {r.meeting_id: r.version for r in store.meeting_records()}
+        self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
 
     def ingest(self, files: list[SourceFile], report: IngestReport,
                progress: Callable[[SourceFile], None] | None = None, stdin: bytes | None = None) -> IngestReport:
@@ -166,9 +167,11 @@ class Ingestor:
         self.store.write_passages(passages, vectors[:-1], record)
         self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
         self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash)
+        self.store.remove_stale_insights(meeting.meeting_id, None)  # the old version's
         pending = self.store.get_setting(PENDING) or []
         self.store.set_setting(PENDING, [m for m in pending if m != meeting.meeting_id])
         self._versions[meeting.meeting_id] = meeting.content_hash
+        self.stored.append((meeting, record))
         return len(passages)
 
 

@@ -8,7 +8,7 @@ from .config import HOW_TO_CONFIGURE, Settings
 from .errors import ConfigError, ModelError
 
 
-def chat_model(settings: Settings, streaming: bool = False):
+def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | None = None):
     """A chat model for any OpenAI-compatible endpoint."""
     if not settings.llm_configured:
         raise ConfigError("no language model configured. " + HOW_TO_CONFIGURE)
@@ -18,8 +18,11 @@ def chat_model(settings: Settings, streaming: bool = False):
                           "(or --model) to a model that server serves")
     from langchain_openai import ChatOpenAI
 
+    # The openai client retries 408/409/429/5xx, timeouts and refused connections with
+    # exponential backoff, and honours Retry-After.
     return ChatOpenAI(model=model, base_url=settings.base_url, api_key=settings.api_key or "not-needed",
-                      temperature=0, streaming=streaming, max_retries=2, timeout=120)
+                      temperature=0, streaming=streaming, max_retries=settings.llm_retries,
+                      timeout=settings.llm_timeout, max_tokens=max_tokens)
 
 
 def complete(settings: Settings, system: str, user: str, on_token: Callable[[str], None] | None = None) -> str:

@@ -44,6 +44,7 @@ class Passage(BaseModel):
     end_line: int
     speakers: list[str]
     teams: list[str]
+    turns: list[tuple[int, int, str | None]] = Field([], description="start line, end line, speaker of each text line")
 
 
 class SearchHit(BaseModel):
@@ -78,6 +79,41 @@ class MeetingRecord(BaseModel):
     passages: int
     turns: int
     ingested_at: str
+    extraction: str = Field("pending", description="pending, done, partial (some windows failed) or failed")
+    extraction_error: str | None = None
+    extraction_run: str | None = Field(None, description="the run whose insights are visible")
+    extractor: str | None = Field(None, description="offline, or llm:MODEL")
+    insights: int = 0
+    llm_calls: int = Field(0, description="chat calls made for this meeting, all runs")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+KINDS = ("finding", "roadblock", "assumption", "decision", "action", "request")
+ASSUMPTION_STATUSES = ("untested", "validated", "invalidated")
+
+
+class Insight(BaseModel):
+    """Something a meeting said that matters: a finding, roadblock, assumption, decision,
+    action or request, with the verbatim quote it rests on and where that quote is."""
+
+    id: str
+    kind: str
+    statement: str
+    quote: str = Field(description="the transcript's words, found at start_line..end_line")
+    speaker: str | None = None
+    team: str = Field("unknown", description="the speaker's function")
+    meeting_id: str
+    title: str
+    date: str
+    source: str
+    start_line: int
+    end_line: int
+    confidence: float
+    owner: str | None = Field(None, description="actions: who will do it, when stated")
+    due: str | None = Field(None, description="actions: when, as stated")
+    status: str | None = Field(None, description="assumptions: untested, validated or invalidated")
+    extractor: str = Field(description="offline, or llm:MODEL")
 
 
 class AnswerSource(BaseModel):
@@ -119,3 +155,8 @@ class IngestReport(BaseModel):
     errors: list[str] = []
     warnings: list[str] = []
     stored: list[str] = []
+    insights: dict[str, int] = Field({}, description="insights found, by kind")
+    extraction_failed: list[str] = Field([], description="meetings whose extraction failed, with the reason")
+    dropped_ungrounded: int = Field(0, description="model insights dropped because their quote is not in the text")
+    llm_calls: int = 0
+    cache_hits: int = 0

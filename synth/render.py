@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from .models import Answer, IngestReport, MeetingRecord, SearchHit
+from .models import KINDS, Answer, IngestReport, Insight, MeetingRecord, SearchHit
 from .teams import display_team
 
 # ANSI escape sequences and other control characters that came from notes must not reach a terminal.
@@ -66,3 +66,50 @@ def report_text(report: IngestReport) -> str:
     if report.ignored:
         parts.append(f"{report.ignored} ignored")
     return "Ingested: " + ", ".join(parts) + "."
+
+
+def extraction_text(report: IngestReport, extractor_note: str | None = None) -> str:
+    """What extraction found: insights by kind, what grounding dropped, what failed."""
+    counts = ", ".join(f"{report.insights.get(k, 0)} {k}s" for k in KINDS)
+    total = sum(report.insights.values())
+    line = f"Insights: {total} ({counts})."
+    extras = []
+    if report.llm_calls or report.cache_hits:
+        extras.append(f"{report.llm_calls} model calls, {report.cache_hits} parts from the cache")
+    if report.dropped_ungrounded:
+        extras.append(f"{report.dropped_ungrounded} dropped because their quote is not in the transcript")
+    if extras:
+        line += " " + "; ".join(extras).capitalize() + "."
+    if extractor_note:
+        line += "\n" + extractor_note
+    return line
+
+
+_PLURAL = {"finding": "Findings", "roadblock": "Roadblocks", "assumption": "Assumptions",
+           "decision": "Decisions", "action": "Actions", "request": "Requests"}
+
+
+def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> str:
+    """Insights grouped by kind, each with who said it and where."""
+    if not insights:
+        return f"No insights found in {meetings} meetings."
+    out = []
+    for kind in KINDS:
+        group = [i for i in insights if i.kind == kind]
+        if not group:
+            continue
+        out.append(f"{_PLURAL[kind]} ({len(group)})")
+        for i in group:
+            extra = ""
+            if kind == "action" and (i.owner or i.due):
+                extra = f" [owner: {safe(i.owner or '?')}{', due ' + safe(i.due) if i.due else ''}]"
+            if kind == "assumption" and i.status:
+                extra = f" [{i.status}]"
+            out.extend(textwrap.wrap(f"- {safe(i.statement)}{extra}", width, subsequent_indent="  "))
+            who = f"{safe(i.speaker or 'unknown')} ({display_team(i.team)})"
+            out.append(f"  {who}, {i.date}, {where(i.source, i.start_line, i.end_line)}, confidence {i.confidence:.2f}")
+            out.extend(textwrap.wrap(f'"{safe(i.quote)}"', width, initial_indent="  ", subsequent_indent="  ",
+                                     max_lines=3, placeholder=" …"))
+        out.append("")
+    out.append(f"{len(insights)} insights from {meetings} meetings.")
+    return "\n".join(out)

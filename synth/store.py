@@ -1,10 +1,14 @@
 """The only module that talks to Chroma.
 
-Three collections:
+Collections:
 - passages: one record per passage of a meeting version (document = text, flat metadata);
 - meetings: one record per stored meeting; its upsert is the commit that makes a version
   visible (document = the version's lexical postings, metadata = the meeting);
-- config: small settings of the store (the roster).
+- insights: one record per insight of an extraction run (document = statement); a run is
+  visible when the meeting record names it (`extraction_run`), so a new run is written in
+  full, then committed by updating the meeting record, then the old runs are removed;
+- cache: model replies per transcript window, keyed by prompt version, model and text;
+- config: small settings of the store (the roster, what each server accepted).
 
 A new version of a meeting is written in full before its meeting record points at it, and the
 old version's passages are removed after; searches only see versions that a meeting record
@@ -21,13 +25,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import StoreError, StoreVersionError
-from .models import MeetingRecord, Passage, SearchHit
+from .models import Insight, MeetingRecord, Passage, SearchHit, Turn
 from .teams import FUNCTIONS, team_flag
 
-SCHEMA = 1
+SCHEMA = 2
 PASSAGES = "synth_passages"
 MEETINGS = "synth_meetings"
 CONFIG = "synth_config"
+INSIGHTS = "synth_insights"
+CACHE = "synth_cache"
 
 
 def _chroma():
@@ -104,6 +110,9 @@ class Store:
         self._meetings = self._client.get_or_create_collection(
             MEETINGS, metadata=meta, configuration=config, embedding_function=function)
         self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
+        self._insights = self._client.get_or_create_collection(
+            INSIGHTS, metadata=meta, configuration=config, embedding_function=function)
+        self._cache = self._client.get_or_create_collection(CACHE, metadata=meta, embedding_function=function)
         self._batch = max(1, min(1000, self._client.get_max_batch_size()))
 
     # --- meetings -----------------------------------------------------------------------------
@@ -163,6 +172,7 @@ class Store:
     def forget(self, meeting_id: str) -> int:
         """Remove a meeting: its record first (it disappears at once), then its passages."""
         self._meetings.delete(ids=[meeting_id])
+        self.remove_stale_insights(meeting_id, None)
         return self.remove_stale_passages(meeting_id, None)
 
     # --- passages -----------------------------------------------------------------------------
@@ -201,6 +211,83 @@ class Store:
     @_wrap("counting")
     def count_passages(self) -> int:
         return self._passages.count()
+
+    @_wrap("reading a meeting's turns")
+    def meeting_turns(self, meeting_id: str, version: str) -> list[Turn]:
+        """The turns of a stored meeting version, rebuilt from its passages."""
+        got = self._passages.get(where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
+                                 include=["documents", "metadatas"])
+        rows = sorted(zip(got["documents"], got["metadatas"]), key=lambda row: row[1]["index"])
+        turns: list[Turn] = []
+        for text, meta in rows:
+            spans = json.loads(meta.get("turns", "[]"))
+            for line, (start, end, speaker) in zip(text.split("\n"), spans):
+                body = line[len(speaker) + 2:] if speaker and line.startswith(f"{speaker}: ") else line
+                turns.append(Turn(speaker=speaker, text=body, start_line=start, end_line=end))
+        return turns
+
+    # --- insights -----------------------------------------------------------------------------
+
+    @_wrap("writing insights")
+    def write_insights(self, insights: list[Insight], vectors: list[list[float]], run: str, version: str) -> None:
+        """Write an extraction run's insights. They stay invisible until `commit_extraction`."""
+        for start in range(0, len(insights), self._batch):
+            batch = insights[start:start + self._batch]
+            self._insights.upsert(
+                ids=[f"{run}:{i.id}" for i in batch], embeddings=vectors[start:start + self._batch],
+                documents=[i.statement for i in batch],
+                metadatas=[_insight_metadata(i, run, version) for i in batch])
+
+    @_wrap("committing an extraction")
+    def commit_extraction(self, record: MeetingRecord) -> None:
+        """Point the meeting at its extraction run (and record its counts): one upsert of its
+        record, which keeps its postings and vector."""
+        got = self._meetings.get(ids=[record.meeting_id], include=["documents", "embeddings", "metadatas"])
+        if not got["ids"] or got["metadatas"][0].get("version") != record.version:
+            raise StoreError(f"meeting {record.meeting_id} changed or was removed while it was being extracted")
+        self._meetings.upsert(ids=[record.meeting_id], embeddings=[list(got["embeddings"][0])],
+                              documents=[got["documents"][0]], metadatas=[_record_metadata(record)])
+
+    @_wrap("removing old insights")
+    def remove_stale_insights(self, meeting_id: str, keep_run: str | None) -> int:
+        where: dict[str, Any] = {"meeting_id": meeting_id}
+        if keep_run is not None:
+            where = {"$and": [where, {"run": {"$ne": keep_run}}]}
+        stale = self._insights.get(where=where, include=[])["ids"]
+        for start in range(0, len(stale), self._batch):
+            self._insights.delete(ids=stale[start:start + self._batch])
+        return len(stale)
+
+    @_wrap("reading insights")
+    def insights(self, runs: list[str], kind: str | None = None, team: str | None = None,
+                 meeting_ids: list[str] | None = None) -> list[Insight]:
+        """The insights of the given (visible) runs, with optional filters."""
+        if not runs:
+            return []
+        conditions: list[dict] = [{"run": {"$in": runs}}]
+        if kind:
+            conditions.append({"kind": kind})
+        if team:
+            conditions.append({"team": team})
+        if meeting_ids is not None:
+            conditions.append({"meeting_id": {"$in": meeting_ids or ["-"]}})
+        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        got = self._insights.get(where=where, include=["metadatas"])
+        return [_insight_from_metadata(m) for m in got["metadatas"]]
+
+    # --- cache --------------------------------------------------------------------------------
+
+    @_wrap("reading the model cache")
+    def cache_get(self, keys: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), self._batch):
+            got = self._cache.get(ids=keys[start:start + self._batch], include=["documents"])
+            found.update(zip(got["ids"], got["documents"]))
+        return found
+
+    @_wrap("writing the model cache")
+    def cache_put(self, key: str, value: str) -> None:
+        self._cache.upsert(ids=[key], embeddings=[[1.0]], documents=[value], metadatas=[{"kind": "extraction"}])
 
     # --- config -------------------------------------------------------------------------------
 
@@ -256,6 +343,19 @@ def hit_from_passage(text: str, metadata: dict, record: MeetingRecord, score: fl
     )
 
 
+_INSIGHT_FIELDS = set(Insight.model_fields)
+
+
+def _insight_metadata(insight: Insight, run: str, version: str) -> dict:
+    metadata: dict[str, Any] = {k: v for k, v in insight.model_dump().items() if v is not None}
+    metadata.update(run=run, version=version, date_ord=_date_ordinal(insight.date))
+    return metadata
+
+
+def _insight_from_metadata(metadata: dict) -> Insight:
+    return Insight(**{k: v for k, v in metadata.items() if k in _INSIGHT_FIELDS})
+
+
 def _date_ordinal(date: str) -> int:
     return dt.date.fromisoformat(date).toordinal()
 
@@ -265,6 +365,7 @@ def _passage_metadata(passage: Passage, date_ord: int) -> dict:
         "meeting_id": passage.meeting_id, "version": passage.version, "index": passage.index,
         "start_line": passage.start_line, "end_line": passage.end_line, "date_ord": date_ord,
         "speakers": json.dumps(passage.speakers), "teams": json.dumps(passage.teams),
+        "turns": json.dumps(passage.turns),
     }
     for team in passage.teams:
         if team in FUNCTIONS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,7 +24,8 @@ DATA = Path(__file__).resolve().parent / "data"
 def clean_environment(monkeypatch):
     """No test sees the developer's model settings; each sets what it needs."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SYNTH_MODEL", "SYNTH_STORE", "SYNTH_OFFLINE",
-                 "SYNTH_PROMPTS", "SYNTH_EMBEDDINGS", "SYNTH_DEBUG"):
+                 "SYNTH_PROMPTS", "SYNTH_EMBEDDINGS", "SYNTH_DEBUG", "SYNTH_STRUCTURED", "SYNTH_JOBS",
+                 "SYNTH_WINDOW_CHARS", "SYNTH_LLM_TIMEOUT", "SYNTH_LLM_RETRIES"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -55,13 +57,21 @@ def example_app(example_store, tmp_path) -> Synth:
 class ScriptedOpenAI:
     """A minimal OpenAI-compatible /v1/chat/completions server on 127.0.0.1.
 
-    Each request takes the next scripted reply: a string (the assistant's content), or a tuple
-    (status, body) for an error. Requests are recorded.
+    Each request takes the next scripted reply:
+    - a string: the assistant's content;
+    - a tuple (status, body) or (status, body, headers): an HTTP error;
+    - a dict: {"content": ..., "finish_reason": ...}, {"tool_args": {...}} for a tool call,
+      {"delay": seconds, ...} to answer late;
+    - a callable: called with the request body, returns one of the above.
+    When no reply is scripted, `default` (same forms) answers. Requests are recorded, with the
+    time they arrived.
     """
 
     def __init__(self):
         self.replies: list = []
         self.requests: list[dict] = []
+        self.default = "No reply scripted."
+        self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,18 +80,45 @@ class ScriptedOpenAI:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                outer.requests.append({"path": self.path, "body": body,
-                                       "auth": self.headers.get("Authorization")})
-                reply = outer.replies.pop(0) if outer.replies else "No reply scripted."
+                with outer.lock:
+                    outer.requests.append({"path": self.path, "body": body, "time": time.monotonic(),
+                                           "auth": self.headers.get("Authorization")})
+                    reply = outer.replies.pop(0) if outer.replies else outer.default
+                if callable(reply):
+                    reply = reply(body)
+                if isinstance(reply, dict) and reply.get("delay"):
+                    time.sleep(reply["delay"])
+                    reply = {k: v for k, v in reply.items() if k != "delay"}
+                    if set(reply) == {"reply"}:
+                        reply = reply["reply"]
                 if isinstance(reply, tuple):
-                    status, payload = reply
+                    status, payload, headers = reply if len(reply) == 3 else (*reply, {})
                     data = json.dumps(payload).encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    try:
+                        self.send_response(status)
+                        self.send_header("Content-Type", "application/json")
+                        for name, value in headers.items():
+                            self.send_header(name, value)
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
                     return
+                message = {"role": "assistant", "content": reply}
+                finish = "stop"
+                if isinstance(reply, dict):
+                    finish = reply.get("finish_reason", "stop")
+                    if "tool_args" in reply:
+                        message = {"role": "assistant", "content": None, "tool_calls": [{
+                            "id": "call_1", "type": "function", "function": {
+                                "name": body.get("tools", [{}])[0].get("function", {}).get("name", "tool"),
+                                "arguments": reply["tool_args"] if isinstance(reply["tool_args"], str)
+                                else json.dumps(reply["tool_args"])}}]}
+                        finish = reply.get("finish_reason", "tool_calls")
+                    else:
+                        message = {"role": "assistant", "content": reply.get("content", "")}
+                    reply = message["content"] or ""
                 if body.get("stream"):
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
@@ -98,14 +135,17 @@ class ScriptedOpenAI:
                     return
                 data = json.dumps({
                     "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                     "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                 }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"

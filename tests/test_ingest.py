@@ -132,7 +132,7 @@ def test_store_from_an_incompatible_version_gets_a_clear_message(example_store, 
     client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
     client.get_collection("synth_passages").modify(metadata={"synth_schema": 99, "embedding": "all-MiniLM-L6-v2"})
     del client
-    with pytest.raises(StoreVersionError, match="schema 99.*reads schema 1"):
+    with pytest.raises(StoreVersionError, match="schema 99.*reads schema 2"):
         Synth(Settings(store=path)).meetings()
 
 

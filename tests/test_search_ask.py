@@ -81,8 +81,8 @@ def test_ask_through_a_model_cites_real_passages_and_drops_invented_ones(example
 
 
 def test_ask_falls_back_offline_when_the_model_fails(example_store, openai_server):
-    openai_server.replies = [(500, {"error": {"message": "boom"}})] * 3
-    app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m"))
+    openai_server.default = (500, {"error": {"message": "boom"}})
+    app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m", llm_retries=1))
     answer = app.ask("why did accounts churn?")
     assert answer.mode == "extractive" and answer.found and answer.sources
     assert "failed" in answer.note and "offline" in answer.note
