@@ -31,7 +31,7 @@ def synth_results(folder, queries, rebuild):
         shutil.rmtree(path, ignore_errors=True)
     app = Synth(Settings(store=path))
     with Timer() as t:
-        report = app.ingest([str(p) for p in sorted(folder.glob("*.md"))])
+        report = app.ingest([str(p) for p in sorted(folder.glob("*.md"))], extract=False)
     print(f"synth store: {report.meetings} meetings ingested, {report.unchanged} unchanged, "
           f"{app.store().count_passages()} passages ({t.seconds:.1f} s)", file=sys.stderr)
     results = {}

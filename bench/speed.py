@@ -49,10 +49,15 @@ def main():
     rows.append(["synth --help (median of 5)", f"{statistics.median(helps):.3f} s", "target < 0.2 s"])
 
     files = [str(p) for p in sorted(folder.glob("*.md"))]
-    wall, rss_ingest, err = run_timed([*synth, "--store", env_store, "--offline", "ingest", *files])
+    # storing and indexing alone (--no-extract), then the offline extraction of the same meetings
+    wall, rss_ingest, err = run_timed([*synth, "--store", env_store, "--offline", "ingest", "--no-extract", *files])
     summary = [l for l in err.splitlines() if l.startswith("Ingested")]
     passages = int(summary[0].split("(")[1].split()[0]) if summary else 0
-    rows.append(["ingest 35 meetings, new store", f"{wall:.1f} s", f"{passages} passages, {passages / wall:.1f} passages/s"])
+    rows.append(["ingest 35 meetings, new store, --no-extract", f"{wall:.1f} s", f"{passages} passages, {passages / wall:.1f} passages/s"])
+    wall_x, rss_extract, err_x = run_timed([*synth, "--store", env_store, "--offline", "extract", "--all"])
+    found = [l for l in err_x.splitlines() if l.startswith("Insights")]
+    rows.append(["offline extraction of the 35 (extract --all)", f"{wall_x:.1f} s",
+                 f"{wall_x / 35:.1f} s per meeting; {found[0][:60] if found else err_x[-200:]}"])
 
     # the floor: the model alone over exactly the same passage texts, in this process
     sys.path.insert(0, str(ROOT))
@@ -99,7 +104,8 @@ def main():
     times.sort()
     rows.append(["search in process p50 / p95", f"{times[len(times) // 2]:.1f} / {times[int(len(times) * .95)]:.1f} ms",
                  f"{len(times)} queries, target p50 < 50 ms"])
-    rows.append(["peak memory: ingest / search", f"{rss_ingest:.0f} / {rss_search:.0f} MB", "max RSS of the process"])
+    rows.append(["peak memory: ingest / extract / search", f"{rss_ingest:.0f} / {rss_extract:.0f} / {rss_search:.0f} MB",
+                 "max RSS of the process"])
     print(f"\nmachine: {os.cpu_count()} cores\n")
     print(table(["what", "measured", "notes"], rows))
 

@@ -134,6 +134,14 @@ def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]],
                 settle(meeting_id, index, WindowOutcome(items=list(items), cached=True))
             else:
                 pending.append((meeting_id, index, user, key))
+    if pending and not extractor.chat.confirmed:
+        # one call first, alone: it finds the structured-output method this server takes, so
+        # the parallel calls after it do not each discover a refusal
+        meeting_id, index, user, key = pending.pop(0)
+        outcome = extractor.call(user)
+        if outcome.items is not None:
+            store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
+        settle(meeting_id, index, outcome)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(extractor.call, user): (meeting_id, index, key)
                    for meeting_id, index, user, key in pending}

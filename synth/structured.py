@@ -67,6 +67,11 @@ class StructuredChat:
         self._confirmed = False
         self._json_schema = _inline_schema(schema)
 
+    @property
+    def confirmed(self) -> bool:
+        """Whether a call has succeeded with the current method."""
+        return self._confirmed
+
     def invoke(self, system: str, user: str) -> StructuredResult:
         """One validated reply. Raises ModelError (with the reason) when none could be had."""
         from langchain_core.messages import HumanMessage, SystemMessage
