@@ -30,7 +30,7 @@ def run_timed(args: list[str]) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MB) of a new process."""
     code = ("import resource, subprocess, sys, time; t=time.perf_counter(); "
             "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-            "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); sys.stderr.write(p.stdout[-300:]+p.stderr[-500:])")
+            "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])")
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     wall, rss, returncode = out.stdout.split()
     if returncode != "0":  # a timing of a failed command is not a measurement
@@ -57,7 +57,7 @@ def main():
     wall_x, rss_extract, err_x = run_timed([*synth, "--store", env_store, "--offline", "extract", "--all"])
     found = [l for l in err_x.splitlines() if l.startswith("Insights")]
     rows.append(["offline extraction of the 35 (extract --all)", f"{wall_x:.1f} s",
-                 f"{wall_x / 35:.1f} s per meeting; {found[0][:60] if found else err_x[-200:]}"])
+                 f"{wall_x / 35:.1f} s per meeting; {found[0].split(').')[0] + ')' if found else err_x[-200:]}"])
 
     # the floor: the model alone over exactly the same passage texts, in this process
     sys.path.insert(0, str(ROOT))

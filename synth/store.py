@@ -110,10 +110,26 @@ class Store:
         self._meetings = self._client.get_or_create_collection(
             MEETINGS, metadata=meta, configuration=config, embedding_function=function)
         self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
-        self._insights = self._client.get_or_create_collection(
-            INSIGHTS, metadata=meta, configuration=config, embedding_function=function)
-        self._cache = self._client.get_or_create_collection(CACHE, metadata=meta, embedding_function=function)
+        self._lazy = {}
+        self._lazy_args = (meta, config, function)
         self._batch = max(1, min(1000, self._client.get_max_batch_size()))
+
+    @property
+    def _insights(self):
+        return self._collection(INSIGHTS, hnsw=True)
+
+    @property
+    def _cache(self):
+        return self._collection(CACHE, hnsw=False)
+
+    def _collection(self, name: str, hnsw: bool):
+        """Collections a search never needs are opened the first time they are used."""
+        if name not in self._lazy:
+            meta, config, function = self._lazy_args
+            extra = {"configuration": config} if hnsw else {}
+            self._lazy[name] = self._client.get_or_create_collection(
+                name, metadata=meta, embedding_function=function, **extra)
+        return self._lazy[name]
 
     # --- meetings -----------------------------------------------------------------------------
 
@@ -179,18 +195,23 @@ class Store:
 
     @_wrap("searching")
     def query_passages(self, embedding: list[float], versions: list[str], n: int,
-                       team: str | None = None) -> list[tuple[str, str, float]]:
-        """Nearest passages among the given meeting versions: (id, version, cosine similarity)."""
+                       team: str | None = None, every_version: bool = False) -> list[tuple[str, str, float]]:
+        """Nearest passages among the given meeting versions: (id, version, cosine similarity).
+
+        `every_version` says the collection holds exactly these versions (no filter is then
+        needed, which makes the query several times faster); results are still checked."""
         if not versions or n <= 0:
             return []
-        conditions: list[dict] = [{"version": {"$in": versions}}]
+        conditions: list[dict] = [] if every_version else [{"version": {"$in": versions}}]
         if team:
             conditions.append({team_flag(team): True})
-        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
         result = self._passages.query(query_embeddings=[embedding], n_results=n, where=where,
                                       include=["distances", "metadatas"])
+        wanted = set(versions)
         return [(pid, meta["version"], 1.0 - dist)
-                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])]
+                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+                if meta["version"] in wanted]
 
     @_wrap("reading passages")
     def get_passages(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
