@@ -39,7 +39,8 @@ _KIND_ALIASES = {
 class ModelInsight(BaseModel):
     """One insight as the model proposes it, before grounding."""
 
-    kind: str = Field(description="finding, roadblock, assumption, decision, action or request")
+    kind: str = Field(description="finding, roadblock, assumption, decision, action or request",
+                      json_schema_extra={"enum": list(KINDS)})
     statement: str = Field(description="one short self-contained sentence")
     quote: str = Field(description="the exact transcript words that support it")
     speaker: str | None = Field(None, description="who said the quoted words")

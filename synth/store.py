@@ -176,13 +176,7 @@ class Store:
     @_wrap("removing old passages")
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None) -> int:
         """Delete passages of a meeting that belong to any version but `keep_version`."""
-        where: dict[str, Any] = {"meeting_id": meeting_id}
-        if keep_version is not None:
-            where = {"$and": [where, {"version": {"$ne": keep_version}}]}
-        stale = self._passages.get(where=where, include=[])["ids"]
-        for start in range(0, len(stale), self._batch):
-            self._passages.delete(ids=stale[start:start + self._batch])
-        return len(stale)
+        return self._delete_all_but(self._passages, meeting_id, "version", keep_version)
 
     @_wrap("removing a meeting")
     def forget(self, meeting_id: str) -> int:
@@ -271,12 +265,17 @@ class Store:
 
     @_wrap("removing old insights")
     def remove_stale_insights(self, meeting_id: str, keep_run: str | None) -> int:
+        """Delete insights of a meeting that belong to any extraction run but `keep_run`."""
+        return self._delete_all_but(self._insights, meeting_id, "run", keep_run)
+
+    def _delete_all_but(self, collection, meeting_id: str, field: str, keep: str | None) -> int:
+        """Delete a meeting's records in `collection` whose `field` is not `keep` (all if None)."""
         where: dict[str, Any] = {"meeting_id": meeting_id}
-        if keep_run is not None:
-            where = {"$and": [where, {"run": {"$ne": keep_run}}]}
-        stale = self._insights.get(where=where, include=[])["ids"]
+        if keep is not None:
+            where = {"$and": [where, {field: {"$ne": keep}}]}
+        stale = collection.get(where=where, include=[])["ids"]
         for start in range(0, len(stale), self._batch):
-            self._insights.delete(ids=stale[start:start + self._batch])
+            collection.delete(ids=stale[start:start + self._batch])
         return len(stale)
 
     @_wrap("reading insights")
