@@ -45,12 +45,14 @@ def handle_errors(function):
 
 
 def _scrub(message: str) -> str:
-    """Never let a secret from the environment reach output."""
+    """Never let a secret from the environment (or a password in a URL) reach output."""
+    import re
+
     for name in ("OPENAI_API_KEY", "SYNTH_CHROMA_TOKEN"):
         secret = os.environ.get(name)
         if secret and len(secret) >= 4:
             message = message.replace(secret, "***")
-    return message
+    return re.sub(r"(https?://)[^/@\s]*@", r"\1***@", message)
 
 
 def filter_options(function):

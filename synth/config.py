@@ -7,6 +7,7 @@ Settings from keyword arguments or from the environment alone (`Settings.from_en
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +84,7 @@ class Settings:
             "store": str(self.store),
             "mode": "llm" if self.llm_configured else "offline",
             "offline_flag": self.offline,
-            "base_url": self.base_url or ("https://api.openai.com/v1 (default)" if self.api_key else None),
+            "base_url": public_url(self.base_url) or ("https://api.openai.com/v1 (default)" if self.api_key else None),
             "model": self.chat_model,
             "api_key": "set" if self.api_key else "not set",
             "embeddings": self.embeddings,
@@ -94,6 +95,13 @@ class Settings:
 
 
 STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")
+
+
+def public_url(url: str | None) -> str | None:
+    """A URL fit to show or store: any user:password@ part is masked."""
+    if not url:
+        return url
+    return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def _number(env, name: str, default, kind):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .config import HOW_TO_CONFIGURE, Settings
+from .config import HOW_TO_CONFIGURE, Settings, public_url
 from .errors import ConfigError, ModelError
 
 
@@ -14,7 +14,7 @@ def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | No
         raise ConfigError("no language model configured. " + HOW_TO_CONFIGURE)
     model = settings.chat_model
     if not model:
-        raise ConfigError(f"OPENAI_BASE_URL is set ({settings.base_url}) but no model: set SYNTH_MODEL "
+        raise ConfigError(f"OPENAI_BASE_URL is set ({public_url(settings.base_url)}) but no model: set SYNTH_MODEL "
                           "(or --model) to a model that server serves")
     from langchain_openai import ChatOpenAI
 
@@ -46,7 +46,7 @@ def complete(settings: Settings, system: str, user: str, on_token: Callable[[str
                 on_token(text)
         return "".join(parts)
     except Exception as exc:
-        raise ModelError(f"the model {settings.chat_model!r} at {settings.base_url or 'OpenAI'} failed: "
+        raise ModelError(f"the model {settings.chat_model!r} at {public_url(settings.base_url) or 'OpenAI'} failed: "
                          f"{type(exc).__name__}: {_short(exc)}") from None
 
 

@@ -164,7 +164,7 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     for window, outcome in results:
         usage.add(outcome.usage)
         if outcome.items is None:
-            errors.append(f"part {window.index + 1}: {outcome.error}")
+            errors.append(f"part {window.index + 1}: {_without_secrets(outcome.error or '', extractor)}")
             continue
         grounded = ground(outcome.items, window, meeting, extractor.name,
                           prompt=getattr(extractor, "prompt", ""))
@@ -199,6 +199,16 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     if not failed_all:
         for insight in insights:
             report.insights[insight.kind] = report.insights.get(insight.kind, 0) + 1
+
+
+def _without_secrets(text: str, extractor) -> str:
+    """A failure reason is stored and shown: no key, no password in a URL."""
+    import re
+
+    key = getattr(getattr(extractor, "settings", None), "api_key", None)
+    if key and len(key) >= 4:
+        text = text.replace(key, "***")
+    return re.sub(r"(https?://)[^/@\s]*@", r"\1***@", text)
 
 
 def get_extractor(settings, store, embedder):

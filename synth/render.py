@@ -42,12 +42,13 @@ def hits_text(hits: list[SearchHit], query: str, meetings_searched: int, width: 
 def meetings_text(records: list[MeetingRecord]) -> str:
     if not records:
         return "No meetings stored yet. Add some with: synth ingest PATH"
-    rows = [("DATE", "ID", "TEAM", "PASSAGES", "TITLE", "SOURCE")]
+    rows = [("DATE", "ID", "TEAM", "PASSAGES", "INSIGHTS", "TITLE", "SOURCE")]
     for r in records:
+        insights = str(r.insights) if r.extraction == "done" else f"{r.insights} ({r.extraction})"
         rows.append((r.date, r.meeting_id, display_team(r.team) if r.team else "-", str(r.passages),
-                      safe(r.title)[:40], safe(r.source)))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
+                     insights, safe(r.title)[:40], safe(r.source)))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:6], widths)) + "  " + row[6] for row in rows]
     lines.append(f"{len(records)} meetings.")
     return "\n".join(lines)
 

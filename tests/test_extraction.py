@@ -384,3 +384,27 @@ def test_insights_cli_table_and_json(tmp_path, openai_server, meeting_file):
     assert "llm usage:  1 calls" in result.output
     result = runner.invoke(cli, ["extract"], env=env)
     assert result.exit_code == 1 and "say which meetings" in result.output
+
+
+def test_no_secret_reaches_the_store_or_the_output(tmp_path, openai_server, meeting_file, monkeypatch):
+    """The API key and any password in the base URL are never stored, printed or used as a key."""
+    from click.testing import CliRunner
+
+    from synth.cli import cli
+
+    openai_server.default = json.dumps(GOOD)
+    key, password = "sk-marker-KEY-4821", "pw-marker-9137"
+    url = openai_server.url.replace("http://", f"http://user:{password}@")
+    env = {"OPENAI_BASE_URL": url, "SYNTH_MODEL": "scripted", "OPENAI_API_KEY": key,
+           "SYNTH_STORE": str(tmp_path / "store")}
+    runner = CliRunner()
+    outputs = [runner.invoke(cli, args, env=env) for args in
+               (["ingest", str(meeting_file)], ["insights", "--json"], ["status", "--json"], ["extract", "--all"])]
+    assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
+    assert openai_server.requests[0]["auth"]  # credentials were really sent (httpx prefers the URL's)
+    for result in outputs:
+        assert key not in result.output and password not in result.output
+    for path in (tmp_path / "store").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert key.encode() not in data and password.encode() not in data, path
