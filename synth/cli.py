@@ -46,13 +46,9 @@ def handle_errors(function):
 
 def _scrub(message: str) -> str:
     """Never let a secret from the environment (or a password in a URL) reach output."""
-    import re
+    from .config import without_secrets
 
-    for name in ("OPENAI_API_KEY", "SYNTH_CHROMA_TOKEN"):
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 4:
-            message = message.replace(secret, "***")
-    return re.sub(r"(https?://)[^/@\s]*@", r"\1***@", message)
+    return without_secrets(message, tuple(os.environ.get(n) for n in ("OPENAI_API_KEY", "SYNTH_CHROMA_TOKEN")))
 
 
 def filter_options(function):

@@ -97,11 +97,20 @@ class Settings:
 STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")
 
 
+_URL_CREDENTIALS = re.compile(r"(https?://)[^/@\s]*@")
+
+
 def public_url(url: str | None) -> str | None:
     """A URL fit to show or store: any user:password@ part is masked."""
-    if not url:
-        return url
-    return re.sub(r"//[^/@]*@", "//***@", url)
+    return without_secrets(url) if url else url
+
+
+def without_secrets(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """Text fit to show or store: the given secrets and any password in a URL masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 def _number(env, name: str, default, kind):

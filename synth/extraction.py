@@ -157,10 +157,9 @@ def cache_key(prompt: str, model: str, base_url: str | None, user: str) -> str:
 
 
 def _public_url(url: str | None) -> str:
-    """A base URL without any user:password part, fit to store as a key."""
-    if not url:
-        return "openai"
-    return re.sub(r"//[^/@]*@", "//", url.rstrip("/"))
+    from .config import public_url
+
+    return (public_url(url) or "openai").rstrip("/")
 
 
 # --- grounding and merging ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .chunker import _MARKERS
 from .extraction import ModelInsight
 from .models import Meeting
 
@@ -23,7 +24,6 @@ CLASSES = ("none", "decision", "action", "roadblock")
 MIN_WORDS = 5
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_MARKERS = re.compile(r"\{[a-z]+\}|\[(?:inaudible|crosstalk|laughter|laughs|music|silence)\]", re.I)
 _FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm|er|hmm+|mm+-?hmm+|mm+|uh-huh)(?![\w'])\s*[,.]?", re.I)
 _DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|next month|end of (?:the )?(?:day|week|month|quarter|sprint)|eod|eow|the next meeting|q[1-4])"
 

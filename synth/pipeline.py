@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .config import without_secrets
 from .errors import ModelError
-from .extraction import (EXTRACT_PROMPT, ExtractionOutput, ModelInsight, Window, _public_url, cache_key,
+from .config import public_url
+from .extraction import (EXTRACT_PROMPT, ExtractionOutput, ModelInsight, Window, cache_key,
                          ground, make_windows, merge_duplicates, run_id, user_message)
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 from .structured import StructuredChat, Usage
@@ -41,7 +43,7 @@ class LLMExtractor:
         self.settings = settings
         self.prompt = load_prompt(EXTRACT_PROMPT, settings.prompts_dir)
         self.name = f"llm:{settings.chat_model}"
-        self._setting_key = STRUCTURED_SETTING + _public_url(settings.base_url)
+        self._setting_key = STRUCTURED_SETTING + (public_url(settings.base_url) or "openai").rstrip("/")
         remembered = store.get_setting(self._setting_key)
         self.learned_method: str | None = None
         self.chat = StructuredChat(
@@ -164,7 +166,9 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     for window, outcome in results:
         usage.add(outcome.usage)
         if outcome.items is None:
-            errors.append(f"part {window.index + 1}: {_without_secrets(outcome.error or '', extractor)}")
+            # a failure reason is stored and shown: no key, no password in a URL
+            key = getattr(getattr(extractor, "settings", None), "api_key", None)
+            errors.append(f"part {window.index + 1}: {without_secrets(outcome.error or '', (key,))}")
             continue
         grounded = ground(outcome.items, window, meeting, extractor.name,
                           prompt=getattr(extractor, "prompt", ""))
@@ -199,16 +203,6 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     if not failed_all:
         for insight in insights:
             report.insights[insight.kind] = report.insights.get(insight.kind, 0) + 1
-
-
-def _without_secrets(text: str, extractor) -> str:
-    """A failure reason is stored and shown: no key, no password in a URL."""
-    import re
-
-    key = getattr(getattr(extractor, "settings", None), "api_key", None)
-    if key and len(key) >= 4:
-        text = text.replace(key, "***")
-    return re.sub(r"(https?://)[^/@\s]*@", r"\1***@", text)
 
 
 def get_extractor(settings, store, embedder):
