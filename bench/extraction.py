@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, table
+from common import table
 from ami import KINDS, gold, markdown, prf, score, summaries, turn_of_line
 
 from synth.app import Synth

@@ -17,7 +17,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 from common import CACHE, ROOT, Timer, load_queries, qmsum_val_markdown, table
 

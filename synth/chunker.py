@@ -45,7 +45,7 @@ def chunk_meeting(meeting: Meeting, max_chars: int = MAX_CHARS) -> list[Passage]
     """Pack whole turns into passages of at most `max_chars`; split only a turn that is longer."""
     pieces: list[Turn] = []
     for turn in meeting.turns:
-        pieces.extend(_split_long_turn(turn, max_chars))
+        pieces.extend(split_long_turn(turn, max_chars))
     groups: list[list[Turn]] = []
     size = 0
     for piece in pieces:
@@ -71,7 +71,7 @@ def chunk_meeting(meeting: Meeting, max_chars: int = MAX_CHARS) -> list[Passage]
     return passages
 
 
-def _split_long_turn(turn: Turn, max_chars: int) -> list[Turn]:
+def split_long_turn(turn: Turn, max_chars: int) -> list[Turn]:
     """A turn longer than a passage, cut at sentence ends (at spaces for a run-on sentence)."""
     prefix = len(turn.speaker) + 2 if turn.speaker else 0
     budget = max(200, max_chars - prefix)

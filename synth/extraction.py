@@ -101,11 +101,11 @@ class Window:
 def make_windows(meeting: Meeting, max_chars: int = WINDOW_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[Window]:
     """Whole turns packed into windows of at most `max_chars`, each starting with the last turns
     of the one before (about `overlap_chars`). A single longer turn is cut at sentence ends."""
-    from .chunker import _split_long_turn
+    from .chunker import split_long_turn
 
     pieces: list[Turn] = []
     for turn in meeting.turns:
-        pieces.extend(_split_long_turn(turn, max(400, max_chars // 2)))
+        pieces.extend(split_long_turn(turn, max(400, max_chars // 2)))
     lines = [_label(t, meeting) for t in pieces]
     windows: list[Window] = []
     start = 0
@@ -152,11 +152,12 @@ def prompt_version(prompt: str) -> str:
 
 
 def cache_key(prompt: str, model: str, base_url: str | None, user: str) -> str:
-    raw = json.dumps([prompt_version(prompt), model, _public_url(base_url), user])
+    raw = json.dumps([prompt_version(prompt), model, server_key(base_url), user])
     return "x" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def _public_url(url: str | None) -> str:
+def server_key(url: str | None) -> str:
+    """The base URL (password masked), fit to store as part of a key."""
     from .config import public_url
 
     return (public_url(url) or "openai").rstrip("/")
@@ -178,15 +179,15 @@ def ground(items: list[ModelInsight], window: Window, meeting: Meeting, extracto
     result = Grounded()
     text = GroundingText(window.turns)
     prompt_grams = _grams(words(prompt), 8) if prompt else set()
+    text_grams = _grams(text.tokens, 8) if prompt_grams else set()
     for item in items[:MAX_INSIGHTS_PER_WINDOW]:
         located = text.locate(item.quote)
         if located is None:
             result.dropped += 1
             result.reasons.append(f"quote not found: {item.quote[:80]!r}")
             continue
-        statement_words = words(item.statement)
-        if prompt_grams and _grams(statement_words, 8) & prompt_grams and not \
-                (_grams(statement_words, 8) & _grams(text.tokens, 8)):
+        statement_grams = _grams(words(item.statement), 8)
+        if statement_grams & prompt_grams and not statement_grams & text_grams:
             result.dropped += 1
             result.reasons.append("statement repeats the instructions")
             continue

@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .chunker import chunk_meeting, embedding_text
 from .errors import InputError, SynthError

@@ -14,8 +14,7 @@ from typing import Callable
 
 from .config import without_secrets
 from .errors import ModelError
-from .config import public_url
-from .extraction import (EXTRACT_PROMPT, ExtractionOutput, ModelInsight, Window, cache_key,
+from .extraction import (EXTRACT_PROMPT, ExtractionOutput, ModelInsight, Window, cache_key, server_key,
                          ground, make_windows, merge_duplicates, run_id, user_message)
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 from .structured import StructuredChat, Usage
@@ -28,7 +27,6 @@ class WindowOutcome:
     items: list[ModelInsight] | None = None
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
-    cached: bool = False
 
 
 class LLMExtractor:
@@ -43,14 +41,10 @@ class LLMExtractor:
         self.settings = settings
         self.prompt = load_prompt(EXTRACT_PROMPT, settings.prompts_dir)
         self.name = f"llm:{settings.chat_model}"
-        self._setting_key = STRUCTURED_SETTING + (public_url(settings.base_url) or "openai").rstrip("/")
-        remembered = store.get_setting(self._setting_key)
-        self.learned_method: str | None = None
-        self.chat = StructuredChat(
-            chat_model(settings, max_tokens=2048), ExtractionOutput,
-            first_method=settings.structured or remembered,
-            on_method=lambda method: setattr(self, "learned_method", method))
-        self._remembered = remembered
+        self._setting_key = STRUCTURED_SETTING + server_key(settings.base_url)
+        self._remembered = store.get_setting(self._setting_key)
+        self.chat = StructuredChat(chat_model(settings, max_tokens=2048), ExtractionOutput,
+                                   first_method=settings.structured or self._remembered)
 
     def windows(self, meeting: Meeting) -> list[Window]:
         return make_windows(meeting, self.settings.window_chars)
@@ -61,16 +55,16 @@ class LLMExtractor:
     def call(self, user: str) -> WindowOutcome:
         usage = Usage()
         try:
-            result = self.chat.invoke(self.prompt, user)
+            result = self.chat.invoke(self.prompt, user, usage)
         except ModelError as exc:
             return WindowOutcome(error=str(exc), usage=usage)
-        usage.add(result.usage)
-        return WindowOutcome(items=list(result.value.insights), usage=result.usage)
+        return WindowOutcome(items=list(result.value.insights), usage=usage)
 
     def remember(self, store) -> None:
-        if self.learned_method and self.learned_method != self._remembered:
-            store.set_setting(self._setting_key, self.learned_method)
-            self._remembered = self.learned_method
+        """Keep the structured-output method this server took, for the next run."""
+        if self.chat.confirmed and self.chat.method != self._remembered:
+            store.set_setting(self._setting_key, self.chat.method)
+            self._remembered = self.chat.method
 
 
 def reconstruct(store, record: MeetingRecord) -> Meeting:
@@ -109,7 +103,10 @@ def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]],
     by_id = {m.meeting_id: (m, r) for m, r in work}
     remaining = {mid: len(plan) for mid, plan in plans.items()}
 
-    def settle(meeting_id: str, index: int, outcome: WindowOutcome) -> None:
+    def settle(meeting_id: str, index: int, outcome: WindowOutcome, key: str | None = None) -> None:
+        """Record a window's outcome (caching a fresh reply); finish its meeting when complete."""
+        if key is not None and outcome.items is not None:
+            store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
         outcomes[meeting_id][index] = outcome
         remaining[meeting_id] -= 1
         if remaining[meeting_id] == 0:
@@ -133,26 +130,20 @@ def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]],
                     pending.append((meeting_id, index, user, key))
                     continue
                 report.cache_hits += 1
-                settle(meeting_id, index, WindowOutcome(items=list(items), cached=True))
+                settle(meeting_id, index, WindowOutcome(items=list(items)))
             else:
                 pending.append((meeting_id, index, user, key))
     if pending and not extractor.chat.confirmed:
         # one call first, alone: it finds the structured-output method this server takes, so
         # the parallel calls after it do not each discover a refusal
         meeting_id, index, user, key = pending.pop(0)
-        outcome = extractor.call(user)
-        if outcome.items is not None:
-            store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
-        settle(meeting_id, index, outcome)
+        settle(meeting_id, index, extractor.call(user), key)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(extractor.call, user): (meeting_id, index, key)
                    for meeting_id, index, user, key in pending}
         for future in as_completed(futures):
             meeting_id, index, key = futures[future]
-            outcome = future.result()
-            if outcome.items is not None:
-                store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
-            settle(meeting_id, index, outcome)
+            settle(meeting_id, index, future.result(), key)
     extractor.remember(store)
 
 
@@ -163,11 +154,11 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     usage = Usage()
     errors = []
     dropped = 0
+    key = getattr(getattr(extractor, "settings", None), "api_key", None)
     for window, outcome in results:
         usage.add(outcome.usage)
         if outcome.items is None:
             # a failure reason is stored and shown: no key, no password in a URL
-            key = getattr(getattr(extractor, "settings", None), "api_key", None)
             errors.append(f"part {window.index + 1}: {without_secrets(outcome.error or '', (key,))}")
             continue
         grounded = ground(outcome.items, window, meeting, extractor.name,

@@ -22,7 +22,7 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import StoreError, StoreVersionError
 from .models import Insight, MeetingRecord, Passage, SearchHit, Turn

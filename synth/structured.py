@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,13 +56,11 @@ class StructuredResult:
 class StructuredChat:
     """Calls a chat model for output of one pydantic type, finding a method the server takes."""
 
-    def __init__(self, model, schema: type[BaseModel], first_method: str | None = None,
-                 on_method: Callable[[str], None] | None = None, fixed: bool = False):
+    def __init__(self, model, schema: type[BaseModel], first_method: str | None = None, fixed: bool = False):
         self.model = model
         self.schema = schema
         self.method = first_method if first_method in METHODS else METHODS[0]
         self.fixed = fixed
-        self._on_method = on_method
         self._confirmed = False
         self._json_schema = _inline_schema(schema)
 
@@ -72,12 +69,13 @@ class StructuredChat:
         """Whether a call has succeeded with the current method."""
         return self._confirmed
 
-    def invoke(self, system: str, user: str) -> StructuredResult:
-        """One validated reply. Raises ModelError (with the reason) when none could be had."""
+    def invoke(self, system: str, user: str, usage: Usage | None = None) -> StructuredResult:
+        """One validated reply. Raises ModelError (with the reason) when none could be had;
+        `usage` counts every call made, including those of a failed attempt."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
         messages = [SystemMessage(content=system), HumanMessage(content=user)]
-        usage = Usage()
+        usage = usage if usage is not None else Usage()
         while True:
             method = self.method
             try:
@@ -88,10 +86,7 @@ class StructuredChat:
                     raise ModelError(f"the server refused structured output ({method}): {exc}") from None
                 self.method = following[0]
                 continue
-            if not self._confirmed:
-                self._confirmed = True
-                if self._on_method:
-                    self._on_method(method)
+            self._confirmed = True
             return StructuredResult(value, method, usage)
 
     def _invoke_validated(self, method: str, messages: list, usage: Usage) -> BaseModel:

@@ -250,6 +250,7 @@ def test_invalid_twice_fails_the_meeting_keeps_passages_and_retry_failed_recover
     assert len(report.extraction_failed) == 1 and "cut off" in report.extraction_failed[0]
     [record] = app.meetings()
     assert record.extraction == "failed" and "cut off" in record.extraction_error
+    assert record.llm_calls == 2  # the calls of a failed window are counted too
     assert app.search("QuickBooks sync legal")  # passages are stored and searchable
     report = app.extract(retry_failed=True)
     assert sum(report.insights.values()) == 6 and not report.extraction_failed

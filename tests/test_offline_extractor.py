@@ -8,7 +8,6 @@ from pathlib import Path
 from synth.grounding import quote_in_lines
 from synth.models import KINDS
 
-from conftest import EXAMPLES
 
 
 def test_offline_insights_on_the_examples(example_app):
@@ -63,7 +62,7 @@ def test_reingest_of_a_changed_file_replaces_its_insights(app, tmp_path):
 def test_interrupted_extraction_is_finished_by_the_next_ingest(app, tmp_path):
     note = tmp_path / "notes.md"
     note.write_text("**Sam:** Decision: we will ship the import preview first.\n")
-    report = app.ingest([str(note)], extract=False)  # as if killed after storing, before extracting
+    app.ingest([str(note)], extract=False)  # as if killed after storing, before extracting
     assert app.meetings()[0].extraction == "pending" and not app.insights()
     other = tmp_path / "other.md"
     other.write_text("**Ana:** Action: Ana to call Keller by Friday.\n")
