@@ -60,7 +60,7 @@ class Synth:
     def ingest(self, paths: list[str], options: ReadOptions | None = None,
                on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
                stdin: bytes | None = None, extract: bool = True,
-               on_meeting: Callable[[str], None] | None = None) -> IngestReport:
+               on_meeting: Callable[[str], None] | None = None, check: bool = True) -> IngestReport:
         """Ingest files, folders, globs or '-' (standard input). Bad files are reported, not raised."""
         options = options or ReadOptions()
         report = IngestReport()
@@ -82,7 +82,15 @@ class Synth:
             stored += [(reconstruct(store, r), r) for r in store.meeting_records()
                        if r.extraction == "pending" and r.meeting_id not in done]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
+            if check and stored:
+                self._check_after(report)
         return report
+
+    def _check_after(self, report: IngestReport) -> None:
+        """The check that follows extraction: the new insights against the vision and the rest."""
+        checked = self.check()
+        report.new_flags, report.open_flags = len(checked.new_flags), checked.open_flags
+        report.warnings.extend(checked.warnings)
 
     def _extract(self, work, report: IngestReport, use_cache: bool, on_meeting=None) -> None:
         from .pipeline import extract_meetings, get_extractor
@@ -115,7 +123,115 @@ class Synth:
         work = [(reconstruct(store, r), r) for r in chosen]
         self._extract(work, report, use_cache=retry_failed and not meeting and not everything, on_meeting=on_meeting)
         report.meetings = len(work)
+        if work:
+            self._check_after(report)
         return report
+
+    # --- vision and flags ---------------------------------------------------------------------
+
+    def set_vision(self, path: str | Path, check: bool = True):
+        """Store a new version of the vision document (the old ones stay in the history) and
+        check every insight against it. Returns (vision, changed, check report or None)."""
+        from .checker import VISION_TEXT, VISION_VERSIONS
+        from .errors import InputError
+        from .readers.decoding import decode_text
+        from .vision import parse_vision
+
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read the vision file: {exc.strerror}") from None
+        if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputError(str(path), "is a binary file, not a Markdown vision document")
+        text, _ = decode_text(raw, str(path))
+        vision = parse_vision(text, str(path))
+        store = self.store()
+        versions = store.get_setting(VISION_VERSIONS) or []
+        if versions and versions[-1]["version"] == vision.version:
+            vision.number, vision.set_at = versions[-1]["number"], versions[-1]["set_at"]
+            return vision, False, None
+        vision.number = (versions[-1]["number"] + 1) if versions else 1
+        vectors = self.embedder.embed([s.text for s in vision.statements])
+        store.write_vision_statements(vision.statements, vectors)
+        store.set_setting(VISION_TEXT + vision.version, text)
+        entry = {"version": vision.version, "number": vision.number, "source": vision.source, "set_at": vision.set_at,
+                 "statements": len(vision.statements), "title": vision.title}
+        store.set_setting(VISION_VERSIONS, versions + [entry])  # the commit: this version is now current
+        store.remove_other_vision_versions(vision.version)
+        report = self.check() if check else None
+        return vision, True, report
+
+    def vision(self, version: str | None = None):
+        """The current vision, or an earlier one by number or version hash; None if none is set."""
+        from .checker import stored_vision
+
+        entries = self.vision_history()
+        if not entries:
+            return None
+        if version is None:
+            return stored_vision(self.store(create=False), entries[-1])
+        return stored_vision(self.store(create=False), self._vision_entry(version, entries))
+
+    def vision_history(self) -> list[dict]:
+        from .checker import VISION_VERSIONS
+
+        if not Path(self.settings.store).exists():
+            return []
+        return self.store(create=False).get_setting(VISION_VERSIONS) or []
+
+    def vision_diff(self, old: str | None = None, new: str | None = None):
+        """Statements added and removed between two versions (default: the previous and the current)."""
+        from .vision import diff
+
+        entries = self.vision_history()
+        if len(entries) < 2 and not (old and new):
+            raise NotFoundError(f"{len(entries)} vision version(s) stored; a diff needs two (synth vision set FILE)")
+        first = self.vision(old or str(entries[-2]["number"]))
+        second = self.vision(new or str(entries[-1]["number"]))
+        return first, second, diff(first, second)
+
+    @staticmethod
+    def _vision_entry(version: str, entries: list[dict]) -> dict:
+        wanted = version.strip().lower().lstrip("v")
+        for entry in entries:
+            if wanted == str(entry["number"]) or (len(wanted) >= 4 and entry["version"].startswith(wanted)):
+                return entry
+        raise NotFoundError(f"no vision version {version!r}; `synth vision history` lists them")
+
+    def check(self, since: str | None = None, everything: bool = False):
+        """Hold the new insights (or all of them) against the vision and each other; store flags."""
+        from .checker import run_check
+
+        return run_check(self, since=since, everything=everything)
+
+    def flags(self, status: str | None = "open", kind: str | None = None) -> list:
+        """Stored flags, newest evidence first."""
+        from .checker import Flag
+
+        if not Path(self.settings.store).exists():
+            return []
+        found = [Flag(**f) for f in self.store(create=False).flags()]
+        found = [f for f in found if (status in (None, "all") or f.status == status) and (kind is None or f.type == kind)]
+        newest = {f.id: max((s.date or "" for s in f.sides), default="") for f in found}
+        found.sort(key=lambda f: (f.type, f.id))
+        return sorted(found, key=lambda f: newest[f.id], reverse=True)
+
+    def set_flag_status(self, flag: str, status: str, note: str | None = None):
+        """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
+        from .checker import Flag, _now
+
+        store = self.store(create=False)
+        wanted = flag.strip().lower()
+        matches = [f for f in store.flags() if f["id"].startswith(wanted)]
+        if not matches:
+            raise NotFoundError(f"no flag {flag!r}; `synth flags --status all` lists them")
+        if len(matches) > 1:
+            raise NotFoundError(f"{flag!r} matches {len(matches)} flags; give more of the id")
+        data = matches[0]
+        data.update(status=status, note=note if note is not None else data.get("note"), updated_at=_now())
+        store.put_flags([data])
+        return Flag(**data)
 
     def insights(self, kind: str | None = None, team: str | None = None, filters: Filters | None = None,
                  status: str | None = None) -> list[Insight]:
@@ -127,8 +243,17 @@ class Synth:
         records = [r for r in records if r.extraction_run
                    and (filters.since is None or r.date >= filters.since.isoformat())
                    and (filters.until is None or r.date <= filters.until.isoformat())]
-        found = self.store(create=False).insights([r.extraction_run for r in records], kind=kind, team=team,
-                                                  meeting_ids=[r.meeting_id for r in records])
+        store = self.store(create=False)
+        found = store.insights([r.extraction_run for r in records], kind=kind, team=team,
+                               meeting_ids=[r.meeting_id for r in records])
+        if any(i.kind == "assumption" for i in found):
+            from .checker import Flag, assumption_statuses, insight_item
+
+            statuses = assumption_statuses([Flag(**f) for f in store.flags()])
+            for insight in found:
+                if insight.kind == "assumption":
+                    got = statuses.get(insight_item(insight, []).key)
+                    insight.status, insight.status_flag = (got[0], got[1]) if got else ("untested", None)
         if status:
             found = [i for i in found if i.status == status]
         return sorted(found, key=lambda i: (i.date, i.meeting_id, i.start_line, i.kind))

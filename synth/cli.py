@@ -10,6 +10,7 @@ import sys
 import click
 
 from . import __version__
+from .kinds import FLAG_STATUSES, FLAG_TYPES, KINDS
 
 
 def _app(ctx: click.Context):
@@ -124,10 +125,11 @@ def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Model calls at once when extracting [env SYNTH_JOBS, default 4].")
 @click.option("--no-extract", is_flag=True, help="Only store and index; extract insights later (synth extract).")
+@click.option("--no-check", is_flag=True, help="Do not check the new insights against the vision (synth check).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
-def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, as_json):
+def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, no_check, as_json):
     """Read meeting notes and transcripts into the store.
 
     PATHS are files, folders (read recursively), globs, or - for standard input. Formats:
@@ -137,7 +139,8 @@ def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, as_json):
 
     Each new meeting's findings, roadblocks, assumptions, decisions, actions and requests are
     extracted: by the model when one is configured, else by the offline extractor. Every insight
-    keeps a quote that is verified to be in the transcript.
+    keeps a quote that is verified to be in the transcript. Then the new insights are checked
+    against the vision and each other (synth check).
 
     \b
     Example:
@@ -171,7 +174,7 @@ def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, as_json):
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
         report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin, extract=not no_extract,
-                            on_meeting=_extraction_progress(ctx, interactive))
+                            on_meeting=_extraction_progress(ctx, interactive), check=not no_check)
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
@@ -245,7 +248,7 @@ def extract(ctx, meeting, everything, retry_failed, jobs, as_json):
 
 
 @cli.command()
-@click.option("--kind", type=click.Choice(["finding", "roadblock", "assumption", "decision", "action", "request"]),
+@click.option("--kind", type=click.Choice(list(KINDS)),
               help="Only this kind.")
 @click.option("--team", help="Only what this function's people said.")
 @click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD).")
@@ -407,6 +410,202 @@ def status(ctx, as_json):
                    f"{st['completion_tokens']} completion tokens")
         for line in st["extraction_failures"]:
             click.echo(f"  failed: {line}")
+
+
+@cli.group()
+def vision():
+    """The product vision that synth check holds every insight against."""
+
+
+@vision.command("set")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--no-check", is_flag=True, help="Do not re-check the stored insights now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored vision and the check as JSON.")
+@click.pass_context
+@handle_errors
+def vision_set(ctx, file, no_check, as_json):
+    """Store FILE (Markdown) as the new version of the vision and re-check every insight.
+
+    Sections are found by their headings: Vision; Target customers / Personas; Market focus;
+    Principles and non-goals ("Non-goal:" bullets); Success metrics; Roadmap with Committed and
+    Exploring below it. Each bullet or sentence becomes a statement with its line. Earlier
+    versions stay in the history.
+
+    \b
+    Example:
+      synth vision set docs/vision.md
+    """
+    from .render import check_text
+
+    app = _app(ctx.find_root())
+    stored, changed, report = app.set_vision(file, check=not no_check)
+    if as_json:
+        click.echo(json.dumps({"vision": stored.model_dump(), "changed": changed,
+                               "check": report.model_dump() if report else None}, indent=2))
+        return
+    counts = ", ".join(f"{len(v)} {k.replace('_', '-')}" for k, v in stored.by_section().items())
+    if not changed:
+        click.echo(f"Vision unchanged: version {stored.number} is already this file ({counts}).")
+        return
+    click.echo(f"Vision version {stored.number} stored: {len(stored.statements)} statements ({counts}).")
+    if report:
+        click.echo(check_text(report))
+
+
+@vision.command("show")
+@click.option("--version", "version", metavar="N", help="An earlier version (number from synth vision history).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def vision_show(ctx, version, as_json):
+    """Show the vision's statements by section, with their lines.
+
+    \b
+    Example:
+      synth vision show --json
+    """
+    from .render import vision_text
+
+    stored = _app(ctx.find_root()).vision(version)
+    if stored is None:
+        raise click.ClickException("no vision set; store one with: synth vision set FILE")
+    click.echo(stored.model_dump_json(indent=2) if as_json else vision_text(stored))
+
+
+@vision.command("history")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@handle_errors
+def vision_history(ctx, as_json):
+    """List the versions of the vision, oldest first."""
+    entries = _app(ctx.find_root()).vision_history()
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+    elif not entries:
+        click.echo("No vision set. Store one with: synth vision set FILE")
+    else:
+        for e in entries:
+            click.echo(f"{e['number']:>3}  {e['version'][:8]}  {e['set_at']}  {e['statements']:>3} statements  {e['source']}")
+
+
+@vision.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.pass_context
+@handle_errors
+def vision_diff(ctx, old, new):
+    """Statements added and removed between two versions (default: the previous and the current).
+
+    \b
+    Example:
+      synth vision diff 1 3
+    """
+    from .render import vision_diff_text
+
+    first, second, changes = _app(ctx.find_root()).vision_diff(old, new)
+    click.echo(vision_diff_text(first, second, changes))
+
+
+@cli.command()
+@click.option("--since", metavar="DATE", help="Check the insights of meetings on or after DATE again.")
+@click.option("--all", "everything", is_flag=True, help="Check every insight again (cached judgements are reused).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report and the new flags as JSON.")
+@click.pass_context
+@handle_errors
+def check(ctx, since, everything, as_json):
+    """Hold insights against the vision and each other, and raise flags.
+
+    Runs after every ingest on the new insights. Flags: vision_conflict, team_conflict,
+    promise_gap, assumption_refuted, assumption_supported, unheard. With a model configured, a
+    prompted chain judges the candidate pairs; offline, a checker reads polarity, numbers and
+    dates (lower confidence).
+
+    \b
+    Example:
+      synth check --all
+    """
+    from .ingest import parse_date_option
+    from .render import check_text, flags_text
+
+    since_date = parse_date_option(since, "--since")
+    report = _app(ctx).check(since=since_date.isoformat() if since_date else None, everything=everything)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    if report.new_flags:
+        click.echo(flags_text(report.new_flags))
+        click.echo("")
+    for line in report.warnings:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(check_text(report))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--status", type=click.Choice(list(FLAG_STATUSES) + ["all"]), default="open", show_default=True)
+@click.option("--type", "kind", type=click.Choice(list(FLAG_TYPES)), help="Only flags of this type.")
+@click.option("--json", "as_json", is_flag=True, help="Print the flags as JSON.")
+@click.pass_context
+@handle_errors
+def flags(ctx, status, kind, as_json):
+    """List flags; resolve or dismiss them.
+
+    Each flag shows both sides with their quotes and file:line, an explanation and a confidence.
+    A dismissed pair is never flagged again.
+
+    \b
+    Example:
+      synth flags --type promise_gap
+      synth flags resolve f3a9c21 --note "Omar told Northside it is exploring"
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .render import flags_text
+
+    app = _app(ctx)
+    found = app.flags(status=status, kind=kind)
+    if as_json:
+        click.echo(json.dumps([f.model_dump() for f in found], indent=2))
+        return
+    insights = len(app.insights()) if found == [] and app.meetings() else 0
+    empty = (f"No {status if status != 'all' else ''} flags".replace("  ", " ")
+             + (f" of type {kind}" if kind else "") + (f" ({insights} insights stored; synth check)." if insights else "."))
+    click.echo(flags_text(found, empty=empty))
+
+
+def _set_flag(ctx, flag_id: str, status: str, note: str | None) -> None:
+    from .render import safe
+
+    flag = _app(ctx.find_root()).set_flag_status(flag_id, status, note)
+    click.echo(f"Flag {flag.id} ({flag.type}) is now {flag.status}." + (f" Note: {safe(flag.note)}" if flag.note else ""))
+
+
+@flags.command("resolve")
+@click.argument("flag_id", metavar="ID")
+@click.option("--note", required=True, help="What was decided.")
+@click.pass_context
+@handle_errors
+def flags_resolve(ctx, flag_id, note):
+    """Mark a flag resolved, with a note on what was decided."""
+    _set_flag(ctx, flag_id, "resolved", note)
+
+
+@flags.command("dismiss")
+@click.argument("flag_id", metavar="ID")
+@click.option("--note", required=True, help="Why it is not a real conflict.")
+@click.pass_context
+@handle_errors
+def flags_dismiss(ctx, flag_id, note):
+    """Dismiss a flag: this pair is never flagged again."""
+    _set_flag(ctx, flag_id, "dismissed", note)
+
+
+@flags.command("reopen")
+@click.argument("flag_id", metavar="ID")
+@click.pass_context
+@handle_errors
+def flags_reopen(ctx, flag_id):
+    """Open a resolved or dismissed flag again."""
+    _set_flag(ctx, flag_id, "open", None)
 
 
 @cli.group()

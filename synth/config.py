@@ -32,6 +32,8 @@ class Settings:
     window_chars: int = 6000
     llm_timeout: float = 120.0
     llm_retries: int = 4
+    check_candidates: int = 3  # pairs per insight and kind of pair that synth check judges
+    check_batch: int = 8  # pairs per model call
 
     def __post_init__(self) -> None:
         from .errors import ConfigError
@@ -42,6 +44,8 @@ class Settings:
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
             raise ConfigError("--jobs must be at least 1, SYNTH_WINDOW_CHARS at least 500, "
                               "SYNTH_LLM_TIMEOUT above 0 and SYNTH_LLM_RETRIES at least 0")
+        if not 1 <= self.check_candidates <= 50 or not 1 <= self.check_batch <= 50:
+            raise ConfigError("SYNTH_CHECK_CANDIDATES and SYNTH_CHECK_BATCH must be between 1 and 50")
         if self.prompts_dir is not None:
             self.prompts_dir = Path(self.prompts_dir)
 
@@ -62,6 +66,8 @@ class Settings:
             window_chars=_number(env, "SYNTH_WINDOW_CHARS", 6000, int),
             llm_timeout=_number(env, "SYNTH_LLM_TIMEOUT", 120.0, float),
             llm_retries=_number(env, "SYNTH_LLM_RETRIES", 4, int),
+            check_candidates=_number(env, "SYNTH_CHECK_CANDIDATES", 3, int),
+            check_batch=_number(env, "SYNTH_CHECK_BATCH", 8, int),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["store"] = Path(values["store"])
@@ -91,6 +97,7 @@ class Settings:
             "prompts_dir": str(self.prompts_dir) if self.prompts_dir else None,
             "structured_output": self.structured or "detect",
             "jobs": self.jobs,
+            "check_candidates": self.check_candidates,
         }
 
 

@@ -33,13 +33,14 @@ _KIND_ALIASES = {
     "decisions": "decision", "agreement": "decision",
     "actions": "action", "action_item": "action", "action item": "action", "todo": "action", "task": "action",
     "requests": "request", "feature_request": "request", "feature request": "request", "ask": "request",
+    "promises": "promise", "commitment": "promise", "commitments": "promise", "customer promise": "promise",
 }
 
 
 class ModelInsight(BaseModel):
     """One insight as the model proposes it, before grounding."""
 
-    kind: str = Field(description="finding, roadblock, assumption, decision, action or request",
+    kind: str = Field(description="finding, roadblock, assumption, decision, action, request or promise",
                       json_schema_extra={"enum": list(KINDS)})
     statement: str = Field(description="one short self-contained sentence")
     quote: str = Field(description="the exact transcript words that support it")

@@ -89,8 +89,7 @@ class MeetingRecord(BaseModel):
     completion_tokens: int = 0
 
 
-KINDS = ("finding", "roadblock", "assumption", "decision", "action", "request")
-ASSUMPTION_STATUSES = ("untested", "validated", "invalidated")
+from .kinds import ASSUMPTION_STATUSES, KINDS  # noqa: E402,F401 - re-exported
 
 
 class Insight(BaseModel):
@@ -113,6 +112,7 @@ class Insight(BaseModel):
     owner: str | None = Field(None, description="actions: who will do it, when stated")
     due: str | None = Field(None, description="actions: when, as stated")
     status: str | None = Field(None, description="assumptions: untested, validated or invalidated")
+    status_flag: str | None = Field(None, description="assumptions: the flag whose evidence set the status")
     extractor: str = Field(description="offline, or llm:MODEL")
 
 
@@ -160,3 +160,5 @@ class IngestReport(BaseModel):
     dropped_ungrounded: int = Field(0, description="model insights dropped because their quote is not in the text")
     llm_calls: int = 0
     cache_hits: int = 0
+    new_flags: int = Field(0, description="flags the check after extraction raised")
+    open_flags: int = 0

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .chunker import _MARKERS
+from .compare import PROMISE, REFUTES, SUPPORTS, read
 from .extraction import ModelInsight
 from .models import Meeting
 
@@ -51,14 +52,16 @@ CUES: dict[str, list[str]] = {
         r"hypothes[ie]s|my guess|i'm pretty sure|i'm sure they|they'll probably|probably (?:fine|won't|will|don't))\b",
     ],
     "request": [
-        r"\b(?:asked (?:for|about|if|whether|us)|requested|requests?|wish(?:es|ed)? (?:we|it|there|they)|would love|"
+        r"\b(?:is a must|must have|deal breaker|has to (?:work|be|support|run)|(?:will|won't|will not) approve|"
+        r"asked (?:for|about|if|whether|us|how|when|to)|can (?:it|beacon|the app|your app) (?:book|do|handle|support|schedule|sync)|requested|requests?|wish(?:es|ed)? (?:we|it|there|they)|would love|"
         r"want(?:s|ed)? (?:a|an|to be able|us to)|need(?:s|ed)? (?:a|an|to be able|us to)|feature request|"
         r"can we (?:get|add|have)|if only|please add|would like (?:a|an|to see|us to)|kept asking)\b",
     ],
     "finding": [
         r"\b(?:(?:customers?|users?|clients?|prospects?|buyers?|technicians|owners|dispatchers|people) "
         r"(?:told|said|say|says|mentioned|complained|reported|keep|kept|love|hate|don't|do not|are|were|prefer|use)|"
-        r"we (?:found|learned|heard|saw|noticed|discovered)|found that|turns out|the data|data shows|survey|"
+        r"we (?:found|learned|heard|saw|noticed|discovered)|found that|turns out|(?:nobody|no one) (?:has )?asked|"
+        r"(?:do not|don't|doesn't|does not|never) care about|gave up|the data|data shows|survey|"
         r"interviews?|research|percent|churn(?:ed)?|conversion|trial|competitors?)\b",
     ],
 }
@@ -66,6 +69,15 @@ _COMPILED = {kind: [re.compile(p, re.I) for p in patterns] for kind, patterns in
 CUE_KINDS = tuple(CUES)
 # Confidence of the cue-only kinds: a cue is evidence, not proof.
 CUE_CONFIDENCE = {"assumption": 0.45, "request": 0.45, "finding": 0.4}
+# Cues the classifier's features do not carry, applied after it: a promise to a customer, a
+# plainly stated blocker, a belief ("I think ..."), and evidence about an assumption (a finding).
+_PROMISE = PROMISE
+_BLOCKED = re.compile(r"\b(?:(?:is|are|am|still|we're|i'm) blocked|blocker|roadblock|stuck on|waiting on|"
+                      r"can(?:no|')t ship|has not (?:approved|raised)|hasn't (?:approved|raised))\b", re.I)
+_BELIEF = re.compile(r"\b(?:i (?:still )?think|i believe|we believe|my bet is|i'm convinced|i feel like)\b", re.I)
+_EVIDENCE_ABOUT_ASSUMPTION = re.compile(REFUTES.pattern + "|" + SUPPORTS.pattern, re.I)
+_PRONOUN = re.compile(r"\b(?:it|that|this|them|those)\b", re.I)
+LATE_CONFIDENCE = {"promise": 0.5, "roadblock": 0.5, "assumption": 0.35, "finding": 0.4}
 
 
 def clean(text: str) -> str:
@@ -121,14 +133,17 @@ class OfflineExtractor:
 
     def candidates(self, meeting: Meeting) -> list[tuple[str, str | None, float, str, int, int]]:
         """(sentence as written, speaker, position in the meeting, cleaned text, first and last
-        line of its turn) for each sentence long enough to say something."""
+        line of its turn, the sentence before it in the turn) for each sentence long enough to
+        say something."""
         total = max(1, len(meeting.turns) - 1)
         found = []
         for index, turn in enumerate(meeting.turns):
+            previous = None
             for sentence in sentences(turn.text):
                 cleaned = clean(sentence)
                 if len(cleaned.split()) >= MIN_WORDS:
-                    found.append((sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line))
+                    found.append((sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line, previous))
+                previous = sentence
         return found
 
     def scores(self, meeting: Meeting):
@@ -143,14 +158,24 @@ class OfflineExtractor:
     def extract(self, meeting: Meeting) -> list[ModelInsight]:
         found, probs, cues = self.scores(meeting)
         items: list[ModelInsight] = []
-        for (sentence, speaker, _, cleaned, _, _), p, cue in zip(found, probs if probs is not None else [], cues):
+        for (sentence, speaker, _, cleaned, _, _, previous), p, cue in zip(found, probs if probs is not None else [], cues):
             labelled = _LABELLED.match(cleaned)
             if labelled:  # notes that say what a line is: "Action: ...", "Decision: ..."
                 kind = _LABEL_KINDS[labelled.group(1).lower()]
                 items.append(self._item(kind, sentence, cleaned[labelled.end():], speaker, LABEL_CONFIDENCE))
                 continue
+            if _PROMISE.search(cleaned):
+                items.append(self._item("promise", sentence, cleaned, speaker, LATE_CONFIDENCE["promise"], previous))
+                continue
+            if _EVIDENCE_ABOUT_ASSUMPTION.search(cleaned) and re.search(r"\b(?:assum|idea|hypothes|belie)", cleaned, re.I):
+                # "that breaks my assumption": evidence about an assumption, not one
+                items.append(self._item("finding", sentence, cleaned, speaker, LATE_CONFIDENCE["finding"], previous))
+                continue
             best = int(p[1:].argmax()) + 1
             kind = CLASSES[best]
+            if re.search(r"\b(?:that|this|the) assumption\b", cleaned, re.I) and not _BELIEF.search(cleaned):
+                cue = list(cue)
+                cue[CUE_KINDS.index("assumption")] = 0.0  # talk about an assumption ("hold that assumption loosely")
             if cue[CUE_KINDS.index("assumption")] and p[best] < 0.8:
                 # "I assume ..." says what it is more reliably than the classifier, which never saw one
                 items.append(self._item("assumption", sentence, cleaned, speaker, CUE_CONFIDENCE["assumption"]))
@@ -165,17 +190,29 @@ class OfflineExtractor:
                 confidence, kind = max(cued)
                 items.append(self._item(kind, sentence, cleaned, speaker, confidence))
                 continue
+            if _BLOCKED.search(cleaned):
+                items.append(self._item("roadblock", sentence, cleaned, speaker, LATE_CONFIDENCE["roadblock"]))
+                continue
             for k, flag in zip(CUE_KINDS, cue):
                 if flag and k in CUE_CONFIDENCE:
-                    items.append(self._item(k, sentence, cleaned, speaker, CUE_CONFIDENCE[k]))
+                    items.append(self._item(k, sentence, cleaned, speaker, CUE_CONFIDENCE[k], previous))
                     break
+            else:
+                if _BELIEF.search(cleaned):
+                    items.append(self._item("assumption", sentence, cleaned, speaker, LATE_CONFIDENCE["assumption"], previous))
         return items
 
-    def _item(self, kind: str, sentence: str, cleaned: str, speaker: str | None, confidence: float) -> ModelInsight:
+    def _item(self, kind: str, sentence: str, cleaned: str, speaker: str | None, confidence: float,
+              previous: str | None = None) -> ModelInsight:
+        """An insight from one sentence (its quote); a short one that points back ("it", "that")
+        takes the sentence before it into its statement, so the statement says what it is about."""
         owner = due = None
+        context = ""
+        if previous and _PRONOUN.search(cleaned) and len(read(cleaned).terms) <= 3:
+            context = clean(previous) + " "
         if kind == "action":
             owner, due = _owner_due(cleaned, speaker)
-        cleaned = re.sub(r"^[\s\-*•>#]+", "", cleaned) or cleaned
+        cleaned = re.sub(r"^[\s\-*•>#]+", "", context + cleaned) or cleaned
         statement = cleaned[0].upper() + cleaned[1:]
         if statement[-1] not in ".?!":
             statement += "."

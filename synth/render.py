@@ -83,11 +83,13 @@ def extraction_text(report: IngestReport, extractor_note: str | None = None) -> 
         line += " " + "; ".join(extras).capitalize() + "."
     if extractor_note:
         line += "\n" + extractor_note
+    if report.new_flags or report.open_flags:
+        line += f"\nChecked: {report.new_flags} new flags, {report.open_flags} open. List them: synth flags"
     return line
 
 
 _PLURAL = {"finding": "Findings", "roadblock": "Roadblocks", "assumption": "Assumptions",
-           "decision": "Decisions", "action": "Actions", "request": "Requests"}
+           "decision": "Decisions", "action": "Actions", "request": "Requests", "promise": "Promises to customers"}
 
 
 def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> str:
@@ -105,7 +107,7 @@ def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> s
             if kind == "action" and (i.owner or i.due):
                 extra = f" [owner: {safe(i.owner or '?')}{', due ' + safe(i.due) if i.due else ''}]"
             if kind == "assumption" and i.status:
-                extra = f" [{i.status}]"
+                extra = f" [{i.status}" + (f", see flag {i.status_flag}]" if i.status_flag else "]")
             out.extend(textwrap.wrap(f"- {safe(i.statement)}{extra}", width, subsequent_indent="  "))
             who = f"{safe(i.speaker or 'unknown')} ({display_team(i.team)})"
             out.append(f"  {who}, {i.date}, {where(i.source, i.start_line, i.end_line)}, confidence {i.confidence:.2f}")
@@ -113,4 +115,99 @@ def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> s
                                      max_lines=3, placeholder=" …"))
         out.append("")
     out.append(f"{len(insights)} insights from {meetings} meetings.")
+    return "\n".join(out)
+
+
+# --- vision and flags ----------------------------------------------------------------------------
+
+_FLAG_TITLES = {"vision_conflict": "Conflicts with the vision", "team_conflict": "Functions disagree",
+                "promise_gap": "Promises the roadmap does not back", "assumption_refuted": "Assumptions refuted",
+                "assumption_supported": "Assumptions supported", "unheard": "Recurring themes the vision does not address"}
+
+
+def side_text(side, width: int = 100) -> list[str]:
+    """One side of a flag: who or which section, the words, and where they are."""
+    if side.kind == "vision":
+        head = f"Vision ({side.section})"
+    else:
+        who = safe(side.speaker or "unknown") + (f" ({display_team(side.team)})" if side.team else "")
+        head = f"{who}, {side.kind}, {safe(side.title or '')} {side.date or ''}".rstrip()
+    lines = textwrap.wrap(f'{head}: "{safe(side.quote)}"', width - 4, initial_indent="    ", subsequent_indent="      ",
+                          max_lines=4, placeholder=" …")
+    lines.append(f"      {where(side.source, side.start_line, side.end_line)}")
+    return lines
+
+
+def flags_text(flags, width: int = 100, empty: str = "No flags.") -> str:
+    if not flags:
+        return empty
+    out = []
+    for kind, title in _FLAG_TITLES.items():
+        group = [f for f in flags if f.type == kind]
+        if not group:
+            continue
+        out.append(f"{title} ({len(group)})")
+        for flag in group:
+            status = "" if flag.status == "open" else f" [{flag.status}]"
+            out.append(f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})")
+            out.extend(textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    "))
+            for side in flag.sides:
+                out.extend(side_text(side, width))
+            if flag.note:
+                out.append(f"    note: {safe(flag.note)}")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def check_text(report) -> str:
+    """The summary of one check; when nothing is flagged, how much was checked."""
+    checked = (f"{report.insights_checked} of {report.insights_total} insights and {report.statements} vision "
+               f"statements checked ({report.pairs} pairs, judge: {report.judge}"
+               + (f", {report.llm_calls} model calls, {report.cache_hits} cached" if report.judge != "offline" else "")
+               + ")")
+    if not report.vision_set:
+        checked += "; no vision set (synth vision set FILE)"
+    if not report.open_flags:
+        return f"No flags: {checked}."
+    kinds = ", ".join(f"{n} {t}" for t, n in report.by_type.items())
+    return f"{len(report.new_flags)} new flags, {report.open_flags} open ({kinds}). {checked}. List them: synth flags"
+
+
+def vision_text(vision, width: int = 100) -> str:
+    from .vision import SECTION_TITLES
+
+    out = [f"{safe(vision.title or 'Vision')} (version {vision.number}, {vision.version[:8]}, set {vision.set_at}, "
+           f"from {safe(vision.source)})", ""]
+    grouped = vision.by_section()
+    for section, title in SECTION_TITLES.items():
+        statements = grouped.get(section, [])
+        if not statements:
+            continue
+        if section == "roadmap":
+            for commitment in ("committed", "exploring"):
+                chosen = [s for s in statements if s.commitment == commitment]
+                if chosen:
+                    out.append(f"Roadmap: {commitment} ({len(chosen)})")
+                    for s in chosen:
+                        out.extend(textwrap.wrap(f"- {safe(s.text)}  [line {s.start_line}]", width, subsequent_indent="  "))
+                    out.append("")
+            continue
+        out.append(f"{title} ({len(statements)})")
+        for s in statements:
+            out.extend(textwrap.wrap(f"- {safe(s.text)}  [line {s.start_line}]", width, subsequent_indent="  "))
+        out.append("")
+    out.append(f"{len(vision.statements)} statements.")
+    return "\n".join(out)
+
+
+def vision_diff_text(old, new, changes, width: int = 100) -> str:
+    head = f"Vision version {old.number} ({old.set_at}) -> version {new.number} ({new.set_at})"
+    if not changes:
+        return head + ": no statement changed."
+    out = [head]
+    for sign, _, s in changes:
+        out.extend(textwrap.wrap(f"{sign} [{s.label}] {safe(s.text)}  ({where(s.source, s.start_line, s.end_line)})",
+                                 width, subsequent_indent="    "))
+    added = sum(1 for c in changes if c[0] == "+")
+    out.append(f"{added} added, {len(changes) - added} removed.")
     return "\n".join(out)

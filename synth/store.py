@@ -7,7 +7,11 @@ Collections:
 - insights: one record per insight of an extraction run (document = statement); a run is
   visible when the meeting record names it (`extraction_run`), so a new run is written in
   full, then committed by updating the meeting record, then the old runs are removed;
-- cache: model replies per transcript window, keyed by prompt version, model and text;
+- cache: model replies per transcript window or checked pair, keyed by prompt version, model and text;
+- vision: the statements of the current vision version (document = text); the versions
+  themselves (their text and when they were set) are settings, and the versions setting is the
+  commit that makes a new version current;
+- flags: what `synth check` found, with the status a person gave it (no vector);
 - config: small settings of the store (the roster, what each server accepted).
 
 A new version of a meeting is written in full before its meeting record points at it, and the
@@ -34,6 +38,8 @@ MEETINGS = "synth_meetings"
 CONFIG = "synth_config"
 INSIGHTS = "synth_insights"
 CACHE = "synth_cache"
+VISION = "synth_vision"
+FLAGS = "synth_flags"
 
 
 def _chroma():
@@ -121,6 +127,14 @@ class Store:
     @property
     def _cache(self):
         return self._collection(CACHE, hnsw=False)
+
+    @property
+    def _vision(self):
+        return self._collection(VISION, hnsw=True)
+
+    @property
+    def _flags(self):
+        return self._collection(FLAGS, hnsw=False)
 
     def _collection(self, name: str, hnsw: bool):
         """Collections a search never needs are opened the first time they are used."""
@@ -295,6 +309,60 @@ class Store:
         got = self._insights.get(where=where, include=["metadatas"])
         return [_insight_from_metadata(m) for m in got["metadatas"]]
 
+    @_wrap("reading insight vectors")
+    def insight_vectors(self, runs: list[str]) -> list[tuple[Insight, str, list[float]]]:
+        """Every insight of the given runs with its run and statement vector."""
+        if not runs:
+            return []
+        got = self._insights.get(where={"run": {"$in": runs}}, include=["metadatas", "embeddings"])
+        return [(_insight_from_metadata(m), m["run"], list(e)) for m, e in zip(got["metadatas"], got["embeddings"])]
+
+    # --- vision -------------------------------------------------------------------------------
+
+    @_wrap("writing the vision")
+    def write_vision_statements(self, statements: list, vectors: list[list[float]]) -> None:
+        """Write a vision version's statements; they count once the versions setting names it."""
+        for start in range(0, len(statements), self._batch):
+            batch = statements[start:start + self._batch]
+            self._vision.upsert(
+                ids=[f"{s.version}:{s.id}:{s.start_line}" for s in batch], embeddings=vectors[start:start + self._batch],
+                documents=[s.text for s in batch],
+                metadatas=[{k: v for k, v in s.model_dump().items() if v is not None} for s in batch])
+
+    @_wrap("reading the vision")
+    def vision_statements(self, version: str) -> tuple[list[dict], list[list[float]]]:
+        """The stored statements of a vision version (as dicts) and their vectors, in order."""
+        got = self._vision.get(where={"version": version}, include=["metadatas", "embeddings"])
+        rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: row[0]["start_line"])
+        return [dict(m) for m, _ in rows], [list(e) for _, e in rows]
+
+    @_wrap("removing old vision statements")
+    def remove_other_vision_versions(self, keep: str) -> int:
+        stale = self._vision.get(where={"version": {"$ne": keep}}, include=[])["ids"]
+        for start in range(0, len(stale), self._batch):
+            self._vision.delete(ids=stale[start:start + self._batch])
+        return len(stale)
+
+    # --- flags --------------------------------------------------------------------------------
+
+    @_wrap("reading flags")
+    def flags(self) -> list[dict]:
+        got = self._flags.get(include=["documents"])
+        return [json.loads(d) for d in got["documents"]]
+
+    @_wrap("writing flags")
+    def put_flags(self, flags: list[dict]) -> None:
+        for start in range(0, len(flags), self._batch):
+            batch = flags[start:start + self._batch]
+            self._flags.upsert(ids=[f["id"] for f in batch], embeddings=[[1.0]] * len(batch),
+                               documents=[json.dumps(f) for f in batch],
+                               metadatas=[{"type": f["type"], "status": f["status"]} for f in batch])
+
+    @_wrap("removing flags")
+    def delete_flags(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            self._flags.delete(ids=ids[start:start + self._batch])
+
     # --- cache --------------------------------------------------------------------------------
 
     @_wrap("reading the model cache")
@@ -306,8 +374,8 @@ class Store:
         return found
 
     @_wrap("writing the model cache")
-    def cache_put(self, key: str, value: str) -> None:
-        self._cache.upsert(ids=[key], embeddings=[[1.0]], documents=[value], metadatas=[{"kind": "extraction"}])
+    def cache_put(self, key: str, value: str, kind: str = "extraction") -> None:
+        self._cache.upsert(ids=[key], embeddings=[[1.0]], documents=[value], metadatas=[{"kind": kind}])
 
     # --- config -------------------------------------------------------------------------------
 

@@ -1,0 +1,285 @@
+"""What the offline checker can tell about two statements without a language model: which
+content words each asserts or denies, the numbers it gives, the dates it names, and cue phrases
+that say a claim is refuted, confirmed or promised. All of it is shallow on purpose: it is
+evidence for a low-confidence flag, never proof.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just let lets me
+more most my myself of off on once only or other our ours ourselves out over own same she should so
+some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your
+yours yourself also still yet one ones thing things really well get got going go make made said say
+says told tell think thought want wants wanted like much many every way lot whether already
+assume assumes assuming assumed assumption hypothesis idea believe belief finding heard hear
+real good bad big new old sure right maybe probably actually
+""".split())
+NEGATORS = frozenset("""not no never none nobody nothing neither nor without cannot cant dont doesnt didnt
+wont isnt arent wasnt werent shouldnt wouldnt hasnt havent hadnt couldnt mustnt hardly non-goal
+non-goals""".split())
+_BOUNDARY = frozenset("but because although though however whereas while so yet instead except unless".split())
+_CONCEPTS = [  # phrases that name one thing in several ways
+    (re.compile(r"\bsingle sign[- ]on\b"), "sso"),
+    (re.compile(r"\bquick ?books\b"), "quickbooks"),
+    (re.compile(r"\bset(?:ting)?[- ]up\b"), "setup"),
+    (re.compile(r"\bsign(?:ing)?[- ]up\b"), "signup"),
+    (re.compile(r"\be-mail\b"), "email"),
+    (re.compile(r"\bon[- ]?boarding\b"), "onboarding"),
+    (re.compile(r"\bout of scope\b"), "not scope"),
+    (re.compile(r"\bnon[- ]goal\b"), "non-goal"),
+    (re.compile(r"\b(?:too )?(?:expensive|cheap(?:er)?|costly|pricing|priced|prices)\b"), "price"),
+    (re.compile(r"\b(?:connectivity|coverage|reception)\b"), "signal"),
+]
+ANTONYMS = [
+    ("desktop", "phone"), ("desktop", "mobile"), ("online", "offline"), ("manual", "automatic"),
+    ("increase", "decrease"), ("more", "fewer"), ("more", "less"), ("faster", "slower"), ("easy", "hard"),
+    ("easy", "difficult"), ("love", "hate"), ("must", "optional"), ("required", "optional"),
+    ("always", "never"), ("everyone", "nobody"), ("simple", "complex"), ("small", "large"),
+    ("blocked", "unblocked"), ("works", "broken"), ("yes", "no"), ("true", "false"), ("up", "down"),
+    ("win", "lose"), ("gain", "loss"), ("before", "after"), ("weekly", "monthly"), ("daily", "weekly"),
+]
+_WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "hundred": 100, "thousand": 1000, "once": 1, "twice": 2, "half": 0.5,
+                      "a dozen": 12, "dozen": 12})
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?%?|[a-z][a-z'\-]*")
+_PUNCT_BOUNDARY = re.compile(r"[,;:.!?()\u2013\u2014]")
+
+REFUTES = re.compile(
+    r"\b(?:does(?:n't| not) hold|did(?:n't| not) hold|is(?:n't| not) true|was(?:n't| not) true|(?:is|was|were|are) wrong|"
+    r"breaks? (?:my|our|the|that|this) (?:assumption|hypothesis)|turn(?:ed|s) out|contrary to|disprove[sd]?|refute[sd]?|"
+    r"proved? wrong|not the case|(?:is|was) a myth|not what we (?:thought|expected)|the opposite|not why|not because|"
+    r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue)|rather than)\b", re.I)
+SUPPORTS = re.compile(
+    r"\b(?:confirm(?:s|ed)?|holds? up|held up|as (?:we )?expected|validated?|proves?|proved|is true|matches|"
+    r"consistent with|backs? up|bears? out|borne out|in line with|same as we thought)\b", re.I)
+PROMISE = re.compile(
+    r"\b(?:promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|told (?:them|him|her|the customer|the prospect)|"
+    r"assured|guaranteed|committed to (?:them|him|her|the customer)|(?:it|that|this|sso|\w+) is on (?:our|the) "
+    r"(?:roadmap|list)|we(?:'ll| will) (?:have|ship|deliver|support|add|launch) (?:it|that|this|\w+)[^.]*? by|"
+    r"will (?:be|have) (?:it|that|this )?(?:ready|available|shipped|live) (?:by|in|next|this)|they signed on that basis)\b", re.I)
+ADVOCACY = re.compile(
+    r"\b(?:we should|i think we should|let's|let us|we need to|we must|we have to|i'd (?:like|rather)|i would rather|"
+    r"i (?:still )?think|i believe|where the money is|go after|we(?:'ll| will) (?:build|target|pursue|do|run|ship|support)|"
+    r"build (?:it|that|this|a|an|the)|pilot|decided|decision|agreed|plan to|going to)\b", re.I)
+EVIDENCE = re.compile(r"\b(?:\d+|of the|survey|interviews?|sessions?|data|percent|measured|found|tested|research|"
+                      r"churn(?:ed)?|accounts?|customers? (?:said|told|say)|complained)\b", re.I)
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("\u2019", "'")
+    for pattern, replacement in _CONCEPTS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def stem(word: str) -> str:
+    word = word.strip("'-").replace("'", "")
+    if word.endswith("n't"):
+        word = word[:-3] + "nt"
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+@dataclass
+class Reading:
+    """A statement as the offline checker sees it."""
+
+    text: str
+    terms: dict[str, bool]  # content stem -> asserted (True) or denied (False), by majority
+    stems: set[str]
+    numbers: list[tuple[float, float, str]]  # (low, high, unit stem)
+    negative: bool  # the whole statement denies something
+
+    def shared(self, other: "Reading") -> set[str]:
+        return set(self.terms) & set(other.terms)
+
+
+def read(text: str, negative: bool = False) -> Reading:
+    """Content words with their polarity: a negator denies the words after it up to the next
+    clause boundary or five words on. `negative` denies every word (a non-goal)."""
+    lowered = normalize(text)
+    votes: dict[str, list[bool]] = {}
+    stems: set[str] = set()
+    for clause in _PUNCT_BOUNDARY.split(lowered):
+        scope = 0
+        for token in _TOKEN.findall(clause):
+            plain = token.replace("'", "")
+            if plain in NEGATORS or token.endswith("n't"):
+                scope = 5
+                continue
+            if plain in _BOUNDARY:
+                scope = 0
+                continue
+            s = stem(plain)
+            stems.add(s)
+            if plain in STOPWORDS or len(plain) < 3 or plain[0].isdigit() or plain in _WORD_NUMBERS:
+                scope = max(0, scope - 1)
+                continue
+            votes.setdefault(s, []).append(not (scope > 0 or negative))
+            scope = max(0, scope - 1)
+    terms = {s: sum(v) * 2 >= len(v) for s, v in votes.items()}
+    if negative:
+        terms = {s: False for s in terms}
+    return Reading(text=text, terms=terms, stems=stems, numbers=numbers(lowered), negative=negative)
+
+
+def polarity_flips(a: Reading, b: Reading) -> list[str]:
+    """Content words one statement asserts and the other denies."""
+    return sorted(t for t in a.shared(b) if a.terms[t] != b.terms[t])
+
+
+def antonym_clash(a: Reading, b: Reading) -> tuple[str, str] | None:
+    for x, y in ANTONYMS:
+        sx, sy = stem(x), stem(y)
+        for p, q in ((a, b), (b, a)):
+            if sx in p.stems and sy in q.stems and sy not in p.stems and sx not in q.stems:
+                return (x, y) if p is a else (y, x)
+    return None
+
+
+def numbers(lowered: str) -> list[tuple[float, float, str]]:
+    """(low, high, unit) for each number followed by what it counts: "2 to 20 technicians",
+    "two or three hours", "once an hour", "25%"."""
+    tokens = _TOKEN.findall(lowered)
+    found = []
+    i = 0
+    while i < len(tokens):
+        value = _number(tokens[i])
+        if value is None:
+            i += 1
+            continue
+        low = high = value
+        j = i + 1
+        if tokens[i].endswith("%"):
+            found.append((low, high, "%"))
+            i = j
+            continue
+        if j + 1 < len(tokens) and tokens[j] in ("to", "or", "-") and _number(tokens[j + 1]) is not None:
+            high = _number(tokens[j + 1])
+            j += 2
+        while j < len(tokens) and tokens[j] in ("a", "an", "per", "of", "more", "than", "than", "and", "extra"):
+            j += 1
+        if j < len(tokens) and not tokens[j][0].isdigit() and tokens[j] not in STOPWORDS:
+            found.append((min(low, high), max(low, high), stem(tokens[j])))
+        i = j if j > i else i + 1
+    return found
+
+
+def _number(token: str) -> float | None:
+    token = token.rstrip("%").replace(",", "")
+    if token in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[token])
+    if "-" in token and all(p in _WORD_NUMBERS for p in token.split("-")):
+        return float(sum(_WORD_NUMBERS[p] for p in token.split("-")))
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def number_clash(a: Reading, b: Reading) -> tuple[tuple, tuple] | None:
+    """Two counts of the same unit whose ranges do not overlap (allowing 10%)."""
+    for x in a.numbers:
+        for y in b.numbers:
+            if x[2] == y[2] and x[2] != "%":
+                if x[1] * 1.1 < y[0] or y[1] * 1.1 < x[0]:
+                    return x, y
+    return None
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_PATTERNS = [
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    ("quarter", re.compile(r"\bq([1-4])(?:\s*(?:of\s*)?[' ]?(\d{4}|\d{2}))?\b", re.I)),
+    ("this_quarter", re.compile(r"\b(this|next|the end of the|end of the) quarter\b", re.I)),
+    ("month", re.compile(r"\b(?:(early|mid|late|end of|the end of|beginning of)[- ]?)?(" + _MONTH_NAMES + r")\b\.?(?:\s+(\d{4}))?", re.I)),
+    ("year", re.compile(r"\b(this|next|end of the|the end of the|end of this) year\b", re.I)),
+    ("month_rel", re.compile(r"\b(this|next) month\b", re.I)),
+    ("week_rel", re.compile(r"\b(this|next) week\b", re.I)),
+    ("in_n", re.compile(r"\bin (\w+) (weeks?|months?)\b", re.I)),
+]
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def due_by(text: str, reference: dt.date) -> tuple[dt.date, str] | None:
+    """The latest day a stated time allows ("end of Q1" -> the last day of the next Q1 after
+    `reference`), and the words that stated it; None when the text names no time."""
+    best: tuple[int, dt.date, str] | None = None
+    for kind, pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            day = _resolve(kind, match, reference)
+            if day and (best is None or match.start() < best[0]):
+                best = (match.start(), day, match.group(0))
+    return (best[1], best[2]) if best else None
+
+
+def _resolve(kind: str, m: re.Match, ref: dt.date) -> dt.date | None:
+    try:
+        if kind == "iso":
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if kind == "quarter":
+            q = int(m.group(1))
+            year = int(m.group(2)) if m.group(2) else ref.year
+            year = year + 2000 if year < 100 else year
+            end = _month_end(year, q * 3)
+            if not m.group(2) and end < ref:
+                end = _month_end(year + 1, q * 3)
+            return end
+        if kind == "this_quarter":
+            q = (ref.month - 1) // 3 + 1
+            if m.group(1).lower() == "next":
+                q += 1
+            year = ref.year + (q - 1) // 4
+            return _month_end(year, ((q - 1) % 4 + 1) * 3)
+        if kind == "month":
+            month = _MONTHS[m.group(2).lower().rstrip(".")]
+            if m.group(2).lower() in ("may", "mar") and not (m.group(1) or m.group(3)):
+                return None  # "may" and "mar" are words too
+            year = int(m.group(3)) if m.group(3) else ref.year
+            end = _month_end(year, month)
+            if not m.group(3) and end < ref:
+                end = _month_end(year + 1, month)
+            part = (m.group(1) or "").lower()
+            if part == "early" or part == "beginning of":
+                return end.replace(day=10)
+            if part == "mid":
+                return end.replace(day=15)
+            return end
+        if kind == "year":
+            return dt.date(ref.year + (1 if m.group(1).lower() == "next" else 0), 12, 31)
+        if kind == "month_rel":
+            month = ref.month + (1 if m.group(1).lower() == "next" else 0)
+            return _month_end(ref.year + (month - 1) // 12, (month - 1) % 12 + 1)
+        if kind == "week_rel":
+            days = 6 - ref.weekday() + (7 if m.group(1).lower() == "next" else 0)
+            return ref + dt.timedelta(days=days)
+        if kind == "in_n":
+            n = _number(m.group(1).lower())
+            if n is None:
+                return None
+            return ref + dt.timedelta(days=int(n * (7 if m.group(2).lower().startswith("week") else 31)))
+    except ValueError:
+        return None
+    return None
