@@ -36,6 +36,11 @@ def answer_question(app, question: str, filters: Filters, k: int,
     relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
     scope_text = (f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
                   f"{display_team(scope)} meetings. ") if scope else ""
+    vision = _vision_sources(app, question, question_vector, first_number=len(relevant) + 1)
+    if not relevant and vision:
+        return Answer(question=question, mode="extractive", scope=scope, found=True, meetings_searched=searched,
+                      answer=f"{scope_text}Nothing in the {searched} meetings searched bears on this; the vision says:\n"
+                      + "\n".join(_vision_lines(vision)), sources=vision)
     if not relevant:
         where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
         return Answer(question=question, answer=f"{scope_text}Nothing relevant found in {where}.",
@@ -45,13 +50,58 @@ def answer_question(app, question: str, filters: Filters, k: int,
     sources = [_source(number, hit) for number, hit in enumerate(hits, start=1)]
     if app.settings.llm_configured:
         try:
-            return _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token)
+            return _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision)
         except ModelError as exc:
             fallback = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
             fallback.note = f"{exc}. Answered offline from the best passages instead."
-            return fallback
+            return _with_vision(fallback, vision)
     answer = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
     answer.note = "No language model configured: this answer quotes the passages that match best. " + HOW_TO_CONFIGURE
+    return _with_vision(answer, vision)
+
+
+# A question about fit with the vision brings vision statements along; any other question only
+# when a statement is very close to it.
+_VISION_QUESTION = re.compile(r"\b(?:vision|roadmap|strategy|strategic|principles?|non[- ]goals?|committed|commit|"
+                              r"fits?|align\w*|target customers?|personas?|market focus|metrics?|promised?|on the plan|"
+                              r"our goals?|in scope|out of scope)\b", re.I)
+VISION_K = 3
+VISION_MIN_ASKED = 0.2
+VISION_MIN_UNASKED = 0.6
+
+
+def _vision_sources(app, question: str, question_vector, first_number: int) -> list[AnswerSource]:
+    from .checker import current_vision
+
+    store = app.store(create=False)
+    if not store.get_setting("vision_versions"):
+        return []
+    vision = current_vision(store)
+    rows, vectors = store.vision_statements(vision.version)
+    by_line = {s.start_line: s for s in vision.statements}
+    asked = bool(_VISION_QUESTION.search(question))
+    scored = sorted(((sum(a * b for a, b in zip(question_vector, v)), by_line[r["start_line"]])
+                     for r, v in zip(rows, vectors) if r["start_line"] in by_line), key=lambda x: -x[0])
+    floor = VISION_MIN_ASKED if asked else VISION_MIN_UNASKED
+    chosen = [s for score, s in scored[:VISION_K if asked else 1] if score >= floor]
+    return [AnswerSource(number=first_number + n, kind="vision", meeting_id="vision",
+                         title=f"Product vision ({s.label})", date=vision.set_at[:10], source=s.source,
+                         start_line=s.start_line, end_line=s.end_line, speakers=[], text=s.text)
+            for n, s in enumerate(chosen)]
+
+
+def _vision_lines(vision: list[AnswerSource]) -> list[str]:
+    return [f"- {s.title}: \"{s.text}\" [{s.number}]" for s in vision]
+
+
+def _with_vision(answer: Answer, vision: list[AnswerSource]) -> Answer:
+    """An extractive answer with the vision statements it was given, renumbered after its passages."""
+    if not vision or not answer.found:
+        return answer
+    start = max((s.number for s in answer.sources), default=0) + 1
+    vision = [s.model_copy(update={"number": start + n}) for n, s in enumerate(vision)]
+    answer.answer += "\nAgainst the vision:\n" + "\n".join(_vision_lines(vision))
+    answer.sources = answer.sources + vision
     return answer
 
 
@@ -67,7 +117,7 @@ def _source(number: int, hit: SearchHit) -> AnswerSource:
                         speakers=hit.speakers, text=hit.text)
 
 
-def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token) -> Answer:
+def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision=()) -> Answer:
     from .llm import complete
     from .prompts import load_prompt
 
@@ -80,6 +130,9 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
         who = ", ".join(f"{s}" for s in hit.speakers) or "notes"
         blocks.append(f"[{source.number}] {hit.title} ({hit.date}); speakers: {who}; functions: "
                       f"{', '.join(hit.teams)}\n{hit.text}")
+    for statement in vision:
+        blocks.append(f"[{statement.number}] {statement.title}: {statement.text}")
+    sources = list(sources) + list(vision)
     text = complete(app.settings, system, "\n\n".join(blocks), on_token)
     cited = sorted({int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(sources)})
     # Numbers the model made up are removed: a citation must point at a real passage.

@@ -60,7 +60,7 @@ class Synth:
     def ingest(self, paths: list[str], options: ReadOptions | None = None,
                on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
                stdin: bytes | None = None, extract: bool = True,
-               on_meeting: Callable[[str], None] | None = None, check: bool = True) -> IngestReport:
+               on_meeting: Callable[[str], None] | None = None, check: bool | None = None) -> IngestReport:
         """Ingest files, folders, globs or '-' (standard input). Bad files are reported, not raised."""
         options = options or ReadOptions()
         report = IngestReport()
@@ -82,7 +82,7 @@ class Synth:
             stored += [(reconstruct(store, r), r) for r in store.meeting_records()
                        if r.extraction == "pending" and r.meeting_id not in done]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
-            if check and stored:
+            if (self.settings.auto_check if check is None else check) and stored:
                 self._check_after(report)
         return report
 
@@ -123,7 +123,7 @@ class Synth:
         work = [(reconstruct(store, r), r) for r in chosen]
         self._extract(work, report, use_cache=retry_failed and not meeting and not everything, on_meeting=on_meeting)
         report.meetings = len(work)
-        if work:
+        if work and self.settings.auto_check:
             self._check_after(report)
         return report
 

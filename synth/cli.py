@@ -125,7 +125,8 @@ def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Model calls at once when extracting [env SYNTH_JOBS, default 4].")
 @click.option("--no-extract", is_flag=True, help="Only store and index; extract insights later (synth extract).")
-@click.option("--no-check", is_flag=True, help="Do not check the new insights against the vision (synth check).")
+@click.option("--no-check", is_flag=True, help="Do not check the new insights against the vision and each other "
+              "(synth check) [env SYNTH_AUTO_CHECK=0].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
@@ -174,7 +175,7 @@ def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, no_check, as
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
         report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin, extract=not no_extract,
-                            on_meeting=_extraction_progress(ctx, interactive), check=not no_check)
+                            on_meeting=_extraction_progress(ctx, interactive), check=False if no_check else None)
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
@@ -477,7 +478,12 @@ def vision_show(ctx, version, as_json):
 @click.pass_context
 @handle_errors
 def vision_history(ctx, as_json):
-    """List the versions of the vision, oldest first."""
+    """List the versions of the vision, oldest first.
+
+    \b
+    Example:
+      synth vision history
+    """
     entries = _app(ctx.find_root()).vision_history()
     if as_json:
         click.echo(json.dumps(entries, indent=2))
@@ -585,7 +591,12 @@ def _set_flag(ctx, flag_id: str, status: str, note: str | None) -> None:
 @click.pass_context
 @handle_errors
 def flags_resolve(ctx, flag_id, note):
-    """Mark a flag resolved, with a note on what was decided."""
+    """Mark a flag resolved, with a note on what was decided.
+
+    \b
+    Example:
+      synth flags resolve f3a9c21 --note "Roadmap now commits SSO for Q2"
+    """
     _set_flag(ctx, flag_id, "resolved", note)
 
 
@@ -595,7 +606,12 @@ def flags_resolve(ctx, flag_id, note):
 @click.pass_context
 @handle_errors
 def flags_dismiss(ctx, flag_id, note):
-    """Dismiss a flag: this pair is never flagged again."""
+    """Dismiss a flag: this pair is never flagged again.
+
+    \b
+    Example:
+      synth flags dismiss f3a9c21 --note "Different customer segments"
+    """
     _set_flag(ctx, flag_id, "dismissed", note)
 
 
@@ -604,7 +620,12 @@ def flags_dismiss(ctx, flag_id, note):
 @click.pass_context
 @handle_errors
 def flags_reopen(ctx, flag_id):
-    """Open a resolved or dismissed flag again."""
+    """Open a resolved or dismissed flag again.
+
+    \b
+    Example:
+      synth flags reopen f3a9c21
+    """
     _set_flag(ctx, flag_id, "open", None)
 
 

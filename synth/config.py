@@ -34,6 +34,7 @@ class Settings:
     llm_retries: int = 4
     check_candidates: int = 3  # pairs per insight and kind of pair that synth check judges
     check_batch: int = 8  # pairs per model call
+    auto_check: bool = True  # check the new insights after every ingest and extract
 
     def __post_init__(self) -> None:
         from .errors import ConfigError
@@ -68,6 +69,7 @@ class Settings:
             llm_retries=_number(env, "SYNTH_LLM_RETRIES", 4, int),
             check_candidates=_number(env, "SYNTH_CHECK_CANDIDATES", 3, int),
             check_batch=_number(env, "SYNTH_CHECK_BATCH", 8, int),
+            auto_check=env.get("SYNTH_AUTO_CHECK", "1").lower() not in ("0", "false", "no"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["store"] = Path(values["store"])

@@ -117,9 +117,10 @@ class Insight(BaseModel):
 
 
 class AnswerSource(BaseModel):
-    """A passage an answer cites as [number]."""
+    """A passage (or a vision statement) an answer cites as [number]."""
 
     number: int
+    kind: str = Field("passage", description="passage, or vision for a statement of the product vision")
     meeting_id: str
     title: str
     date: str

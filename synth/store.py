@@ -367,6 +367,7 @@ class Store:
 
     @_wrap("reading the model cache")
     def cache_get(self, keys: list[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(keys))
         found: dict[str, str] = {}
         for start in range(0, len(keys), self._batch):
             got = self._cache.get(ids=keys[start:start + self._batch], include=["documents"])

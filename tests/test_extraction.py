@@ -56,7 +56,9 @@ def meeting_file(tmp_path) -> Path:
 
 
 def llm_app(tmp_path, server, **settings) -> Synth:
-    values = dict(store=tmp_path / "store", base_url=server.url, model="scripted", llm_retries=1, llm_timeout=10)
+    # extraction alone: these tests count the extraction calls (tests/test_check.py covers the check)
+    values = dict(store=tmp_path / "store", base_url=server.url, model="scripted", llm_retries=1, llm_timeout=10,
+                  auto_check=False)
     values.update(settings)
     return Synth(Settings(**values))
 
@@ -369,9 +371,9 @@ def test_insights_cli_table_and_json(tmp_path, openai_server, meeting_file):
     openai_server.default = json.dumps(GOOD)
     env = {"OPENAI_BASE_URL": openai_server.url, "SYNTH_MODEL": "scripted", "SYNTH_STORE": str(tmp_path / "store")}
     runner = CliRunner()
-    result = runner.invoke(cli, ["ingest", str(meeting_file)], env=env)
+    result = runner.invoke(cli, ["ingest", "--no-check", str(meeting_file)], env=env)
     assert result.exit_code == 0, result.output
-    assert "Insights: 6 (1 findings, 1 roadblocks, 1 assumptions, 1 decisions, 1 actions, 1 requests)" in result.output
+    assert "Insights: 6 (1 findings, 1 roadblocks, 1 assumptions, 1 decisions, 1 actions, 1 requests, 0 promises)" in result.output
     assert "1 dropped because their quote is not in the transcript" in result.output
     result = runner.invoke(cli, ["insights", "--kind", "roadblock"], env=env)
     assert result.exit_code == 0
