@@ -18,10 +18,13 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	rm -rf $(DEMO_STORE)
+	$(BIN)/synth --store $(DEMO_STORE) --offline vision set examples/vision.md
 	$(BIN)/synth --store $(DEMO_STORE) --offline ingest examples/meetings/ --roster examples/roster.yaml
 	$(BIN)/synth --store $(DEMO_STORE) --offline search "technicians losing signal offline" --k 3
 	$(BIN)/synth --store $(DEMO_STORE) --offline ask "what did sales hear about QuickBooks?"
 	$(BIN)/synth --store $(DEMO_STORE) --offline insights --kind assumption
+	$(BIN)/synth --store $(DEMO_STORE) --offline flags --type promise_gap
+	$(BIN)/synth --store $(DEMO_STORE) --offline ask "does what sales heard about enterprise fleets fit our vision?"
 
 test: install
 	$(BIN)/python -m pytest -m "not e2e"
@@ -43,6 +46,7 @@ bench: install
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/flags.py
 
 help-doc: install
 	$(BIN)/python -m synth.helpdoc > docs/help.md

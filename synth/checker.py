@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from .compare import (ADVOCACY, EVIDENCE, REFUTES, SUPPORTS, Reading, antonym_clash, due_by, number_clash,
                       polarity_flips, read)
+from .config import without_secrets
 from .errors import ModelError
 from .grounding import words
 from .kinds import FLAG_TYPES
@@ -510,7 +511,7 @@ class LLMJudge:
             try:
                 out = self.chat.invoke(self.prompt, user, usage).value
             except ModelError as exc:
-                return batch, None, str(exc), usage
+                return batch, None, without_secrets(str(exc), (self.settings.api_key,)), usage
             return batch, out, None, usage
 
         outcomes = []

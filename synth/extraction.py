@@ -18,7 +18,8 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from .grounding import GroundingText, words
-from .models import KINDS, Insight, Meeting, Turn
+from .kinds import KINDS
+from .models import Insight, Meeting, Turn
 
 EXTRACT_PROMPT = "extract_insights"
 WINDOW_CHARS = 6000

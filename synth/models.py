@@ -89,12 +89,9 @@ class MeetingRecord(BaseModel):
     completion_tokens: int = 0
 
 
-from .kinds import ASSUMPTION_STATUSES, KINDS  # noqa: E402,F401 - re-exported
-
-
 class Insight(BaseModel):
     """Something a meeting said that matters: a finding, roadblock, assumption, decision,
-    action or request, with the verbatim quote it rests on and where that quote is."""
+    action, request or promise to a customer, with the verbatim quote it rests on and where that quote is."""
 
     id: str
     kind: str

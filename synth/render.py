@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import textwrap
 
-from .models import KINDS, Answer, IngestReport, Insight, MeetingRecord, SearchHit
+from .kinds import KINDS
+from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
 from .teams import display_team
 
 # ANSI escape sequences and other control characters that came from notes must not reach a terminal.

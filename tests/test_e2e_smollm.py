@@ -19,7 +19,7 @@ import pytest
 from synth.app import Synth
 from synth.config import Settings
 from synth.grounding import quote_in_lines
-from synth.models import KINDS
+from synth.kinds import KINDS
 
 from conftest import EXAMPLES
 

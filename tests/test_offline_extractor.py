@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.grounding import quote_in_lines
-from synth.models import ASSUMPTION_STATUSES, KINDS
+from synth.kinds import ASSUMPTION_STATUSES, KINDS
 
 
 
