@@ -107,3 +107,27 @@ def test_extraction_with_a_real_model_keeps_only_grounded_insights(smollm_server
 
     method = app.store().get_setting(STRUCTURED_SETTING + smollm_server.rstrip("/"))
     assert method in ("tools", "json_mode")
+
+
+def test_check_judges_pairs_through_a_real_server(smollm_server, tmp_path):
+    """The prompted judge over real HTTP: a weak model's verdicts are taken or replaced by the
+    offline checker, never crash the check, and every flag keeps both sides with their lines."""
+    notes = tmp_path / "2026-10-02-sales.md"
+    notes.write_text("---\ntitle: Sales sync\nteam: sales\n---\n\n"
+                     "**Dana:** I told Keller we will have single sign-on with Okta by the end of Q1.\n\n"
+                     "**Dana:** I think enterprise fleets are where the money is.\n")
+    vision = Path(__file__).resolve().parent.parent / "examples" / "vision.md"
+    offline = Synth(Settings(store=tmp_path / "store", offline=True, auto_check=False))
+    offline.ingest([str(notes)])
+    offline.set_vision(vision, check=False)
+    app = Synth(Settings(store=tmp_path / "store", base_url=smollm_server, model="smollm2", jobs=1,
+                         llm_retries=1, llm_timeout=300, check_candidates=1))
+    report = app.check(everything=True)
+    assert report.judge == "llm:smollm2" and report.pairs >= 2
+    assert report.llm_calls >= 1 or report.warnings
+    for flag in app.flags(status="all"):
+        assert flag.checker in ("llm:smollm2", "offline") and len(flag.sides) == 2
+        for side in flag.sides:
+            lines = Path(side.source).read_text(encoding="utf-8").splitlines()
+            assert quote_in_lines(side.quote, lines[side.start_line - 1:side.end_line]), side
+    assert app.check(everything=True).llm_calls == 0 or report.warnings  # judged pairs come from the cache
