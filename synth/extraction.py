@@ -176,13 +176,15 @@ class Grounded:
 
 
 def ground(items: list[ModelInsight], window: Window, meeting: Meeting, extractor: str,
-           prompt: str = "") -> Grounded:
-    """Keep the items whose quote is in the window; take speaker and lines from the text."""
+           prompt: str = "", limit: int | None = MAX_INSIGHTS_PER_WINDOW) -> Grounded:
+    """Keep the items whose quote is in the window; take speaker and lines from the text. A
+    model's reply is capped at `limit` items (a runaway reply); the offline extractor's whole
+    meeting is one window and is not capped."""
     result = Grounded()
     text = GroundingText(window.turns)
     prompt_grams = _grams(words(prompt), 8) if prompt else set()
     text_grams = _grams(text.tokens, 8) if prompt_grams else set()
-    for item in items[:MAX_INSIGHTS_PER_WINDOW]:
+    for item in items[:limit]:
         located = text.locate(item.quote)
         if located is None:
             result.dropped += 1

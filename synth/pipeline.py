@@ -14,7 +14,7 @@ from typing import Callable
 
 from .config import without_secrets
 from .errors import ModelError
-from .extraction import (EXTRACT_PROMPT, ExtractionOutput, ModelInsight, Window, cache_key, server_key,
+from .extraction import (EXTRACT_PROMPT, MAX_INSIGHTS_PER_WINDOW, ExtractionOutput, ModelInsight, Window, cache_key, server_key,
                          ground, make_windows, merge_duplicates, run_id, user_message)
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 from .structured import StructuredChat, Usage
@@ -162,7 +162,8 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
             errors.append(f"part {window.index + 1}: {without_secrets(outcome.error or '', (key,))}")
             continue
         grounded = ground(outcome.items, window, meeting, extractor.name,
-                          prompt=getattr(extractor, "prompt", ""))
+                          prompt=getattr(extractor, "prompt", ""),
+                          limit=None if extractor.offline else MAX_INSIGHTS_PER_WINDOW)
         insights.extend(grounded.insights)
         dropped += grounded.dropped
     vectors = embedder.embed([i.statement for i in insights]) if insights else []
