@@ -71,17 +71,14 @@ VISION_MIN_UNASKED = 0.6
 
 
 def _vision_sources(app, question: str, question_vector, first_number: int) -> list[AnswerSource]:
-    from .checker import current_vision
+    from .checker import vision_items
 
-    store = app.store(create=False)
-    if not store.get_setting("vision_versions"):
+    vision, items = vision_items(app.store(create=False))
+    if vision is None:
         return []
-    vision = current_vision(store)
-    rows, vectors = store.vision_statements(vision.version)
-    by_line = {s.start_line: s for s in vision.statements}
     asked = bool(_VISION_QUESTION.search(question))
-    scored = sorted(((sum(a * b for a, b in zip(question_vector, v)), by_line[r["start_line"]])
-                     for r, v in zip(rows, vectors) if r["start_line"] in by_line), key=lambda x: -x[0])
+    scored = sorted(((sum(a * b for a, b in zip(question_vector, i.vector)), i.statement) for i in items),
+                    key=lambda x: -x[0])
     floor = VISION_MIN_ASKED if asked else VISION_MIN_UNASKED
     chosen = [s for score, s in scored[:VISION_K if asked else 1] if score >= floor]
     return [AnswerSource(number=first_number + n, kind="vision", meeting_id="vision",

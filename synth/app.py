@@ -247,12 +247,12 @@ class Synth:
         found = store.insights([r.extraction_run for r in records], kind=kind, team=team,
                                meeting_ids=[r.meeting_id for r in records])
         if any(i.kind == "assumption" for i in found):
-            from .checker import Flag, assumption_statuses, insight_item
+            from .checker import Flag, assumption_statuses, insight_key
 
             statuses = assumption_statuses([Flag(**f) for f in store.flags()])
             for insight in found:
                 if insight.kind == "assumption":
-                    got = statuses.get(insight_item(insight, []).key)
+                    got = statuses.get(insight_key(insight))
                     insight.status, insight.status_flag = (got[0], got[1]) if got else ("untested", None)
         if status:
             found = [i for i in found if i.status == status]

@@ -33,6 +33,7 @@ from .errors import ModelError
 from .grounding import words
 from .kinds import FLAG_TYPES
 from .models import Insight
+from .pipeline import PromptedChain
 from .vision import Vision, VisionStatement, parse_vision
 
 CHECK_PROMPT = "check_pairs"
@@ -165,8 +166,13 @@ def flag_type(category: str, verdict: str) -> str | None:
 
 # --- items -------------------------------------------------------------------------------------
 
+def insight_key(insight: Insight) -> str:
+    """What an insight says, where: the same quote in the same meeting is the same side."""
+    return f"{insight.meeting_id}|{' '.join(words(insight.quote))}"
+
+
 def insight_item(insight: Insight, vector: list[float]) -> Item:
-    key = f"{insight.meeting_id}|{' '.join(words(insight.quote))}"
+    key = insight_key(insight)
     return Item(FlagSide(kind=insight.kind, text=insight.statement, quote=insight.quote, speaker=insight.speaker,
                          team=insight.team, meeting_id=insight.meeting_id, title=insight.title, date=insight.date,
                          source=insight.source, start_line=insight.start_line, end_line=insight.end_line, key=key),
@@ -353,7 +359,8 @@ def _judge_vision(pair: Pair, flips, clash, numbers) -> Judgement:
                              f"({', '.join(asserted[:3])}).", 0.45)
         return Judgement("unrelated", "It does not act on the non-goal.", 0.5)
     if statement.section == "roadmap":
-        promised, committed = due_by(text, dt.date.fromisoformat(insight.date)), due_by(statement.text, dt.date.fromisoformat(insight.date))
+        said_on = dt.date.fromisoformat(insight.date)
+        promised, committed = due_by(text, said_on), due_by(statement.text, said_on)
         if (statement.commitment == "committed" and insight.kind == "decision" and promised and committed
                 and promised[0] > committed[0] and sim >= 0.5):
             return Judgement("contradicts", f"It moves a committed roadmap item past its date ({promised[1]} "
@@ -465,32 +472,18 @@ def pair_text(pair: Pair) -> str:
     return _neutralize("\n".join(lines))
 
 
-class LLMJudge:
-    """Pairs in batches through the prompted chain; every judgement cached by pair."""
+class LLMJudge(PromptedChain):
+    """Pairs in batches through the prompted chain (prompts/check_pairs.md); every judgement
+    cached by pair."""
 
     def __init__(self, settings, store):
-        from .llm import chat_model
-        from .pipeline import STRUCTURED_SETTING
-        from .extraction import server_key
-        from .prompts import load_prompt
-        from .structured import StructuredChat
-
-        self.settings = settings
-        self.prompt = load_prompt(CHECK_PROMPT, settings.prompts_dir)
-        self.name = f"llm:{settings.chat_model}"
-        remembered = store.get_setting(STRUCTURED_SETTING + server_key(settings.base_url))
-        self.chat = StructuredChat(chat_model(settings, max_tokens=1500), CheckOutput,
-                                   first_method=settings.structured or remembered)
-
-    def key(self, pair: Pair) -> str:
-        from .extraction import cache_key
-
-        return "c" + cache_key(self.prompt, self.settings.chat_model or "", self.settings.base_url, pair_text(pair))[1:]
+        super().__init__(settings, store, CHECK_PROMPT, CheckOutput, max_tokens=1500)
 
     def judge(self, pairs: list[Pair], store, report: CheckReport) -> dict[str, Judgement]:
+        """Judge the pairs not in the cache, a batch per call; cache every usable judgement."""
         from .structured import Usage
 
-        keys = {pair.key: self.key(pair) for pair in pairs}
+        keys = {pair.key: self.key(pair_text(pair)) for pair in pairs}
         cached = store.cache_get(list(keys.values()))
         results: dict[str, Judgement] = {}
         todo = []
@@ -537,6 +530,7 @@ class LLMJudge:
                 store.cache_put(keys[pair.key], json.dumps(judgement.__dict__), kind="check")
         if failed:
             report.warnings.append(f"{failed} pairs had no usable judgement from the model; the offline checker judged them")
+        self.remember(store)
         return results
 
 
@@ -619,18 +613,23 @@ def stored_vision(store, entry: dict) -> Vision:
     return vision
 
 
+def vision_items(store) -> tuple[Vision | None, list[Item]]:
+    """The current vision and its statements with their stored vectors."""
+    vision = current_vision(store)
+    if vision is None:
+        return None, []
+    rows, vectors = store.vision_statements(vision.version)
+    by_place = {(s.id, s.start_line): s for s in vision.statements}
+    return vision, [statement_item(by_place[(r["id"], r["start_line"])], v) for r, v in zip(rows, vectors)
+                    if (r["id"], r["start_line"]) in by_place]
+
+
 def run_check(app, since: str | None = None, everything: bool = False) -> CheckReport:
     """Check the insights that are new since the last check (or all, or those of meetings since
     a date) and store the flags. Idempotent: the same store checked twice gives the same flags."""
     store = app.store()
     settings = app.settings
-    vision = current_vision(store)
-    statements: list[Item] = []
-    if vision is not None:
-        rows, vectors = store.vision_statements(vision.version)
-        by_id = {(s.id, s.start_line): s for s in vision.statements}
-        statements = [statement_item(by_id[(r["id"], r["start_line"])], v) for r, v in zip(rows, vectors)
-                      if (r["id"], r["start_line"]) in by_id]
+    vision, statements = vision_items(store)
     records = [r for r in store.meeting_records() if r.extraction_run]
     runs = {r.meeting_id: r.extraction_run for r in records}
     items = [insight_item(i, v) for i, run, v in store.insight_vectors(list(runs.values())) if runs.get(i.meeting_id) == run]
@@ -659,16 +658,14 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
     for pair in pairs:
         judgement = judgements.get(pair.key) or judge_offline(pair)
         checker = report.judge if pair.key in judgements else "offline"
-        for verdict in ("contradicts", "supports"):
-            kind = flag_type(pair.category, verdict)
-            if kind:
-                judged_ids.add(flag_id(kind, [pair.a.key, pair.b.key]))
+        ids = {kind: flag_id(kind, [pair.a.key, pair.b.key])
+               for kind in (flag_type(pair.category, v) for v in ("contradicts", "supports")) if kind}
+        judged_ids.update(ids.values())  # any flag this pair could raise was decided just now
         kind = flag_type(pair.category, judgement.verdict)
         if kind is None:
             continue
-        sides = [pair.a.side, pair.b.side]
-        produced[flag_id(kind, [pair.a.key, pair.b.key])] = Flag(
-            id=flag_id(kind, [pair.a.key, pair.b.key]), type=kind, sides=sides, explanation=judgement.reason,
+        produced[ids[kind]] = Flag(
+            id=ids[kind], type=kind, sides=[pair.a.side, pair.b.side], explanation=judgement.reason,
             confidence=judgement.confidence, checker=checker, created_at=now, updated_at=now)
     for members, closest, best in unheard_themes(items, statements):
         meetings = sorted({m.insight.meeting_id for m in members})

@@ -572,9 +572,9 @@ def flags(ctx, status, kind, as_json):
     if as_json:
         click.echo(json.dumps([f.model_dump() for f in found], indent=2))
         return
-    insights = len(app.insights()) if found == [] and app.meetings() else 0
-    empty = (f"No {status if status != 'all' else ''} flags".replace("  ", " ")
-             + (f" of type {kind}" if kind else "") + (f" ({insights} insights stored; synth check)." if insights else "."))
+    insights = len(app.insights()) if not found and app.meetings() else 0
+    empty = ("No flags" if status == "all" else f"No {status} flags") + (f" of type {kind}" if kind else "") \
+        + (f" ({insights} insights stored; synth check)." if insights else ".")
     click.echo(flags_text(found, empty=empty))
 
 

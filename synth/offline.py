@@ -71,7 +71,6 @@ CUE_KINDS = tuple(CUES)
 CUE_CONFIDENCE = {"assumption": 0.45, "request": 0.45, "finding": 0.4}
 # Cues the classifier's features do not carry, applied after it: a promise to a customer, a
 # plainly stated blocker, a belief ("I think ..."), and evidence about an assumption (a finding).
-_PROMISE = PROMISE
 _BLOCKED = re.compile(r"\b(?:(?:is|are|am|still|we're|i'm) blocked|blocker|roadblock|stuck on|waiting on|"
                       r"can(?:no|')t ship|has not (?:approved|raised)|hasn't (?:approved|raised))\b", re.I)
 _BELIEF = re.compile(r"\b(?:i (?:still )?think|i believe|we believe|my bet is|i'm convinced|i feel like)\b", re.I)
@@ -164,7 +163,7 @@ class OfflineExtractor:
                 kind = _LABEL_KINDS[labelled.group(1).lower()]
                 items.append(self._item(kind, sentence, cleaned[labelled.end():], speaker, LABEL_CONFIDENCE))
                 continue
-            if _PROMISE.search(cleaned):
+            if PROMISE.search(cleaned):
                 items.append(self._item("promise", sentence, cleaned, speaker, LATE_CONFIDENCE["promise"], previous))
                 continue
             if _EVIDENCE_ABOUT_ASSUMPTION.search(cleaned) and re.search(r"\b(?:assum|idea|hypothes|belie)", cleaned, re.I):

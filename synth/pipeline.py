@@ -29,28 +29,42 @@ class WindowOutcome:
     usage: Usage = field(default_factory=Usage)
 
 
-class LLMExtractor:
-    """The prompted chain: one structured call per window, all kinds at once."""
+class PromptedChain:
+    """A prompt file and a structured chat that starts with the output method this server
+    accepted last time; replies are cached by prompt version, model, server and message."""
 
     offline = False
 
-    def __init__(self, settings, store):
+    def __init__(self, settings, store, prompt_name: str, schema, max_tokens: int):
         from .llm import chat_model
         from .prompts import load_prompt
 
         self.settings = settings
-        self.prompt = load_prompt(EXTRACT_PROMPT, settings.prompts_dir)
+        self.prompt = load_prompt(prompt_name, settings.prompts_dir)
         self.name = f"llm:{settings.chat_model}"
         self._setting_key = STRUCTURED_SETTING + server_key(settings.base_url)
         self._remembered = store.get_setting(self._setting_key)
-        self.chat = StructuredChat(chat_model(settings, max_tokens=2048), ExtractionOutput,
+        self.chat = StructuredChat(chat_model(settings, max_tokens=max_tokens), schema,
                                    first_method=settings.structured or self._remembered)
-
-    def windows(self, meeting: Meeting) -> list[Window]:
-        return make_windows(meeting, self.settings.window_chars)
 
     def key(self, user: str) -> str:
         return cache_key(self.prompt, self.settings.chat_model or "", self.settings.base_url, user)
+
+    def remember(self, store) -> None:
+        """Keep the structured-output method this server took, for the next run."""
+        if self.chat.confirmed and self.chat.method != self._remembered:
+            store.set_setting(self._setting_key, self.chat.method)
+            self._remembered = self.chat.method
+
+
+class LLMExtractor(PromptedChain):
+    """The prompted chain: one structured call per window, all kinds at once."""
+
+    def __init__(self, settings, store):
+        super().__init__(settings, store, EXTRACT_PROMPT, ExtractionOutput, max_tokens=2048)
+
+    def windows(self, meeting: Meeting) -> list[Window]:
+        return make_windows(meeting, self.settings.window_chars)
 
     def call(self, user: str) -> WindowOutcome:
         usage = Usage()
@@ -59,12 +73,6 @@ class LLMExtractor:
         except ModelError as exc:
             return WindowOutcome(error=str(exc), usage=usage)
         return WindowOutcome(items=list(result.value.insights), usage=usage)
-
-    def remember(self, store) -> None:
-        """Keep the structured-output method this server took, for the next run."""
-        if self.chat.confirmed and self.chat.method != self._remembered:
-            store.set_setting(self._setting_key, self.chat.method)
-            self._remembered = self.chat.method
 
 
 def reconstruct(store, record: MeetingRecord) -> Meeting:
