@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_STORE ?= .demo-store
 
-.PHONY: install install-e2e demo test test-e2e bench bench-extraction help-doc clean
+.PHONY: install install-browser install-e2e demo test test-e2e bench bench-extraction help-doc clean
 
 install: $(VENV)/.installed
 
@@ -25,9 +25,17 @@ demo: install
 	$(BIN)/synth --store $(DEMO_STORE) --offline insights --kind assumption
 	$(BIN)/synth --store $(DEMO_STORE) --offline flags --type promise_gap
 	$(BIN)/synth --store $(DEMO_STORE) --offline ask "does what sales heard about enterprise fleets fit our vision?"
+	$(BIN)/synth --store $(DEMO_STORE) --offline brief --for engineering --as-of 2026-10-20
+	$(BIN)/synth --store $(DEMO_STORE) --offline brief --for sales --since 2026-09-01 --as-of 2026-10-20 --out $(DEMO_STORE)/brief-sales.html
+	$(BIN)/synth --store $(DEMO_STORE) --offline report --since 2026-09-01 --until 2026-10-20 --out $(DEMO_STORE)/report.html
 
 test: install
 	$(BIN)/python -m pytest -m "not e2e"
+
+# Debian's chromium for the report's browser test (the test also installs it itself when run as root).
+install-browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 # A real model behind a real server: llama-cpp-python (built from source, about 13 minutes the
 # first time; a native build dies with an illegal instruction on some CPUs, hence GGML_NATIVE=OFF)

@@ -233,6 +233,26 @@ class Synth:
         store.put_flags([data])
         return Flag(**data)
 
+    def brief(self, audience: str | None = None, since: str | None = None, series: str | None = None,
+              as_of=None, prose: bool = True):
+        """The brief before the next sync, for a function or a person; with a model configured,
+        each section gets a lead written from the facts and checked against them."""
+        from .brief import build_brief
+
+        brief = build_brief(self, audience=audience, since=since, series=series, as_of=as_of)
+        if prose and self.settings.llm_configured:
+            from .briefwriter import BriefWriter
+
+            store = self.store(create=False)
+            brief = BriefWriter(self.settings, store).write(brief, store)
+        return brief
+
+    def report(self, since: str | None = None, until: str | None = None, as_of=None):
+        """The alignment report's data: weekly series and the tables behind each chart."""
+        from .report import build_report
+
+        return build_report(self, since=since, until=until, as_of=as_of)
+
     def insights(self, kind: str | None = None, team: str | None = None, filters: Filters | None = None,
                  status: str | None = None) -> list[Insight]:
         """Stored insights (of the visible extraction runs), oldest meeting first."""

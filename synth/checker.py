@@ -34,6 +34,7 @@ from .grounding import words
 from .kinds import FLAG_TYPES
 from .models import Insight
 from .pipeline import PromptedChain
+from .teams import display_team
 from .vision import Vision, VisionStatement, parse_vision
 
 CHECK_PROMPT = "check_pairs"
@@ -672,7 +673,7 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
         teams = sorted({m.insight.team for m in members if _known_team(m.insight.team)})
         dates = sorted({m.insight.date for m in members})
         explanation = (f"Raised in {len(meetings)} meetings ({dates[0]} to {dates[-1]})"
-                       + (f" by {', '.join(teams)}" if teams else "") + "; no vision or roadmap statement addresses it"
+                       + (f" by {', '.join(display_team(t) for t in teams)}" if teams else "") + "; no vision or roadmap statement addresses it"
                        + (f" (closest: \"{closest.side.text}\", similarity {best:.2f})." if closest else " (no vision is set)."))
         fid = flag_id("unheard", [m.key for m in members[:UNHEARD_MEETINGS]])
         produced[fid] = Flag(id=fid, type="unheard", sides=[m.side for m in members[:8]], explanation=explanation,

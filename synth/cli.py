@@ -512,6 +512,99 @@ def vision_diff(ctx, old, new):
     click.echo(vision_diff_text(first, second, changes))
 
 
+def _as_of(value):
+    from .ingest import parse_date_option
+
+    return parse_date_option(value, "--as-of") if value else None
+
+
+def _write_out(ctx, out: str | None, text: str, what: str) -> None:
+    """Write to --out atomically (a temporary file, then a rename), or to standard output."""
+    from pathlib import Path
+
+    from .errors import SynthError
+
+    if not out or out == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise SynthError(f"--out {out}: is a folder; give a file name")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SynthError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"Wrote {what} to {out}", err=True)
+
+
+@cli.command()
+@click.option("--for", "audience", metavar="FUNCTION_OR_PERSON",
+              help="Tailor it: engineering, sales, leadership (or any function), or a person in the roster.")
+@click.option("--since", metavar="DATE|last", help="From DATE (YYYY-MM-DD), or `last`: since the previous meeting of "
+              "the series (the default; else the last 14 days).")
+@click.option("--series", metavar="TITLE", help="The recurring meeting this brief is for (titles that differ only by a "
+              "date); default: the series that met most recently.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default=None,
+              help="Output format (default: from --out's extension, else md).")
+@click.option("--out", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option("--as-of", metavar="DATE", help="Write it as of DATE instead of today (ages and overdue count from it).")
+@click.pass_context
+@handle_errors
+def brief(ctx, audience, since, series, fmt, out, as_of):
+    """The brief to read before the next sync: what each function learned, open roadblocks,
+    untested assumptions, open flags, decisions and actions, requests, who was not heard, and a
+    suggested agenda; every bullet cites meeting and file:line. Offline it is assembled from the
+    stored insights and flags; with a model, each section also gets a lead written from the same
+    facts, and any sentence whose citation or number does not match them is dropped.
+
+    \b
+    Example:
+      synth brief --for engineering
+      synth brief --for "Dana Whitfield" --since 2026-09-01 --out brief.html
+    """
+    from .briefdoc import to_html, to_markdown
+
+    root = ctx.find_root()
+    result = _app(root).brief(audience=audience, since=since, series=series, as_of=_as_of(as_of))
+    fmt = fmt or (out.rsplit(".", 1)[-1].lower() if out and out.rsplit(".", 1)[-1].lower() in ("md", "html", "json") else "md")
+    if fmt == "json":
+        text = json.dumps(result.model_dump(), indent=2) + "\n"
+    elif fmt == "html":
+        text = to_html(result)
+    else:
+        text = to_markdown(result)
+    _write_out(root, out, text, "the brief")
+
+
+@cli.command()
+@click.option("--since", metavar="DATE", help="From DATE (YYYY-MM-DD); default: the first stored meeting.")
+@click.option("--until", metavar="DATE", help="To DATE; default: today.")
+@click.option("--out", metavar="FILE", required=True, help="The HTML file to write.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the numbers behind the charts as JSON.")
+@click.pass_context
+@handle_errors
+def report(ctx, since, until, out, as_json):
+    """One self-contained HTML page (no network needed) with charts of the team's alignment over
+    time: insights per function per week, roadblocks opened and resolved and their age,
+    assumptions by status, open flags by type, and who is heard from; the tables behind the charts
+    under them.
+
+    \b
+    Example:
+      synth report --since 2026-09-01 --out report.html
+    """
+    from .report import to_html
+
+    root = ctx.find_root()
+    data = _app(root).report(since=since, until=until)
+    if as_json:
+        click.echo(json.dumps(data.model_dump(), indent=2))
+    _write_out(root, out, to_html(data), "the report")
+
+
 @cli.command()
 @click.option("--since", metavar="DATE", help="Check the insights of meetings on or after DATE again.")
 @click.option("--all", "everything", is_flag=True, help="Check every insight again (cached judgements are reused).")

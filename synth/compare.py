@@ -206,12 +206,16 @@ def number_clash(a: Reading, b: Reading) -> tuple[tuple, tuple] | None:
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
     ("quarter", re.compile(r"\bq([1-4])(?:\s*(?:of\s*)?[' ]?(\d{4}|\d{2}))?\b", re.I)),
     ("this_quarter", re.compile(r"\b(this|next|the end of the|end of the) quarter\b", re.I)),
-    ("month", re.compile(r"\b(?:(early|mid|late|end of|the end of|beginning of)[- ]?)?(" + _MONTH_NAMES + r")\b\.?(?:\s+(\d{4}))?", re.I)),
+    ("month", re.compile(r"\b(?:(early|mid|late|end of|the end of|beginning of)[- ]?)?(" + _MONTH_NAMES +
+                         r")\b\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?\b)?(?:,?\s+(\d{4}))?", re.I)),
+    ("day_month", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_NAMES + r")\b\.?(?:,?\s+(\d{4}))?", re.I)),
+    ("weekday", re.compile(r"\b(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
     ("year", re.compile(r"\b(this|next|end of the|the end of the|end of this) year\b", re.I)),
     ("month_rel", re.compile(r"\b(this|next) month\b", re.I)),
     ("week_rel", re.compile(r"\b(this|next) week\b", re.I)),
@@ -253,20 +257,30 @@ def _resolve(kind: str, m: re.Match, ref: dt.date) -> dt.date | None:
                 q += 1
             year = ref.year + (q - 1) // 4
             return _month_end(year, ((q - 1) % 4 + 1) * 3)
-        if kind == "month":
-            month = _MONTHS[m.group(2).lower().rstrip(".")]
-            if m.group(2).lower() in ("may", "mar") and not (m.group(1) or m.group(3)):
+        if kind in ("month", "day_month"):
+            part, name, day, year = (m.group(1), m.group(2), m.group(3), m.group(4)) if kind == "month" else \
+                (None, m.group(2), m.group(1), m.group(3))
+            month = _MONTHS[name.lower().rstrip(".")]
+            if name.lower() in ("may", "mar") and not (part or day or year):
                 return None  # "may" and "mar" are words too
-            year = int(m.group(3)) if m.group(3) else ref.year
+            if day:
+                when = dt.date(int(year) if year else ref.year, month, int(day))
+                if not year and when < ref - dt.timedelta(days=62):
+                    when = when.replace(year=when.year + 1)
+                return when
+            year = int(year) if year else ref.year
             end = _month_end(year, month)
-            if not m.group(3) and end < ref:
+            if not m.group(4 if kind == "month" else 3) and end < ref:
                 end = _month_end(year + 1, month)
-            part = (m.group(1) or "").lower()
+            part = (part or "").lower()
             if part == "early" or part == "beginning of":
                 return end.replace(day=10)
             if part == "mid":
                 return end.replace(day=15)
             return end
+        if kind == "weekday":
+            days = (_WEEKDAYS.index(m.group(2).lower()) - ref.weekday()) % 7 or 7
+            return ref + dt.timedelta(days=days + (7 if m.group(1) else 0))
         if kind == "year":
             return dt.date(ref.year + (1 if m.group(1).lower() == "next" else 0), 12, 31)
         if kind == "month_rel":

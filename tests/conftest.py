@@ -54,6 +54,17 @@ def example_app(example_store, tmp_path) -> Synth:
     return Synth(Settings(store=path))
 
 
+@pytest.fixture(scope="session")
+def brief_store(example_store, tmp_path_factory) -> Path:
+    """The examples with the vision set and checked; tests only read it."""
+    path = tmp_path_factory.mktemp("brief") / "store"
+    shutil.copytree(example_store, path)
+    app = Synth(Settings(store=path))
+    app.set_vision(EXAMPLES / "vision.md")
+    assert app.flags()
+    return path
+
+
 class ScriptedOpenAI:
     """A minimal OpenAI-compatible /v1/chat/completions server on 127.0.0.1.
 

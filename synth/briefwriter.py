@@ -1,0 +1,138 @@
+"""The brief's prose, written by a prompted chain from the brief's own facts and then checked:
+a sentence is kept only if it cites facts of the brief and every number in it is in those facts."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from .brief import Brief, Fact
+from .briefdoc import detail_text
+from .config import without_secrets
+from .errors import ModelError
+from .pipeline import PromptedChain
+
+BRIEF_PROMPT = "write_brief"
+FACTS_PER_SECTION = 8
+_MARKER = re.compile(r"\[\s*([A-Za-z]\d+(?:\s*[,;]\s*[A-Za-z]\d+)*)\s*\]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                          "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.I)
+
+
+class SectionLead(BaseModel):
+    section: str = Field(description="the section's key, as given")
+    text: str = Field(description="one to three sentences citing fact ids in brackets")
+
+
+class BriefProse(BaseModel):
+    leads: list[SectionLead] = Field(default_factory=list)
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, digits or words ("six" -> "6"), without separators."""
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    found |= {_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+    parts = set()
+    for n in found:  # 2026-10-06 in a fact also allows 2026, 10 and 6
+        parts |= {p.lstrip("0") or "0" for p in re.split(r"[^\d]", n) if p}
+    return found | parts
+
+
+def fact_numbers(fact: Fact) -> set[str]:
+    details = " ".join(str(v) for v in fact.details.values())  # every number detail_text shows is here
+    return numbers_in(f"{fact.text} {details} {fact.date or ''}")
+
+
+def verify(text: str, facts: dict[str, Fact]) -> tuple[str, dict[str, int]]:
+    """Keep the sentences whose citations are facts of the brief and whose numbers those facts
+    state; repair citations (unknown ids removed, spelling normalised). Returns the kept text and
+    the count of dropped sentences by reason."""
+    kept, dropped = [], {"citation": 0, "number": 0}
+    for sentence in _SENTENCE.split(" ".join(text.split())):
+        if not sentence:
+            continue
+        cited: list[str] = []
+        bad = False
+
+        def repair(match: re.Match) -> str:
+            nonlocal bad
+            ids = [i.strip().upper() for i in re.split(r"[,;]", match.group(1))]
+            good = [i for i in ids if i in facts]
+            bad = bad or len(good) < len(ids)
+            cited.extend(good)
+            return f"[{', '.join(good)}]" if good else ""
+
+        body = _MARKER.sub(repair, sentence)
+        if not cited:
+            dropped["citation"] += 1
+            continue
+        allowed = set().union(*(fact_numbers(facts[i]) for i in cited))
+        plain = _MARKER.sub("", body)
+        if not numbers_in(plain) <= allowed:
+            dropped["number"] += 1
+            continue
+        kept.append(re.sub(r"\s+([.,;!?])", r"\1", " ".join(body.split())))
+    return " ".join(kept), dropped
+
+
+class BriefWriter(PromptedChain):
+    """One call for the whole brief; the reply cached by the facts it was given."""
+
+    def __init__(self, settings, store):
+        super().__init__(settings, store, BRIEF_PROMPT, BriefProse, max_tokens=900)
+
+    @staticmethod
+    def message(brief: Brief) -> str:
+        audience = f"This brief is for {brief.person + ', ' if brief.person else ''}{brief.audience or 'the whole team'}."
+        parts = [f"{audience} Period: {brief.period}; as of {brief.until}."]
+        for section in brief.sections:
+            if not section.facts:
+                continue
+            lines = [f"<section key=\"{section.key}\" title=\"{section.title}\">"]
+            for fact in section.facts[:FACTS_PER_SECTION]:
+                lines.append(f"[{fact.id}] {fact.text[:300]} ({detail_text(fact)[:300]})")
+            lines.append("</section>")
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
+    def write(self, brief: Brief, store) -> Brief:
+        """The brief with a verified lead per section; on a model failure, the brief unchanged
+        with a note saying why."""
+        import json
+
+        from .structured import Usage
+
+        user = self.message(brief)
+        key = self.key(user)
+        cached = store.cache_get([key]).get(key)
+        if cached:
+            prose = BriefProse(**json.loads(cached))
+        else:
+            try:
+                prose = self.chat.invoke(self.prompt, user, Usage()).value
+            except ModelError as exc:
+                brief.notes.append(f"the model could not write the prose ({without_secrets(str(exc), (self.settings.api_key,))}); "
+                                   "the brief is the offline one")
+                return brief
+            store.cache_put(key, prose.model_dump_json(), kind="brief")
+            self.remember(store)
+        facts = {f.id: f for f in brief.all_facts()}
+        sections = {s.key: s for s in brief.sections}
+        dropped = {"citation": 0, "number": 0, "section": 0}
+        for lead in prose.leads:
+            section = sections.get(lead.section.strip().lower())
+            if section is None or not section.facts:
+                dropped["section"] += 1
+                continue
+            text, lost = verify(lead.text, facts)
+            for reason, n in lost.items():
+                dropped[reason] += n
+            if text:
+                section.prose = f"{section.prose} {text}" if section.prose else text
+        brief.mode = self.name
+        brief.dropped = {k: v for k, v in dropped.items() if v}
+        return brief
