@@ -131,3 +131,36 @@ def test_check_judges_pairs_through_a_real_server(smollm_server, tmp_path):
             lines = Path(side.source).read_text(encoding="utf-8").splitlines()
             assert quote_in_lines(side.quote, lines[side.start_line - 1:side.end_line]), side
     assert app.check(everything=True).llm_calls == 0 or report.warnings  # judged pairs come from the cache
+
+
+def test_brief_prose_from_a_real_model_cites_only_the_briefs_facts(smollm_server, tmp_path):
+    """The brief's prose chain over real HTTP: whatever the weak model writes, what is kept cites
+    facts of the brief, and every number in it is in those facts; the facts are the offline ones."""
+    import datetime as dt
+    import re
+
+    from synth.briefdoc import to_markdown
+    from synth.briefwriter import fact_numbers, numbers_in
+
+    notes = tmp_path / "2026-10-02-platform-sync.md"
+    notes.write_text("---\ntitle: Platform sync\nteam: engineering\n---\n\n"
+                     "**Tom:** Roadblock: we are blocked on the Stripe webhook verification.\n\n"
+                     "**Dana (sales):** Three prospects asked for recurring maintenance visits.\n")
+    offline = Synth(Settings(store=tmp_path / "store", offline=True))
+    offline.ingest([str(notes)])
+    expected = offline.brief(as_of=dt.date(2026, 10, 9))
+    app = Synth(Settings(store=tmp_path / "store", base_url=smollm_server, model="smollm2", jobs=1,
+                         llm_retries=1, llm_timeout=300))
+    brief = app.brief(as_of=dt.date(2026, 10, 9))
+    assert [f.model_dump() for f in brief.all_facts()] == [f.model_dump() for f in expected.all_facts()]
+    assert brief.mode == "llm:smollm2" or any("could not write the prose" in n for n in brief.notes)
+    facts = {f.id: f for f in brief.all_facts()}
+    for section in brief.sections:
+        for sentence in re.split(r"(?<=[.!?])\s+", section.prose or ""):
+            if not sentence:
+                continue
+            cited = re.findall(r"[A-Z]\d+", " ".join(re.findall(r"\[([^\]]+)\]", sentence)))
+            assert cited and set(cited) <= set(facts), sentence
+            plain = re.sub(r"\[[^\]]+\]", "", sentence)
+            assert numbers_in(plain) <= set().union(*(fact_numbers(facts[i]) for i in cited)), sentence
+    assert "# Brief" in to_markdown(brief)
