@@ -26,7 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .checker import OUTSIDE, Flag, Item, Lexicon, assumption_statuses, insight_item, insight_key, vision_items
+from .checker import (OUTSIDE, Flag, Item, Lexicon, assumption_statuses, connected, insight_item, insight_key,
+                      vision_items)
 from .compare import due_by, read
 from .errors import NotFoundError, SynthError
 from .models import Insight, MeetingRecord
@@ -312,22 +313,8 @@ class Facts:
     def threads(self, kind: str) -> list[Thread]:
         """Insights of a kind linked when related enough; each thread oldest first."""
         members = self.of_kind(kind)
-        parent = list(range(len(members)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for i in range(len(members)):
-            for j in range(i + 1, len(members)):
-                if self.relatedness(members[i], members[j]) >= THREAD_LINK:
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[Item]] = {}
-        for n, item in enumerate(members):
-            groups.setdefault(find(n), []).append(item)
-        return [Thread(g) for g in groups.values()]
+        groups = connected(len(members), lambda i, j: self.relatedness(members[i], members[j]) >= THREAD_LINK)
+        return [Thread([members[i] for i in g]) for g in groups]
 
     def later_saying(self, thread: Thread, pattern: re.Pattern, floor: float = THREAD_LINK) -> Said | None:
         """The first thing a later meeting says about the thread that matches `pattern` ("fixed",

@@ -537,6 +537,26 @@ class LLMJudge(PromptedChain):
 
 # --- unheard themes ----------------------------------------------------------------------------
 
+def connected(n: int, linked) -> list[list[int]]:
+    """Groups of 0..n-1 where `linked(i, j)` joins i and j (and, through them, their groups)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if linked(i, j):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
 def unheard_themes(items: list[Item], statements: list[Item]) -> list[tuple[list[Item], Item | None, float]]:
     """Groups of similar requests and roadblocks from three or more meetings that no
     vision statement is close to: (members, closest statement, its similarity)."""
@@ -548,26 +568,12 @@ def unheard_themes(items: list[Item], statements: list[Item]) -> list[tuple[list
     matrix = _matrix(themed)
     lexicon = Lexicon(themed)
     sims = np.stack([lexicon.related(item, row) for item, row in zip(themed, matrix @ matrix.T)])
-    parent = list(range(len(themed)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     cosine = matrix @ matrix.T
-    for i in range(len(themed)):
-        for j in range(i + 1, len(themed)):
-            if (sims[i, j] >= UNHEARD_LINK and cosine[i, j] >= UNHEARD_LINK - 0.1
-                    and themed[i].insight.meeting_id != themed[j].insight.meeting_id):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(themed)):
-        groups.setdefault(find(i), []).append(i)
+    groups = connected(len(themed), lambda i, j: sims[i, j] >= UNHEARD_LINK and cosine[i, j] >= UNHEARD_LINK - 0.1
+                       and themed[i].insight.meeting_id != themed[j].insight.meeting_id)
     themes = []
     vision = _matrix(statements) if statements else None
-    for members in groups.values():
+    for members in groups:
         meetings = {themed[i].insight.meeting_id for i in members}
         if len(meetings) < UNHEARD_MEETINGS:
             continue
