@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -303,6 +304,7 @@ class Facts:
         self.vision, self.statements = vision_items(store)
         self.roster: dict[str, str] = app.roster()
         self.store = store
+        self.customers = {r.meeting_id: c for r in self.records if (c := _customer(r))}
 
     def of_kind(self, *kinds: str) -> list[Item]:
         return [i for i in self.items if i.insight.kind in kinds]
@@ -351,14 +353,14 @@ class Facts:
                             start_line=first, end_line=last, speaker=speaker, team=team)))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
 
-    def customer(self, record: MeetingRecord) -> str | None:
-        """The customer a meeting was with: people in it who are in no function, named by the title."""
-        outside = [s for s in record.speakers if record.speaker_teams.get(s, "unknown") in OUTSIDE]
-        if not outside:
-            return None
-        words = [w for w in re.findall(r"[A-Za-z][A-Za-z&'-]*", _SERIES_NOISE.sub(" ", record.title))
-                 if w.lower() not in _GENERIC_TITLE]
-        return " ".join(w[:1].upper() + w[1:] for w in words) if words else None
+
+def _customer(record: MeetingRecord) -> str | None:
+    """The customer a meeting was with: people in it who are in no function, named by the title."""
+    if not any(record.speaker_teams.get(s, "unknown") in OUTSIDE for s in record.speakers):
+        return None
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z&'-]*", _SERIES_NOISE.sub(" ", record.title))
+             if w.lower() not in _GENERIC_TITLE]
+    return " ".join(w[:1].upper() + w[1:] for w in words) if words else None
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -455,10 +457,11 @@ class BriefAssembler:
 
     def _assumptions(self) -> list[Fact]:
         untested, changed = [], []
+        flags = {f.id: f for f in self.f.flags}
         for thread, reliance, leaning in self.assumption_threads():
             first = thread.first
             statuses = [m.insight for m in thread.members if m.insight.status in ("validated", "invalidated")]
-            flag = {f.id: f for f in self.f.flags}.get(statuses[-1].status_flag) if statuses else None
+            flag = flags.get(statuses[-1].status_flag) if statuses else None
             evidence_date = flag.sides[1].date if flag else None
             cites = _unique_cites([m.insight for m in thread.members] + leaning, limit=5)
             details = {"status": statuses[-1].status if statuses else "untested", "mentions": len(thread.members),
@@ -522,17 +525,18 @@ class BriefAssembler:
         out.sort(key=lambda f: ({"overdue": 0, "due": 1}.get(f.details["state"], 2), f.details["due"] or "9999"))
         return out
 
+    @functools.cached_property
     def request_threads(self) -> list[tuple[Thread, dict]]:
+        """Each request thread with its counts: meetings, customers (named and stated), fit."""
         out = []
+        names = set(self.f.customers.values())
         for thread in self.threads("request"):
             customers: dict[str, None] = {}
             unnamed: dict[str, int] = {}
-            names = {c for c in (self.f.customer(r) for r in self.f.records) if c}
             for m in thread.members:
                 ins = m.insight
                 text = f"{ins.statement} {ins.quote}"
-                record = self.f.by_meeting[ins.meeting_id]
-                if ins.team in OUTSIDE and (c := self.f.customer(record)):
+                if ins.team in OUTSIDE and (c := self.f.customers.get(ins.meeting_id)):
                     customers[c] = None
                 for name in names:
                     if re.search(r"\b" + re.escape(name.split()[0]) + r"\b", text, re.I):
@@ -557,7 +561,7 @@ class BriefAssembler:
 
     def _requests(self, problems: bool = False) -> list[Fact]:
         out = []
-        for thread, info in self.request_threads():
+        for thread, info in self.request_threads:
             if not info["in_period"]:
                 continue
             details = {k: v for k, v in info.items() if not k.startswith("_")}
@@ -623,7 +627,7 @@ class BriefAssembler:
             if s is None or s.section != "roadmap":
                 continue
             state = "committed" if s.commitment != "exploring" else "exploring"
-            requests = [t for t, info in self.request_threads() if info["fit"] == s.label and info["_fit_cite"] is item.side]
+            requests = [t for t, info in self.request_threads if info["fit"] == s.label and info["_fit_cite"] is item.side]
             asks = sum(len(t.meetings) for t in requests)
             out.append(Fact(id="", section="commitments", text=f"{state.capitalize()}: {s.text}", team="product",
                             date=None, details={"state": state, "requests_meetings": asks},
@@ -768,15 +772,15 @@ def agenda_and_questions(a: BriefAssembler) -> tuple[list[Fact], list[Fact]]:
 
 # --- the brief -----------------------------------------------------------------------------------
 
-def audience_of(app, name: str | None) -> tuple[str | None, str | None]:
+def audience_of(facts: Facts, name: str | None) -> tuple[str | None, str | None]:
     """(function, person) for --for: a function's name, or a person in the roster."""
     if not name:
         return None, None
     team = normalize_team(name)
     if team:
         return team, None
-    roster = {s: t for r in app.meetings() for s, t in r.speaker_teams.items() if t in FUNCTIONS}
-    roster.update(app.roster())  # the stored roster wins over what meetings said
+    roster = {s: t for r in facts.records for s, t in r.speaker_teams.items() if t in FUNCTIONS}
+    roster.update(facts.roster)  # the stored roster wins over what meetings said
     wanted = " ".join(name.lower().split())
     people = [p for p in roster if p.lower() == wanted] or [p for p in roster if p.lower().split()[0] == wanted.split()[0]]
     if len(people) == 1:
@@ -791,10 +795,10 @@ def build_brief(app, audience: str | None = None, since: str | None = None, seri
                 as_of: dt.date | None = None) -> Brief:
     """The brief's facts, offline."""
     as_of = as_of or dt.date.today()
-    team, person = audience_of(app, audience)
     facts = Facts(app, as_of)
     if not facts.records:
         raise SynthError("the store has no meetings; `synth ingest PATH` first")
+    team, person = audience_of(facts, audience)
     period = resolve_period(facts.records, since, series, as_of)
     a = BriefAssembler(facts, period, team, person)
     keys = list(_ORDER.get(team if team in AUDIENCES else None))
@@ -810,9 +814,9 @@ def build_brief(app, audience: str | None = None, since: str | None = None, seri
             fact.id = f"{prefix}{counters[prefix]}"
         sections.append(Section(key=key, title=SECTION_TITLES[key], facts=got, empty=_empty(key, a)))
     agenda, questions = agenda_and_questions(a)
-    for prefix, group in (("G", agenda), ("W", questions)):
+    for group in (agenda, questions):
         for n, fact in enumerate(group, start=1):
-            fact.id = f"{prefix}{n}"
+            fact.id = f"{_PREFIX[fact.section]}{n}"
     meetings = [{"meeting_id": r.meeting_id, "title": r.title, "date": r.date, "source": r.source}
                 for r in facts.records if r.meeting_id in a.in_period]
     notes = []

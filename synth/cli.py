@@ -518,7 +518,7 @@ def _as_of(value):
     return parse_date_option(value, "--as-of") if value else None
 
 
-def _write_out(ctx, out: str | None, text: str, what: str) -> None:
+def _write_out(out: str | None, text: str, what: str) -> None:
     """Write to --out atomically (a temporary file, then a rename), or to standard output."""
     from pathlib import Path
 
@@ -567,8 +567,7 @@ def brief(ctx, audience, since, series, fmt, out, as_of):
     """
     from .briefdoc import to_html, to_markdown
 
-    root = ctx.find_root()
-    result = _app(root).brief(audience=audience, since=since, series=series, as_of=_as_of(as_of))
+    result = _app(ctx.find_root()).brief(audience=audience, since=since, series=series, as_of=_as_of(as_of))
     fmt = fmt or (out.rsplit(".", 1)[-1].lower() if out and out.rsplit(".", 1)[-1].lower() in ("md", "html", "json") else "md")
     if fmt == "json":
         text = json.dumps(result.model_dump(), indent=2) + "\n"
@@ -576,7 +575,7 @@ def brief(ctx, audience, since, series, fmt, out, as_of):
         text = to_html(result)
     else:
         text = to_markdown(result)
-    _write_out(root, out, text, "the brief")
+    _write_out(out, text, "the brief")
 
 
 @cli.command()
@@ -598,11 +597,10 @@ def report(ctx, since, until, out, as_json):
     """
     from .report import to_html
 
-    root = ctx.find_root()
-    data = _app(root).report(since=since, until=until)
+    data = _app(ctx.find_root()).report(since=since, until=until)
     if as_json:
         click.echo(json.dumps(data.model_dump(), indent=2))
-    _write_out(root, out, to_html(data), "the report")
+    _write_out(out, to_html(data), "the report")
 
 
 @cli.command()
