@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 from pathlib import Path
 from typing import Callable
 
 from .config import Settings
-from .errors import NotFoundError
+from .errors import NoStoreError, NotFoundError, StoreError
 from .ingest import Ingestor, SourceFile, expand_paths
 from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
 from .readers import ReadOptions
@@ -22,14 +25,44 @@ from .retriever import Filters, Retriever
 ROSTER_SETTING = "roster"
 
 
-class Synth:
-    """One store, one embedder, opened when first needed."""
+def _reads(method):
+    """A command that only reads: on a store folder, it sees one state of the store (the data
+    lock held shared while it runs), and writers wait for it (see locking.py)."""
 
-    def __init__(self, settings: Settings):
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        with self._session(write=False):
+            return method(self, *args, **kwargs)
+
+    return wrapped
+
+
+def _writes(method):
+    """A command that changes the store: writers take turns (saying that they wait)."""
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        with self._session(write=True, command=method.__name__.replace("_", " ")):
+            return method(self, *args, **kwargs)
+
+    return wrapped
+
+
+class Synth:
+    """One store, one embedder, opened when first needed.
+
+    Each command is a session: a writing one holds the store's writer lock, a reading one the
+    shared data lock, from its start to its end; the store is reopened when another process
+    wrote since this one last looked. On a Chroma server there are no locks."""
+
+    def __init__(self, settings: Settings, on_wait: Callable[[str], None] | None = None):
         self.settings = settings
+        self.on_wait = on_wait  # told when a command waits for another process's write
         self._store = None
         self._embedder = None
         self._retriever: Retriever | None = None
+        self._locks = None
+        self._depth = 0
 
     @property
     def embedder(self):
@@ -40,13 +73,70 @@ class Synth:
             self._embedder = get_embedder(s.embeddings, api_key=s.api_key, base_url=s.base_url)
         return self._embedder
 
+    @contextlib.contextmanager
+    def _session(self, write: bool, command: str = "read"):
+        if self.settings.chroma_url or self._depth:
+            if write and self._locks is not None and not self._locks.writing:
+                raise RuntimeError(f"synth {command} writes inside a reading command")
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        from .locking import for_store
+        from .store import forget_client
+
+        folder = Path(self.settings.store)
+        locks = None
+        if write:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o700)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store folder {folder}: {exc.strerror}") from None
+            locks = for_store(folder)
+            locks.acquire_writer(command, self.on_wait)
+        elif folder.is_dir():
+            try:
+                locks = for_store(folder)
+                locks.acquire_read()
+            except OSError:
+                locks = None  # a folder this user cannot write to: read without locks
+        self._locks = locks
+        self._depth = 1
+        try:
+            if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
+                forget_client(self._store.location)  # another process wrote since: reopen
+                self._store = self._retriever = None
+            yield
+        finally:
+            self._depth = 0
+            self._locks = None
+            if locks is not None:
+                if write:
+                    locks.release_writer()
+                else:
+                    locks.release_read()
+
     def store(self, create: bool = True):
         if self._store is None:
             from .embeddings import MINILM
-            from .store import Store
+            from .store import Store, forget_client
 
             name = MINILM if self.settings.embeddings == "minilm" else f"openai:{self.settings.embeddings}"
-            self._store = Store(self.settings.store, name, lambda: self.embedder, create=create)
+            locks = self._locks
+            if locks is None and not self.settings.chroma_url:
+                from .locking import for_store
+
+                locks = for_store(Path(self.settings.store))  # used outside a command: each write takes turns
+            seen = locks.generation() if locks is not None else None
+            if locks is not None and locks.seen not in (None, seen):
+                forget_client(str(self.settings.store))  # Chroma's cached client saw an older store
+            self._store = Store(self.settings.store, name, lambda: self.embedder, create=create,
+                                url=self.settings.chroma_url, token=self.settings.chroma_token, locks=locks)
+            if locks is not None:
+                locks.seen = seen
         return self._store
 
     @property
@@ -57,6 +147,7 @@ class Synth:
 
     # --- commands -----------------------------------------------------------------------------
 
+    @_writes
     def ingest(self, paths: list[str], options: ReadOptions | None = None,
                on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
                stdin: bytes | None = None, extract: bool = True,
@@ -102,6 +193,7 @@ class Synth:
         extract_meetings(store, self.embedder, work, extractor, report, jobs=self.settings.jobs,
                          use_cache=use_cache, progress=on_meeting)
 
+    @_writes
     def extract(self, meeting: str | None = None, everything: bool = False, retry_failed: bool = False,
                 on_meeting=None) -> IngestReport:
         """Run extraction again on purpose (the model is called again; the cache is not used),
@@ -129,6 +221,7 @@ class Synth:
 
     # --- vision and flags ---------------------------------------------------------------------
 
+    @_writes
     def set_vision(self, path: str | Path, check: bool = True):
         """Store a new version of the vision document (the old ones stay in the history) and
         check every insight against it. Returns (vision, changed, check report or None)."""
@@ -162,6 +255,7 @@ class Synth:
         report = self.check() if check else None
         return vision, True, report
 
+    @_reads
     def vision(self, version: str | None = None):
         """The current vision, or an earlier one by number or version hash; None if none is set."""
         from .checker import stored_vision
@@ -173,13 +267,16 @@ class Synth:
             return stored_vision(self.store(create=False), entries[-1])
         return stored_vision(self.store(create=False), self._vision_entry(version, entries))
 
+    @_reads
     def vision_history(self) -> list[dict]:
         from .checker import VISION_VERSIONS
 
-        if not Path(self.settings.store).exists():
+        try:
+            return self.store(create=False).get_setting(VISION_VERSIONS) or []
+        except NoStoreError:
             return []
-        return self.store(create=False).get_setting(VISION_VERSIONS) or []
 
+    @_reads
     def vision_diff(self, old: str | None = None, new: str | None = None):
         """Statements added and removed between two versions (default: the previous and the current)."""
         from .vision import diff
@@ -199,24 +296,28 @@ class Synth:
                 return entry
         raise NotFoundError(f"no vision version {version!r}; `synth vision history` lists them")
 
+    @_writes
     def check(self, since: str | None = None, everything: bool = False):
         """Hold the new insights (or all of them) against the vision and each other; store flags."""
         from .checker import run_check
 
         return run_check(self, since=since, everything=everything)
 
+    @_reads
     def flags(self, status: str | None = "open", kind: str | None = None) -> list:
         """Stored flags, newest evidence first."""
         from .checker import Flag
 
-        if not Path(self.settings.store).exists():
+        try:
+            found = [Flag(**f) for f in self.store(create=False).flags()]
+        except NoStoreError:
             return []
-        found = [Flag(**f) for f in self.store(create=False).flags()]
         found = [f for f in found if (status in (None, "all") or f.status == status) and (kind is None or f.type == kind)]
         newest = {f.id: max((s.date or "" for s in f.sides), default="") for f in found}
         found.sort(key=lambda f: (f.type, f.id))
         return sorted(found, key=lambda f: newest[f.id], reverse=True)
 
+    @_writes
     def set_flag_status(self, flag: str, status: str, note: str | None = None):
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
         from .checker import Flag, _now
@@ -239,20 +340,24 @@ class Synth:
         each section gets a lead written from the facts and checked against them."""
         from .brief import build_brief
 
-        brief = build_brief(self, audience=audience, since=since, series=series, as_of=as_of)
-        if prose and self.settings.llm_configured:
-            from .briefwriter import BriefWriter
+        prose = prose and self.settings.llm_configured
+        with self._session(write=prose, command="brief"):  # the prose is cached in the store
+            brief = build_brief(self, audience=audience, since=since, series=series, as_of=as_of)
+            if prose:
+                from .briefwriter import BriefWriter
 
-            store = self.store(create=False)
-            brief = BriefWriter(self.settings, store).write(brief, store)
+                store = self.store(create=False)
+                brief = BriefWriter(self.settings, store).write(brief, store)
         return brief
 
+    @_reads
     def report(self, since: str | None = None, until: str | None = None, as_of=None):
         """The alignment report's data: weekly series and the tables behind each chart."""
         from .report import build_report
 
         return build_report(self, since=since, until=until, as_of=as_of)
 
+    @_reads
     def insights(self, kind: str | None = None, team: str | None = None, filters: Filters | None = None,
                  status: str | None = None) -> list[Insight]:
         """Stored insights (of the visible extraction runs), oldest meeting first."""
@@ -278,10 +383,12 @@ class Synth:
             found = [i for i in found if i.status == status]
         return sorted(found, key=lambda i: (i.date, i.meeting_id, i.start_line, i.kind))
 
+    @_reads
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The k best passages for a query."""
         return self.retriever.search(query, k, filters)
 
+    @_reads
     def ask(self, question: str, filters: Filters | None = None, k: int = 6,
             on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer a question from the meetings, citing passages."""
@@ -289,9 +396,11 @@ class Synth:
 
         return answer_question(self, question, filters or Filters(), k, on_token)
 
+    @_reads
     def meetings(self) -> list[MeetingRecord]:
         return self.store(create=False).meeting_records()
 
+    @_writes
     def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
         """Remove one meeting, named by id or by a unique part of its title."""
         record = self._match_meeting(meeting, self.meetings())
@@ -310,6 +419,7 @@ class Synth:
             raise NotFoundError(f"{meeting!r} matches {len(matches)} meetings ({names}); give the meeting id")
         return matches[0]
 
+    @_writes
     def set_roster(self, path: str | Path) -> dict[str, str]:
         from .roster import load_roster
 
@@ -317,16 +427,19 @@ class Synth:
         self.store().set_setting(ROSTER_SETTING, roster)
         return roster
 
+    @_reads
     def roster(self) -> dict[str, str]:
         return self.store(create=False).get_setting(ROSTER_SETTING) or {}
 
+    @_reads
     def status(self) -> dict:
         """Store, counts and model settings; never a secret."""
         info = {"settings": self.settings.describe()}
-        if not Path(self.settings.store).exists():
+        try:
+            store = self.store(create=False)
+        except NoStoreError:
             info["store"] = {"exists": False, "meetings": 0, "passages": 0}
             return info
-        store = self.store(create=False)
         records = store.meeting_records()
         info["store"] = {
             "exists": True, "meetings": len(records), "passages": store.count_passages(),

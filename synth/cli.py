@@ -16,7 +16,10 @@ from .kinds import FLAG_STATUSES, FLAG_TYPES, KINDS
 def _app(ctx: click.Context):
     from .app import Synth
 
-    return Synth(ctx.obj["settings"])
+    def waiting(message: str) -> None:
+        click.echo(f"synth: {message}...", err=True)
+
+    return Synth(ctx.obj["settings"], on_wait=waiting)
 
 
 def handle_errors(function):
@@ -86,6 +89,9 @@ def _filters(team, since, until, meeting):
 @click.version_option(__version__, prog_name="synth")
 @click.option("--store", envvar="SYNTH_STORE", default="store", show_default=True, metavar="PATH",
               help="The store folder [env SYNTH_STORE].")
+@click.option("--chroma-url", envvar="SYNTH_CHROMA_URL", metavar="URL",
+              help="Use the Chroma server at URL instead of the store folder (team mode) [env SYNTH_CHROMA_URL; "
+                   "SYNTH_CHROMA_TOKEN is sent as its auth header].")
 @click.option("--offline", is_flag=True, envvar="SYNTH_OFFLINE", help="Never call a language model [env SYNTH_OFFLINE].")
 @click.option("--base-url", envvar="OPENAI_BASE_URL", metavar="URL",
               help="OpenAI-compatible endpoint [env OPENAI_BASE_URL].")
@@ -96,7 +102,7 @@ def _filters(team, since, until, meeting):
               help="Folder of prompts that override the built-in ones [env SYNTH_PROMPTS].")
 @click.option("-v", "--verbose", is_flag=True, help="Say more.")
 @click.pass_context
-def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
+def cli(ctx, store, chroma_url, offline, base_url, model, api_key, prompts_dir, verbose):
     """synth: what every function of a product team learned, searchable with sources.
 
     \b
@@ -111,7 +117,7 @@ def cli(ctx, store, offline, base_url, model, api_key, prompts_dir, verbose):
 
     ctx.ensure_object(dict)
     ctx.obj["settings"] = Settings.from_env(
-        store=store, offline=offline or None, base_url=base_url, model=model, api_key=api_key,
+        store=store, chroma_url=chroma_url, offline=offline or None, base_url=base_url, model=model, api_key=api_key,
         prompts_dir=Path(prompts_dir) if prompts_dir else None, verbose=verbose)
 
 
@@ -396,7 +402,8 @@ def status(ctx, as_json):
         click.echo(json.dumps(info, indent=2))
         return
     s, st = info["settings"], info["store"]
-    click.echo(f"store:      {s['store']}" + ("" if st["exists"] else " (not created yet)"))
+    where = f"Chroma server {s['store']} (token {s['chroma_token']})" if s["chroma_token"] else s["store"]
+    click.echo(f"store:      {where}" + ("" if st["exists"] else " (not created yet)"))
     click.echo(f"meetings:   {st['meetings']}   passages: {st['passages']}")
     if st.get("first_meeting"):
         click.echo(f"dates:      {st['first_meeting']} to {st['last_meeting']}")

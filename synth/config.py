@@ -17,9 +17,12 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 @dataclass
 class Settings:
-    """Everything synth needs to know to run. The API key is never printed or stored."""
+    """Everything synth needs to know to run. The API key and the Chroma token are never printed
+    or stored."""
 
     store: Path = field(default_factory=lambda: Path(DEFAULT_STORE))
+    chroma_url: str | None = None  # a Chroma server instead of the store folder
+    chroma_token: str | None = field(default=None, repr=False)
     offline: bool = False
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
@@ -56,6 +59,8 @@ class Settings:
         env = os.environ
         values = dict(
             store=Path(env.get("SYNTH_STORE") or DEFAULT_STORE),
+            chroma_url=env.get("SYNTH_CHROMA_URL") or None,
+            chroma_token=env.get("SYNTH_CHROMA_TOKEN") or None,
             offline=env.get("SYNTH_OFFLINE", "").lower() in ("1", "true", "yes"),
             api_key=env.get("OPENAI_API_KEY") or None,
             base_url=env.get("OPENAI_BASE_URL") or None,
@@ -89,7 +94,8 @@ class Settings:
     def describe(self) -> dict:
         """What `synth status` shows: never the key itself."""
         return {
-            "store": str(self.store),
+            "store": public_url(self.chroma_url) if self.chroma_url else str(self.store),
+            "chroma_token": ("set" if self.chroma_token else "not set") if self.chroma_url else None,
             "mode": "llm" if self.llm_configured else "offline",
             "offline_flag": self.offline,
             "base_url": public_url(self.base_url) or ("https://api.openai.com/v1 (default)" if self.api_key else None),

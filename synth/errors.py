@@ -22,6 +22,10 @@ class StoreError(SynthError):
     """The store cannot be opened, read or written."""
 
 
+class NoStoreError(StoreError):
+    """Nothing has been stored yet (no folder, or no synth data on the Chroma server)."""
+
+
 class StoreVersionError(StoreError):
     """The store was written by a version of synth this one cannot read."""
 

@@ -13,12 +13,13 @@ from typing import Callable
 from .chunker import chunk_meeting, embedding_text
 from .errors import InputError, SynthError
 from .lexical import build_postings
+from .locking import owner_alive, owner_id, release_owner
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .teams import FUNCTIONS
 
 STDIN = "-"
-PENDING = "pending_meetings"
+PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
 
 
 @dataclass
@@ -112,12 +113,27 @@ class Ingestor:
         return report
 
     def _finish_interrupted(self) -> None:
-        """Remove passages that an interrupted earlier ingest wrote but never committed."""
-        pending = self.store.get_setting(PENDING) or []
-        for meeting_id in pending:
-            self.store.remove_stale_passages(meeting_id, self._versions.get(meeting_id))
-        if pending:
-            self.store.set_setting(PENDING, [])
+        """Remove what an ingest that died (killed, crashed, lost its server) wrote but never
+        committed: the passages of a version no meeting record names."""
+        for entry in self.store.pending_writes():
+            if self._alive(entry):
+                continue
+            meeting_id, version = entry["meeting_id"], entry["version"]
+            if self.store.meeting_version(meeting_id) != version:
+                self.store.remove_version(meeting_id, version)
+            self.store.unmark_pending(meeting_id, version)
+
+    def _alive(self, entry: dict) -> bool:
+        """Whether the process that recorded a pending write may still be writing it. On an
+        embedded store this process is the only writer; on a server, a process on this host is
+        asked, and one elsewhere is trusted for PENDING_LEASE."""
+        if not self.store.server:
+            return False
+        alive = owner_alive(entry["owner"])
+        if alive is None:
+            started = dt.datetime.fromisoformat(entry["started"])
+            return dt.datetime.now(dt.timezone.utc) - started < PENDING_LEASE
+        return alive
 
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
         if item.path is None:
@@ -139,8 +155,9 @@ class Ingestor:
                 return
         meeting = read_meeting(data, item.source, self.options, identity=item.identity, fmt=fmt,
                                mtime=mtime, warnings=report.warnings)
-        if self._versions.get(meeting.meeting_id) == meeting.content_hash:
-            report.unchanged += 1
+        if self._versions.get(meeting.meeting_id) == meeting.content_hash or (
+                self.store.server and self.store.meeting_version(meeting.meeting_id) == meeting.content_hash):
+            report.unchanged += 1  # (on a server, another process may have stored it meanwhile)
             return
         count = self.store_meeting(meeting)
         report.meetings += 1
@@ -162,14 +179,23 @@ class Ingestor:
         )
         vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
         # Recorded before writing, so a later run can remove what an interruption leaves behind.
-        pending = self.store.get_setting(PENDING) or []
-        self.store.set_setting(PENDING, sorted(set(pending) | {meeting.meeting_id}))
-        self.store.write_passages(passages, vectors[:-1], record)
-        self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
-        self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash)
-        self.store.remove_stale_insights(meeting.meeting_id, None)  # the old version's
-        pending = self.store.get_setting(PENDING) or []
-        self.store.set_setting(PENDING, [m for m in pending if m != meeting.meeting_id])
+        # One turn of the data lock for the whole meeting: searches wait for one meeting at most.
+        owner = owner_id()
+        try:
+            with self.store.changing():
+                self.store.mark_pending(meeting.meeting_id, meeting.content_hash, owner)
+                self.store.write_passages(passages, vectors[:-1], record)
+                self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
+                # Old versions go, unless another process committed another one meanwhile (its
+                # clean-up decides) or is writing one now (a server with several writers).
+                if self.store.meeting_version(meeting.meeting_id) == meeting.content_hash:
+                    writing = tuple(e["version"] for e in self.store.pending_writes()
+                                    if e["meeting_id"] == meeting.meeting_id and e["owner"] != owner and self._alive(e))
+                    self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash, also_keep=writing)
+                    self.store.remove_stale_insights(meeting.meeting_id, None)  # the old version's
+                self.store.unmark_pending(meeting.meeting_id, meeting.content_hash)
+        finally:
+            release_owner(owner)  # an abandoned write is left to the clean-up
         self._versions[meeting.meeting_id] = meeting.content_hash
         self.stored.append((meeting, record))
         return len(passages)

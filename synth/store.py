@@ -21,6 +21,7 @@ names, so an interruption at any moment leaves exactly one complete version visi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -28,7 +29,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError, StoreVersionError
+from .config import public_url, without_secrets
+from .errors import ConfigError, NoStoreError, StoreError, StoreVersionError
 from .models import Insight, MeetingRecord, Passage, SearchHit, Turn
 from .teams import FUNCTIONS, team_flag
 
@@ -40,6 +42,8 @@ INSIGHTS = "synth_insights"
 CACHE = "synth_cache"
 VISION = "synth_vision"
 FLAGS = "synth_flags"
+LAZY = {INSIGHTS: True, CACHE: False, VISION: True, FLAGS: False}  # name: has vectors worth an index
+ALL = {PASSAGES, MEETINGS, CONFIG, *LAZY}
 
 
 def _chroma():
@@ -48,52 +52,141 @@ def _chroma():
     return chromadb
 
 
-def _wrap(action: str):
-    """Turn Chroma's exceptions into a StoreError that says what failed."""
+def _wrap(action: str, writes: bool = False):
+    """Turn Chroma's exceptions into a StoreError that says what failed; `writes` marks a
+    method that changes the store (on an embedded store, it runs with no reader inside)."""
 
     def decorator(function):
         @functools.wraps(function)
         def wrapped(self, *args, **kwargs):
             try:
+                if writes:
+                    with self.changing():
+                        return function(self, *args, **kwargs)
                 return function(self, *args, **kwargs)
             except (StoreError, KeyboardInterrupt):
                 raise
             except Exception as exc:
-                raise StoreError(f"{action} failed in the store at {self.location}: {exc}") from exc
+                raise StoreError(f"{action} failed in the store at {self.location}: "
+                                 f"{self._explain(exc)}") from exc
 
         return wrapped
 
     return decorator
 
 
-class Store:
-    """A synth store on disk (Chroma PersistentClient)."""
+def forget_client(location: str) -> None:
+    """Drop Chroma's cached client of a store folder, so the next open reads what other
+    processes wrote since."""
+    from chromadb.api.client import SharedSystemClient
 
-    def __init__(self, path: str | Path, embedder_name: str, load_embedder, create: bool = True):
+    SharedSystemClient._identifier_to_system.pop(location, None)
+    SharedSystemClient._identifier_to_refcount.pop(location, None)
+
+
+def _http_client(url: str, token: str | None):
+    """A client of the Chroma server at `url`; the token goes in the headers Chroma's own token
+    auth and a reverse proxy in front of the server read."""
+    from urllib.parse import urlsplit
+
+    shown = public_url(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"SYNTH_CHROMA_URL / --chroma-url {shown!r} is not a URL like http://HOST:8000")
+    if parts.path not in ("", "/"):
+        raise ConfigError(f"--chroma-url {shown!r}: give the server's address only (no path)")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 8000)
+    except ValueError:
+        raise ConfigError(f"--chroma-url {shown!r} has a port that is not a number") from None
+    headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
+    chromadb = _chroma()
+    try:
+        return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https", headers=headers,
+                                   settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+    except Exception as exc:
+        raise StoreError(f"cannot use the Chroma server at {shown}: {_explain(exc, (token,), shown)}") from None
+
+
+def _explain(exc: Exception, secrets: tuple = (), location: str = "") -> str:
+    """What went wrong, in words a person can act on, with no secret in it."""
+    text = str(exc) or type(exc).__name__
+    name = type(exc).__name__
+    lowered = text.lower()
+    if name in ("ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError", "ReadError",
+                "WriteError", "PoolTimeout") or "connection refused" in lowered or "could not connect" in lowered:
+        text = (f"the Chroma server does not answer ({name}: {text}). Is it running? Start one with "
+                "`chroma run --path DIR --host 127.0.0.1 --port 8000`; synth keeps nothing half-stored, so run "
+                "the command again once it is back")
+    elif any(code in lowered for code in ("401", "403", "unauthorized", "forbidden")):
+        text = f"the Chroma server refused the request ({text}); check SYNTH_CHROMA_TOKEN"
+    return without_secrets(text, secrets)
+
+
+class Store:
+    """A synth store: Chroma on disk (PersistentClient), or a Chroma server (HttpClient).
+
+    On disk, the caller holds the locks (see locking.py and Synth's sessions): the data lock
+    shared to read, or the writer lock, with which each write takes the data lock exclusively."""
+
+    def __init__(self, path: str | Path, embedder_name: str, load_embedder, create: bool = True,
+                 url: str | None = None, token: str | None = None, locks=None):
         """`load_embedder` returns synth's Embedder; it is called only if Chroma needs to embed."""
-        self.location = str(path)
         self.embedder_name = embedder_name
         self._load_embedder = load_embedder
-        path = Path(path)
+        self._locks = locks
+        self._secrets = (token,)
+        self.server = url is not None
+        self.location = public_url(url) if url is not None else str(path)
+        self._client = _http_client(url, token) if url is not None else self._persistent_client(Path(path), create)
+        self._open_collections(create)
+
+    def _persistent_client(self, path: Path, create: bool):
         if not create and not path.exists():
-            raise StoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
+            raise NoStoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
         try:
             path.mkdir(parents=True, exist_ok=True)
             os.chmod(path, 0o700)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {path}: {exc.strerror}") from None
+        _check_database(path)
         chromadb = _chroma()
         try:
-            self._client = chromadb.PersistentClient(
+            return chromadb.PersistentClient(
                 path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
         except Exception as exc:
+            damage = diagnose(path, exc)
+            if damage:
+                raise StoreError(damage) from None
             raise StoreError(
                 f"cannot open the store at {path}: {exc}. If it was written by another version of "
                 "synth or Chroma, move it aside and ingest again (synth --store NEW_PATH ingest ...)") from None
-        self._open_collections()
+
+    @property
+    def writer(self) -> bool:
+        """Whether this process may write: a server, or the writer lock of the folder."""
+        return self.server or self._locks is None or self._locks.writing
+
+    def changing(self):
+        """The context of a write: on an embedded store, no reader is inside."""
+        if self._locks is None or self.server:
+            return contextlib.nullcontext()
+        if self._locks.writing:
+            return self._locks.exclusive()
+        if self._locks.reading:
+            raise StoreError(f"synth opened the store at {self.location} for reading and then tried to write "
+                             "to it; this is a bug in synth")
+        return self._locks.one_write()  # outside any command (the library used directly)
+
+    def _explain(self, exc: Exception) -> str:
+        if not self.server:
+            damage = diagnose(Path(self.location), exc)
+            if damage:
+                return damage
+        return _explain(exc, self._secrets)
 
     @_wrap("opening the collections")
-    def _open_collections(self) -> None:
+    def _open_collections(self, create: bool) -> None:
         meta = {"synth_schema": SCHEMA, "embedding": self.embedder_name}
         existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
         if PASSAGES in existing:
@@ -109,16 +202,31 @@ class Store:
                     f"the store at {self.location} was built with the embedding model "
                     f"{found.get('embedding')!r}, not {self.embedder_name!r}; use the same "
                     "SYNTH_EMBEDDINGS setting or ingest into a new store (--store NEW_PATH).")
+        elif self.server and not create:
+            raise NoStoreError(f"the Chroma server at {self.location} holds no synth store yet: "
+                             "ingest something first (synth ingest PATH)")
         config = {"hnsw": {"space": "cosine"}}
         function = _embedding_function(self.embedder_name, self._load_embedder)
+        self._lazy = {}
+        self._lazy_args = (meta, config, function)
+        self._batch = max(1, min(1000, self._client.get_max_batch_size()))
+        if not self.writer:
+            create = False  # an embedded store is created by a writer only
+        if create and not existing.issuperset(ALL):
+            # every collection at once, so that readers never have to create one
+            with self.changing():
+                self._open_main(meta, config, function)
+                for name, hnsw in LAZY.items():
+                    self._collection(name, hnsw)
+        else:
+            self._open_main(meta, config, function)
+
+    def _open_main(self, meta: dict, config: dict, function) -> None:
         self._passages = self._client.get_or_create_collection(
             PASSAGES, metadata=meta, configuration=config, embedding_function=function)
         self._meetings = self._client.get_or_create_collection(
             MEETINGS, metadata=meta, configuration=config, embedding_function=function)
         self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
-        self._lazy = {}
-        self._lazy_args = (meta, config, function)
-        self._batch = max(1, min(1000, self._client.get_max_batch_size()))
 
     @property
     def _insights(self):
@@ -167,7 +275,41 @@ class Store:
         got = self._meetings.get(ids=meeting_ids, include=["metadatas", "documents"])
         return {m["version"]: d for m, d in zip(got["metadatas"], got["documents"])}
 
-    @_wrap("writing passages")
+    @_wrap("reading a meeting")
+    def meeting_version(self, meeting_id: str) -> str | None:
+        """The version a meeting's record names now (None if it is not stored)."""
+        got = self._meetings.get(ids=[meeting_id], include=["metadatas"])
+        return got["metadatas"][0].get("version") if got["ids"] else None
+
+    # Pending writes: a meeting version being written, recorded before its first passage and
+    # removed after its old version is gone, with the process that writes it. A later process
+    # removes what a dead one left (the passages of a version no record names).
+
+    @_wrap("recording a pending write", writes=True)
+    def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
+        started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        self._config.upsert(ids=[f"pending:{meeting_id}:{version}"], embeddings=[[1.0]], documents=[owner],
+                            metadatas=[{"key": "pending", "meeting_id": meeting_id, "version": version,
+                                        "owner": owner, "started": started}])
+
+    @_wrap("clearing a pending write", writes=True)
+    def unmark_pending(self, meeting_id: str, version: str) -> None:
+        self._config.delete(ids=[f"pending:{meeting_id}:{version}"])
+
+    @_wrap("reading pending writes")
+    def pending_writes(self) -> list[dict]:
+        return [dict(m) for m in self._config.get(where={"key": "pending"}, include=["metadatas"])["metadatas"]]
+
+    @_wrap("removing an unfinished version", writes=True)
+    def remove_version(self, meeting_id: str, version: str) -> int:
+        """Delete the passages of one version of a meeting."""
+        stale = self._passages.get(where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
+                                   include=[])["ids"]
+        for start in range(0, len(stale), self._batch):
+            self._passages.delete(ids=stale[start:start + self._batch])
+        return len(stale)
+
+    @_wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], embeddings: list[list[float]],
                        record: MeetingRecord) -> None:
         """Write a meeting version's passages. They stay invisible until `commit_meeting`."""
@@ -181,18 +323,20 @@ class Store:
                 metadatas=[_passage_metadata(p, date_ord) for p in batch],
             )
 
-    @_wrap("committing a meeting")
+    @_wrap("committing a meeting", writes=True)
     def commit_meeting(self, record: MeetingRecord, postings: str, title_embedding: list[float]) -> None:
         """Make a written version visible: one upsert of the meeting's record."""
         self._meetings.upsert(ids=[record.meeting_id], embeddings=[title_embedding],
                               documents=[postings], metadatas=[_record_metadata(record)])
 
-    @_wrap("removing old passages")
-    def remove_stale_passages(self, meeting_id: str, keep_version: str | None) -> int:
-        """Delete passages of a meeting that belong to any version but `keep_version`."""
-        return self._delete_all_but(self._passages, meeting_id, "version", keep_version)
+    @_wrap("removing old passages", writes=True)
+    def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple = ()) -> int:
+        """Delete passages of a meeting that belong to any version but `keep_version` (and
+        `also_keep`: versions other processes are writing now)."""
+        keep = [keep_version, *also_keep] if keep_version is not None else None
+        return self._delete_all_but(self._passages, meeting_id, "version", keep)
 
-    @_wrap("removing a meeting")
+    @_wrap("removing a meeting", writes=True)
     def forget(self, meeting_id: str) -> int:
         """Remove a meeting: its record first (it disappears at once), then its passages."""
         self._meetings.delete(ids=[meeting_id])
@@ -257,7 +401,7 @@ class Store:
 
     # --- insights -----------------------------------------------------------------------------
 
-    @_wrap("writing insights")
+    @_wrap("writing insights", writes=True)
     def write_insights(self, insights: list[Insight], vectors: list[list[float]], run: str, version: str) -> None:
         """Write an extraction run's insights. They stay invisible until `commit_extraction`."""
         for start in range(0, len(insights), self._batch):
@@ -267,7 +411,7 @@ class Store:
                 documents=[i.statement for i in batch],
                 metadatas=[_insight_metadata(i, run, version) for i in batch])
 
-    @_wrap("committing an extraction")
+    @_wrap("committing an extraction", writes=True)
     def commit_extraction(self, record: MeetingRecord) -> None:
         """Point the meeting at its extraction run (and record its counts): one upsert of its
         record, which keeps its postings and vector."""
@@ -277,16 +421,16 @@ class Store:
         self._meetings.upsert(ids=[record.meeting_id], embeddings=[list(got["embeddings"][0])],
                               documents=[got["documents"][0]], metadatas=[_record_metadata(record)])
 
-    @_wrap("removing old insights")
+    @_wrap("removing old insights", writes=True)
     def remove_stale_insights(self, meeting_id: str, keep_run: str | None) -> int:
         """Delete insights of a meeting that belong to any extraction run but `keep_run`."""
-        return self._delete_all_but(self._insights, meeting_id, "run", keep_run)
+        return self._delete_all_but(self._insights, meeting_id, "run", None if keep_run is None else [keep_run])
 
-    def _delete_all_but(self, collection, meeting_id: str, field: str, keep: str | None) -> int:
-        """Delete a meeting's records in `collection` whose `field` is not `keep` (all if None)."""
+    def _delete_all_but(self, collection, meeting_id: str, field: str, keep: list[str] | None) -> int:
+        """Delete a meeting's records in `collection` whose `field` is not in `keep` (all if None)."""
         where: dict[str, Any] = {"meeting_id": meeting_id}
         if keep is not None:
-            where = {"$and": [where, {field: {"$ne": keep}}]}
+            where = {"$and": [where, {field: {"$nin": keep}}]}
         stale = collection.get(where=where, include=[])["ids"]
         for start in range(0, len(stale), self._batch):
             collection.delete(ids=stale[start:start + self._batch])
@@ -319,7 +463,7 @@ class Store:
 
     # --- vision -------------------------------------------------------------------------------
 
-    @_wrap("writing the vision")
+    @_wrap("writing the vision", writes=True)
     def write_vision_statements(self, statements: list, vectors: list[list[float]]) -> None:
         """Write a vision version's statements; they count once the versions setting names it."""
         for start in range(0, len(statements), self._batch):
@@ -336,7 +480,7 @@ class Store:
         rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda row: row[0]["start_line"])
         return [dict(m) for m, _ in rows], [list(e) for _, e in rows]
 
-    @_wrap("removing old vision statements")
+    @_wrap("removing old vision statements", writes=True)
     def remove_other_vision_versions(self, keep: str) -> int:
         stale = self._vision.get(where={"version": {"$ne": keep}}, include=[])["ids"]
         for start in range(0, len(stale), self._batch):
@@ -350,7 +494,7 @@ class Store:
         got = self._flags.get(include=["documents"])
         return [json.loads(d) for d in got["documents"]]
 
-    @_wrap("writing flags")
+    @_wrap("writing flags", writes=True)
     def put_flags(self, flags: list[dict]) -> None:
         for start in range(0, len(flags), self._batch):
             batch = flags[start:start + self._batch]
@@ -358,7 +502,7 @@ class Store:
                                documents=[json.dumps(f) for f in batch],
                                metadatas=[{"type": f["type"], "status": f["status"]} for f in batch])
 
-    @_wrap("removing flags")
+    @_wrap("removing flags", writes=True)
     def delete_flags(self, ids: list[str]) -> None:
         for start in range(0, len(ids), self._batch):
             self._flags.delete(ids=ids[start:start + self._batch])
@@ -374,7 +518,7 @@ class Store:
             found.update(zip(got["ids"], got["documents"]))
         return found
 
-    @_wrap("writing the model cache")
+    @_wrap("writing the model cache", writes=True)
     def cache_put(self, key: str, value: str, kind: str = "extraction") -> None:
         self._cache.upsert(ids=[key], embeddings=[[1.0]], documents=[value], metadatas=[{"kind": kind}])
 
@@ -385,9 +529,58 @@ class Store:
         got = self._config.get(ids=[key], include=["documents"])
         return json.loads(got["documents"][0]) if got["ids"] else None
 
-    @_wrap("writing a setting")
+    @_wrap("writing a setting", writes=True)
     def set_setting(self, key: str, value: Any) -> None:
         self._config.upsert(ids=[key], embeddings=[[1.0]], documents=[json.dumps(value)], metadatas=[{"key": key}])
+
+
+DATABASE = "chroma.sqlite3"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "database corrupt", "nothing found on disk",
+                 "error creating hnsw segment reader")
+
+
+def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
+    """Why the store folder looks damaged, with what to do, or None. Reads only; called before
+    Chroma opens the folder (which would write to a damaged database) and after an error."""
+    database = folder / DATABASE
+    segments = [p for p in folder.iterdir() if p.is_dir() and len(p.name) == 36] if folder.is_dir() else []
+    problem = None
+    try:
+        size = database.stat().st_size if database.exists() else None
+        if size is None:
+            problem = f"its database file {DATABASE} is missing" if segments else None
+        elif size == 0:
+            problem = f"its database file {DATABASE} is empty" if segments else None
+        else:
+            with open(database, "rb") as handle:
+                header = handle.read(100)
+            if not header.startswith(_SQLITE_HEADER):
+                problem = f"{DATABASE} is not a SQLite database"
+            elif len(header) == 100:
+                page_size = int.from_bytes(header[16:18], "big")
+                page_size = 65536 if page_size == 1 else page_size
+                pages = int.from_bytes(header[28:32], "big")
+                counter, valid_for = header[24:28], header[92:96]
+                if counter == valid_for and pages and size < page_size * pages:
+                    problem = f"{DATABASE} is truncated ({size} of {page_size * pages} bytes)"
+            else:
+                problem = f"{DATABASE} is truncated ({size} bytes)"
+    except OSError as error:
+        problem = f"{DATABASE} cannot be read ({error.strerror})"
+    if problem is None and exc is not None and any(w in str(exc).lower() for w in _DAMAGE_WORDS):
+        problem = f"Chroma reports: {exc}"
+    if problem is None:
+        return None
+    return (f"the store at {folder} is damaged: {problem}. synth changed nothing in it. Restore the folder "
+            f"from a backup, or move it aside and ingest your meetings again into a new store "
+            f"(synth --store NEW_PATH ingest ...)")
+
+
+def _check_database(folder: Path) -> None:
+    damage = diagnose(folder)
+    if damage:
+        raise StoreError(damage)
 
 
 def _embedding_function(model_name: str, load_embedder):

@@ -4,9 +4,15 @@ local OpenAI-compatible HTTP server with scripted replies."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,13 +31,80 @@ def clean_environment(monkeypatch):
     """No test sees the developer's model settings; each sets what it needs."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SYNTH_MODEL", "SYNTH_STORE", "SYNTH_OFFLINE",
                  "SYNTH_PROMPTS", "SYNTH_EMBEDDINGS", "SYNTH_DEBUG", "SYNTH_STRUCTURED", "SYNTH_JOBS",
-                 "SYNTH_WINDOW_CHARS", "SYNTH_LLM_TIMEOUT", "SYNTH_LLM_RETRIES"):
+                 "SYNTH_WINDOW_CHARS", "SYNTH_LLM_TIMEOUT", "SYNTH_LLM_RETRIES", "SYNTH_CHROMA_URL",
+                 "SYNTH_CHROMA_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
 
+class ChromaServer:
+    """A real Chroma server (`chroma run`) on 127.0.0.1, started and stopped by its process id."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")
+        self.process = subprocess.Popen([str(chroma), "run", "--path", str(self.folder), "--host", "127.0.0.1",
+                                         "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("chroma run did not answer within 60 s")
+
+    def stop(self) -> None:
+        """Kill the server by its process id and wait until it is gone."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.log.close()
+
+    def clear(self) -> None:
+        import chromadb
+
+        client = chromadb.HttpClient(host="127.0.0.1", port=self.port,
+                                     settings=chromadb.Settings(anonymized_telemetry=False))
+        for collection in client.list_collections():
+            client.delete_collection(collection if isinstance(collection, str) else collection.name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
+    yield server
+    server.stop()
+    assert server.process.poll() is not None
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request, tmp_path) -> dict:
+    """Settings for a store of each kind: a folder, and a real Chroma server emptied for the test."""
+    if request.param == "server":
+        server = request.getfixturevalue("chroma_server")
+        server.clear()
+        return {"store": tmp_path / "unused", "chroma_url": server.url}
+    return {"store": tmp_path / "store"}
+
+
 @pytest.fixture
-def app(tmp_path) -> Synth:
-    return Synth(Settings(store=tmp_path / "store"))
+def app(backend) -> Synth:
+    return Synth(Settings(**backend))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,125 @@
+"""Several synth processes on one store folder: ingests take turns, searches run meanwhile, and
+an ingest killed with SIGKILL at any moment leaves only complete meetings."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from synth.app import Synth
+from synth.config import Settings
+
+from conftest import EXAMPLES
+
+
+def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "SYNTH_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "synth", "--store", str(store), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
+    """The example meetings, `copies` times over, with file names of their own."""
+    folder.mkdir(parents=True)
+    for n in range(copies):
+        for source in sorted((EXAMPLES / "meetings").iterdir()):
+            shutil.copy(source, folder / f"{source.stem}-{tag}{n}{source.suffix}")
+    return folder
+
+
+def assert_each_meeting_once_and_complete(store: Path, expected: int | None = None) -> list:
+    """Every visible meeting has exactly its passages, nothing is stored twice, and nothing
+    invisible is left behind."""
+    app = Synth(Settings(store=store, offline=True))
+    records = app.meetings()
+    ids = [r.meeting_id for r in records]
+    assert len(ids) == len(set(ids))
+    sources = Counter(r.source for r in records)
+    assert max(sources.values(), default=1) == 1, sources.most_common(3)
+    if expected is not None:
+        assert len(records) == expected
+    with app._session(write=False):
+        store_ = app.store(create=False)
+        for record in records:
+            got = store_._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
+            versions = Counter(m["version"] for m in got["metadatas"])
+            assert versions.get(record.version) == record.passages, (record.source, versions)
+    return records
+
+
+def test_two_ingests_take_turns_and_searches_run_meanwhile(tmp_path):
+    store = tmp_path / "store"
+    first = meeting_copies(tmp_path / "first", 3, "a")
+    second = meeting_copies(tmp_path / "second", 1, "b")
+    shutil.copy(next(first.iterdir()), second / "shared.md")  # the same meeting text under a new name
+    overlap = sorted(first.iterdir())[0]
+    writer_lock = store / "synth-writer.lock"
+    a = synth(store, "ingest", str(first))
+    deadline = time.monotonic() + 60
+    while not (writer_lock.exists() and writer_lock.read_text().strip()):
+        assert time.monotonic() < deadline and a.poll() is None, "the first ingest never took the writer lock"
+        time.sleep(0.05)
+    b = synth(store, "ingest", str(second), str(overlap))
+    searches = []
+    while a.poll() is None or b.poll() is None:
+        search = synth(store, "search", "technicians losing signal offline", "--json", "--k", "3")
+        out, err = search.communicate(timeout=120)
+        searches.append((search.returncode, out, err))
+    out_a, err_a = a.communicate()
+    out_b, err_b = b.communicate()
+    assert a.returncode == 0 and b.returncode == 0, (err_a, err_b)
+    assert "waiting for another synth to finish writing" in err_b and f"pid {a.pid}" in err_b
+    assert len(searches) >= 2
+    for code, out, err in searches:
+        assert code == 0, err
+        hits = json.loads(out)
+        assert len({(h["meeting_id"], h["start_line"]) for h in hits}) == len(hits)
+    assert any(json.loads(out) for _, out, _ in searches)
+    assert_each_meeting_once_and_complete(store, expected=30 + 10 + 1)
+
+
+def test_sigkill_at_random_moments_leaves_only_complete_meetings(tmp_path):
+    store = tmp_path / "store"
+    folder = meeting_copies(tmp_path / "meetings", 1, "k")
+    files = sorted(folder.iterdir())
+    notes = [f for f in files if f.suffix == ".md"]
+    rng = random.Random(20261122)
+    kills = rounds = 0
+    while kills < 8:
+        rounds += 1
+        assert rounds <= 30, f"only {kills} of {rounds} ingests were still running when killed"
+        # changed files, so that kills also land while a new version replaces an old one
+        for changed in rng.sample(notes, 3):
+            with open(changed, "a", encoding="utf-8") as handle:
+                handle.write(f"\n**Sam Ortiz:** One more note for round {rounds}, about pricing.\n")
+        process = synth(store, "ingest", str(folder))
+        time.sleep(rng.uniform(0.3, 4.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            kills += 1
+        process.communicate()
+        if (store / "chroma.sqlite3").exists():
+            assert_each_meeting_once_and_complete(store)
+            listing = synth(store, "meetings", "--json")
+            out, err = listing.communicate(timeout=120)
+            assert listing.returncode == 0, err
+            assert len(json.loads(out)) <= len(files)
+    final = synth(store, "ingest", str(folder))
+    out, err = final.communicate(timeout=300)
+    assert final.returncode == 0, err
+    records = assert_each_meeting_once_and_complete(store, expected=len(files))
+    assert {r.extraction for r in records} == {"done"}
+    app = Synth(Settings(store=store, offline=True))
+    with app._session(write=False):
+        total = app.store(create=False).count_passages()
+    assert total == sum(r.passages for r in records)  # nothing orphaned
+    hits = app.search("pricing", k=20)
+    assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)
