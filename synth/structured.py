@@ -126,6 +126,15 @@ class StructuredChat:
         except openai.APITimeoutError:
             raise ModelError("the request timed out after retries") from None
         except openai.APIConnectionError as exc:
+            causes, cause = [], exc.__cause__ or exc.__context__
+            while cause is not None and len(causes) < 10:
+                causes.append(cause)
+                cause = cause.__cause__ or cause.__context__
+            if causes and not any(type(c).__name__ in ("ConnectError", "ConnectionRefusedError", "ConnectTimeout")
+                                  for c in causes):
+                root = causes[-1]
+                raise ModelError(f"the server broke off its reply, after retries ({type(root).__name__}: "
+                                 f"{str(root)[:200]})") from None
             raise ModelError(f"cannot connect to the server after retries ({_short(exc)})") from None
         except openai.APIError as exc:
             raise ModelError(_short(exc)) from None

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,6 +35,26 @@ def clean_environment(monkeypatch):
                  "SYNTH_WINDOW_CHARS", "SYNTH_LLM_TIMEOUT", "SYNTH_LLM_RETRIES", "SYNTH_CHROMA_URL",
                  "SYNTH_CHROMA_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+def assert_each_meeting_once_and_complete(store: Path | Settings, expected: int | None = None) -> list:
+    """Every visible meeting has exactly its passages, nothing is stored twice, and nothing
+    invisible is left behind."""
+    app = Synth(store if isinstance(store, Settings) else Settings(store=store, offline=True))
+    records = app.meetings()
+    ids = [r.meeting_id for r in records]
+    assert len(ids) == len(set(ids))
+    sources = Counter(r.source for r in records)
+    assert max(sources.values(), default=1) == 1, sources.most_common(3)
+    if expected is not None:
+        assert len(records) == expected
+    with app._session(write=False):
+        store_ = app.store(create=False)
+        for record in records:
+            got = store_._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
+            versions = Counter(m["version"] for m in got["metadatas"])
+            assert versions.get(record.version) == record.passages, (record.source, versions)
+    return records
 
 
 class ChromaServer:
@@ -175,6 +196,17 @@ class ScriptedOpenAI:
                     reply = {k: v for k, v in reply.items() if k != "delay"}
                     if set(reply) == {"reply"}:
                         reply = reply["reply"]
+                if isinstance(reply, dict) and reply.get("cut"):
+                    # the connection closes halfway through the body it announced
+                    data = json.dumps({"id": "c1", "object": "chat.completion", "choices": []}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data) * 2))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 if isinstance(reply, tuple):
                     status, payload, headers = reply if len(reply) == 3 else (*reply, {})
                     data = json.dumps(payload).encode()

@@ -162,3 +162,60 @@ def test_a_server_that_is_down_gets_a_clear_error(tmp_path):
         assert "Traceback" not in result.output
     bad = invoke(["--chroma-url", "ftp://example"], "meetings")
     assert bad.exit_code == 1 and "is not a URL like" in bad.output
+
+
+def test_the_chroma_server_going_away_mid_ingest(tmp_path):
+    """Killed while an ingest writes: a clear error, nothing half-stored once it is back, and a
+    re-run completes every meeting exactly once."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from synth.config import Settings
+
+    from conftest import ChromaServer, assert_each_meeting_once_and_complete
+
+    folder = tmp_path / "meetings"
+    folder.mkdir()
+    for n in range(3):
+        for source in sorted((EXAMPLES / "meetings").iterdir()):
+            shutil.copy(source, folder / f"{source.stem}-{n}{source.suffix}")
+    server = ChromaServer(tmp_path / "chroma")
+    settings = Settings(store=tmp_path / "unused", chroma_url=server.url, offline=True)
+    try:
+        ingest = subprocess.Popen([sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline",
+                                   "ingest", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**os.environ, "SYNTH_DEBUG": ""})
+        import chromadb
+
+        client = chromadb.HttpClient(host="127.0.0.1", port=server.port,
+                                     settings=chromadb.Settings(anonymized_telemetry=False))
+        deadline = time.monotonic() + 120
+        while True:  # kill the server once some meetings are stored, mid-way through the rest
+            assert time.monotonic() < deadline and ingest.poll() is None, "the ingest ended before the server died"
+            try:
+                if client.get_collection("synth_meetings").count() >= 3:
+                    break
+            except Exception:
+                pass
+            time.sleep(0.05)
+        server.stop()
+        out, err = ingest.communicate(timeout=120)
+        assert ingest.returncode == 1, (out, err)
+        assert "does not answer" in err and "Traceback" not in err + out, err
+        server.start()
+        stored = assert_each_meeting_once_and_complete(settings)
+        assert 3 <= len(stored) < 30
+        again = subprocess.run([sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline", "ingest",
+                                str(folder)], capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stderr
+        assert f"{len(stored)} unchanged" in again.stdout
+        records = assert_each_meeting_once_and_complete(settings, expected=30)
+        from synth.app import Synth
+
+        app = Synth(settings)
+        assert app.store(create=False).count_passages() == sum(r.passages for r in records)
+        assert {r.extraction for r in records} == {"done"}
+    finally:
+        server.stop()

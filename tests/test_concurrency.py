@@ -11,13 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 from synth.app import Synth
 from synth.config import Settings
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, assert_each_meeting_once_and_complete
 
 
 def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
@@ -33,26 +32,6 @@ def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
         for source in sorted((EXAMPLES / "meetings").iterdir()):
             shutil.copy(source, folder / f"{source.stem}-{tag}{n}{source.suffix}")
     return folder
-
-
-def assert_each_meeting_once_and_complete(store: Path, expected: int | None = None) -> list:
-    """Every visible meeting has exactly its passages, nothing is stored twice, and nothing
-    invisible is left behind."""
-    app = Synth(Settings(store=store, offline=True))
-    records = app.meetings()
-    ids = [r.meeting_id for r in records]
-    assert len(ids) == len(set(ids))
-    sources = Counter(r.source for r in records)
-    assert max(sources.values(), default=1) == 1, sources.most_common(3)
-    if expected is not None:
-        assert len(records) == expected
-    with app._session(write=False):
-        store_ = app.store(create=False)
-        for record in records:
-            got = store_._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
-            versions = Counter(m["version"] for m in got["metadatas"])
-            assert versions.get(record.version) == record.passages, (record.source, versions)
-    return records
 
 
 def test_two_ingests_take_turns_and_searches_run_meanwhile(tmp_path):
