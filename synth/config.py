@@ -43,6 +43,7 @@ class Settings:
         from .errors import ConfigError
 
         self.store = Path(self.store)
+        register_secrets(self.api_key, self.chroma_token)
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
@@ -113,6 +114,11 @@ STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")
 
 
 _URL_CREDENTIALS = re.compile(r"(https?://)[^/@\s]*@")
+_SECRETS: set[str] = set()  # every key and token this process was given: masked wherever text is shown
+
+
+def register_secrets(*values: str | None) -> None:
+    _SECRETS.update(v for v in values if v and len(v) >= 4)
 
 
 def public_url(url: str | None) -> str | None:
@@ -121,8 +127,9 @@ def public_url(url: str | None) -> str | None:
 
 
 def without_secrets(text: str, secrets: tuple[str | None, ...] = ()) -> str:
-    """Text fit to show or store: the given secrets and any password in a URL masked."""
-    for secret in secrets:
+    """Text fit to show or store: the given secrets, every registered one, and any password in a
+    URL masked."""
+    for secret in sorted({*secrets, *_SECRETS} - {None}, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return _URL_CREDENTIALS.sub(r"\1***@", text)

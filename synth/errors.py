@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class SynthError(Exception):
-    """Base of every error synth reports to a person."""
+    """Base of every error synth reports to a person. Its message never holds a secret: any key
+    or token synth was given is masked when the error is made."""
+
+    def __init__(self, *args):
+        if args and isinstance(args[0], str):
+            from .config import without_secrets
+
+            args = (without_secrets(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class InputError(SynthError):

@@ -62,7 +62,9 @@ class ModelInsight(BaseModel):
     @field_validator("statement", "quote", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        text = " ".join(str(value or "").split())
+        from .render import safe
+
+        text = " ".join(safe(str(value or "")).split())  # a model never needs control sequences
         if not text:
             raise ValueError("must not be empty")
         return text[:1000]

@@ -143,3 +143,44 @@ def test_store_folder_is_private(app, tmp_path):
     note.write_text("Ana: private notes about a customer.\n")
     app.ingest([str(note)])
     assert os.stat(app.settings.store).st_mode & 0o077 == 0
+
+
+def _fingerprint(folder):
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith("synth-")}
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("truncate", "is truncated"),
+    ("garbage", "is not a SQLite database"),
+    ("empty", "is empty"),
+    ("delete", "is missing"),
+])
+def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_store, tmp_path, damage, expected):
+    from click.testing import CliRunner
+
+    from synth.cli import cli
+
+    path = tmp_path / "store"
+    shutil.copytree(example_store, path)
+    database = path / "chroma.sqlite3"
+    if damage == "truncate":
+        database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
+    elif damage == "garbage":
+        database.write_bytes(b"\x00garbage" * 1000)
+    elif damage == "empty":
+        database.write_bytes(b"")
+    else:
+        database.unlink()
+    before = _fingerprint(path)
+    note = tmp_path / "new.md"
+    note.write_text("Ana: A new note.\n")
+    for args in (["meetings"], ["search", "offline"], ["ask", "what is blocked?"], ["status"], ["ingest", str(note)],
+                 ["brief"], ["flags"], ["forget", "x"]):
+        result = CliRunner().invoke(cli, ["--store", str(path), "--offline", *args], catch_exceptions=False)
+        assert result.exit_code == 1, (args, result.output)
+        assert expected in result.output and "is damaged" in result.output, (args, result.output)
+        assert "Restore the folder from a backup" in result.output and "Traceback" not in result.output
+    assert _fingerprint(path) == before  # synth changed nothing
