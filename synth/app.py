@@ -383,18 +383,20 @@ class Synth:
             found = [i for i in found if i.status == status]
         return sorted(found, key=lambda i: (i.date, i.meeting_id, i.start_line, i.kind))
 
-    @_reads
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The k best passages for a query."""
-        return self.retriever.search(query, k, filters)
+        self.embedder  # noqa: B018 - the model loads before the read lock is taken, so writers wait less
+        with self._session(write=False):
+            return self.retriever.search(query, k, filters)
 
-    @_reads
     def ask(self, question: str, filters: Filters | None = None, k: int = 6,
             on_token: Callable[[str], None] | None = None) -> Answer:
         """Answer a question from the meetings, citing passages."""
         from .answer import answer_question
 
-        return answer_question(self, question, filters or Filters(), k, on_token)
+        self.embedder  # noqa: B018 - as in search
+        with self._session(write=False):
+            return answer_question(self, question, filters or Filters(), k, on_token)
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:

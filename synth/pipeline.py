@@ -182,8 +182,6 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     status = "failed" if failed_all else "partial" if errors else "done"
     new_run = run_id(meeting.content_hash, extractor.name)
     keep_run = record.extraction_run if failed_all else new_run
-    if not failed_all:
-        store.write_insights(insights, vectors, new_run, meeting.content_hash)
     record = record.model_copy(update=dict(
         extraction=status,
         extraction_error=(f"{len(errors)} of {len(results)} parts failed; " + "; ".join(errors[:3]))[:1000] if errors else None,
@@ -194,8 +192,11 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
         prompt_tokens=record.prompt_tokens + usage.prompt_tokens,
         completion_tokens=record.completion_tokens + usage.completion_tokens,
     ))
-    store.commit_extraction(record)
-    store.remove_stale_insights(meeting.meeting_id, keep_run)
+    with store.changing():  # one turn of the data lock: searches wait for one meeting at most
+        if not failed_all:
+            store.write_insights(insights, vectors, new_run, meeting.content_hash)
+        store.commit_extraction(record)
+        store.remove_stale_insights(meeting.meeting_id, keep_run)
     report.llm_calls += usage.calls
     report.dropped_ungrounded += dropped
     if errors:

@@ -12,11 +12,17 @@ Collections:
   themselves (their text and when they were set) are settings, and the versions setting is the
   commit that makes a new version current;
 - flags: what `synth check` found, with the status a person gave it (no vector);
-- config: small settings of the store (the roster, what each server accepted).
+- config: small settings of the store (the roster, what each server accepted) and the pending
+  writes (a meeting version being written, by which host and process).
 
 A new version of a meeting is written in full before its meeting record points at it, and the
 old version's passages are removed after; searches only see versions that a meeting record
-names, so an interruption at any moment leaves exactly one complete version visible.
+names, so an interruption at any moment leaves exactly one complete version visible. The
+pending-write record lets a later ingest remove what a dead one left; on a Chroma server, where
+several processes write at once, a version another live process is writing is never removed.
+
+The store is a folder (PersistentClient; processes take turns through locking.py) or a Chroma
+server (HttpClient, with a token sent as auth headers).
 """
 
 from __future__ import annotations
@@ -105,10 +111,10 @@ def _http_client(url: str, token: str | None):
         return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https", headers=headers,
                                    settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
     except Exception as exc:
-        raise StoreError(f"cannot use the Chroma server at {shown}: {_explain(exc, (token,), shown)}") from None
+        raise StoreError(f"cannot use the Chroma server at {shown}: {_explain(exc, (token,))}") from None
 
 
-def _explain(exc: Exception, secrets: tuple = (), location: str = "") -> str:
+def _explain(exc: Exception, secrets: tuple = ()) -> str:
     """What went wrong, in words a person can act on, with no secret in it."""
     text = str(exc) or type(exc).__name__
     name = type(exc).__name__
