@@ -32,6 +32,7 @@ import datetime as dt
 import functools
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +66,19 @@ def _wrap(action: str, writes: bool = False):
     def decorator(function):
         @functools.wraps(function)
         def wrapped(self, *args, **kwargs):
-            try:
-                if writes:
-                    with self.changing():
-                        return function(self, *args, **kwargs)
-                return function(self, *args, **kwargs)
-            except (StoreError, KeyboardInterrupt):
-                raise
-            except Exception as exc:
-                raise StoreError(f"{action} failed in the store at {self.location}: "
-                                 f"{self._explain(exc)}") from exc
+            for attempt in range(READ_RETRIES + 1):
+                try:
+                    if writes:
+                        with self.changing():
+                            return function(self, *args, **kwargs)
+                    return function(self, *args, **kwargs)
+                except (StoreError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    if not writes and attempt < READ_RETRIES and self._reopen_after(exc, attempt):
+                        continue
+                    raise StoreError(f"{action} failed in the store at {self.location}: "
+                                     f"{self._explain(exc)}") from exc
 
         return wrapped
 
@@ -88,6 +92,11 @@ def forget_client(location: str) -> None:
 
     SharedSystemClient._identifier_to_system.pop(location, None)
     SharedSystemClient._identifier_to_refcount.pop(location, None)
+
+
+READ_RETRIES = 4
+# What Chroma says when a process reads a folder's index files while they are being rewritten.
+_TRANSIENT = ("error finding id", "error creating hnsw segment reader", "nothing found on disk")
 
 
 def _http_client(url: str, token: str | None):
@@ -184,6 +193,17 @@ class Store:
                              "to it; this is a bug in synth")
         return self._locks.one_write()  # outside any command (the library used directly)
 
+    def _reopen_after(self, exc: Exception, attempt: int) -> bool:
+        """A folder read that met index files in the middle of a rewrite (by a Chroma flush that
+        outlives a write's lock): open the folder again and retry. True if it was reopened."""
+        if self.server or not any(w in str(exc).lower() for w in _TRANSIENT):
+            return False
+        time.sleep(0.05 * 2 ** attempt)
+        forget_client(self.location)
+        self._client = self._persistent_client(Path(self.location), create=False)
+        self._open_collections(False)
+        return True
+
     def _explain(self, exc: Exception) -> str:
         if not self.server:
             damage = diagnose(Path(self.location), exc)
@@ -225,7 +245,9 @@ class Store:
                 for name, hnsw in LAZY.items():
                     self._collection(name, hnsw)
         else:
-            self._open_main(meta, config, function)
+            writing = self._locks is not None and self._locks.writing
+            with self.changing() if writing else contextlib.nullcontext():  # no reader meets the writer opening
+                self._open_main(meta, config, function)
 
     def _open_main(self, meta: dict, config: dict, function) -> None:
         self._passages = self._client.get_or_create_collection(

@@ -60,7 +60,7 @@ def test_two_ingests_take_turns_and_searches_run_meanwhile(tmp_path):
     for code, out, err in searches:
         assert code == 0, err
         hits = json.loads(out)
-        assert len({(h["meeting_id"], h["start_line"]) for h in hits}) == len(hits)
+        assert len({(h["meeting_id"], h["start_line"]) for h in hits}) == len(hits), [(h["meeting_id"], h["start_line"], h["end_line"], h["score"], h["text"][:60]) for h in hits]
     assert any(json.loads(out) for _, out, _ in searches)
     assert_each_meeting_once_and_complete(store, expected=30 + 10 + 1)
 

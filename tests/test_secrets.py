@@ -62,13 +62,13 @@ def commands(tmp_path) -> list[list[str]]:
 
 
 def scan(texts: list[str], *folders) -> None:
-    blobs = [t.encode() for t in texts]
+    blobs = [("output", t.encode()) for t in texts]
     for folder in folders:
-        blobs += [p.read_bytes() for p in folder.rglob("*") if p.is_file()]
+        blobs += [(str(p), p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
     for marker in (KEY, TOKEN):
-        for blob in blobs:
-            assert marker.encode() not in blob
-            assert marker.encode("utf-16-le") not in blob
+        for where, blob in blobs:
+            assert marker.encode() not in blob, (where, blob[blob.find(marker.encode()) - 300:][:600])
+            assert marker.encode("utf-16-le") not in blob, where
 
 
 def echoing_key(body):
