@@ -150,7 +150,7 @@ class Ingestor:
             mtime = item.path.stat().st_mtime
             # Unchanged: same id and same content hash. No parse, no embedding.
             meeting_id = meeting_id_for(item.identity, item.path.stem)
-            if self._versions.get(meeting_id) == content_hash(data, self.options):
+            if self._versions.get(meeting_id) == content_hash(data, self.options, meeting_id):
                 report.unchanged += 1
                 return
         meeting = read_meeting(data, item.source, self.options, identity=item.identity, fmt=fmt,

@@ -184,3 +184,17 @@ def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_stor
         assert expected in result.output and "is damaged" in result.output, (args, result.output)
         assert "Restore the folder from a backup" in result.output and "Traceback" not in result.output
     assert _fingerprint(path) == before  # synth changed nothing
+
+
+def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_sources(app, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "sync.md").write_text("**Ana (sales):** Technicians lose signal in basements.\n\n"
+                                                   "**Bo (engineering):** Offline drafts are lost when the app dies.\n")
+    report = app.ingest([str(tmp_path / "a"), str(tmp_path / "b")])
+    assert report.meetings == 2
+    records = app.meetings()
+    assert len({r.version for r in records}) == 2
+    hits = app.search("technicians losing signal", k=4)
+    assert sorted(h.source for h in hits) == sorted(r.source for r in records)
+    assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)

@@ -22,7 +22,7 @@ from .structured import read_docx, read_json
 from .subtitles import read_srt, read_vtt
 
 # Bump when parsing changes what a file yields, so unchanged files are read again once.
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 EXTENSIONS = {
     ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
@@ -51,9 +51,12 @@ def format_of(path: Path) -> str | None:
     return EXTENSIONS.get(path.suffix.lower())
 
 
-def content_hash(data: bytes, options: ReadOptions) -> str:
-    """What decides whether a stored meeting is still current: the bytes, the options, the reader."""
-    digest = hashlib.sha256(data)
+def content_hash(data: bytes, options: ReadOptions, meeting_id: str) -> str:
+    """What decides whether a stored meeting is still current: the bytes, the options, the
+    reader. The meeting is part of it, so two files with the same text (a copy saved in two
+    folders) are two meetings with versions of their own."""
+    digest = hashlib.sha256(meeting_id.encode() + b"\0")
+    digest.update(data)
     digest.update(b"\0" + options.fingerprint().encode() + b"\0" + READER_VERSION.encode())
     return digest.hexdigest()[:20]
 
@@ -112,11 +115,10 @@ def read_meeting(data: bytes, source: str, options: ReadOptions, *, identity: st
     title = options.title or _string(meta.get("title")) or title_in_body or _title_from_stem(stem)
     date = options.date or _date_value(meta.get("date"), source) or _date_in_name(name) or (
         dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today())
-    key = identity or source
+    meeting_id = meeting_id_for(identity or source, stem if source != "<stdin>" else title)
     return Meeting(
-        meeting_id=meeting_id_for(key, stem if source != "<stdin>" else title),
-        title=title, date=date, team=team, attendees=attendees, source=source, format=fmt,
-        content_hash=content_hash(data, options), turns=turns, speaker_teams=speaker_teams,
+        meeting_id=meeting_id, title=title, date=date, team=team, attendees=attendees, source=source, format=fmt,
+        content_hash=content_hash(data, options, meeting_id), turns=turns, speaker_teams=speaker_teams,
     )
 
 
