@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,34 +119,12 @@ def check(data: bytes, fmt: str, extension: str) -> None:
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.parametrize("fmt, extension", [("markdown", ".md"), ("text", ".txt"), ("vtt", ".vtt"), ("srt", ".srt"),
+                                            ("json", ".json")])
 @FUZZ
-@given(data=as_bytes("markdown"))
-def test_markdown_reader(data):
-    check(data, "markdown", ".md")
-
-
-@FUZZ
-@given(data=as_bytes("text"))
-def test_text_reader(data):
-    check(data, "text", ".txt")
-
-
-@FUZZ
-@given(data=as_bytes("vtt"))
-def test_vtt_reader(data):
-    check(data, "vtt", ".vtt")
-
-
-@FUZZ
-@given(data=as_bytes("srt"))
-def test_srt_reader(data):
-    check(data, "srt", ".srt")
-
-
-@FUZZ
-@given(data=as_bytes("json"))
-def test_json_reader(data):
-    check(data, "json", ".json")
+@given(data=st.data())
+def test_text_readers(fmt, extension, data):
+    check(data.draw(as_bytes(fmt)), fmt, extension)
 
 
 @FUZZ
