@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from typing import Callable
@@ -23,20 +24,23 @@ _CITATION = re.compile(r"\[(\d+)\]")
 
 
 def answer_question(app, question: str, filters: Filters, k: int,
-                    on_token: Callable[[str], None] | None) -> Answer:
-    """Answer from the store; never without sources, and say so when nothing is relevant."""
+                    on_token: Callable[[str], None] | None, reading=contextlib.nullcontext) -> Answer:
+    """Answer from the store; never without sources, and say so when nothing is relevant.
+    `reading()` is the context of the store reads; the model is called after it ends, so a
+    writer need not wait for the model."""
     scope, _ = team_named_in(question) if not filters.team else (filters.team, None)
     if scope and not filters.team:
         filters = dataclasses.replace(filters, team=scope)
-    retriever = app.retriever
-    ranked, searched = retriever.candidates(question, filters)
-    pairs = retriever.materialize(ranked, k, filters)
     question_vector = app.embedder.embed([question])[0]
-    similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
-    relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
+    with reading():
+        retriever = app.retriever
+        ranked, searched = retriever.candidates(question, filters)
+        pairs = retriever.materialize(ranked, k, filters)
+        similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
+        relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
+        vision = _vision_sources(app, question, question_vector, first_number=len(relevant) + 1)
     scope_text = (f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
                   f"{display_team(scope)} meetings. ") if scope else ""
-    vision = _vision_sources(app, question, question_vector, first_number=len(relevant) + 1)
     if not relevant and vision:
         return Answer(question=question, mode="extractive", scope=scope, found=True, meetings_searched=searched,
                       answer=f"{scope_text}Nothing in the {searched} meetings searched bears on this; the vision says:\n"

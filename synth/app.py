@@ -394,9 +394,8 @@ class Synth:
         """Answer a question from the meetings, citing passages."""
         from .answer import answer_question
 
-        self.embedder  # noqa: B018 - as in search
-        with self._session(write=False):
-            return answer_question(self, question, filters or Filters(), k, on_token)
+        return answer_question(self, question, filters or Filters(), k, on_token,
+                               reading=lambda: self._session(write=False))
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:
