@@ -181,33 +181,23 @@ class StoreLocks:
         finally:
             self.release_writer()
 
+    @contextlib.contextmanager
     def exclusive(self):
-        """A context in which the writer changes the store: no reader is inside."""
-        return _Exclusive(self)
-
-
-class _Exclusive:
-    def __init__(self, locks: StoreLocks):
-        self.locks = locks
-
-    def __enter__(self):
-        locks = self.locks
-        if not locks.writing:
+        """A context in which the writer changes the store: no reader is inside. It bumps the
+        generation, so other processes know to reopen the store."""
+        if not self.writing:
             raise RuntimeError("a write to an embedded store outside the writer lock")
-        if locks._exclusive == 0:
-            turn, data = locks._file(TURN_FILE), locks._file(DATA_FILE)
-            fcntl.flock(turn, fcntl.LOCK_EX)
-            fcntl.flock(data, fcntl.LOCK_EX)
-        locks._exclusive += 1
-        return self
-
-    def __exit__(self, *exc):
-        locks = self.locks
-        locks._exclusive -= 1
-        if locks._exclusive == 0:
-            try:
-                locks._bump()
-            finally:
-                fcntl.flock(locks._file(DATA_FILE), fcntl.LOCK_UN)
-                fcntl.flock(locks._file(TURN_FILE), fcntl.LOCK_UN)
-        return False
+        if self._exclusive == 0:
+            fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_EX)
+            fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_EX)
+        self._exclusive += 1
+        try:
+            yield
+        finally:
+            self._exclusive -= 1
+            if self._exclusive == 0:
+                try:
+                    self._bump()
+                finally:
+                    fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_UN)
+                    fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_UN)
