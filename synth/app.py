@@ -85,7 +85,6 @@ class Synth:
                 self._depth -= 1
             return
         from .locking import for_store
-        from .store import forget_client
 
         folder = Path(self.settings.store)
         locks = None
@@ -107,8 +106,7 @@ class Synth:
         self._depth = 1
         try:
             if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
-                forget_client(self._store.location)  # another process wrote since: reopen
-                self._store = self._retriever = None
+                self._store = self._retriever = None  # another process wrote since: store() reopens it
             yield
         finally:
             self._depth = 0

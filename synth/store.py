@@ -242,8 +242,8 @@ class Store:
             # every collection at once, so that readers never have to create one
             with self.changing():
                 self._open_main(meta, config, function)
-                for name, hnsw in LAZY.items():
-                    self._collection(name, hnsw)
+                for name in LAZY:
+                    self._collection(name)
         else:
             writing = self._locks is not None and self._locks.writing
             with self.changing() if writing else contextlib.nullcontext():  # no reader meets the writer opening
@@ -258,25 +258,25 @@ class Store:
 
     @property
     def _insights(self):
-        return self._collection(INSIGHTS, hnsw=True)
+        return self._collection(INSIGHTS)
 
     @property
     def _cache(self):
-        return self._collection(CACHE, hnsw=False)
+        return self._collection(CACHE)
 
     @property
     def _vision(self):
-        return self._collection(VISION, hnsw=True)
+        return self._collection(VISION)
 
     @property
     def _flags(self):
-        return self._collection(FLAGS, hnsw=False)
+        return self._collection(FLAGS)
 
-    def _collection(self, name: str, hnsw: bool):
+    def _collection(self, name: str):
         """Collections a search never needs are opened the first time they are used."""
         if name not in self._lazy:
             meta, config, function = self._lazy_args
-            extra = {"configuration": config} if hnsw else {}
+            extra = {"configuration": config} if LAZY[name] else {}
             self._lazy[name] = self._client.get_or_create_collection(
                 name, metadata=meta, embedding_function=function, **extra)
         return self._lazy[name]
@@ -331,11 +331,7 @@ class Store:
     @_wrap("removing an unfinished version", writes=True)
     def remove_version(self, meeting_id: str, version: str) -> int:
         """Delete the passages of one version of a meeting."""
-        stale = self._passages.get(where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
-                                   include=[])["ids"]
-        for start in range(0, len(stale), self._batch):
-            self._passages.delete(ids=stale[start:start + self._batch])
-        return len(stale)
+        return self._delete_where(self._passages, {"$and": [{"meeting_id": meeting_id}, {"version": version}]})
 
     @_wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], embeddings: list[list[float]],
@@ -459,10 +455,17 @@ class Store:
         where: dict[str, Any] = {"meeting_id": meeting_id}
         if keep is not None:
             where = {"$and": [where, {field: {"$nin": keep}}]}
+        return self._delete_where(collection, where)
+
+    def _delete_where(self, collection, where: dict) -> int:
+        """Delete the records of `collection` that match `where`; how many there were."""
         stale = collection.get(where=where, include=[])["ids"]
-        for start in range(0, len(stale), self._batch):
-            collection.delete(ids=stale[start:start + self._batch])
+        self._delete_ids(collection, stale)
         return len(stale)
+
+    def _delete_ids(self, collection, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            collection.delete(ids=ids[start:start + self._batch])
 
     @_wrap("reading insights")
     def insights(self, runs: list[str], kind: str | None = None, team: str | None = None,
@@ -510,10 +513,7 @@ class Store:
 
     @_wrap("removing old vision statements", writes=True)
     def remove_other_vision_versions(self, keep: str) -> int:
-        stale = self._vision.get(where={"version": {"$ne": keep}}, include=[])["ids"]
-        for start in range(0, len(stale), self._batch):
-            self._vision.delete(ids=stale[start:start + self._batch])
-        return len(stale)
+        return self._delete_where(self._vision, {"version": {"$ne": keep}})
 
     # --- flags --------------------------------------------------------------------------------
 
@@ -532,8 +532,7 @@ class Store:
 
     @_wrap("removing flags", writes=True)
     def delete_flags(self, ids: list[str]) -> None:
-        for start in range(0, len(ids), self._batch):
-            self._flags.delete(ids=ids[start:start + self._batch])
+        self._delete_ids(self._flags, ids)
 
     # --- cache --------------------------------------------------------------------------------
 
