@@ -34,7 +34,7 @@ def answer_question(app, question: str, filters: Filters, k: int,
     question_vector = app.embedder.embed([question])[0]
     with reading():
         retriever = app.retriever
-        ranked, searched = retriever.candidates(question, filters)
+        ranked, searched = retriever.candidates(question, filters, vector=question_vector)
         pairs = retriever.materialize(ranked, k, filters)
         similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
         relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]

@@ -383,9 +383,14 @@ class Synth:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The k best passages for a query."""
-        self.embedder  # noqa: B018 - the model loads before the read lock is taken, so writers wait less
+        return self.search_with_count(query, k, filters)[0]
+
+    def search_with_count(self, query: str, k: int = 10, filters: Filters | None = None,
+                          ) -> tuple[list[SearchHit], int]:
+        """The k best passages for a query and how many meetings were searched."""
+        vector = self.embedder.embed([query])[0] if query.strip() else None  # before the read lock: writers wait less
         with self._session(write=False):
-            return self.retriever.search(query, k, filters)
+            return self.retriever.search_with_count(query, k, filters, vector)
 
     def ask(self, question: str, filters: Filters | None = None, k: int = 6,
             on_token: Callable[[str], None] | None = None) -> Answer:

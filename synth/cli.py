@@ -301,7 +301,7 @@ def search(ctx, query, k, team, since, until, meeting, as_json):
     from .render import hits_text
 
     app = _app(ctx)
-    hits, searched = app.retriever.search_with_count(query, k or 10, _filters(team, since, until, meeting))
+    hits, searched = app.search_with_count(query, k or 10, _filters(team, since, until, meeting))
     if as_json:
         click.echo(json.dumps([h.model_dump() for h in hits], indent=2))
     else:

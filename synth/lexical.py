@@ -83,16 +83,17 @@ class LexicalIndex:
         """The parsed postings of one meeting version, to reuse when the index is rebuilt."""
         return self._meetings[version]
 
-    def search(self, query: str, versions: set[str] | None = None, limit: int = 50) -> list[tuple[str, int, float]]:
-        """The best passages for a query: (meeting version, passage index, score), best first.
+    def scores(self, query: str, versions: set[str] | None = None) -> dict[tuple[str, int], float]:
+        """The BM25 score of every passage that shares a term with the query, keyed by (meeting
+        version, passage index).
 
         Document frequencies are over the whole index, so a score means the same whatever the
-        filter; `versions` limits which meetings can be returned.
+        filter; `versions` limits which meetings are scored.
         """
         terms = list(dict.fromkeys(tokenize(query)))
-        if not terms or not self.size:
-            return []
         scores: dict[tuple[str, int], float] = {}
+        if not terms or not self.size:
+            return scores
         for term in terms:
             df = sum(len(m["terms"].get(term, ())) // 2 for m in self._meetings.values())
             if not df:
@@ -110,5 +111,9 @@ class LexicalIndex:
                     norm = K1 * (1 - B + B * lengths[index] / self._average)
                     key = (version, index)
                     scores[key] = scores.get(key, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
-        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
+        return scores
+
+    def search(self, query: str, versions: set[str] | None = None, limit: int = 50) -> list[tuple[str, int, float]]:
+        """The best passages for a query: (meeting version, passage index, score), best first."""
+        best = sorted(self.scores(query, versions).items(), key=lambda item: -item[1])[:limit]
         return [(version, index, score) for (version, index), score in best]

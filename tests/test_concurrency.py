@@ -102,3 +102,34 @@ def test_sigkill_at_random_moments_leaves_only_complete_meetings(tmp_path):
     assert total == sum(r.passages for r in records)  # nothing orphaned
     hits = app.search("pricing", k=20)
     assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)
+
+
+READING_COMMANDS = [
+    ["search", "crawl spaces", "--json"],
+    ["ask", "what did sales hear about QuickBooks?", "--json"],
+    ["meetings", "--json"],
+    ["insights", "--json"],
+    ["flags", "--json"],
+]
+
+
+def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
+    """A writer holds the data lock exclusively while it writes a meeting; a reading command that
+    starts meanwhile must not read the half-written store, so it waits, then answers."""
+    import fcntl
+
+    from synth.locking import DATA_FILE
+
+    store = example_app.settings.store
+    with open(store / DATA_FILE, "a+") as data:
+        fcntl.flock(data, fcntl.LOCK_EX)
+        readers = [synth(store, *command) for command in READING_COMMANDS]
+        time.sleep(6)  # idle, each of these finishes in about 2 s
+        still_waiting = [r.poll() is None for r in readers]
+        fcntl.flock(data, fcntl.LOCK_UN)
+    outputs = [r.communicate(timeout=120) for r in readers]
+    assert still_waiting == [True] * len(READING_COMMANDS), \
+        [(c[0], o[1][-300:]) for c, o, w in zip(READING_COMMANDS, outputs, still_waiting) if not w]
+    for command, reader, (out, err) in zip(READING_COMMANDS, readers, outputs):
+        assert reader.returncode == 0, (command, err[-500:])
+        assert json.loads(out), command
