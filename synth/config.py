@@ -43,7 +43,7 @@ class Settings:
         from .errors import ConfigError
 
         self.store = Path(self.store)
-        register_secrets(self.api_key, self.chroma_token)
+        register_secrets(self.api_key, self.chroma_token, _url_password(self.base_url), _url_password(self.chroma_url))
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
@@ -118,7 +118,40 @@ _SECRETS: set[str] = set()  # every key and token this process was given: masked
 
 
 def register_secrets(*values: str | None) -> None:
-    _SECRETS.update(v for v in values if v and len(v) >= 4)
+    """Remember secrets to mask; a process that holds one also has freed memory overwritten."""
+    given = {v for v in values if v and len(v) >= 4}
+    if given:
+        _SECRETS.update(given)
+        scrub_freed_memory()
+
+
+def _url_password(url: str | None) -> str | None:
+    match = re.match(r"https?://[^/@\s:]*:([^/@\s]+)@", url or "")
+    return match.group(1) if match else None
+
+
+M_PERTURB = -6  # glibc's mallopt parameter: fill freed memory with a byte, and new memory with its complement
+_scrubbed = False
+
+
+def scrub_freed_memory() -> None:
+    """From now on, glibc overwrites memory when it is freed, in this process.
+
+    Chroma writes its HNSW files with their unused slots as they lie in memory, and that memory
+    can hold what the process freed before: the headers of a model request, API key included,
+    were found in a data_level0.bin (tests/test_secrets.py reproduces it). With freed memory
+    overwritten, the files hold a fill byte there instead. Embedding gets about 10% slower, so
+    this is only on when a secret is held. Without glibc's mallopt (macOS, musl) nothing changes."""
+    global _scrubbed
+    if _scrubbed:
+        return
+    _scrubbed = True
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(M_PERTURB, 0x5A)
+    except (OSError, AttributeError):
+        pass
 
 
 def public_url(url: str | None) -> str | None:

@@ -6,7 +6,10 @@ scanned for the markers."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import click
 from click.testing import CliRunner
@@ -64,11 +67,7 @@ def commands(tmp_path) -> list[list[str]]:
 def scan(texts: list[str], *folders) -> None:
     blobs = [("output", t.encode()) for t in texts]
     for folder in folders:
-        # Known and not fixed (see the note on issue 6): Chroma's HNSW segment files can hold
-        # uninitialised process memory, once seen holding the model request's Authorization
-        # header. Every other file (the database, every output) is scanned.
-        blobs += [(str(p), p.read_bytes()) for p in folder.rglob("*")
-                  if p.is_file() and p.name not in ("data_level0.bin", "link_lists.bin")]
+        blobs += [(str(p), p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
     for marker in (KEY, TOKEN):
         for where, blob in blobs:
             assert marker.encode() not in blob, (where, blob[blob.find(marker.encode()) - 300:][:600])
@@ -111,3 +110,80 @@ def test_no_secret_in_any_output_log_or_store(tmp_path, openai_server, chroma_se
     assert any("api key: set" in t for t in texts)
     assert json.loads(next(t for t in texts if t.lstrip().startswith("[") and "QuickBooks" in t))
     scan(texts, tmp_path, chroma_server.folder)
+
+
+LEFTOVERS = """
+import random
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from synth.app import Synth
+from synth.config import Settings
+from synth.errors import ModelError
+from synth.llm import complete
+
+store, meetings, key, url = sys.argv[1:]
+sizes = random.Random(store)
+
+def calls(settings, n):
+    for _ in range(n):
+        try:
+            complete(settings, "Extract the insights.", "x" * sizes.randint(100, 50000))
+        except ModelError:
+            pass
+
+settings = Settings(store=store, api_key=key, base_url=url, model="scripted", llm_retries=0)
+with ThreadPoolExecutor(4) as pool:  # as extraction runs its windows; the threads end here
+    list(pool.map(lambda n: calls(settings, n), [15] * 8))
+Synth(settings).ingest([meetings], extract=False)  # Chroma's threads start now, in their memory
+"""
+
+
+PROCESSES = 3
+
+
+def test_no_model_request_is_left_in_the_index_files(tmp_path, openai_server):
+    """Chroma writes the unused slots of its HNSW files as they lie in memory. Model calls made
+    by worker threads that have ended leave their requests, API key included, in memory that
+    Chroma's threads get next: before synth had freed memory overwritten, data_level0.bin held
+    the Authorization header: 2 of 5 runs of this test failed (the leak depends on where glibc
+    puts things; the test below checks the mechanism every time). In new processes, as in use."""
+    openai_server.default = echoing_key
+    for n in range(PROCESSES):
+        done = subprocess.run([sys.executable, "-c", LEFTOVERS, str(tmp_path / f"store{n}"), str(EXAMPLES / "meetings"),
+                               KEY, openai_server.url], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-1000:]
+    assert len(openai_server.requests) == PROCESSES * 120
+    assert len(list(tmp_path.rglob("data_level0.bin"))) >= PROCESSES * 3
+    scan([], tmp_path)
+
+
+FREED = """
+import ctypes, sys
+from synth.config import Settings
+
+if sys.argv[1] == "key":
+    Settings(store="unused", api_key="sk-MARKERKEY-4b7d0c9e1f")
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+request = b"POST /v1/chat/completions HTTP/1.1\\r\\nauthorization: Bearer sk-MARKERKEY-4b7d0c9e1f\\r\\n" * 40
+block = libc.malloc(len(request))
+ctypes.memmove(block, request, len(request))
+libc.free(block)
+again = libc.malloc(len(request))  # glibc hands the same block back
+print(ctypes.string_at(again, len(request)).count(b"MARKERKEY"))
+"""
+
+
+def test_a_process_that_holds_a_secret_has_freed_memory_overwritten():
+    """The mechanism behind the test above, checked every time: memory freed by a process that
+    was given a key is overwritten before anything else gets it; without a key (the control), it
+    still holds what was freed."""
+    def leftovers(mode):
+        done = subprocess.run([sys.executable, "-c", FREED, mode], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-1000:]
+        return int(done.stdout)
+
+    assert leftovers("none") > 30
+    assert leftovers("key") == 0
