@@ -81,6 +81,12 @@ def for_store(folder: Path) -> "StoreLocks":
         return _registry[key]
 
 
+def wrote_in_this_process() -> bool:
+    """Whether this process took the writer lock of any store folder."""
+    with _registry_guard:
+        return any(locks.wrote for locks in _registry.values())
+
+
 class StoreLocks:
     """The writer lock, the data lock and the turnstile of one store folder."""
 
@@ -88,6 +94,7 @@ class StoreLocks:
         self.folder = folder
         self._files: dict[str, object] = {}
         self.writing = False  # this process holds the writer lock
+        self.wrote = False  # this process has held it
         self._reading = 0
         self._exclusive = 0
         self.seen: str | None = None  # the generation this process's open store has seen
@@ -132,7 +139,7 @@ class StoreLocks:
         started = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
         handle.write(f"pid {os.getpid()}, synth {command}, since {started}\n")
         handle.flush()
-        self.writing = True
+        self.writing = self.wrote = True
 
     @staticmethod
     def _holder(handle) -> str:

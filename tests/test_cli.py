@@ -112,9 +112,29 @@ def test_help_starts_without_heavy_imports():
     import subprocess
     import sys
 
-    code = ("import sys; from synth.cli import main; sys.argv=['synth','--help']\n"
-            "try: main()\nexcept SystemExit: pass\n"
+    code = ("import sys; from synth.cli import cli\n"
+            "try: cli(['--help'], prog_name='synth')\nexcept SystemExit: pass\n"
             "heavy=[m for m in ('chromadb','onnxruntime','langchain_core','openai','numpy') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert "HEAVY []" in out
+
+
+def test_a_reading_command_exits_at_once_with_its_whole_output_and_exit_code(example_store, tmp_path):
+    """`synth` ends a process that wrote nothing without Python's teardown: its output must still
+    be complete (flushed) and its exit code kept, on success and on error."""
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "synth", *args], capture_output=True, text=True, timeout=120)
+
+    listed = run("--store", str(example_store), "meetings", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 10
+    hits = run("--store", str(example_store), "search", "crawl spaces", "--k", "20", "--json")
+    assert hits.returncode == 0 and len(json.loads(hits.stdout)) == 12  # every passage of the examples
+    missing = run("--store", str(tmp_path / "none"), "search", "crawl spaces")
+    assert missing.returncode == 1 and "no store at" in missing.stderr
+    usage = run("search")
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
