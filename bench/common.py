@@ -28,6 +28,25 @@ def qmsum_val_markdown() -> Path:
     return out
 
 
+def qmsum_train_sample_markdown() -> Path:
+    """35 meetings of the QMSum train split, in val's mix of domains (20 product, 9 academic, 6
+    committee), drawn with a fixed seed: a check that what was tuned on val holds elsewhere."""
+    out = CACHE / "qmsum_train35_md"
+    if not (out / "queries.jsonl").exists():
+        import random
+
+        rows = [json.loads(l) for l in (EVALDATA / "qmsum" / "index.jsonl").read_text().splitlines() if l.strip()]
+        train = [r for r in rows if r["split"] == "train"]
+        chosen = []
+        for domain, count in (("Product", 20), ("Academic", 9), ("Committee", 6)):
+            pool = sorted(r["meeting_id"] for r in train if r["domain"] == domain)
+            chosen += random.Random(f"synth-{domain}").sample(pool, count)
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(EVALDATA / "qmsum_to_md.py"), "--out-dir", str(out), *chosen],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
 def load_queries(folder: Path) -> list[dict]:
     rows = [json.loads(l) for l in (folder / "queries.jsonl").read_text().splitlines() if l.strip()]
     return [q for q in rows if q["type"] == "specific" and q["gold_turns_in_md"]]

@@ -1,8 +1,10 @@
 """Retrieval quality on QMSum val: synth's hybrid search against the LangChain tutorial baseline.
 
-    python bench/retrieval.py [--rebuild]
+    python bench/retrieval.py [--rebuild] [--split val|train]
 
-All 35 val meetings go into one store (cross-meeting distractors). Every specific query is
+All 35 val meetings go into one store (cross-meeting distractors). synth's ranking was tuned
+on val; `--split train` runs the same on 35 train meetings in val's mix of domains, as a check
+that it holds on meetings it was not tuned on. Every specific query is
 scored: turn recall@k, hit@k, span recall@k and characters retrieved, for k = 1, 3, 5, 10, 20.
 The baseline is what a LangChain tutorial builds: RecursiveCharacterTextSplitter with
 1000-character chunks and 200 overlap, the same MiniLM model, top-k from Chroma by cosine.
@@ -17,16 +19,16 @@ import shutil
 import statistics
 import sys
 
-from common import CACHE, Timer, load_queries, load_turns, qmsum_val_markdown, table
+from common import CACHE, Timer, load_queries, load_turns, qmsum_train_sample_markdown, qmsum_val_markdown, table
 
 KS = (1, 3, 5, 10, 20)
 
 
-def synth_results(folder, queries, rebuild):
+def synth_results(folder, queries, rebuild, suffix=""):
     from synth.app import Synth
     from synth.config import Settings
 
-    path = CACHE / "synth_store"
+    path = CACHE / f"synth_store{suffix}"
     if rebuild:
         shutil.rmtree(path, ignore_errors=True)
     app = Synth(Settings(store=path))
@@ -42,14 +44,14 @@ def synth_results(folder, queries, rebuild):
     return results
 
 
-def baseline_results(folder, queries, rebuild):
+def baseline_results(folder, queries, rebuild, suffix=""):
     import chromadb
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from synth.embeddings import get_embedder
 
     embedder = get_embedder()
-    path = CACHE / "baseline_store"
+    path = CACHE / f"baseline_store{suffix}"
     if rebuild:
         shutil.rmtree(path, ignore_errors=True)
     client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
@@ -120,14 +122,17 @@ def domain_of(meeting_id):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="rebuild both stores from scratch")
+    parser.add_argument("--split", choices=("val", "train"), default="val",
+                        help="val (the benchmark) or 35 train meetings (not tuned on)")
     args = parser.parse_args()
-    folder = qmsum_val_markdown()
+    folder = qmsum_val_markdown() if args.split == "val" else qmsum_train_sample_markdown()
+    suffix = "" if args.split == "val" else "_train35"
     queries = load_queries(folder)
     turns = load_turns(folder)
-    synth = synth_results(folder, queries, args.rebuild)
-    base = baseline_results(folder, queries, args.rebuild)
+    synth = synth_results(folder, queries, args.rebuild, suffix)
+    base = baseline_results(folder, queries, args.rebuild, suffix)
     s, b = score(synth, queries, turns), score(base, queries, turns)
-    print(f"\nQMSum val: {len(queries)} specific queries over {len(turns)} meetings in one store\n")
+    print(f"\nQMSum {args.split}: {len(queries)} specific queries over {len(turns)} meetings in one store\n")
     rows = []
     for k in KS:
         rows.append([k, f"{100 * b[k][0]:.1f}", f"{100 * s[k][0]:.1f}", f"{100 * (s[k][0] - b[k][0]):+.1f}",

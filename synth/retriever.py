@@ -27,7 +27,7 @@ CANDIDATES = 100
 # match, and the passages of the best stretch come back together.
 DENSE_SCALE = 5.0
 LEXICAL_SCALE = 6.0
-SPREAD = 1.5
+SPREAD = 1.25
 REACH = 5
 _KERNEL = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
 
@@ -46,7 +46,7 @@ class Filters:
 class Candidate:
     id: str
     version: str
-    fused: float = 0.0
+    score: float = 0.0  # its rank value, relative to the best (1.0)
     dense: float | None = None
     lexical: float | None = None
 
@@ -132,11 +132,10 @@ class Retriever:
                 text, metadata = stored[c.id]
                 if filters.team and not metadata.get(team_flag(filters.team)):
                     continue
-                results.append((hit_from_passage(text, metadata, self._records[c.version], c.fused), c))
+                results.append((hit_from_passage(text, metadata, self._records[c.version], c.score), c))
                 if len(results) == k:
                     break
         return results
-
 
 
 def _rank(scope: list[MeetingRecord], dense: list[tuple[str, str, float]],
@@ -168,6 +167,6 @@ def _rank(scope: list[MeetingRecord], dense: list[tuple[str, str, float]],
         m = bisect.bisect_right(starts, at) - 1
         record, index = scope[m], at - starts[m]
         result.append(Candidate(passage_id(record.meeting_id, record.version, index), record.version,
-                                fused=float(ranked[at]), dense=known.get(at),
+                                score=float(ranked[at]), dense=known.get(at),
                                 lexical=lexical.get((record.version, index))))
     return result

@@ -113,7 +113,7 @@ def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_b
     ranked = _rank([lone, stretch], dense, {}, limit=24)
     names = [f"{c.id.split(':')[0]}{int(c.id.rsplit(':', 1)[1])}" for c in ranked]
     assert names[0] == "stretch6" and set(names[1:3]) == {"stretch5", "stretch7"} and names[3] == "lone3"
-    assert ranked[0].fused == 1.0 and all(a.fused >= b.fused for a, b in zip(ranked, ranked[1:]))
+    assert ranked[0].score == 1.0 and all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
     assert len(ranked) == 24 and len({c.id for c in ranked}) == 24  # every passage once
     assert ranked[3].dense == 0.62 and ranked[0].lexical is None
 
