@@ -6,7 +6,6 @@ scanned for the markers."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
