@@ -137,7 +137,7 @@ Synth(settings).ingest([meetings], extract=False)  # Chroma's threads start now,
 """
 
 
-PROCESSES = 3
+PROCESSES = 5
 
 
 def test_no_model_request_is_left_in_the_index_files(tmp_path, openai_server):
