@@ -126,8 +126,12 @@ def register_secrets(*values: str | None) -> None:
 
 
 def _url_password(url: str | None) -> str | None:
-    match = re.match(r"https?://[^/@\s:]*:([^/@\s]+)@", url or "")
-    return match.group(1) if match else None
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password if url else None
+    except ValueError:  # a malformed URL is reported where it is used
+        return None
 
 
 M_PERTURB = -6  # glibc's mallopt parameter: fill freed memory with a byte, and new memory with its complement
