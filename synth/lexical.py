@@ -112,8 +112,3 @@ class LexicalIndex:
                     key = (version, index)
                     scores[key] = scores.get(key, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
         return scores
-
-    def search(self, query: str, versions: set[str] | None = None, limit: int = 50) -> list[tuple[str, int, float]]:
-        """The best passages for a query: (meeting version, passage index, score), best first."""
-        best = sorted(self.scores(query, versions).items(), key=lambda item: -item[1])[:limit]
-        return [(version, index, score) for (version, index), score in best]
