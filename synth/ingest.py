@@ -121,7 +121,17 @@ class Ingestor:
             meeting_id, version = entry["meeting_id"], entry["version"]
             if self.store.meeting_version(meeting_id) != version:
                 self.store.remove_version(meeting_id, version)
+            else:  # it died after its commit: its old versions are left to remove
+                self._remove_old_versions(meeting_id, version, entry["owner"])
             self.store.unmark_pending(meeting_id, version)
+
+    def _remove_old_versions(self, meeting_id: str, version: str, owner: str) -> None:
+        """The passages and insights of a meeting's versions before `version`, unless another
+        live process is writing one (a server with several writers)."""
+        writing = tuple(e["version"] for e in self.store.pending_writes()
+                        if e["meeting_id"] == meeting_id and e["owner"] != owner and self._alive(e))
+        self.store.remove_stale_passages(meeting_id, version, also_keep=writing)
+        self.store.remove_stale_insights(meeting_id, None)
 
     def _alive(self, entry: dict) -> bool:
         """Whether the process that recorded a pending write may still be writing it. On an
@@ -189,10 +199,7 @@ class Ingestor:
                 # Old versions go, unless another process committed another one meanwhile (its
                 # clean-up decides) or is writing one now (a server with several writers).
                 if self.store.meeting_version(meeting.meeting_id) == meeting.content_hash:
-                    writing = tuple(e["version"] for e in self.store.pending_writes()
-                                    if e["meeting_id"] == meeting.meeting_id and e["owner"] != owner and self._alive(e))
-                    self.store.remove_stale_passages(meeting.meeting_id, meeting.content_hash, also_keep=writing)
-                    self.store.remove_stale_insights(meeting.meeting_id, None)  # the old version's
+                    self._remove_old_versions(meeting.meeting_id, meeting.content_hash, owner)
                 self.store.unmark_pending(meeting.meeting_id, meeting.content_hash)
         finally:
             release_owner(owner)  # an abandoned write is left to the clean-up
