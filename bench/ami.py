@@ -32,9 +32,19 @@ def markdown(split: str, meeting_ids: list[str]) -> Path:
     missing = [m for m in meeting_ids if not (out / f"{m}.md").exists()]
     if missing:
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(EVALDATA / "qmsum_to_md.py"), "--out-dir", str(out),
-                        "--data-dir", str(EVALDATA / "qmsum")] + [str(EVALDATA / "qmsum" / "meetings" / split / f"{m}.json") for m in missing],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                str(EVALDATA / "qmsum_to_md.py"),
+                "--out-dir",
+                str(out),
+                "--data-dir",
+                str(EVALDATA / "qmsum"),
+            ]
+            + [str(EVALDATA / "qmsum" / "meetings" / split / f"{m}.json") for m in missing],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out
 
 
@@ -44,12 +54,14 @@ def turn_of_line(folder: Path, meeting_id: str) -> dict[int, int]:
 
 
 def gold(summary: dict) -> dict[str, list[set[int]]]:
-    return {KIND_OF[key]: [set(item["qmsum_turns"]) for item in summary[key] if item.get("qmsum_turns")]
-            for key in KIND_OF}
+    return {
+        KIND_OF[key]: [set(item["qmsum_turns"]) for item in summary[key] if item.get("qmsum_turns")] for key in KIND_OF
+    }
 
 
-def score(predictions: list[tuple[str, int, int]], gold_items: dict[str, list[set[int]]],
-          line_turn: dict[int, int]) -> dict[str, list[int]]:
+def score(
+    predictions: list[tuple[str, int, int]], gold_items: dict[str, list[set[int]]], line_turn: dict[int, int]
+) -> dict[str, list[int]]:
     """Per kind: [correct predictions, predictions, gold items found, gold items]."""
     result = {k: [0, 0, 0, len(gold_items.get(k, []))] for k in KINDS}
     found = {k: set() for k in KINDS}

@@ -23,8 +23,11 @@ def qmsum_val_markdown() -> Path:
         if not converter.exists():
             sys.exit(f"evaldata not found at {EVALDATA}: set SYNTH_EVALDATA")
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(converter), "--split", "val", "--out-dir", str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(converter), "--split", "val", "--out-dir", str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out
 
 
@@ -42,8 +45,11 @@ def qmsum_train_sample_markdown() -> Path:
             pool = sorted(r["meeting_id"] for r in train if r["domain"] == domain)
             chosen += random.Random(f"synth-{domain}").sample(pool, count)
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(EVALDATA / "qmsum_to_md.py"), "--out-dir", str(out), *chosen],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(EVALDATA / "qmsum_to_md.py"), "--out-dir", str(out), *chosen],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out
 
 

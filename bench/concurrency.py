@@ -46,8 +46,11 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen([str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -72,14 +75,22 @@ def run(backend: str, ingesters: int, searchers: int, files: list[Path], queries
     size = -(-len(files) // ingesters)
     parts = []
     for n in range(ingesters):
-        part = files[n * size:(n + 1) * size] + files[((n + 1) % ingesters) * size:][:3]
+        part = files[n * size : (n + 1) * size] + files[((n + 1) % ingesters) * size :][:3]
         parts.append(sorted({str(p) for p in part}))
     base = [sys.executable, "-m", "synth", "--offline", *location]
     env = {**os.environ, "SYNTH_JOBS": "1"}
     try:
         start = time.perf_counter()
-        ingests = [subprocess.Popen([*base, "ingest", *([] if extract else ["--no-extract"]), *part], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True) for part in parts]
+        ingests = [
+            subprocess.Popen(
+                [*base, "ingest", *([] if extract else ["--no-extract"]), *part],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for part in parts
+        ]
         latencies: list[float] = []
         failures = 0
         searches: list[tuple[subprocess.Popen, float]] = []
@@ -96,9 +107,18 @@ def run(backend: str, ingesters: int, searchers: int, files: list[Path], queries
             while len(searches) < searchers and any(p.poll() is None for p in ingests):
                 query = queries[asked % len(queries)]
                 asked += 1
-                searches.append((subprocess.Popen([*base, "search", query, "--k", "5"], env=env,
-                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-                                 time.perf_counter()))
+                searches.append(
+                    (
+                        subprocess.Popen(
+                            [*base, "search", query, "--k", "5"],
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True,
+                        ),
+                        time.perf_counter(),
+                    )
+                )
             time.sleep(0.02)
         wall = time.perf_counter() - start
         outputs = [p.communicate() for p in ingests]
@@ -116,11 +136,19 @@ def run(backend: str, ingesters: int, searchers: int, files: list[Path], queries
                 got = store._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
                 complete += Counter(m["version"] for m in got["metadatas"]).get(record.version) == record.passages
         return {
-            "backend": backend, "wall": wall, "ingest_codes": codes, "waited": waited,
-            "meetings": len(records), "expected": len(expected), "lost": len(expected - set(sources)),
-            "duplicated": sum(c - 1 for c in sources.values()), "incomplete": len(records) - complete,
-            "passages": sum(r.passages for r in records), "orphans": visible - sum(r.passages for r in records),
-            "searches": len(latencies), "search_failures": failures,
+            "backend": backend,
+            "wall": wall,
+            "ingest_codes": codes,
+            "waited": waited,
+            "meetings": len(records),
+            "expected": len(expected),
+            "lost": len(expected - set(sources)),
+            "duplicated": sum(c - 1 for c in sources.values()),
+            "incomplete": len(records) - complete,
+            "passages": sum(r.passages for r in records),
+            "orphans": visible - sum(r.passages for r in records),
+            "searches": len(latencies),
+            "search_failures": failures,
             "p50": statistics.median(latencies) if latencies else float("nan"),
             "p99": percentile(latencies, 0.99) if latencies else float("nan"),
             "submitted": sum(len(p) for p in parts),
@@ -135,8 +163,11 @@ def idle_search(backend_result_store: list[str], queries: list[str]) -> float:
     times = []
     for query in queries[:5]:
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "synth", "--offline", *backend_result_store, "search", query, "--k", "5"],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "synth", "--offline", *backend_result_store, "search", query, "--k", "5"],
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - began)
     return statistics.median(times)
 
@@ -155,20 +186,42 @@ def main():
     rows = []
     for backend in backends:
         r = run(backend, args.ingesters, args.searchers, files, queries, args.extract)
-        idle = idle_search(["--store", str(CACHE / "concurrency_folder" / "store")], queries) if backend == "folder" else None
-        rows.append([
-            backend, f"{args.ingesters} x ingest{' (with extraction)' if args.extract else ''}, {args.searchers} x search", f"{r['wall']:.0f} s",
-            f"{r['expected'] / r['wall'] * 60:.1f} meetings/min, {r['passages'] / r['wall']:.1f} passages/s",
-            f"{r['searches']} ok / {r['search_failures']} failed",
-            f"{r['p50']:.2f} s / {r['p99']:.2f} s" + (f" (idle {idle:.2f} s)" if idle else ""),
-            f"{r['meetings']} of {r['expected']} ({r['submitted']} submitted)",
-            f"{r['lost']} / {r['duplicated']} / {r['incomplete']} / {r['orphans']}",
-            f"{r['ingest_codes']} waited: {r['waited']}",
-        ])
+        idle = (
+            idle_search(["--store", str(CACHE / "concurrency_folder" / "store")], queries)
+            if backend == "folder"
+            else None
+        )
+        rows.append(
+            [
+                backend,
+                f"{args.ingesters} x ingest{' (with extraction)' if args.extract else ''}, {args.searchers} x search",
+                f"{r['wall']:.0f} s",
+                f"{r['expected'] / r['wall'] * 60:.1f} meetings/min, {r['passages'] / r['wall']:.1f} passages/s",
+                f"{r['searches']} ok / {r['search_failures']} failed",
+                f"{r['p50']:.2f} s / {r['p99']:.2f} s" + (f" (idle {idle:.2f} s)" if idle else ""),
+                f"{r['meetings']} of {r['expected']} ({r['submitted']} submitted)",
+                f"{r['lost']} / {r['duplicated']} / {r['incomplete']} / {r['orphans']}",
+                f"{r['ingest_codes']} waited: {r['waited']}",
+            ]
+        )
         if r["lost"] or r["duplicated"] or r["incomplete"] or any(r["ingest_codes"]):
             print(f"FAILED on {backend}: {r}", file=sys.stderr)
-    print(table(["backend", "load", "wall", "ingest throughput", "searches", "search p50 / p99 (new process)",
-                 "meetings stored", "lost / duplicated / incomplete / orphan passages", "ingest exit codes"], rows))
+    print(
+        table(
+            [
+                "backend",
+                "load",
+                "wall",
+                "ingest throughput",
+                "searches",
+                "search p50 / p99 (new process)",
+                "meetings stored",
+                "lost / duplicated / incomplete / orphan passages",
+                "ingest exit codes",
+            ],
+            rows,
+        )
+    )
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
 
 

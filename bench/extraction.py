@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import table
 from ami import KINDS, gold, markdown, prf, score, summaries, turn_of_line
+from common import table
 
 from synth.app import Synth
 from synth.config import Settings
@@ -58,8 +58,10 @@ def main() -> None:
     proposed = sum(report.insights.values()) + report.dropped_ungrounded
     if args.llm:
         share = 100 * report.dropped_ungrounded / proposed if proposed else 0.0
-        print(f"grounding: {report.dropped_ungrounded} of {proposed} proposed insights dropped ({share:.1f}%); "
-              f"{report.llm_calls} calls; {len(report.extraction_failed)} meetings with failed parts")
+        print(
+            f"grounding: {report.dropped_ungrounded} of {proposed} proposed insights dropped ({share:.1f}%); "
+            f"{report.llm_calls} calls; {len(report.extraction_failed)} meetings with failed parts"
+        )
     other = {k: v for k, v in report.insights.items() if k not in KINDS}
     print(f"also extracted (no AMI gold): {other}")
     shutil.rmtree(store, ignore_errors=True)

@@ -22,8 +22,17 @@ from pathlib import Path
 from common import ROOT, table
 
 from synth.app import Synth
-from synth.checker import (LLMJudge, CheckReport, Pair, _match_score, flag_type, insight_item, judge_offline,
-                           statement_item, unheard_themes)
+from synth.checker import (
+    CheckReport,
+    LLMJudge,
+    Pair,
+    _match_score,
+    flag_type,
+    insight_item,
+    judge_offline,
+    statement_item,
+    unheard_themes,
+)
 from synth.config import Settings
 from synth.kinds import FLAG_TYPES
 from synth.models import Insight
@@ -34,14 +43,36 @@ DATA = ROOT / "bench" / "data" / "flag_pairs.jsonl"
 
 def insight(side: dict, n: int, meeting: str | None = None) -> Insight:
     text = side["text"]
-    return Insight(id=f"i{n}", kind=side["kind"], statement=text, quote=text, speaker=None, team=side["team"],
-                   meeting_id=meeting or f"m{n}", title="bench", date=side["date"], source="bench.md",
-                   start_line=n, end_line=n, confidence=0.9, extractor="bench")
+    return Insight(
+        id=f"i{n}",
+        kind=side["kind"],
+        statement=text,
+        quote=text,
+        speaker=None,
+        team=side["team"],
+        meeting_id=meeting or f"m{n}",
+        title="bench",
+        date=side["date"],
+        source="bench.md",
+        start_line=n,
+        end_line=n,
+        confidence=0.9,
+        extractor="bench",
+    )
 
 
 def statement(side: dict, n: int) -> VisionStatement:
-    return VisionStatement(id=f"s{n}", section=side["section"], commitment=side.get("commitment"), heading="bench",
-                           text=side["text"], source="vision.md", start_line=n, end_line=n, version="bench")
+    return VisionStatement(
+        id=f"s{n}",
+        section=side["section"],
+        commitment=side.get("commitment"),
+        heading="bench",
+        text=side["text"],
+        source="vision.md",
+        start_line=n,
+        end_line=n,
+        version="bench",
+    )
 
 
 def build(rows: list[dict], embedder) -> tuple[list[tuple[dict, Pair]], list[dict]]:
@@ -51,7 +82,9 @@ def build(rows: list[dict], embedder) -> tuple[list[tuple[dict, Pair]], list[dic
         if row["category"] == "unheard":
             continue
         texts.append(row["a"]["text"])
-        texts.extend(s["text"] for s in row["b"]["roadmap"]) if "roadmap" in row["b"] else texts.append(row["b"]["text"])
+        texts.extend(s["text"] for s in row["b"]["roadmap"]) if "roadmap" in row["b"] else texts.append(
+            row["b"]["text"]
+        )
     vectors = dict(zip(texts, embedder.embed(texts)))
     pairs = []
     for n, row in enumerate(rows):
@@ -76,8 +109,9 @@ def predict_unheard(group: dict, embedder) -> str:
     members = [insight(m, k, meeting=m["meeting"]) for k, m in enumerate(group["members"])]
     vectors = embedder.embed([m.statement for m in members] + [v["text"] for v in group["vision"]])
     items = [insight_item(m, v) for m, v in zip(members, vectors)]
-    statements = [statement_item(statement(s, k), v) for k, (s, v) in
-                  enumerate(zip(group["vision"], vectors[len(members):]))]
+    statements = [
+        statement_item(statement(s, k), v) for k, (s, v) in enumerate(zip(group["vision"], vectors[len(members) :]))
+    ]
     return "unheard" if unheard_themes(items, statements) else "none"
 
 
@@ -100,8 +134,10 @@ def main() -> None:
         started = time.perf_counter()
         got = judge.judge([p for _, p in pairs], app.store(), report)
         seconds[judge.name] = time.perf_counter() - started
-        judges[judge.name] = {row["id"]: (flag_type(p.category, got[p.key].verdict) or "none") if p.key in got else "unjudged"
-                              for row, p in pairs}
+        judges[judge.name] = {
+            row["id"]: (flag_type(p.category, got[p.key].verdict) or "none") if p.key in got else "unjudged"
+            for row, p in pairs
+        }
         print(f"{judge.name}: {report.llm_calls} calls, {report.cache_hits} cached, warnings: {report.warnings[:2]}")
     unheard = {g["id"]: predict_unheard(g, app.embedder) for g in groups}
     for name in judges:

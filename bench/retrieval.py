@@ -34,13 +34,17 @@ def synth_results(folder, queries, rebuild, suffix=""):
     app = Synth(Settings(store=path))
     with Timer() as t:
         report = app.ingest([str(p) for p in sorted(folder.glob("*.md"))], extract=False)
-    print(f"synth store: {report.meetings} meetings ingested, {report.unchanged} unchanged, "
-          f"{app.store().count_passages()} passages ({t.seconds:.1f} s)", file=sys.stderr)
+    print(
+        f"synth store: {report.meetings} meetings ingested, {report.unchanged} unchanged, "
+        f"{app.store().count_passages()} passages ({t.seconds:.1f} s)",
+        file=sys.stderr,
+    )
     results = {}
     for q in queries:
         hits = app.search(q["query"], k=max(KS))
-        results[q["query_id"]] = [(h.source.rsplit("/", 1)[-1][:-3], ("lines", h.start_line, h.end_line), len(h.text))
-                                  for h in hits]
+        results[q["query_id"]] = [
+            (h.source.rsplit("/", 1)[-1][:-3], ("lines", h.start_line, h.end_line), len(h.text)) for h in hits
+        ]
     return results
 
 
@@ -55,8 +59,9 @@ def baseline_results(folder, queries, rebuild, suffix=""):
     if rebuild:
         shutil.rmtree(path, ignore_errors=True)
     client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
-    collection = client.get_or_create_collection("baseline", configuration={"hnsw": {"space": "cosine"}},
-                                                 embedding_function=None)
+    collection = client.get_or_create_collection(
+        "baseline", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )
     if collection.count() == 0:
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         with Timer() as t:
@@ -65,18 +70,29 @@ def baseline_results(folder, queries, rebuild, suffix=""):
                 docs = splitter.create_documents([text])
                 ids = [f"{md.stem}:{i}" for i in range(len(docs))]
                 vectors = embedder.embed([d.page_content for d in docs])
-                metas = [{"meeting": md.stem, "start": d.metadata["start_index"],
-                          "end": d.metadata["start_index"] + len(d.page_content)} for d in docs]
+                metas = [
+                    {
+                        "meeting": md.stem,
+                        "start": d.metadata["start_index"],
+                        "end": d.metadata["start_index"] + len(d.page_content),
+                    }
+                    for d in docs
+                ]
                 for s in range(0, len(ids), 1000):
-                    collection.add(ids=ids[s:s + 1000], embeddings=vectors[s:s + 1000],
-                                   documents=[d.page_content for d in docs][s:s + 1000], metadatas=metas[s:s + 1000])
+                    collection.add(
+                        ids=ids[s : s + 1000],
+                        embeddings=vectors[s : s + 1000],
+                        documents=[d.page_content for d in docs][s : s + 1000],
+                        metadatas=metas[s : s + 1000],
+                    )
         print(f"baseline store: {collection.count()} chunks ({t.seconds:.1f} s)", file=sys.stderr)
     results = {}
     vectors = embedder.embed([q["query"] for q in queries])
     for q, v in zip(queries, vectors):
         got = collection.query(query_embeddings=[v], n_results=max(KS), include=["metadatas"])
-        results[q["query_id"]] = [(m["meeting"], ("chars", m["start"], m["end"]), m["end"] - m["start"])
-                                  for m in got["metadatas"][0]]
+        results[q["query_id"]] = [
+            (m["meeting"], ("chars", m["start"], m["end"]), m["end"] - m["start"]) for m in got["metadatas"][0]
+        ]
     return results
 
 
@@ -84,9 +100,7 @@ def covered(chunk, turns):
     meeting, (kind, start, end), _ = chunk
     found = set()
     for t in turns.get(meeting, []):
-        if kind == "lines" and start <= t["line"] <= end:
-            found.add(t["turn"])
-        elif kind == "chars" and start < t["text_end"] and t["text_start"] < end:
+        if kind == "lines" and start <= t["line"] <= end or kind == "chars" and start < t["text_end"] and t["text_start"] < end:
             found.add(t["turn"])
     return found
 
@@ -104,8 +118,11 @@ def score(results, queries, turns):
                     got |= covered(chunk, turns)
             recall.append(len(gold & got) / len(gold))
             hit.append(1.0 if gold & got else 0.0)
-            spans.append(statistics.mean(
-                1.0 if any(int(a) <= t <= int(b) for t in got) else 0.0 for a, b in q["relevant_text_span"]))
+            spans.append(
+                statistics.mean(
+                    1.0 if any(int(a) <= t <= int(b) for t in got) else 0.0 for a, b in q["relevant_text_span"]
+                )
+            )
             chars.append(sum(c[2] for c in top))
         rows[k] = (statistics.mean(recall), statistics.mean(hit), statistics.mean(spans), statistics.mean(chars))
     return rows
@@ -122,8 +139,12 @@ def domain_of(meeting_id):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="rebuild both stores from scratch")
-    parser.add_argument("--split", choices=("val", "train"), default="val",
-                        help="val (the benchmark) or 35 train meetings (not tuned on)")
+    parser.add_argument(
+        "--split",
+        choices=("val", "train"),
+        default="val",
+        help="val (the benchmark) or 35 train meetings (not tuned on)",
+    )
     args = parser.parse_args()
     folder = qmsum_val_markdown() if args.split == "val" else qmsum_train_sample_markdown()
     suffix = "" if args.split == "val" else "_train35"
@@ -135,18 +156,54 @@ def main():
     print(f"\nQMSum {args.split}: {len(queries)} specific queries over {len(turns)} meetings in one store\n")
     rows = []
     for k in KS:
-        rows.append([k, f"{100 * b[k][0]:.1f}", f"{100 * s[k][0]:.1f}", f"{100 * (s[k][0] - b[k][0]):+.1f}",
-                     f"{100 * b[k][1]:.1f}", f"{100 * s[k][1]:.1f}", f"{100 * b[k][2]:.1f}", f"{100 * s[k][2]:.1f}",
-                     f"{b[k][3]:.0f}", f"{s[k][3]:.0f}", f"{s[k][3] / b[k][3]:.2f}"])
-    print(table(["k", "recall base", "recall synth", "diff", "hit base", "hit synth", "span base", "span synth",
-                 "chars base", "chars synth", "chars ratio"], rows))
+        rows.append(
+            [
+                k,
+                f"{100 * b[k][0]:.1f}",
+                f"{100 * s[k][0]:.1f}",
+                f"{100 * (s[k][0] - b[k][0]):+.1f}",
+                f"{100 * b[k][1]:.1f}",
+                f"{100 * s[k][1]:.1f}",
+                f"{100 * b[k][2]:.1f}",
+                f"{100 * s[k][2]:.1f}",
+                f"{b[k][3]:.0f}",
+                f"{s[k][3]:.0f}",
+                f"{s[k][3] / b[k][3]:.2f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "k",
+                "recall base",
+                "recall synth",
+                "diff",
+                "hit base",
+                "hit synth",
+                "span base",
+                "span synth",
+                "chars base",
+                "chars synth",
+                "chars ratio",
+            ],
+            rows,
+        )
+    )
     print("\nrecall@10 by domain")
     drows = []
     for domain in ("product", "academic", "committee"):
         sub = [q for q in queries if domain_of(q["meeting_id"]) == domain]
         sd, bd = score(synth, sub, turns), score(base, sub, turns)
-        drows.append([domain, len(sub), f"{100 * bd[10][0]:.1f}", f"{100 * sd[10][0]:.1f}",
-                      f"{100 * bd[10][1]:.1f}", f"{100 * sd[10][1]:.1f}"])
+        drows.append(
+            [
+                domain,
+                len(sub),
+                f"{100 * bd[10][0]:.1f}",
+                f"{100 * sd[10][0]:.1f}",
+                f"{100 * bd[10][1]:.1f}",
+                f"{100 * sd[10][1]:.1f}",
+            ]
+        )
     print(table(["domain", "queries", "recall base", "recall synth", "hit base", "hit synth"], drows))
 
 

@@ -27,9 +27,11 @@ def child_rss_mb() -> float:
 
 def run_timed(args: list[str]) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MB) of a new process."""
-    code = ("import resource, subprocess, sys, time; t=time.perf_counter(); "
-            "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-            "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])")
+    code = (
+        "import resource, subprocess, sys, time; t=time.perf_counter(); "
+        "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
+        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])"
+    )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     wall, rss, returncode = out.stdout.split()
     if returncode != "0":  # a timing of a failed command is not a measurement
@@ -53,11 +55,22 @@ def main():
     wall, rss_ingest, err = run_timed([*synth, "--store", env_store, "--offline", "ingest", "--no-extract", *files])
     summary = [l for l in err.splitlines() if l.startswith("Ingested")]
     passages = int(summary[0].split("(")[1].split()[0]) if summary else 0
-    rows.append(["ingest 35 meetings, new store, --no-extract", f"{wall:.1f} s", f"{passages} passages, {passages / wall:.1f} passages/s"])
+    rows.append(
+        [
+            "ingest 35 meetings, new store, --no-extract",
+            f"{wall:.1f} s",
+            f"{passages} passages, {passages / wall:.1f} passages/s",
+        ]
+    )
     wall_x, rss_extract, err_x = run_timed([*synth, "--store", env_store, "--offline", "extract", "--all"])
     found = [l for l in err_x.splitlines() if l.startswith("Insights")]
-    rows.append(["offline extraction of the 35 (extract --all)", f"{wall_x:.1f} s",
-                 f"{wall_x / 35:.1f} s per meeting; {found[0].split(').')[0] + ')' if found else err_x[-200:]}"])
+    rows.append(
+        [
+            "offline extraction of the 35 (extract --all)",
+            f"{wall_x:.1f} s",
+            f"{wall_x / 35:.1f} s per meeting; {found[0].split(').')[0] + ')' if found else err_x[-200:]}",
+        ]
+    )
 
     # the floor: the model alone over exactly the same passage texts, in this process
     sys.path.insert(0, str(ROOT))
@@ -86,16 +99,26 @@ def main():
     before = Embedder.calls
     with Timer() as t2:
         report = app.ingest(files)
-    rows.append(["re-ingest unchanged (in process)", f"{t2.seconds:.3f} s",
-                 f"{report.unchanged} unchanged, {Embedder.calls - before} embeddings"])
+    rows.append(
+        [
+            "re-ingest unchanged (in process)",
+            f"{t2.seconds:.3f} s",
+            f"{report.unchanged} unchanged, {Embedder.calls - before} embeddings",
+        ]
+    )
 
     queries = [q["query"] for q in load_queries(folder)]
     walls, rss_search = [], 0.0
     for q in queries[:9]:
         w, rss_search, _ = run_timed([*synth, "--store", env_store, "search", q, "--json"])
         walls.append(w)
-    rows.append(["synth search, new process (median of 9)", f"{statistics.median(walls):.2f} s",
-                 f"target < 1.5 s; fastest {min(walls):.2f} s, slowest {max(walls):.2f} s"])
+    rows.append(
+        [
+            "synth search, new process (median of 9)",
+            f"{statistics.median(walls):.2f} s",
+            f"target < 1.5 s; fastest {min(walls):.2f} s, slowest {max(walls):.2f} s",
+        ]
+    )
     app.search(queries[0])  # warm
     times = []
     for q in queries:
@@ -103,12 +126,24 @@ def main():
             app.search(q, k=10)
         times.append(t3.seconds * 1000)
     times.sort()
-    rows.append(["search in process p50 / p95", f"{times[len(times) // 2]:.1f} / {times[int(len(times) * .95)]:.1f} ms",
-                 f"{len(times)} queries, target p50 < 50 ms"])
-    rows.append(["peak memory: ingest / extract / search", f"{rss_ingest:.0f} / {rss_extract:.0f} / {rss_search:.0f} MB",
-                 "max RSS of the process"])
-    print(f"\nmachine: {os.cpu_count()} cores, load average {started_load:.2f} at the start, "
-          f"{os.getloadavg()[0]:.2f} at the end (other work on the machine shows in the walls)\n")
+    rows.append(
+        [
+            "search in process p50 / p95",
+            f"{times[len(times) // 2]:.1f} / {times[int(len(times) * 0.95)]:.1f} ms",
+            f"{len(times)} queries, target p50 < 50 ms",
+        ]
+    )
+    rows.append(
+        [
+            "peak memory: ingest / extract / search",
+            f"{rss_ingest:.0f} / {rss_extract:.0f} / {rss_search:.0f} MB",
+            "max RSS of the process",
+        ]
+    )
+    print(
+        f"\nmachine: {os.cpu_count()} cores, load average {started_load:.2f} at the start, "
+        f"{os.getloadavg()[0]:.2f} at the end (other work on the machine shows in the walls)\n"
+    )
     print(table(["what", "measured", "notes"], rows))
 
 

@@ -18,9 +18,8 @@ import sys
 import time
 
 import numpy as np
-
-from common import ROOT, EVALDATA, table
 from ami import KINDS, gold, markdown, prf, score, summaries, turn_of_line
+from common import EVALDATA, ROOT, table
 
 from synth.embeddings import get_embedder
 from synth.offline import CLASSES, MIN_WORDS, MODEL_FILE, OfflineExtractor, clean, features
@@ -62,8 +61,10 @@ def main() -> None:
     keep = [i for i in range(len(texts)) if labels[i] != 0]
     negatives = [i for i in range(len(texts)) if labels[i] == 0]
     keep += random.sample(negatives, min(NEGATIVES, len(negatives)))
-    print(f"{len(fit_ids)} fit meetings, {len(held_out)} held out; {len(texts)} dialogue acts of 5+ words; "
-          f"training on {len(keep)} ({', '.join(f'{c}={int((labels_arr[keep] == i).sum())}' for i, c in enumerate(CLASSES))})")
+    print(
+        f"{len(fit_ids)} fit meetings, {len(held_out)} held out; {len(texts)} dialogue acts of 5+ words; "
+        f"training on {len(keep)} ({', '.join(f'{c}={int((labels_arr[keep] == i).sum())}' for i, c in enumerate(CLASSES))})"
+    )
 
     embedder = get_embedder("minilm")
     started = time.perf_counter()
@@ -74,8 +75,12 @@ def main() -> None:
     weights = fit(x, y)
 
     MODEL_FILE.parent.mkdir(exist_ok=True)
-    model = {"classes": list(CLASSES), "trained_on": f"AMI train, {len(fit_ids)} meetings",
-             "weights": np.round(weights, 5).tolist(), "thresholds": {k: 0.5 for k in KINDS}}
+    model = {
+        "classes": list(CLASSES),
+        "trained_on": f"AMI train, {len(fit_ids)} meetings",
+        "weights": np.round(weights, 5).tolist(),
+        "thresholds": {k: 0.5 for k in KINDS},
+    }
     MODEL_FILE.write_text(json.dumps(model))
     from synth import offline
 
@@ -105,7 +110,7 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, rate: float = 0.05) -> n
         grad = x.T @ ((p - onehot) * sample_weight[:, None]) / n + l2 * w
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad * grad
-        w -= rate * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        w -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
         if step % 100 == 0:
             loss = -(np.log(p[np.arange(n), y] + 1e-9) * sample_weight).mean()
             print(f"  step {step}: loss {loss:.4f}")
@@ -131,7 +136,11 @@ def tune(meeting_ids: list[str], by_id: dict, embedder) -> dict[str, float]:
         for threshold in np.arange(0.3, 0.96, 0.025):
             total = [0, 0, 0, 0]
             for meeting_id, probs, lines in scored:
-                preds = [(kind, s, e) for p, (s, e) in zip(probs, lines) if int(p[1:].argmax()) + 1 == ki and p[ki] >= threshold]
+                preds = [
+                    (kind, s, e)
+                    for p, (s, e) in zip(probs, lines)
+                    if int(p[1:].argmax()) + 1 == ki and p[ki] >= threshold
+                ]
                 counts = score(preds, gold(by_id[meeting_id]), turn_of_line(folder, meeting_id))[kind]
                 total = [a + b for a, b in zip(total, counts)]
             results.append((prf(total)[2], float(threshold), total))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .config import HOW_TO_CONFIGURE
 from .errors import ModelError
@@ -23,8 +23,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
-def answer_question(app, question: str, filters: Filters, k: int,
-                    on_token: Callable[[str], None] | None, reading=contextlib.nullcontext) -> Answer:
+def answer_question(
+    app, question: str, filters: Filters, k: int, on_token: Callable[[str], None] | None, reading=contextlib.nullcontext
+) -> Answer:
     """Answer from the store; never without sources, and say so when nothing is relevant.
     `reading()` is the context of the store reads; the model is called after it ends, so a
     writer need not wait for the model."""
@@ -39,17 +40,36 @@ def answer_question(app, question: str, filters: Filters, k: int,
         similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
         relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
         vision = _vision_sources(app, question, question_vector, first_number=len(relevant) + 1)
-    scope_text = (f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
-                  f"{display_team(scope)} meetings. ") if scope else ""
+    scope_text = (
+        (
+            f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
+            f"{display_team(scope)} meetings. "
+        )
+        if scope
+        else ""
+    )
     if not relevant and vision:
-        return Answer(question=question, mode="extractive", scope=scope, found=True, meetings_searched=searched,
-                      answer=f"{scope_text}Nothing in the {searched} meetings searched bears on this; the vision says:\n"
-                      + "\n".join(_vision_lines(vision)), sources=vision)
+        return Answer(
+            question=question,
+            mode="extractive",
+            scope=scope,
+            found=True,
+            meetings_searched=searched,
+            answer=f"{scope_text}Nothing in the {searched} meetings searched bears on this; the vision says:\n"
+            + "\n".join(_vision_lines(vision)),
+            sources=vision,
+        )
     if not relevant:
         where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
-        return Answer(question=question, answer=f"{scope_text}Nothing relevant found in {where}.",
-                      mode="llm" if app.settings.llm_configured else "extractive", scope=scope,
-                      found=False, meetings_searched=searched, sources=[])
+        return Answer(
+            question=question,
+            answer=f"{scope_text}Nothing relevant found in {where}.",
+            mode="llm" if app.settings.llm_configured else "extractive",
+            scope=scope,
+            found=False,
+            meetings_searched=searched,
+            sources=[],
+        )
     hits = [hit for hit, _ in relevant]
     sources = [_source(number, hit) for number, hit in enumerate(hits, start=1)]
     if app.settings.llm_configured:
@@ -66,9 +86,12 @@ def answer_question(app, question: str, filters: Filters, k: int,
 
 # A question about fit with the vision brings vision statements along; any other question only
 # when a statement is very close to it.
-_VISION_QUESTION = re.compile(r"\b(?:vision|roadmap|strategy|strategic|principles?|non[- ]goals?|committed|commit|"
-                              r"fits?|align\w*|target customers?|personas?|market focus|metrics?|promised?|on the plan|"
-                              r"our goals?|in scope|out of scope)\b", re.I)
+_VISION_QUESTION = re.compile(
+    r"\b(?:vision|roadmap|strategy|strategic|principles?|non[- ]goals?|committed|commit|"
+    r"fits?|align\w*|target customers?|personas?|market focus|metrics?|promised?|on the plan|"
+    r"our goals?|in scope|out of scope)\b",
+    re.I,
+)
 VISION_K = 3
 VISION_MIN_ASKED = 0.2
 VISION_MIN_UNASKED = 0.6
@@ -81,18 +104,30 @@ def _vision_sources(app, question: str, question_vector, first_number: int) -> l
     if vision is None:
         return []
     asked = bool(_VISION_QUESTION.search(question))
-    scored = sorted(((sum(a * b for a, b in zip(question_vector, i.vector)), i.statement) for i in items),
-                    key=lambda x: -x[0])
+    scored = sorted(
+        ((sum(a * b for a, b in zip(question_vector, i.vector)), i.statement) for i in items), key=lambda x: -x[0]
+    )
     floor = VISION_MIN_ASKED if asked else VISION_MIN_UNASKED
-    chosen = [s for score, s in scored[:VISION_K if asked else 1] if score >= floor]
-    return [AnswerSource(number=first_number + n, kind="vision", meeting_id="vision",
-                         title=f"Product vision ({s.label})", date=vision.set_at[:10], source=s.source,
-                         start_line=s.start_line, end_line=s.end_line, speakers=[], text=s.text)
-            for n, s in enumerate(chosen)]
+    chosen = [s for score, s in scored[: VISION_K if asked else 1] if score >= floor]
+    return [
+        AnswerSource(
+            number=first_number + n,
+            kind="vision",
+            meeting_id="vision",
+            title=f"Product vision ({s.label})",
+            date=vision.set_at[:10],
+            source=s.source,
+            start_line=s.start_line,
+            end_line=s.end_line,
+            speakers=[],
+            text=s.text,
+        )
+        for n, s in enumerate(chosen)
+    ]
 
 
 def _vision_lines(vision: list[AnswerSource]) -> list[str]:
-    return [f"- {s.title}: \"{s.text}\" [{s.number}]" for s in vision]
+    return [f'- {s.title}: "{s.text}" [{s.number}]' for s in vision]
 
 
 def _with_vision(answer: Answer, vision: list[AnswerSource]) -> Answer:
@@ -113,9 +148,17 @@ def _relevant(similarity: float, candidate: Candidate) -> bool:
 
 
 def _source(number: int, hit: SearchHit) -> AnswerSource:
-    return AnswerSource(number=number, meeting_id=hit.meeting_id, title=hit.title, date=hit.date,
-                        source=hit.source, start_line=hit.start_line, end_line=hit.end_line,
-                        speakers=hit.speakers, text=hit.text)
+    return AnswerSource(
+        number=number,
+        meeting_id=hit.meeting_id,
+        title=hit.title,
+        date=hit.date,
+        source=hit.source,
+        start_line=hit.start_line,
+        end_line=hit.end_line,
+        speakers=hit.speakers,
+        text=hit.text,
+    )
 
 
 def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision=()) -> Answer:
@@ -129,8 +172,10 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
     blocks.append("Sources:")
     for source, hit in zip(sources, hits):
         who = ", ".join(f"{s}" for s in hit.speakers) or "notes"
-        blocks.append(f"[{source.number}] {hit.title} ({hit.date}); speakers: {who}; functions: "
-                      f"{', '.join(hit.teams)}\n{hit.text}")
+        blocks.append(
+            f"[{source.number}] {hit.title} ({hit.date}); speakers: {who}; functions: "
+            f"{', '.join(hit.teams)}\n{hit.text}"
+        )
     for statement in vision:
         blocks.append(f"[{statement.number}] {statement.title}: {statement.text}")
     sources = list(sources) + list(vision)
@@ -139,9 +184,16 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
     # Numbers the model made up are removed: a citation must point at a real passage.
     text = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(sources) else "", text).strip()
     kept = [s for s in sources if s.number in cited] or sources
-    return Answer(question=question, answer=text, mode="llm", scope=scope, found=True,
-                  meetings_searched=searched, sources=kept,
-                  note=None if cited else "The model cited no source; all passages it was given are listed.")
+    return Answer(
+        question=question,
+        answer=text,
+        mode="llm",
+        scope=scope,
+        found=True,
+        meetings_searched=searched,
+        sources=kept,
+        note=None if cited else "The model cited no source; all passages it was given are listed.",
+    )
 
 
 def _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched) -> Answer:
@@ -164,8 +216,15 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
                     sentences.append((number, len(sentences), speaker, sentence))
     if not sentences:
         where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
-        return Answer(question=question, answer=f"{scope_text}Nothing relevant found in {where}.",
-                      mode="extractive", scope=scope, found=False, meetings_searched=searched, sources=[])
+        return Answer(
+            question=question,
+            answer=f"{scope_text}Nothing relevant found in {where}.",
+            mode="extractive",
+            scope=scope,
+            found=False,
+            meetings_searched=searched,
+            sources=[],
+        )
     vectors = app.embedder.embed([s[3] for s in sentences])
     scored = []
     for (number, order, speaker, sentence), vector in zip(sentences, vectors):
@@ -179,9 +238,16 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
         record = records.get(hits[number - 1].meeting_id)
         team = record.speaker_teams.get(speaker) if record and speaker else None
         who = f"{speaker} ({display_team(team)})" if team and team != "unknown" else speaker or "Notes"
-        lines.append(f"- {who}: \"{sentence}\" [{number}]")
+        lines.append(f'- {who}: "{sentence}" [{number}]')
     cited = sorted({s[1] for s in best})
     meetings = len({hits[n - 1].meeting_id for n in cited})
     head = f"{scope_text}From {meetings} of {searched} meetings searched:"
-    return Answer(question=question, answer=head + "\n" + "\n".join(lines), mode="extractive", scope=scope,
-                  found=True, meetings_searched=searched, sources=[s for s in sources if s.number in cited])
+    return Answer(
+        question=question,
+        answer=head + "\n" + "\n".join(lines),
+        mode="extractive",
+        scope=scope,
+        found=True,
+        meetings_searched=searched,
+        sources=[s for s in sources if s.number in cited],
+    )

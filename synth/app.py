@@ -1,10 +1,10 @@
 """The library's front door: what each command does, callable from Python without Click.
 
-    from synth.app import Synth
-    synth = Synth(Settings.from_env(store="store"))
-    synth.ingest(["examples/"])
-    for hit in synth.search("onboarding"):
-        print(hit.source, hit.start_line, hit.text)
+from synth.app import Synth
+synth = Synth(Settings.from_env(store="store"))
+synth.ingest(["examples/"])
+for hit in synth.search("onboarding"):
+    print(hit.source, hit.start_line, hit.text)
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .config import Settings
 from .errors import NoStoreError, NotFoundError, StoreError
@@ -131,8 +131,15 @@ class Synth:
             seen = locks.generation() if locks is not None else None
             if locks is not None and locks.seen not in (None, seen):
                 forget_client(str(self.settings.store))  # Chroma's cached client saw an older store
-            self._store = Store(self.settings.store, name, lambda: self.embedder, create=create,
-                                url=self.settings.chroma_url, token=self.settings.chroma_token, locks=locks)
+            self._store = Store(
+                self.settings.store,
+                name,
+                lambda: self.embedder,
+                create=create,
+                url=self.settings.chroma_url,
+                token=self.settings.chroma_token,
+                locks=locks,
+            )
             if locks is not None:
                 locks.seen = seen
         return self._store
@@ -146,10 +153,16 @@ class Synth:
     # --- commands -----------------------------------------------------------------------------
 
     @_writes
-    def ingest(self, paths: list[str], options: ReadOptions | None = None,
-               on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
-               stdin: bytes | None = None, extract: bool = True,
-               on_meeting: Callable[[str], None] | None = None, check: bool | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: list[str],
+        options: ReadOptions | None = None,
+        on_files: Callable[[list[SourceFile]], Callable | None] | None = None,
+        stdin: bytes | None = None,
+        extract: bool = True,
+        on_meeting: Callable[[str], None] | None = None,
+        check: bool | None = None,
+    ) -> IngestReport:
         """Ingest files, folders, globs or '-' (standard input). Bad files are reported, not raised."""
         options = options or ReadOptions()
         report = IngestReport()
@@ -168,8 +181,11 @@ class Synth:
             done = {m.meeting_id for m, _ in stored}
             from .pipeline import reconstruct
 
-            stored += [(reconstruct(store, r), r) for r in store.meeting_records()
-                       if r.extraction == "pending" and r.meeting_id not in done]
+            stored += [
+                (reconstruct(store, r), r)
+                for r in store.meeting_records()
+                if r.extraction == "pending" and r.meeting_id not in done
+            ]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
             if (self.settings.auto_check if check is None else check) and stored:
                 self._check_after(report)
@@ -188,12 +204,21 @@ class Synth:
             return
         store = self.store()
         extractor = get_extractor(self.settings, store, self.embedder)
-        extract_meetings(store, self.embedder, work, extractor, report, jobs=self.settings.jobs,
-                         use_cache=use_cache, progress=on_meeting)
+        extract_meetings(
+            store,
+            self.embedder,
+            work,
+            extractor,
+            report,
+            jobs=self.settings.jobs,
+            use_cache=use_cache,
+            progress=on_meeting,
+        )
 
     @_writes
-    def extract(self, meeting: str | None = None, everything: bool = False, retry_failed: bool = False,
-                on_meeting=None) -> IngestReport:
+    def extract(
+        self, meeting: str | None = None, everything: bool = False, retry_failed: bool = False, on_meeting=None
+    ) -> IngestReport:
         """Run extraction again on purpose (the model is called again; the cache is not used),
         for one meeting, all of them, or those whose extraction failed (cached parts are reused)."""
         from .errors import SynthError
@@ -246,8 +271,14 @@ class Synth:
         vectors = self.embedder.embed([s.text for s in vision.statements])
         store.write_vision_statements(vision.statements, vectors)
         store.set_setting(VISION_TEXT + vision.version, text)
-        entry = {"version": vision.version, "number": vision.number, "source": vision.source, "set_at": vision.set_at,
-                 "statements": len(vision.statements), "title": vision.title}
+        entry = {
+            "version": vision.version,
+            "number": vision.number,
+            "source": vision.source,
+            "set_at": vision.set_at,
+            "statements": len(vision.statements),
+            "title": vision.title,
+        }
         store.set_setting(VISION_VERSIONS, versions + [entry])  # the commit: this version is now current
         store.remove_other_vision_versions(vision.version)
         report = self.check() if check else None
@@ -310,7 +341,9 @@ class Synth:
             found = [Flag(**f) for f in self.store(create=False).flags()]
         except NoStoreError:
             return []
-        found = [f for f in found if (status in (None, "all") or f.status == status) and (kind is None or f.type == kind)]
+        found = [
+            f for f in found if (status in (None, "all") or f.status == status) and (kind is None or f.type == kind)
+        ]
         newest = {f.id: max((s.date or "" for s in f.sides), default="") for f in found}
         found.sort(key=lambda f: (f.type, f.id))
         return sorted(found, key=lambda f: newest[f.id], reverse=True)
@@ -332,8 +365,14 @@ class Synth:
         store.put_flags([data])
         return Flag(**data)
 
-    def brief(self, audience: str | None = None, since: str | None = None, series: str | None = None,
-              as_of=None, prose: bool = True):
+    def brief(
+        self,
+        audience: str | None = None,
+        since: str | None = None,
+        series: str | None = None,
+        as_of=None,
+        prose: bool = True,
+    ):
         """The brief before the next sync, for a function or a person; with a model configured,
         each section gets a lead written from the facts and checked against them."""
         from .brief import build_brief
@@ -356,19 +395,29 @@ class Synth:
         return build_report(self, since=since, until=until, as_of=as_of)
 
     @_reads
-    def insights(self, kind: str | None = None, team: str | None = None, filters: Filters | None = None,
-                 status: str | None = None) -> list[Insight]:
+    def insights(
+        self,
+        kind: str | None = None,
+        team: str | None = None,
+        filters: Filters | None = None,
+        status: str | None = None,
+    ) -> list[Insight]:
         """Stored insights (of the visible extraction runs), oldest meeting first."""
         filters = filters or Filters()
         records = self.meetings()
         if filters.meeting:
             records = [self._match_meeting(filters.meeting, records)]
-        records = [r for r in records if r.extraction_run
-                   and (filters.since is None or r.date >= filters.since.isoformat())
-                   and (filters.until is None or r.date <= filters.until.isoformat())]
+        records = [
+            r
+            for r in records
+            if r.extraction_run
+            and (filters.since is None or r.date >= filters.since.isoformat())
+            and (filters.until is None or r.date <= filters.until.isoformat())
+        ]
         store = self.store(create=False)
-        found = store.insights([r.extraction_run for r in records], kind=kind, team=team,
-                               meeting_ids=[r.meeting_id for r in records])
+        found = store.insights(
+            [r.extraction_run for r in records], kind=kind, team=team, meeting_ids=[r.meeting_id for r in records]
+        )
         if any(i.kind == "assumption" for i in found):
             from .checker import Flag, assumption_statuses, insight_key
 
@@ -385,20 +434,26 @@ class Synth:
         """The k best passages for a query."""
         return self.search_with_count(query, k, filters)[0]
 
-    def search_with_count(self, query: str, k: int = 10, filters: Filters | None = None,
-                          ) -> tuple[list[SearchHit], int]:
+    def search_with_count(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+    ) -> tuple[list[SearchHit], int]:
         """The k best passages for a query and how many meetings were searched."""
         vector = self.embedder.embed([query])[0] if query.strip() else None  # before the read lock: writers wait less
         with self._session(write=False):
             return self.retriever.search_with_count(query, k, filters, vector)
 
-    def ask(self, question: str, filters: Filters | None = None, k: int = 6,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+    def ask(
+        self, question: str, filters: Filters | None = None, k: int = 6, on_token: Callable[[str], None] | None = None
+    ) -> Answer:
         """Answer a question from the meetings, citing passages."""
         from .answer import answer_question
 
-        return answer_question(self, question, filters or Filters(), k, on_token,
-                               reading=lambda: self._session(write=False))
+        return answer_question(
+            self, question, filters or Filters(), k, on_token, reading=lambda: self._session(write=False)
+        )
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:
@@ -414,8 +469,9 @@ class Synth:
     @staticmethod
     def _match_meeting(meeting: str, records: list[MeetingRecord]) -> MeetingRecord:
         wanted = meeting.strip().lower()
-        matches = [r for r in records if r.meeting_id.lower() == wanted] or \
-                  [r for r in records if wanted in r.title.lower()]
+        matches = [r for r in records if r.meeting_id.lower() == wanted] or [
+            r for r in records if wanted in r.title.lower()
+        ]
         if not matches:
             raise NotFoundError(f"no meeting matches {meeting!r}; `synth meetings` lists them")
         if len(matches) > 1:
@@ -446,16 +502,21 @@ class Synth:
             return info
         records = store.meeting_records()
         info["store"] = {
-            "exists": True, "meetings": len(records), "passages": store.count_passages(),
+            "exists": True,
+            "meetings": len(records),
+            "passages": store.count_passages(),
             "turns": sum(r.turns for r in records),
             "first_meeting": records[0].date if records else None,
             "last_meeting": records[-1].date if records else None,
             "roster_people": len(store.get_setting(ROSTER_SETTING) or {}),
             "insights": sum(r.insights for r in records if r.extraction_run),
-            "extraction": {state: sum(1 for r in records if r.extraction == state)
-                           for state in ("done", "partial", "failed", "pending")},
-            "extraction_failures": [f"{r.meeting_id}: {r.extraction_error}" for r in records
-                                    if r.extraction in ("failed", "partial")],
+            "extraction": {
+                state: sum(1 for r in records if r.extraction == state)
+                for state in ("done", "partial", "failed", "pending")
+            },
+            "extraction_failures": [
+                f"{r.meeting_id}: {r.extraction_error}" for r in records if r.extraction in ("failed", "partial")
+            ],
             "llm_calls": sum(r.llm_calls for r in records),
             "prompt_tokens": sum(r.prompt_tokens for r in records),
             "completion_tokens": sum(r.completion_tokens for r in records),

@@ -27,8 +27,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .checker import (OUTSIDE, Flag, Item, Lexicon, assumption_statuses, connected, insight_item, insight_key,
-                      vision_items)
+from .checker import (
+    OUTSIDE,
+    Flag,
+    Item,
+    Lexicon,
+    assumption_statuses,
+    connected,
+    insight_item,
+    insight_key,
+    vision_items,
+)
 from .compare import due_by, read
 from .errors import NotFoundError, SynthError
 from .models import Insight, MeetingRecord
@@ -64,35 +73,118 @@ SECTION_TITLES = {
     "agenda": "Suggested agenda",
     "questions": "Questions worth asking",
 }
-_PREFIX = {"your_actions": "Y", "commitments": "C", "do_not_promise": "N", "problems": "P", "decisions_needed": "X",
-           "risks": "K", "outcomes": "O", "learned": "L", "roadblocks": "R", "assumptions": "A", "flags": "F",
-           "decisions": "D", "actions": "T", "requests": "Q", "unheard": "U", "agenda": "G", "questions": "W"}
+_PREFIX = {
+    "your_actions": "Y",
+    "commitments": "C",
+    "do_not_promise": "N",
+    "problems": "P",
+    "decisions_needed": "X",
+    "risks": "K",
+    "outcomes": "O",
+    "learned": "L",
+    "roadblocks": "R",
+    "assumptions": "A",
+    "flags": "F",
+    "decisions": "D",
+    "actions": "T",
+    "requests": "Q",
+    "unheard": "U",
+    "agenda": "G",
+    "questions": "W",
+}
 _ORDER = {
     None: ["learned", "roadblocks", "assumptions", "flags", "decisions", "actions", "requests", "unheard"],
     "engineering": ["problems", "roadblocks", "assumptions", "flags", "decisions", "actions", "learned", "unheard"],
-    "sales": ["commitments", "do_not_promise", "requests", "flags", "learned", "decisions", "actions", "roadblocks",
-              "assumptions", "unheard"],
-    "leadership": ["decisions_needed", "risks", "outcomes", "flags", "assumptions", "roadblocks", "actions", "requests",
-                   "learned", "unheard"],
+    "sales": [
+        "commitments",
+        "do_not_promise",
+        "requests",
+        "flags",
+        "learned",
+        "decisions",
+        "actions",
+        "roadblocks",
+        "assumptions",
+        "unheard",
+    ],
+    "leadership": [
+        "decisions_needed",
+        "risks",
+        "outcomes",
+        "flags",
+        "assumptions",
+        "roadblocks",
+        "actions",
+        "requests",
+        "learned",
+        "unheard",
+    ],
 }
-TECHNICAL = re.compile(r"\b(api|sync|quota|server|database|bug|crash|latency|deploy|build|test|integration|code|"
-                       r"queue|offline|performance|outage|infra\w*|backend|frontend|app|import|data|migration)\b", re.I)
-_RESOLVED = re.compile(r"\b(unblocked|no longer (?:blocked|an issue|a problem)|resolved|fixed|approved|granted|shipped|"
-                       r"went live|is live|works now|working now|sorted out|solved)\b", re.I)
+TECHNICAL = re.compile(
+    r"\b(api|sync|quota|server|database|bug|crash|latency|deploy|build|test|integration|code|"
+    r"queue|offline|performance|outage|infra\w*|backend|frontend|app|import|data|migration)\b",
+    re.I,
+)
+_RESOLVED = re.compile(
+    r"\b(unblocked|no longer (?:blocked|an issue|a problem)|resolved|fixed|approved|granted|shipped|"
+    r"went live|is live|works now|working now|sorted out|solved)\b",
+    re.I,
+)
 _DONE = re.compile(r"\b(done|sent|shared|wrote up|written up|finished|completed|delivered|posted|published)\b", re.I)
 _NEGATED = re.compile(r"\b(not|never|still|yet|no)\b|n't\b", re.I)
-_COUNTED = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|a few|several|\d+)\s+(?:[a-z-]+\s+){0,2}?"
-                      r"(prospects?|customers?|accounts?|shops?|companies|businesses|teams|clients?|leads?|contractors?)\b",
-                      re.I)
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                 "a few": 3, "several": 3}
-_GENERIC_TITLE = {"discovery", "call", "onboarding", "kickoff", "kick", "off", "demo", "review", "sync", "meeting", "qbr",
-                  "check", "in", "intro", "follow", "up", "renewal", "pilot", "training", "session", "interview", "with",
-                  "the", "and", "weekly", "call", "notes", "feedback"}
+_COUNTED = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|a few|several|\d+)\s+(?:[a-z-]+\s+){0,2}?"
+    r"(prospects?|customers?|accounts?|shops?|companies|businesses|teams|clients?|leads?|contractors?)\b",
+    re.I,
+)
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a few": 3,
+    "several": 3,
+}
+_GENERIC_TITLE = {
+    "discovery",
+    "call",
+    "onboarding",
+    "kickoff",
+    "kick",
+    "off",
+    "demo",
+    "review",
+    "sync",
+    "meeting",
+    "qbr",
+    "check",
+    "in",
+    "intro",
+    "follow",
+    "up",
+    "renewal",
+    "pilot",
+    "training",
+    "session",
+    "interview",
+    "with",
+    "the",
+    "and",
+    "weekly",
+    "notes",
+    "feedback",
+}
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_SERIES_NOISE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\b" + _MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?"
-                           r"(?:,?\s+\d{4})?|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS + r"(?:\s+\d{4})?|\bweek\s+\d+|#\d+|\b\d+\b",
-                           re.I)
+_SERIES_NOISE = re.compile(
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\b" + _MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"(?:,?\s+\d{4})?|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTHS + r"(?:\s+\d{4})?|\bweek\s+\d+|#\d+|\b\d+\b",
+    re.I,
+)
 
 
 class Cite(BaseModel):
@@ -153,6 +245,7 @@ class Brief(BaseModel):
 
 # --- period -----------------------------------------------------------------------------------
 
+
 def series_name(title: str) -> str:
     """A title without its dates and numbers: meetings with the same series name recur."""
     return " ".join(re.sub(r"[^a-z&]+", " ", _SERIES_NOISE.sub(" ", title.lower())).split())
@@ -183,8 +276,10 @@ def resolve_period(records: list[MeetingRecord], since: str | None, series: str 
         names = [n for n in groups if n == wanted] or [n for n in groups if wanted in n]
         if not names:
             recurring = sorted(n for n, g in groups.items() if len(g) > 1)
-            raise NotFoundError(f"no meeting series matches {series!r}" +
-                                (f"; recurring series: {', '.join(recurring)}" if recurring else "; no series has met twice"))
+            raise NotFoundError(
+                f"no meeting series matches {series!r}"
+                + (f"; recurring series: {', '.join(recurring)}" if recurring else "; no series has met twice")
+            )
         if len(names) > 1:
             raise NotFoundError(f"{series!r} matches {len(names)} series ({', '.join(sorted(names)[:5])}); say more")
         chosen = groups[names[0]]
@@ -199,6 +294,7 @@ def resolve_period(records: list[MeetingRecord], since: str | None, series: str 
 
 
 # --- threads -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Said:
@@ -236,13 +332,29 @@ class Thread:
 
 
 def _cite(insight: Insight) -> Cite:
-    return Cite(meeting_id=insight.meeting_id, title=insight.title, date=insight.date, source=insight.source,
-                start_line=insight.start_line, end_line=insight.end_line, speaker=insight.speaker, team=insight.team)
+    return Cite(
+        meeting_id=insight.meeting_id,
+        title=insight.title,
+        date=insight.date,
+        source=insight.source,
+        start_line=insight.start_line,
+        end_line=insight.end_line,
+        speaker=insight.speaker,
+        team=insight.team,
+    )
 
 
 def _cite_side(side) -> Cite:
-    return Cite(meeting_id=side.meeting_id, title=side.title or "product vision", date=side.date, source=side.source,
-                start_line=side.start_line, end_line=side.end_line, speaker=side.speaker, team=side.team)
+    return Cite(
+        meeting_id=side.meeting_id,
+        title=side.title or "product vision",
+        date=side.date,
+        source=side.source,
+        start_line=side.start_line,
+        end_line=side.end_line,
+        speaker=side.speaker,
+        team=side.team,
+    )
 
 
 def _unique_cites(insights: list[Insight], limit: int = 4) -> list[Cite]:
@@ -344,13 +456,26 @@ class Facts:
             if record is None or record.version != meta["version"]:
                 continue
             for line, (first, last, speaker) in zip(text.split("\n"), json.loads(meta.get("turns", "[]"))):
-                line = line[len(speaker) + 2:] if speaker and line.startswith(f"{speaker}: ") else line
+                line = line[len(speaker) + 2 :] if speaker and line.startswith(f"{speaker}: ") else line
                 for sentence in re.split(r"(?<=[.!?])\s+", line):
                     if _said_without_negation(pattern, sentence) and len(terms & set(read(sentence).terms)) >= 2:
                         team = record.speaker_teams.get(speaker or "", record.team or "unknown")
-                        found.append(Said(record.date, sentence, Cite(
-                            meeting_id=record.meeting_id, title=record.title, date=record.date, source=record.source,
-                            start_line=first, end_line=last, speaker=speaker, team=team)))
+                        found.append(
+                            Said(
+                                record.date,
+                                sentence,
+                                Cite(
+                                    meeting_id=record.meeting_id,
+                                    title=record.title,
+                                    date=record.date,
+                                    source=record.source,
+                                    start_line=first,
+                                    end_line=last,
+                                    speaker=speaker,
+                                    team=team,
+                                ),
+                            )
+                        )
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
 
 
@@ -358,12 +483,16 @@ def _customer(record: MeetingRecord) -> str | None:
     """The customer a meeting was with: people in it who are in no function, named by the title."""
     if not any(record.speaker_teams.get(s, "unknown") in OUTSIDE for s in record.speakers):
         return None
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z&'-]*", _SERIES_NOISE.sub(" ", record.title))
-             if w.lower() not in _GENERIC_TITLE]
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][A-Za-z&'-]*", _SERIES_NOISE.sub(" ", record.title))
+        if w.lower() not in _GENERIC_TITLE
+    ]
     return " ".join(w[:1].upper() + w[1:] for w in words) if words else None
 
 
 # --- sections -------------------------------------------------------------------------------------
+
 
 class BriefAssembler:
     """Builds each section's facts for a period and an audience."""
@@ -409,8 +538,18 @@ class BriefAssembler:
                 continue
             kept.append(item)
             team = ins.team if ins.team not in OUTSIDE else "customer"
-            out.append(Fact(id="", section="learned", text=ins.statement, team=team, who=_who(ins), date=ins.date,
-                            details={"function": display_team(team)}, cites=[_cite(ins)]))
+            out.append(
+                Fact(
+                    id="",
+                    section="learned",
+                    text=ins.statement,
+                    team=team,
+                    who=_who(ins),
+                    date=ins.date,
+                    details={"function": display_team(team)},
+                    cites=[_cite(ins)],
+                )
+            )
         return out
 
     def roadblock_threads(self) -> list[tuple[Thread, Item | None]]:
@@ -423,25 +562,58 @@ class BriefAssembler:
             first, last = thread.first, thread.last
             if resolution is not None:
                 if self.since <= resolution.date <= self.until:
-                    resolved.append(Fact(id="", section="roadblocks", text=f"Resolved: {first.statement} ({resolution.text})",
-                                         team=first.team, who=_who(first), date=first.date,
-                                         details={"state": "resolved", "resolved_on": resolution.date, "raised_by": _who(first),
-                                                  "open_days": _days(first.date, dt.date.fromisoformat(resolution.date)),
-                                                  "mentions": len(thread.members), "meetings": len(thread.meetings),
-                                                  "last_raised": last.date, "technical": False},
-                                         cites=_unique_cites([m.insight for m in thread.members], 3) + [resolution.cite]))
+                    resolved.append(
+                        Fact(
+                            id="",
+                            section="roadblocks",
+                            text=f"Resolved: {first.statement} ({resolution.text})",
+                            team=first.team,
+                            who=_who(first),
+                            date=first.date,
+                            details={
+                                "state": "resolved",
+                                "resolved_on": resolution.date,
+                                "raised_by": _who(first),
+                                "open_days": _days(first.date, dt.date.fromisoformat(resolution.date)),
+                                "mentions": len(thread.members),
+                                "meetings": len(thread.meetings),
+                                "last_raised": last.date,
+                                "technical": False,
+                            },
+                            cites=_unique_cites([m.insight for m in thread.members], 3) + [resolution.cite],
+                        )
+                    )
                 continue
             age = _days(first.date, self.f.as_of)
-            text = first.statement if len(thread.members) == 1 else f"{first.statement} (still raised {last.date}: {last.statement})"
-            out.append(Fact(id="", section="roadblocks", text=text, team=first.team, who=_who(first), date=first.date,
-                            details={"state": "open", "open_days": age, "raised_by": _who(first), "mentions": len(thread.members),
-                                     "meetings": len(thread.meetings), "last_raised": last.date,
-                                     "technical": bool(TECHNICAL.search(" ".join(m.insight.statement for m in thread.members)))},
-                            cites=_unique_cites([m.insight for m in thread.members])))
+            text = (
+                first.statement
+                if len(thread.members) == 1
+                else f"{first.statement} (still raised {last.date}: {last.statement})"
+            )
+            out.append(
+                Fact(
+                    id="",
+                    section="roadblocks",
+                    text=text,
+                    team=first.team,
+                    who=_who(first),
+                    date=first.date,
+                    details={
+                        "state": "open",
+                        "open_days": age,
+                        "raised_by": _who(first),
+                        "mentions": len(thread.members),
+                        "meetings": len(thread.meetings),
+                        "last_raised": last.date,
+                        "technical": bool(TECHNICAL.search(" ".join(m.insight.statement for m in thread.members))),
+                    },
+                    cites=_unique_cites([m.insight for m in thread.members]),
+                )
+            )
         if self.audience == "engineering":
             out.sort(key=lambda f: (not (f.team == "engineering" or f.details["technical"]), -f.details["open_days"]))
         else:
-            out.sort(key=lambda f: (-f.details["open_days"]))
+            out.sort(key=lambda f: -f.details["open_days"])
             out = self.own_first(out, lambda f: f.team)
         return out + resolved
 
@@ -450,8 +622,7 @@ class BriefAssembler:
         acting = self.f.of_kind("decision", "action", "promise")
         out = []
         for thread in self.threads("assumption"):
-            leaning = [a.insight for a in acting
-                       if max(self.f.relatedness(a, m) for m in thread.members) >= ACTED_ON]
+            leaning = [a.insight for a in acting if max(self.f.relatedness(a, m) for m in thread.members) >= ACTED_ON]
             out.append((thread, len(thread.members) + 2 * len(leaning), leaning))
         return out
 
@@ -464,17 +635,41 @@ class BriefAssembler:
             flag = flags.get(statuses[-1].status_flag) if statuses else None
             evidence_date = flag.sides[1].date if flag else None
             cites = _unique_cites([m.insight for m in thread.members] + leaning, limit=5)
-            details = {"status": statuses[-1].status if statuses else "untested", "mentions": len(thread.members),
-                       "meetings": len(thread.meetings), "relied_on_by": len(leaning), "reliance": reliance,
-                       "functions": [display_team(t) for t in thread.teams]}
+            details = {
+                "status": statuses[-1].status if statuses else "untested",
+                "mentions": len(thread.members),
+                "meetings": len(thread.meetings),
+                "relied_on_by": len(leaning),
+                "reliance": reliance,
+                "functions": [display_team(t) for t in thread.teams],
+            }
             if flag is not None and evidence_date and self.since <= evidence_date <= self.until:
                 details.update(changed_on=evidence_date, flag=flag.id, evidence=flag.sides[1].text)
-                changed.append(Fact(id="", section="assumptions", text=f"{first.statement} Now {details['status']}: "
-                                    f"{flag.sides[1].text}", team=first.team, who=_who(first), date=first.date,
-                                    details=details, cites=cites + [_cite_side(flag.sides[1])]))
+                changed.append(
+                    Fact(
+                        id="",
+                        section="assumptions",
+                        text=f"{first.statement} Now {details['status']}: {flag.sides[1].text}",
+                        team=first.team,
+                        who=_who(first),
+                        date=first.date,
+                        details=details,
+                        cites=cites + [_cite_side(flag.sides[1])],
+                    )
+                )
             elif not statuses:
-                untested.append(Fact(id="", section="assumptions", text=first.statement, team=first.team, who=_who(first),
-                                     date=first.date, details=details, cites=cites))
+                untested.append(
+                    Fact(
+                        id="",
+                        section="assumptions",
+                        text=first.statement,
+                        team=first.team,
+                        who=_who(first),
+                        date=first.date,
+                        details=details,
+                        cites=cites,
+                    )
+                )
         untested.sort(key=lambda f: (-f.details["reliance"], f.date or ""))
         return changed + untested
 
@@ -488,20 +683,46 @@ class BriefAssembler:
             dates = [s.date for s in flag.sides if s.date]
             if dates and min(dates) > self.until:
                 continue
-            out.append(Fact(id="", section="flags", text=flag_text(flag),
-                            team=teams[0] if len(teams) == 1 else None, date=max(dates) if dates else None,
-                            details={"flag": flag.id, "type": flag.type, "functions": [display_team(t) for t in teams],
-                                     "vision": any(s.kind == "vision" for s in flag.sides), "explanation": flag.explanation,
-                                     "topic": next((f"{s.source}:{s.start_line}" for s in flag.sides if s.kind == "vision"),
-                                                   flag.id),
-                                     "vision_text": next((s.text for s in flag.sides if s.kind == "vision"), None)},
-                            cites=[_cite_side(s) for s in flag.sides][:5]))
+            out.append(
+                Fact(
+                    id="",
+                    section="flags",
+                    text=flag_text(flag),
+                    team=teams[0] if len(teams) == 1 else None,
+                    date=max(dates) if dates else None,
+                    details={
+                        "flag": flag.id,
+                        "type": flag.type,
+                        "functions": [display_team(t) for t in teams],
+                        "vision": any(s.kind == "vision" for s in flag.sides),
+                        "explanation": flag.explanation,
+                        "topic": next(
+                            (f"{s.source}:{s.start_line}" for s in flag.sides if s.kind == "vision"), flag.id
+                        ),
+                        "vision_text": next((s.text for s in flag.sides if s.kind == "vision"), None),
+                    },
+                    cites=[_cite_side(s) for s in flag.sides][:5],
+                )
+            )
         out.sort(key=lambda f: (-len(f.details["functions"]) - f.details["vision"], priority.get(f.details["type"], 9)))
-        return self.own_first(out, lambda f: self.audience in [normalize_team(t) for t in f.details["functions"]] and self.audience)
+        return self.own_first(
+            out, lambda f: self.audience in [normalize_team(t) for t in f.details["functions"]] and self.audience
+        )
 
     def _decisions(self) -> list[Fact]:
-        return [Fact(id="", section="decisions", text=i.insight.statement, team=i.insight.team, who=_who(i.insight),
-                     date=i.insight.date, details={}, cites=[_cite(i.insight)]) for i in self.recent("decision")]
+        return [
+            Fact(
+                id="",
+                section="decisions",
+                text=i.insight.statement,
+                team=i.insight.team,
+                who=_who(i.insight),
+                date=i.insight.date,
+                details={},
+                cites=[_cite(i.insight)],
+            )
+            for i in self.recent("decision")
+        ]
 
     def _actions(self) -> list[Fact]:
         out = []
@@ -520,8 +741,18 @@ class BriefAssembler:
             details = {"owner": ins.owner or "unassigned", "due": due, "due_as_said": ins.due, "state": state}
             if state == "overdue":
                 details["overdue_days"] = _days(due, self.f.as_of)
-            out.append(Fact(id="", section="actions", text=ins.statement, team=ins.team, who=_who(ins), date=ins.date,
-                            details=details, cites=[_cite(ins)]))
+            out.append(
+                Fact(
+                    id="",
+                    section="actions",
+                    text=ins.statement,
+                    team=ins.team,
+                    who=_who(ins),
+                    date=ins.date,
+                    details=details,
+                    cites=[_cite(ins)],
+                )
+            )
         out.sort(key=lambda f: ({"overdue": 0, "due": 1}.get(f.details["state"], 2), f.details["due"] or "9999"))
         return out
 
@@ -547,16 +778,32 @@ class BriefAssembler:
                     unnamed[ins.meeting_id] = max(unnamed.get(ins.meeting_id, 0), n)
             recent = [m for m in thread.members if m.insight.meeting_id in self.in_period]
             fit, fit_cite = NOT_PLANNED, None
-            plans = [s for s in self.f.statements if s.statement is not None and s.statement.section in ("roadmap", "non_goals")]
+            plans = [
+                s
+                for s in self.f.statements
+                if s.statement is not None and s.statement.section in ("roadmap", "non_goals")
+            ]
             if plans:
                 best = max(plans, key=lambda s: max(_cos(s.vector, m.vector) for m in thread.members))
                 if max(_cos(best.vector, m.vector) for m in thread.members) >= FIT_MIN:
                     fit, fit_cite = best.statement.label, best.side
-            out.append((thread, {"meetings": len(thread.meetings), "mentions": len(thread.members),
-                                 "in_period": len(recent), "customers": list(customers),
-                                 "unnamed_customers": sum(unnamed.values()), "heard_by": [display_team(t) for t in thread.teams],
-                                 "first_heard": thread.first.date, "last_heard": thread.last.date, "fit": fit,
-                                 "_fit_cite": fit_cite}))
+            out.append(
+                (
+                    thread,
+                    {
+                        "meetings": len(thread.meetings),
+                        "mentions": len(thread.members),
+                        "in_period": len(recent),
+                        "customers": list(customers),
+                        "unnamed_customers": sum(unnamed.values()),
+                        "heard_by": [display_team(t) for t in thread.teams],
+                        "first_heard": thread.first.date,
+                        "last_heard": thread.last.date,
+                        "fit": fit,
+                        "_fit_cite": fit_cite,
+                    },
+                )
+            )
         return out
 
     def _requests(self, problems: bool = False) -> list[Fact]:
@@ -574,8 +821,18 @@ class BriefAssembler:
                 cites += _unique_cites(behind, limit=2)
             if info["_fit_cite"] is not None and info["fit"] != NOT_PLANNED:
                 cites.append(_cite_side(info["_fit_cite"]))
-            out.append(Fact(id="", section="problems" if problems else "requests", text=text, team=thread.first.team,
-                            who=_who(thread.first), date=thread.first.date, details=details, cites=cites))
+            out.append(
+                Fact(
+                    id="",
+                    section="problems" if problems else "requests",
+                    text=text,
+                    team=thread.first.team,
+                    who=_who(thread.first),
+                    date=thread.first.date,
+                    details=details,
+                    cites=cites,
+                )
+            )
         out.sort(key=lambda f: (-f.details["meetings"], -f.details["customer_count"]))
         return out
 
@@ -609,13 +866,28 @@ class BriefAssembler:
             speakers = [s for s, t in record.speaker_teams.items() if t == team]
             turns = [t for t in self.f.store.meeting_turns(record.meeting_id, record.version) if t.speaker in speakers]
             turn = turns[-1] if turns else None
-            cite = Cite(meeting_id=record.meeting_id, title=record.title, date=record.date, source=record.source,
-                        start_line=turn.start_line if turn else 1, end_line=turn.end_line if turn else 1,
-                        speaker=turn.speaker if turn else None, team=team)
-            out.append(Fact(id="", section="unheard", text=f"{display_team(team).capitalize()}: not heard from since "
-                            f"{record.date} ({record.title}).", team=team, who=turn.speaker if turn else None,
-                            date=record.date, details={"last_heard": record.date, "days_silent": _days(record.date, self.f.as_of)},
-                            cites=[cite]))
+            cite = Cite(
+                meeting_id=record.meeting_id,
+                title=record.title,
+                date=record.date,
+                source=record.source,
+                start_line=turn.start_line if turn else 1,
+                end_line=turn.end_line if turn else 1,
+                speaker=turn.speaker if turn else None,
+                team=team,
+            )
+            out.append(
+                Fact(
+                    id="",
+                    section="unheard",
+                    text=f"{display_team(team).capitalize()}: not heard from since {record.date} ({record.title}).",
+                    team=team,
+                    who=turn.speaker if turn else None,
+                    date=record.date,
+                    details={"last_heard": record.date, "days_silent": _days(record.date, self.f.as_of)},
+                    cites=[cite],
+                )
+            )
         return out
 
     # --- tailored sections ---
@@ -627,11 +899,21 @@ class BriefAssembler:
             if s is None or s.section != "roadmap":
                 continue
             state = "committed" if s.commitment != "exploring" else "exploring"
-            requests = [t for t, info in self.request_threads if info["fit"] == s.label and info["_fit_cite"] is item.side]
+            requests = [
+                t for t, info in self.request_threads if info["fit"] == s.label and info["_fit_cite"] is item.side
+            ]
             asks = sum(len(t.meetings) for t in requests)
-            out.append(Fact(id="", section="commitments", text=f"{state.capitalize()}: {s.text}", team="product",
-                            date=None, details={"state": state, "requests_meetings": asks},
-                            cites=[_cite_side(item.side)] + _unique_cites([m.insight for t in requests for m in t.members], 2)))
+            out.append(
+                Fact(
+                    id="",
+                    section="commitments",
+                    text=f"{state.capitalize()}: {s.text}",
+                    team="product",
+                    date=None,
+                    details={"state": state, "requests_meetings": asks},
+                    cites=[_cite_side(item.side)] + _unique_cites([m.insight for t in requests for m in t.members], 2),
+                )
+            )
         out.sort(key=lambda f: f.details["state"] != "committed")
         return out
 
@@ -641,23 +923,44 @@ class BriefAssembler:
             s = item.statement
             if s is not None and (s.section == "non_goals" or (s.section == "roadmap" and s.commitment == "exploring")):
                 why = "a non-goal" if s.section == "non_goals" else "only being explored, with no date"
-                out.append(Fact(id="", section="do_not_promise", text=f"{s.text} ({why})", team="product",
-                                details={"reason": why}, cites=[_cite_side(item.side)]))
+                out.append(
+                    Fact(
+                        id="",
+                        section="do_not_promise",
+                        text=f"{s.text} ({why})",
+                        team="product",
+                        details={"reason": why},
+                        cites=[_cite_side(item.side)],
+                    )
+                )
         for fact in self.section("flags"):
             if fact.details["type"] == "promise_gap":
                 out.append(fact.model_copy(update={"section": "do_not_promise"}))
         return out
 
     def _decisions_needed(self) -> list[Fact]:
-        return [f.model_copy(update={"section": "decisions_needed"}) for f in self.section("flags")
-                if len(f.details["functions"]) > 1 or f.details["vision"]]
+        return [
+            f.model_copy(update={"section": "decisions_needed"})
+            for f in self.section("flags")
+            if len(f.details["functions"]) > 1 or f.details["vision"]
+        ]
 
     def _risks(self) -> list[Fact]:
-        out = [f.model_copy(update={"section": "risks"}) for f in self.section("roadblocks")
-               if f.details["state"] == "open" and f.details["open_days"] >= 14]
-        out += [f.model_copy(update={"section": "risks"}) for f in self.section("actions") if f.details["state"] == "overdue"]
-        out += [f.model_copy(update={"section": "risks"}) for f in self.section("assumptions")
-                if f.details.get("status") == "invalidated" or f.details["reliance"] >= 3]
+        out = [
+            f.model_copy(update={"section": "risks"})
+            for f in self.section("roadblocks")
+            if f.details["state"] == "open" and f.details["open_days"] >= 14
+        ]
+        out += [
+            f.model_copy(update={"section": "risks"})
+            for f in self.section("actions")
+            if f.details["state"] == "overdue"
+        ]
+        out += [
+            f.model_copy(update={"section": "risks"})
+            for f in self.section("assumptions")
+            if f.details.get("status") == "invalidated" or f.details["reliance"] >= 3
+        ]
         return out
 
     def _outcomes(self) -> list[Fact]:
@@ -667,27 +970,41 @@ class BriefAssembler:
             close = [m for m in metrics if _cos(m.vector, item.vector) >= 0.4]
             if close:
                 ins = item.insight
-                out.append(Fact(id="", section="outcomes", text=ins.statement, team=ins.team, who=_who(ins), date=ins.date,
-                                details={"metric": close[0].side.text}, cites=[_cite(ins), _cite_side(close[0].side)]))
+                out.append(
+                    Fact(
+                        id="",
+                        section="outcomes",
+                        text=ins.statement,
+                        team=ins.team,
+                        who=_who(ins),
+                        date=ins.date,
+                        details={"metric": close[0].side.text},
+                        cites=[_cite(ins), _cite_side(close[0].side)],
+                    )
+                )
         return out
 
     def _your_actions(self) -> list[Fact]:
         first = (self.person or "").split()[0].lower() if self.person else ""
-        return [f.model_copy(update={"section": "your_actions"}) for f in self.section("actions")
-                if first and first in (f.details.get("owner") or "").lower()]
+        return [
+            f.model_copy(update={"section": "your_actions"})
+            for f in self.section("actions")
+            if first and first in (f.details.get("owner") or "").lower()
+        ]
 
 
 def flag_text(flag: Flag) -> str:
     """A flag as one line: its type, what each side says and who said it, and why it is raised."""
+
     def side(x) -> str:
         if x.kind == "vision":
-            return f"the vision ({x.section or 'vision'}) says \"{x.text}\""
+            return f'the vision ({x.section or "vision"}) says "{x.text}"'
         team = display_team(x.team) if x.team and x.team not in OUTSIDE else "customer"
-        return f"{x.speaker or 'someone'} ({team}, {x.date}) said \"{x.quote}\""
+        return f'{x.speaker or "someone"} ({team}, {x.date}) said "{x.quote}"'
 
     label = flag.type.replace("_", " ").capitalize()
     if flag.type == "unheard":
-        return f"{label}: \"{flag.sides[0].text}\" and similar. {flag.explanation}"
+        return f'{label}: "{flag.sides[0].text}" and similar. {flag.explanation}'
     return f"{label}: {side(flag.sides[0])}; {side(flag.sides[1])}. {flag.explanation}"
 
 
@@ -697,23 +1014,48 @@ def _cos(a, b) -> float:
 
 # --- agenda and questions ----------------------------------------------------------------------
 
+
 def agenda_and_questions(a: BriefAssembler) -> tuple[list[Fact], list[Fact]]:
     """Agenda items ordered by how much of the team they need; questions that would settle them."""
     items: list[tuple[float, Fact]] = []
     questions: list[Fact] = []
 
     def add(score: float, text: str, about: Fact, functions: list[str]):
-        items.append((score, Fact(id="", section="agenda", text=text, team=None, date=about.date,
-                                  details={"about": [about.id], "functions": functions, "score": round(score, 1)},
-                                  cites=about.cites[:3])))
+        items.append(
+            (
+                score,
+                Fact(
+                    id="",
+                    section="agenda",
+                    text=text,
+                    team=None,
+                    date=about.date,
+                    details={"about": [about.id], "functions": functions, "score": round(score, 1)},
+                    cites=about.cites[:3],
+                ),
+            )
+        )
 
     def ask(text: str, about: Fact):
-        questions.append(Fact(id="", section="questions", text=text, team=about.team, date=about.date,
-                              details={"about": [about.id]}, cites=about.cites[:2]))
+        questions.append(
+            Fact(
+                id="",
+                section="questions",
+                text=text,
+                team=about.team,
+                date=about.date,
+                details={"about": [about.id]},
+                cites=about.cites[:2],
+            )
+        )
 
-    labels = {"promise_gap": "Agree what customers are told", "vision_conflict": "Decide: the plan or the vision",
-              "team_conflict": "Reconcile two functions", "assumption_refuted": "Rethink a refuted assumption",
-              "unheard": "Decide whether the vision should address a recurring theme"}
+    labels = {
+        "promise_gap": "Agree what customers are told",
+        "vision_conflict": "Decide: the plan or the vision",
+        "team_conflict": "Reconcile two functions",
+        "assumption_refuted": "Rethink a refuted assumption",
+        "unheard": "Decide whether the vision should address a recurring theme",
+    }
     groups: dict[str, list[Fact]] = {}
     for fact in a.section("flags"):
         groups.setdefault(fact.details["topic"], []).append(fact)
@@ -726,38 +1068,73 @@ def agenda_and_questions(a: BriefAssembler) -> tuple[list[Fact], list[Fact]]:
         if len(facts) == 1:
             text = f"{label}: {lead.text.split(': ', 1)[-1]}"
         else:
-            text = (f"{label}: {len(facts)} flags ({', '.join(f.id for f in facts)}) from {', '.join(functions) or 'customers'} "
-                    f"against the vision's \"{lead.details['vision_text']}\"")
-        cites = [c for f in facts for c in f.cites if c.meeting_id][:3] + [c for c in lead.cites if not c.meeting_id][:1]
-        items.append((score, Fact(id="", section="agenda", text=text, date=lead.date,
-                                  details={"about": [f.id for f in facts], "functions": functions, "score": round(score, 1)},
-                                  cites=cites)))
+            text = (
+                f"{label}: {len(facts)} flags ({', '.join(f.id for f in facts)}) from {', '.join(functions) or 'customers'} "
+                f'against the vision\'s "{lead.details["vision_text"]}"'
+            )
+        cites = [c for f in facts for c in f.cites if c.meeting_id][:3] + [c for c in lead.cites if not c.meeting_id][
+            :1
+        ]
+        items.append(
+            (
+                score,
+                Fact(
+                    id="",
+                    section="agenda",
+                    text=text,
+                    date=lead.date,
+                    details={"about": [f.id for f in facts], "functions": functions, "score": round(score, 1)},
+                    cites=cites,
+                ),
+            )
+        )
         if "promise_gap" in types:
             ask(f"Who goes back to the customers on this, and with what? ({text})", lead)
         elif "unheard" in types:
-            ask(f"Is this on the roadmap, deliberately out of scope, or not yet discussed? ({lead.text.split(': ', 1)[-1]})", lead)
+            ask(
+                f"Is this on the roadmap, deliberately out of scope, or not yet discussed? ({lead.text.split(': ', 1)[-1]})",
+                lead,
+            )
         elif "vision_conflict" in types and len(functions) > 1:
-            ask(f"Do we change the plan or the vision? {', '.join(functions).capitalize()} are pulling against it ({text})", lead)
+            ask(
+                f"Do we change the plan or the vision? {', '.join(functions).capitalize()} are pulling against it ({text})",
+                lead,
+            )
     for fact in a.section("actions"):
         if fact.details["state"] == "overdue":
             add(2.5, f"Overdue by {fact.details['overdue_days']} days ({fact.details['owner']}): {fact.text}", fact, [])
             ask(f"{fact.details['owner']}: is this still happening, and by when? ({fact.text})", fact)
     for fact in a.section("roadblocks"):
         if fact.details["state"] == "open" and fact.details["open_days"] >= 14:
-            add(2 + min(fact.details["open_days"], 90) / 45, f"Roadblock open {fact.details['open_days']} days, "
-                f"raised by {fact.details['raised_by']}: {fact.text}", fact, [display_team(fact.team or "unknown")])
-            ask(f"What would unblock this, and who outside {display_team(fact.team or 'the team')} can help? ({fact.text})", fact)
+            add(
+                2 + min(fact.details["open_days"], 90) / 45,
+                f"Roadblock open {fact.details['open_days']} days, raised by {fact.details['raised_by']}: {fact.text}",
+                fact,
+                [display_team(fact.team or "unknown")],
+            )
+            ask(
+                f"What would unblock this, and who outside {display_team(fact.team or 'the team')} can help? ({fact.text})",
+                fact,
+            )
     for fact in a.section("assumptions"):
         if fact.details.get("changed_on"):
             add(3.5, f"Assumption now {fact.details['status']}: {fact.text}", fact, fact.details["functions"])
         elif fact.details["reliance"] >= 3:
-            add(1.5 + fact.details["reliance"] / 4, f"Untested, relied on {fact.details['reliance']} times: {fact.text}",
-                fact, fact.details["functions"])
+            add(
+                1.5 + fact.details["reliance"] / 4,
+                f"Untested, relied on {fact.details['reliance']} times: {fact.text}",
+                fact,
+                fact.details["functions"],
+            )
             ask(f"What is the cheapest way to test this before more depends on it? ({fact.text})", fact)
     for fact in a.section("requests"):
         if fact.details["meetings"] >= 2 and (fact.details["fit"] == NOT_PLANNED or "non" in fact.details["fit"]):
-            add(1.5 + fact.details["meetings"] / 2, f"Requested in {fact.details['meetings']} meetings, "
-                f"{fact.details['fit']}: {fact.text}", fact, fact.details["heard_by"])
+            add(
+                1.5 + fact.details["meetings"] / 2,
+                f"Requested in {fact.details['meetings']} meetings, {fact.details['fit']}: {fact.text}",
+                fact,
+                fact.details["heard_by"],
+            )
     for fact in a.section("unheard"):
         ask(f"{fact.text.split(':')[0]}: what have you heard since {fact.details['last_heard']}?", fact)
     items.sort(key=lambda x: -x[0])
@@ -772,6 +1149,7 @@ def agenda_and_questions(a: BriefAssembler) -> tuple[list[Fact], list[Fact]]:
 
 # --- the brief -----------------------------------------------------------------------------------
 
+
 def audience_of(facts: Facts, name: str | None) -> tuple[str | None, str | None]:
     """(function, person) for --for: a function's name, or a person in the roster."""
     if not name:
@@ -782,17 +1160,24 @@ def audience_of(facts: Facts, name: str | None) -> tuple[str | None, str | None]
     roster = {s: t for r in facts.records for s, t in r.speaker_teams.items() if t in FUNCTIONS}
     roster.update(facts.roster)  # the stored roster wins over what meetings said
     wanted = " ".join(name.lower().split())
-    people = [p for p in roster if p.lower() == wanted] or [p for p in roster if p.lower().split()[0] == wanted.split()[0]]
+    people = [p for p in roster if p.lower() == wanted] or [
+        p for p in roster if p.lower().split()[0] == wanted.split()[0]
+    ]
     if len(people) == 1:
         return roster[people[0]], people[0]
     if len(people) > 1:
-        raise NotFoundError(f"--for {name!r} matches {len(people)} people in the roster ({', '.join(people)}); give the full name")
-    raise NotFoundError(f"--for {name!r} is neither a function (sales, marketing, customer success, engineering, design, "
-                        "product, leadership) nor a person in the roster or in a meeting with a known function")
+        raise NotFoundError(
+            f"--for {name!r} matches {len(people)} people in the roster ({', '.join(people)}); give the full name"
+        )
+    raise NotFoundError(
+        f"--for {name!r} is neither a function (sales, marketing, customer success, engineering, design, "
+        "product, leadership) nor a person in the roster or in a meeting with a known function"
+    )
 
 
-def build_brief(app, audience: str | None = None, since: str | None = None, series: str | None = None,
-                as_of: dt.date | None = None) -> Brief:
+def build_brief(
+    app, audience: str | None = None, since: str | None = None, series: str | None = None, as_of: dt.date | None = None
+) -> Brief:
     """The brief's facts, offline."""
     as_of = as_of or dt.date.today()
     facts = Facts(app, as_of)
@@ -817,17 +1202,31 @@ def build_brief(app, audience: str | None = None, since: str | None = None, seri
     for group in (agenda, questions):
         for n, fact in enumerate(group, start=1):
             fact.id = f"{_PREFIX[fact.section]}{n}"
-    meetings = [{"meeting_id": r.meeting_id, "title": r.title, "date": r.date, "source": r.source}
-                for r in facts.records if r.meeting_id in a.in_period]
+    meetings = [
+        {"meeting_id": r.meeting_id, "title": r.title, "date": r.date, "source": r.source}
+        for r in facts.records
+        if r.meeting_id in a.in_period
+    ]
     notes = []
     pending = [r.meeting_id for r in facts.records if r.meeting_id in a.in_period and not r.extraction_run]
     if pending:
         notes.append(f"{len(pending)} meetings in the period have no insights yet (`synth extract --retry-failed`)")
     if facts.vision is None:
         notes.append("no product vision is stored (`synth vision set FILE`): nothing is held against it")
-    return Brief(audience=team, person=person, series=period.series, period=period.label, since=period.since.isoformat(),
-                 until=period.until.isoformat(), meetings=meetings, meetings_stored=len(facts.records), sections=sections,
-                 agenda=agenda, questions=questions, notes=notes)
+    return Brief(
+        audience=team,
+        person=person,
+        series=period.series,
+        period=period.label,
+        since=period.since.isoformat(),
+        until=period.until.isoformat(),
+        meetings=meetings,
+        meetings_stored=len(facts.records),
+        sections=sections,
+        agenda=agenda,
+        questions=questions,
+        notes=notes,
+    )
 
 
 def _empty(key: str, a: BriefAssembler) -> str:

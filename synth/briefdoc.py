@@ -31,12 +31,26 @@ def detail_text(fact: Fact) -> str:
     if s in ("roadblocks",) or (s == "risks" and "open_days" in d):
         if d.get("state") == "resolved":
             return f"raised by {d['raised_by']} on {fact.date}, resolved {d['resolved_on']} after {d['open_days']} days"
-        extra = f"; raised {d['mentions']} times in {d['meetings']} meetings, last {d['last_raised']}" if d["mentions"] > 1 else ""
+        extra = (
+            f"; raised {d['mentions']} times in {d['meetings']} meetings, last {d['last_raised']}"
+            if d["mentions"] > 1
+            else ""
+        )
         return f"open {d['open_days']} days, raised by {d['raised_by']} on {fact.date}{extra}"
     if s in ("assumptions",) or (s == "risks" and "reliance" in d):
-        said = f"said {d['mentions']} times in {d['meetings']} meetings" if d["mentions"] > 1 else f"said by {fact.who} on {fact.date}"
-        leaning = (f"; {d['relied_on_by']} {'decision, action or promise leans' if d['relied_on_by'] == 1 else 'decisions, actions or promises lean'}"
-                   " on it") if d["relied_on_by"] else ""
+        said = (
+            f"said {d['mentions']} times in {d['meetings']} meetings"
+            if d["mentions"] > 1
+            else f"said by {fact.who} on {fact.date}"
+        )
+        leaning = (
+            (
+                f"; {d['relied_on_by']} {'decision, action or promise leans' if d['relied_on_by'] == 1 else 'decisions, actions or promises lean'}"
+                " on it"
+            )
+            if d["relied_on_by"]
+            else ""
+        )
         changed = f"; status changed on {d['changed_on']} (flag {d['flag']})" if d.get("changed_on") else ""
         return f"{d['status']}, {said}{leaning}{changed}"
     if s in ("flags", "decisions_needed") or (s == "do_not_promise" and "flag" in d):
@@ -44,10 +58,11 @@ def detail_text(fact: Fact) -> str:
     if s == "decisions" or (s == "outcomes" and "metric" not in d):
         return f"{fact.who}, {fact.date}"
     if s == "outcomes":
-        return f"{fact.who}, {fact.date}; about the metric \"{d['metric']}\""
+        return f'{fact.who}, {fact.date}; about the metric "{d["metric"]}"'
     if s in ("actions", "your_actions") or (s == "risks" and "owner" in d):
         due = {"overdue": f"overdue by {d.get('overdue_days')} days (due {d['due']})", "due": f"due {d['due']}"}.get(
-            d["state"], "no due date")
+            d["state"], "no due date"
+        )
         return f"owner {d['owner']}; {due}; agreed {fact.date}"
     if s in ("requests", "problems"):
         named = ", ".join(d["customers"])
@@ -55,9 +70,11 @@ def detail_text(fact: Fact) -> str:
         who = " and ".join(x for x in (named, unnamed) if x)
         customers = f", {plural(d['customer_count'], 'customer')} ({who})" if d["customer_count"] else ""
         heard = f"; heard by {', '.join(d['heard_by'])}" if d["heard_by"] else ""
-        problems = "".join(f"; problem behind it: \"{p}\"" for p in d.get("problems", []))
-        return (f"{plural(d['mentions'], 'mention')} in {plural(d['meetings'], 'meeting')}{customers}{heard}; first {d['first_heard']}, "
-                f"last {d['last_heard']}; {d['fit']}{problems}")
+        problems = "".join(f'; problem behind it: "{p}"' for p in d.get("problems", []))
+        return (
+            f"{plural(d['mentions'], 'mention')} in {plural(d['meetings'], 'meeting')}{customers}{heard}; first {d['first_heard']}, "
+            f"last {d['last_heard']}; {d['fit']}{problems}"
+        )
     if s == "unheard":
         return f"silent for {d['days_silent']} days"
     if s == "commitments":
@@ -73,21 +90,29 @@ def detail_text(fact: Fact) -> str:
 
 
 def _title(brief: Brief) -> str:
-    who = brief.person and f"{brief.person} ({display_team(brief.audience)})" or (brief.audience and display_team(brief.audience))
+    who = (
+        brief.person
+        and f"{brief.person} ({display_team(brief.audience)})"
+        or (brief.audience and display_team(brief.audience))
+    )
     return f"Brief{' for ' + who if who else ''}: {brief.period}"
 
 
 def _header_lines(brief: Brief) -> list[str]:
     listed = ", ".join(f"{safe(m['title'])} ({m['date']})" for m in brief.meetings[:12])
     more = f" and {len(brief.meetings) - 12} more" if len(brief.meetings) > 12 else ""
-    lines = [f"As of {brief.until}. {plural(len(brief.meetings), 'meeting')} in the period, {brief.meetings_stored} stored"
-             + (f": {listed}{more}." if brief.meetings else ".")]
+    lines = [
+        f"As of {brief.until}. {plural(len(brief.meetings), 'meeting')} in the period, {brief.meetings_stored} stored"
+        + (f": {listed}{more}." if brief.meetings else ".")
+    ]
     if brief.mode == "offline":
         lines.append("Assembled from the stored insights, flags and vision, without a model.")
     else:
         dropped = sum(brief.dropped.values())
-        lines.append(f"Facts assembled from the store; the lead of each section written by {brief.mode} from those facts"
-                     + (f" ({dropped} sentences dropped: a citation or a number did not match the facts)." if dropped else "."))
+        lines.append(
+            f"Facts assembled from the store; the lead of each section written by {brief.mode} from those facts"
+            + (f" ({dropped} sentences dropped: a citation or a number did not match the facts)." if dropped else ".")
+        )
     lines.extend(f"Note: {n}." for n in brief.notes)
     return lines
 
@@ -140,13 +165,18 @@ def to_html(brief: Brief) -> str:
         for fact in facts:
             detail = detail_text(fact)
             sources = "<br>".join(e(cite_text(c)) for c in fact.cites)
-            body.append(f"<div class=fact id={e(fact.id)}><span class=id>{e(fact.id)}</span>{e(safe(fact.text))}"
-                        + (f" <span class=detail>({e(safe(detail))})</span>" if detail else "")
-                        + f"<div class=src>{sources}</div></div>")
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-            f"<title>{e(safe(_title(brief)))}</title><style>{_CSS}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+            body.append(
+                f"<div class=fact id={e(fact.id)}><span class=id>{e(fact.id)}</span>{e(safe(fact.text))}"
+                + (f" <span class=detail>({e(safe(detail))})</span>" if detail else "")
+                + f"<div class=src>{sources}</div></div>"
+            )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>{e(safe(_title(brief)))}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
 
 
 CITATION = re.compile(r"([^\s;,()]+\.(?:md|markdown|txt|vtt|srt|json|docx|text)):(\d+)(?:-(\d+))?")

@@ -18,8 +18,12 @@ FACTS_PER_SECTION = 8
 _MARKER = re.compile(r"\[\s*([A-Za-z]\d+(?:\s*[,;]\s*[A-Za-z]\d+)*)\s*\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                          "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+    )
+}
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.I)
 
 
@@ -87,12 +91,14 @@ class BriefWriter(PromptedChain):
 
     @staticmethod
     def message(brief: Brief) -> str:
-        audience = f"This brief is for {brief.person + ', ' if brief.person else ''}{brief.audience or 'the whole team'}."
+        audience = (
+            f"This brief is for {brief.person + ', ' if brief.person else ''}{brief.audience or 'the whole team'}."
+        )
         parts = [f"{audience} Period: {brief.period}; as of {brief.until}."]
         for section in brief.sections:
             if not section.facts:
                 continue
-            lines = [f"<section key=\"{section.key}\" title=\"{section.title}\">"]
+            lines = [f'<section key="{section.key}" title="{section.title}">']
             for fact in section.facts[:FACTS_PER_SECTION]:
                 lines.append(f"[{fact.id}] {fact.text[:300]} ({detail_text(fact)[:300]})")
             lines.append("</section>")
@@ -115,8 +121,10 @@ class BriefWriter(PromptedChain):
             try:
                 prose = self.chat.invoke(self.prompt, user, Usage()).value
             except ModelError as exc:
-                brief.notes.append(f"the model could not write the prose ({without_secrets(str(exc), (self.settings.api_key,))}); "
-                                   "the brief is the offline one")
+                brief.notes.append(
+                    f"the model could not write the prose ({without_secrets(str(exc), (self.settings.api_key,))}); "
+                    "the brief is the offline one"
+                )
                 return brief
             store.cache_put(key, prose.model_dump_json(), kind="brief")
             self.remember(store)

@@ -26,8 +26,18 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, field_validator
 
-from .compare import (ADVOCACY, EVIDENCE, REFUTES, SUPPORTS, Reading, antonym_clash, due_by, number_clash,
-                      polarity_flips, read)
+from .compare import (
+    ADVOCACY,
+    EVIDENCE,
+    REFUTES,
+    SUPPORTS,
+    Reading,
+    antonym_clash,
+    due_by,
+    number_clash,
+    polarity_flips,
+    read,
+)
 from .config import without_secrets
 from .errors import ModelError
 from .grounding import words
@@ -158,14 +168,19 @@ class Judgement:
 
 def flag_type(category: str, verdict: str) -> str | None:
     if verdict == "contradicts":
-        return {"vision": "vision_conflict", "team": "team_conflict", "assumption": "assumption_refuted",
-                "promise": "promise_gap"}[category]
+        return {
+            "vision": "vision_conflict",
+            "team": "team_conflict",
+            "assumption": "assumption_refuted",
+            "promise": "promise_gap",
+        }[category]
     if verdict == "supports" and category == "assumption":
         return "assumption_supported"
     return None
 
 
 # --- items -------------------------------------------------------------------------------------
+
 
 def insight_key(insight: Insight) -> str:
     """What an insight says, where: the same quote in the same meeting is the same side."""
@@ -174,17 +189,42 @@ def insight_key(insight: Insight) -> str:
 
 def insight_item(insight: Insight, vector: list[float]) -> Item:
     key = insight_key(insight)
-    return Item(FlagSide(kind=insight.kind, text=insight.statement, quote=insight.quote, speaker=insight.speaker,
-                         team=insight.team, meeting_id=insight.meeting_id, title=insight.title, date=insight.date,
-                         source=insight.source, start_line=insight.start_line, end_line=insight.end_line, key=key),
-                vector, insight=insight)
+    return Item(
+        FlagSide(
+            kind=insight.kind,
+            text=insight.statement,
+            quote=insight.quote,
+            speaker=insight.speaker,
+            team=insight.team,
+            meeting_id=insight.meeting_id,
+            title=insight.title,
+            date=insight.date,
+            source=insight.source,
+            start_line=insight.start_line,
+            end_line=insight.end_line,
+            key=key,
+        ),
+        vector,
+        insight=insight,
+    )
 
 
 def statement_item(statement: VisionStatement, vector: list[float]) -> Item:
     key = f"vision|{statement.section}|{' '.join(words(statement.text))}"
-    return Item(FlagSide(kind="vision", text=statement.text, quote=statement.text, section=statement.label,
-                         source=statement.source, start_line=statement.start_line, end_line=statement.end_line,
-                         key=key), vector, statement=statement)
+    return Item(
+        FlagSide(
+            kind="vision",
+            text=statement.text,
+            quote=statement.text,
+            section=statement.label,
+            source=statement.source,
+            start_line=statement.start_line,
+            end_line=statement.end_line,
+            key=key,
+        ),
+        vector,
+        statement=statement,
+    )
 
 
 def _matrix(items: list[Item]):
@@ -206,6 +246,7 @@ def _later(evidence: Insight, assumption: Insight) -> bool:
 
 
 # --- candidates --------------------------------------------------------------------------------
+
 
 class Lexicon:
     """Relatedness = cosine similarity plus a bonus for rare content words two statements share
@@ -233,8 +274,9 @@ class Lexicon:
         return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
 
 
-def candidate_pairs(new: list[Item], items: list[Item], statements: list[Item], n: int,
-                    vision_targets: list[Item]) -> list[Pair]:
+def candidate_pairs(
+    new: list[Item], items: list[Item], statements: list[Item], n: int, vision_targets: list[Item]
+) -> list[Pair]:
     """Pairs worth judging: vision pairs for `vision_targets`, and team, assumption and promise
     pairs that involve a new insight. At most `n` of each kind per insight."""
     import numpy as np
@@ -313,6 +355,7 @@ def _match_score(promise: Item, statement: Item, similarity: float) -> float:
 
 # --- the offline judge -------------------------------------------------------------------------
 
+
 def judge_offline(pair: Pair) -> Judgement:
     """Polarity, numbers, dates and cue phrases between two similar statements."""
     if pair.category == "promise":
@@ -326,9 +369,13 @@ def judge_offline(pair: Pair) -> Judgement:
         if REFUTES.search(later) and sim >= 0.45:
             return Judgement("contradicts", "Later evidence says the assumption does not hold.", 0.5)
         if flips and sim >= 0.45:
-            return Judgement("contradicts", f"The assumption asserts what later evidence denies ({', '.join(flips[:3])}).", 0.4)
+            return Judgement(
+                "contradicts", f"The assumption asserts what later evidence denies ({', '.join(flips[:3])}).", 0.4
+            )
         if numbers and sim >= 0.45:
-            return Judgement("contradicts", f"The numbers differ: {_count(numbers[0])} versus {_count(numbers[1])}.", 0.4)
+            return Judgement(
+                "contradicts", f"The numbers differ: {_count(numbers[0])} versus {_count(numbers[1])}.", 0.4
+            )
         if SUPPORTS.search(later) and pair.cosine >= 0.55 and a.shared(b):
             return Judgement("supports", "Later evidence confirms the assumption.", 0.45)
         if sim >= 0.7 and EVIDENCE.search(later) and not clash:
@@ -338,11 +385,15 @@ def judge_offline(pair: Pair) -> Judgement:
         if pair.cosine < 0.35 or len(a.shared(b)) < 2:
             return Judgement("unrelated", "Too little in common to be about the same thing.", 0.5)
         if sim >= 0.5 and flips:
-            return Judgement("contradicts", f"One function asserts what the other denies ({', '.join(flips[:3])}).", 0.4)
+            return Judgement(
+                "contradicts", f"One function asserts what the other denies ({', '.join(flips[:3])}).", 0.4
+            )
         if sim >= 0.5 and clash:
             return Judgement("contradicts", f"They say opposite things ({clash[0]} versus {clash[1]}).", 0.35)
         if sim >= 0.55 and numbers:
-            return Judgement("contradicts", f"The numbers differ: {_count(numbers[0])} versus {_count(numbers[1])}.", 0.35)
+            return Judgement(
+                "contradicts", f"The numbers differ: {_count(numbers[0])} versus {_count(numbers[1])}.", 0.35
+            )
         return Judgement("unrelated", "No opposite polarity, numbers or options found.", 0.5)
     return _judge_vision(pair, flips, clash, numbers)
 
@@ -356,16 +407,26 @@ def _judge_vision(pair: Pair, flips, clash, numbers) -> Judgement:
         asserted = sorted(t for t in a.shared(b) if a.terms[t])
         denied = [t for t in a.shared(b) if not a.terms[t]]
         if acts and asserted and not denied and sim >= 0.4:
-            return Judgement("contradicts", f"This pushes toward something the vision rules out "
-                             f"({', '.join(asserted[:3])}).", 0.45)
+            return Judgement(
+                "contradicts", f"This pushes toward something the vision rules out ({', '.join(asserted[:3])}).", 0.45
+            )
         return Judgement("unrelated", "It does not act on the non-goal.", 0.5)
     if statement.section == "roadmap":
         said_on = dt.date.fromisoformat(insight.date)
         promised, committed = due_by(text, said_on), due_by(statement.text, said_on)
-        if (statement.commitment == "committed" and insight.kind == "decision" and promised and committed
-                and promised[0] > committed[0] and sim >= 0.5):
-            return Judgement("contradicts", f"It moves a committed roadmap item past its date ({promised[1]} "
-                             f"versus {committed[1]}).", 0.45)
+        if (
+            statement.commitment == "committed"
+            and insight.kind == "decision"
+            and promised
+            and committed
+            and promised[0] > committed[0]
+            and sim >= 0.5
+        ):
+            return Judgement(
+                "contradicts",
+                f"It moves a committed roadmap item past its date ({promised[1]} versus {committed[1]}).",
+                0.45,
+            )
         return Judgement("unrelated", "No change to a committed date found.", 0.5)
     if statement.section in ("principles", "metrics") and not acts:
         # a finding that the team misses a principle or metric is news, not a contradiction
@@ -375,8 +436,11 @@ def _judge_vision(pair: Pair, flips, clash, numbers) -> Judgement:
     if sim >= 0.45 and clash:
         return Judgement("contradicts", f"It says the opposite of the vision ({clash[0]} versus {clash[1]}).", 0.35)
     if sim >= 0.5 and numbers and acts:
-        return Judgement("contradicts", f"It acts outside the vision's numbers: {_count(numbers[0])} versus "
-                         f"{_count(numbers[1])}.", 0.35)
+        return Judgement(
+            "contradicts",
+            f"It acts outside the vision's numbers: {_count(numbers[0])} versus {_count(numbers[1])}.",
+            0.35,
+        )
     return Judgement("unrelated", "No opposite polarity, numbers or options found.", 0.5)
 
 
@@ -395,7 +459,9 @@ def _judge_promise(pair: Pair) -> Judgement:
     reference = dt.date.fromisoformat(promise.date)
     promised, committed = due_by(text, reference), due_by(statement.text, reference)
     if promised and committed and promised[0] < committed[0]:
-        return Judgement("contradicts", f"Promised for {promised[1]}, but the roadmap commits it for {committed[1]}.", 0.45)
+        return Judgement(
+            "contradicts", f"Promised for {promised[1]}, but the roadmap commits it for {committed[1]}.", 0.45
+        )
     return Judgement("supports", "A committed roadmap item covers it.", 0.5)
 
 
@@ -407,6 +473,7 @@ def _count(number: tuple) -> str:
 
 # --- the prompted judge ------------------------------------------------------------------------
 
+
 class PairJudgement(BaseModel):
     pair: int
     verdict: str = Field(json_schema_extra={"enum": list(VERDICTS)})
@@ -417,9 +484,17 @@ class PairJudgement(BaseModel):
     @classmethod
     def _verdict(cls, value) -> str:
         text = str(value or "").strip().lower()
-        aliases = {"contradict": "contradicts", "contradiction": "contradicts", "conflict": "contradicts",
-                   "refutes": "contradicts", "support": "supports", "confirms": "supports", "none": "unrelated",
-                   "neutral": "unrelated", "unrelated.": "unrelated"}
+        aliases = {
+            "contradict": "contradicts",
+            "contradiction": "contradicts",
+            "conflict": "contradicts",
+            "refutes": "contradicts",
+            "support": "supports",
+            "confirms": "supports",
+            "none": "unrelated",
+            "neutral": "unrelated",
+            "unrelated.": "unrelated",
+        }
         text = aliases.get(text, text)
         if text not in VERDICTS:
             raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {value!r}")
@@ -441,22 +516,22 @@ class CheckOutput(BaseModel):
 
 QUESTIONS = {
     "vision": "Does A go against the vision statement B (acts against a principle or non-goal, targets "
-              "customers or markets outside it, or finds that customers do not want what B says)?",
+    "customers or markets outside it, or finds that customers do not want what B says)?",
     "team": "A and B come from two different functions. Do they state incompatible things about the same topic?",
     "assumption": "A is an assumption; B was said later. Does B refute A (contradicts), confirm it (supports), "
-                  "or not bear on it (unrelated)?",
+    "or not bear on it (unrelated)?",
     "promise": "A may be something told to a customer. Is it backed by a committed roadmap item, by the promised "
-               "time (supports)? Answer contradicts if the roadmap only explores it, rules it out, commits a "
-               "later date or does not mention it; unrelated if A is not a promise about the product.",
+    "time (supports)? Answer contradicts if the roadmap only explores it, rules it out, commits a "
+    "later date or does not mention it; unrelated if A is not a promise about the product.",
 }
 
 
 def _describe(item: Item) -> str:
     side = item.side
     if item.statement is not None:
-        return f"vision statement ({side.section}): \"{side.text}\""
+        return f'vision statement ({side.section}): "{side.text}"'
     who = ", ".join(x for x in (side.speaker, side.team) if x)
-    return f"{side.kind} ({who}, {side.date}): {side.text} Quote: \"{side.quote}\""
+    return f'{side.kind} ({who}, {side.date}): {side.text} Quote: "{side.quote}"'
 
 
 def pair_text(pair: Pair) -> str:
@@ -496,12 +571,14 @@ class LLMJudge(PromptedChain):
                 report.cache_hits += 1
             else:
                 todo.append(pair)
-        batches = [todo[i:i + self.settings.check_batch] for i in range(0, len(todo), self.settings.check_batch)]
+        batches = [todo[i : i + self.settings.check_batch] for i in range(0, len(todo), self.settings.check_batch)]
 
         def run(batch: list[Pair]):
             usage = Usage()
-            user = "\n\n".join(f"<pair number=\"{n}\" kind=\"{p.category}\">\n{pair_text(p)}\n</pair>"
-                               for n, p in enumerate(batch, start=1))
+            user = "\n\n".join(
+                f'<pair number="{n}" kind="{p.category}">\n{pair_text(p)}\n</pair>'
+                for n, p in enumerate(batch, start=1)
+            )
             try:
                 out = self.chat.invoke(self.prompt, user, usage).value
             except ModelError as exc:
@@ -518,7 +595,9 @@ class LLMJudge(PromptedChain):
             report.llm_calls += usage.calls
             if out is None:
                 failed += len(batch)
-                report.warnings.append(f"the model failed on {len(batch)} pairs ({error}); the offline checker judged them")
+                report.warnings.append(
+                    f"the model failed on {len(batch)} pairs ({error}); the offline checker judged them"
+                )
                 continue
             got = {j.pair: j for j in out.judgements}
             for n, pair in enumerate(batch, start=1):
@@ -530,12 +609,15 @@ class LLMJudge(PromptedChain):
                 results[pair.key] = judgement
                 store.cache_put(keys[pair.key], json.dumps(judgement.__dict__), kind="check")
         if failed:
-            report.warnings.append(f"{failed} pairs had no usable judgement from the model; the offline checker judged them")
+            report.warnings.append(
+                f"{failed} pairs had no usable judgement from the model; the offline checker judged them"
+            )
         self.remember(store)
         return results
 
 
 # --- unheard themes ----------------------------------------------------------------------------
+
 
 def connected(n: int, linked) -> list[list[int]]:
     """Groups of 0..n-1 where `linked(i, j)` joins i and j (and, through them, their groups)."""
@@ -569,8 +651,14 @@ def unheard_themes(items: list[Item], statements: list[Item]) -> list[tuple[list
     lexicon = Lexicon(themed)
     sims = np.stack([lexicon.related(item, row) for item, row in zip(themed, matrix @ matrix.T)])
     cosine = matrix @ matrix.T
-    groups = connected(len(themed), lambda i, j: sims[i, j] >= UNHEARD_LINK and cosine[i, j] >= UNHEARD_LINK - 0.1
-                       and themed[i].insight.meeting_id != themed[j].insight.meeting_id)
+    groups = connected(
+        len(themed),
+        lambda i, j: (
+            sims[i, j] >= UNHEARD_LINK
+            and cosine[i, j] >= UNHEARD_LINK - 0.1
+            and themed[i].insight.meeting_id != themed[j].insight.meeting_id
+        ),
+    )
     themes = []
     vision = _matrix(statements) if statements else None
     for members in groups:
@@ -598,12 +686,13 @@ def unheard_themes(items: list[Item], statements: list[Item]) -> list[tuple[list
 
 # --- the check ---------------------------------------------------------------------------------
 
+
 def flag_id(kind: str, keys: list[str]) -> str:
     return "f" + hashlib.sha1(json.dumps([kind, keys]).encode()).hexdigest()[:7]
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def current_vision(store) -> Vision | None:
@@ -627,8 +716,11 @@ def vision_items(store) -> tuple[Vision | None, list[Item]]:
         return None, []
     rows, vectors = store.vision_statements(vision.version)
     by_place = {(s.id, s.start_line): s for s in vision.statements}
-    return vision, [statement_item(by_place[(r["id"], r["start_line"])], v) for r, v in zip(rows, vectors)
-                    if (r["id"], r["start_line"]) in by_place]
+    return vision, [
+        statement_item(by_place[(r["id"], r["start_line"])], v)
+        for r, v in zip(rows, vectors)
+        if (r["id"], r["start_line"]) in by_place
+    ]
 
 
 def run_check(app, since: str | None = None, everything: bool = False) -> CheckReport:
@@ -639,7 +731,9 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
     vision, statements = vision_items(store)
     records = [r for r in store.meeting_records() if r.extraction_run]
     runs = {r.meeting_id: r.extraction_run for r in records}
-    items = [insight_item(i, v) for i, run, v in store.insight_vectors(list(runs.values())) if runs.get(i.meeting_id) == run]
+    items = [
+        insight_item(i, v) for i, run, v in store.insight_vectors(list(runs.values())) if runs.get(i.meeting_id) == run
+    ]
     state = store.get_setting(CHECK_STATE) or {}
     checked = state.get("runs", {})
     if everything:
@@ -652,8 +746,12 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
     vision_targets = items if (everything or state.get("vision") != vision_version) else new
 
     judge = LLMJudge(settings, store) if settings.llm_configured else None
-    report = CheckReport(judge=judge.name if judge else "offline", insights_total=len(items),
-                         statements=len(statements), vision_set=vision is not None)
+    report = CheckReport(
+        judge=judge.name if judge else "offline",
+        insights_total=len(items),
+        statements=len(statements),
+        vision_set=vision is not None,
+    )
     report.insights_checked = len({id(i) for i in new} | {id(i) for i in vision_targets})
     pairs = candidate_pairs(new, items, statements, settings.check_candidates, vision_targets)
     report.pairs = len(pairs)
@@ -665,26 +763,46 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
     for pair in pairs:
         judgement = judgements.get(pair.key) or judge_offline(pair)
         checker = report.judge if pair.key in judgements else "offline"
-        ids = {kind: flag_id(kind, [pair.a.key, pair.b.key])
-               for kind in (flag_type(pair.category, v) for v in ("contradicts", "supports")) if kind}
+        ids = {
+            kind: flag_id(kind, [pair.a.key, pair.b.key])
+            for kind in (flag_type(pair.category, v) for v in ("contradicts", "supports"))
+            if kind
+        }
         judged_ids.update(ids.values())  # any flag this pair could raise was decided just now
         kind = flag_type(pair.category, judgement.verdict)
         if kind is None:
             continue
         produced[ids[kind]] = Flag(
-            id=ids[kind], type=kind, sides=[pair.a.side, pair.b.side], explanation=judgement.reason,
-            confidence=judgement.confidence, checker=checker, created_at=now, updated_at=now)
+            id=ids[kind],
+            type=kind,
+            sides=[pair.a.side, pair.b.side],
+            explanation=judgement.reason,
+            confidence=judgement.confidence,
+            checker=checker,
+            created_at=now,
+            updated_at=now,
+        )
     for members, closest, best in unheard_themes(items, statements):
         meetings = sorted({m.insight.meeting_id for m in members})
         teams = sorted({m.insight.team for m in members if _known_team(m.insight.team)})
         dates = sorted({m.insight.date for m in members})
-        explanation = (f"Raised in {len(meetings)} meetings ({dates[0]} to {dates[-1]})"
-                       + (f" by {', '.join(display_team(t) for t in teams)}" if teams else "") + "; no vision or roadmap statement addresses it"
-                       + (f" (closest: \"{closest.side.text}\", similarity {best:.2f})." if closest else " (no vision is set)."))
+        explanation = (
+            f"Raised in {len(meetings)} meetings ({dates[0]} to {dates[-1]})"
+            + (f" by {', '.join(display_team(t) for t in teams)}" if teams else "")
+            + "; no vision or roadmap statement addresses it"
+            + (f' (closest: "{closest.side.text}", similarity {best:.2f}).' if closest else " (no vision is set).")
+        )
         fid = flag_id("unheard", [m.key for m in members[:UNHEARD_MEETINGS]])
-        produced[fid] = Flag(id=fid, type="unheard", sides=[m.side for m in members[:8]], explanation=explanation,
-                             confidence=round(min(0.8, 0.5 + 0.05 * (len(meetings) - UNHEARD_MEETINGS)), 2),
-                             checker="offline", created_at=now, updated_at=now)
+        produced[fid] = Flag(
+            id=fid,
+            type="unheard",
+            sides=[m.side for m in members[:8]],
+            explanation=explanation,
+            confidence=round(min(0.8, 0.5 + 0.05 * (len(meetings) - UNHEARD_MEETINGS)), 2),
+            checker="offline",
+            created_at=now,
+            updated_at=now,
+        )
 
     live_keys = {i.key for i in items} | {s.key for s in statements}
     to_write, to_delete = [], []
@@ -692,7 +810,9 @@ def run_check(app, since: str | None = None, everything: bool = False) -> CheckR
         old = existing.get(fid)
         if old is not None:
             flag.status, flag.note, flag.created_at = old["status"], old.get("note"), old["created_at"]
-            if old["status"] == "open" and flag.model_dump(exclude={"updated_at"}) == Flag(**old).model_dump(exclude={"updated_at"}):
+            if old["status"] == "open" and flag.model_dump(exclude={"updated_at"}) == Flag(**old).model_dump(
+                exclude={"updated_at"}
+            ):
                 continue  # unchanged
         else:
             report.new_flags.append(flag)
@@ -726,4 +846,3 @@ def assumption_statuses(flags: list[Flag]) -> dict[str, tuple[str, str, str]]:
         if current is None or (date, status == "invalidated") > (current[2], current[0] == "invalidated"):
             found[key] = (status, flag.id, date)
     return found
-

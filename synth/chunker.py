@@ -17,7 +17,10 @@ def passage_id(meeting_id: str, version: str, index: int) -> str:
 
 _MARKERS = re.compile(r"\{[a-z]+\}|\[(?:inaudible|crosstalk|laughter|laughs|music|silence)\]", re.I)
 _FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm|er|hmm+|mm+-?hmm+|mm+|uh-huh|you know|i mean)(?![\w'])\s*[,.]?", re.I)
-_BACKCHANNEL = re.compile(r"^(?:\W|yeah|yes|yep|no|okay|ok|right|sure|mm-hmm|uh-huh|mm|hmm|oh|ah|so|well|and|but|alright|great|cool|good|exactly|true)*$", re.I)
+_BACKCHANNEL = re.compile(
+    r"^(?:\W|yeah|yes|yep|no|okay|ok|right|sure|mm-hmm|uh-huh|mm|hmm|oh|ah|so|well|and|but|alright|great|cool|good|exactly|true)*$",
+    re.I,
+)
 
 
 def embedding_text(text: str) -> str:
@@ -59,15 +62,23 @@ def chunk_meeting(meeting: Meeting, max_chars: int = MAX_CHARS) -> list[Passage]
     passages = []
     for index, group in enumerate(groups):
         speakers = list(dict.fromkeys(t.speaker for t in group if t.speaker))
-        teams = sorted({meeting.speaker_teams.get(s, "unknown") for s in speakers} | ({meeting.team} if meeting.team else set()))
-        passages.append(Passage(
-            id=passage_id(meeting.meeting_id, meeting.content_hash, index),
-            meeting_id=meeting.meeting_id, version=meeting.content_hash, index=index,
-            text="\n".join(turn_line(t) for t in group),
-            start_line=group[0].start_line, end_line=max(t.end_line for t in group),
-            speakers=speakers, teams=[t for t in teams if t != "unknown"] or ["unknown"],
-            turns=[(t.start_line, t.end_line, t.speaker) for t in group],
-        ))
+        teams = sorted(
+            {meeting.speaker_teams.get(s, "unknown") for s in speakers} | ({meeting.team} if meeting.team else set())
+        )
+        passages.append(
+            Passage(
+                id=passage_id(meeting.meeting_id, meeting.content_hash, index),
+                meeting_id=meeting.meeting_id,
+                version=meeting.content_hash,
+                index=index,
+                text="\n".join(turn_line(t) for t in group),
+                start_line=group[0].start_line,
+                end_line=max(t.end_line for t in group),
+                speakers=speakers,
+                teams=[t for t in teams if t != "unknown"] or ["unknown"],
+                turns=[(t.start_line, t.end_line, t.speaker) for t in group],
+            )
+        )
     return passages
 
 
@@ -99,6 +110,9 @@ def split_long_turn(turn: Turn, max_chars: int) -> list[Turn]:
         first = turn.start_line + (span * done) // total
         done += len(part)
         last = turn.start_line + (span * done + total - 1) // total
-        result.append(Turn(speaker=turn.speaker, text=part, start_line=first, end_line=max(first, last),
-                           start_time=turn.start_time))
+        result.append(
+            Turn(
+                speaker=turn.speaker, text=part, start_line=first, end_line=max(first, last), start_time=turn.start_time
+            )
+        )
     return result

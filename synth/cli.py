@@ -43,7 +43,8 @@ def handle_errors(function):
             if os.environ.get("SYNTH_DEBUG") == "1":
                 raise
             raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (set SYNTH_DEBUG=1 to see where)") from None
+                f"unexpected {type(exc).__name__}: {_scrub(str(exc))} (set SYNTH_DEBUG=1 to see where)"
+            ) from None
 
     return wrapper
 
@@ -57,14 +58,16 @@ def _scrub(message: str) -> str:
 
 def filter_options(function):
     """The filters shared by search and ask."""
-    for decorator in reversed([
-        click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="How many passages."),
-        click.option("--team", help="Only passages where this function speaks, or its meetings."),
-        click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD)."),
-        click.option("--until", metavar="DATE", help="Only meetings on or before DATE (YYYY-MM-DD)."),
-        click.option("--meeting", metavar="ID_OR_TITLE", help="Only this meeting (id, or part of its title)."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
-    ]):
+    for decorator in reversed(
+        [
+            click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="How many passages."),
+            click.option("--team", help="Only passages where this function speaks, or its meetings."),
+            click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD)."),
+            click.option("--until", metavar="DATE", help="Only meetings on or before DATE (YYYY-MM-DD)."),
+            click.option("--meeting", metavar="ID_OR_TITLE", help="Only this meeting (id, or part of its title)."),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        ]
+    ):
         function = decorator(function)
     return function
 
@@ -79,27 +82,56 @@ def _filters(team, since, until, meeting):
     if team:
         canonical = normalize_team(team)
         if canonical is None:
-            raise SynthError(f"--team {team!r} is not a function synth knows (sales, marketing, customer "
-                             "success, engineering, design, product, leadership)")
-    return Filters(team=canonical, since=parse_date_option(since, "--since"),
-                   until=parse_date_option(until, "--until"), meeting=meeting)
+            raise SynthError(
+                f"--team {team!r} is not a function synth knows (sales, marketing, customer "
+                "success, engineering, design, product, leadership)"
+            )
+    return Filters(
+        team=canonical,
+        since=parse_date_option(since, "--since"),
+        until=parse_date_option(until, "--until"),
+        meeting=meeting,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="synth")
-@click.option("--store", envvar="SYNTH_STORE", default="store", show_default=True, metavar="PATH",
-              help="The store folder [env SYNTH_STORE].")
-@click.option("--chroma-url", envvar="SYNTH_CHROMA_URL", metavar="URL",
-              help="Use the Chroma server at URL instead of the store folder (team mode) [env SYNTH_CHROMA_URL; "
-                   "SYNTH_CHROMA_TOKEN is sent as its auth header].")
-@click.option("--offline", is_flag=True, envvar="SYNTH_OFFLINE", help="Never call a language model [env SYNTH_OFFLINE].")
-@click.option("--base-url", envvar="OPENAI_BASE_URL", metavar="URL",
-              help="OpenAI-compatible endpoint [env OPENAI_BASE_URL].")
+@click.option(
+    "--store",
+    envvar="SYNTH_STORE",
+    default="store",
+    show_default=True,
+    metavar="PATH",
+    help="The store folder [env SYNTH_STORE].",
+)
+@click.option(
+    "--chroma-url",
+    envvar="SYNTH_CHROMA_URL",
+    metavar="URL",
+    help="Use the Chroma server at URL instead of the store folder (team mode) [env SYNTH_CHROMA_URL; "
+    "SYNTH_CHROMA_TOKEN is sent as its auth header].",
+)
+@click.option(
+    "--offline", is_flag=True, envvar="SYNTH_OFFLINE", help="Never call a language model [env SYNTH_OFFLINE]."
+)
+@click.option(
+    "--base-url", envvar="OPENAI_BASE_URL", metavar="URL", help="OpenAI-compatible endpoint [env OPENAI_BASE_URL]."
+)
 @click.option("--model", envvar="SYNTH_MODEL", metavar="NAME", help="Chat model name [env SYNTH_MODEL].")
-@click.option("--api-key", envvar="OPENAI_API_KEY", metavar="KEY", show_envvar=False,
-              help="API key [env OPENAI_API_KEY; prefer the variable]. Never printed or stored.")
-@click.option("--prompts", "prompts_dir", envvar="SYNTH_PROMPTS", metavar="DIR",
-              help="Folder of prompts that override the built-in ones [env SYNTH_PROMPTS].")
+@click.option(
+    "--api-key",
+    envvar="OPENAI_API_KEY",
+    metavar="KEY",
+    show_envvar=False,
+    help="API key [env OPENAI_API_KEY; prefer the variable]. Never printed or stored.",
+)
+@click.option(
+    "--prompts",
+    "prompts_dir",
+    envvar="SYNTH_PROMPTS",
+    metavar="DIR",
+    help="Folder of prompts that override the built-in ones [env SYNTH_PROMPTS].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Say more.")
 @click.pass_context
 def cli(ctx, store, chroma_url, offline, base_url, model, api_key, prompts_dir, verbose):
@@ -117,8 +149,15 @@ def cli(ctx, store, chroma_url, offline, base_url, model, api_key, prompts_dir, 
 
     ctx.ensure_object(dict)
     ctx.obj["settings"] = Settings.from_env(
-        store=store, chroma_url=chroma_url, offline=offline or None, base_url=base_url, model=model, api_key=api_key,
-        prompts_dir=Path(prompts_dir) if prompts_dir else None, verbose=verbose)
+        store=store,
+        chroma_url=chroma_url,
+        offline=offline or None,
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        prompts_dir=Path(prompts_dir) if prompts_dir else None,
+        verbose=verbose,
+    )
 
 
 @cli.command()
@@ -126,13 +165,23 @@ def cli(ctx, store, chroma_url, offline, base_url, model, api_key, prompts_dir, 
 @click.option("--team", help="The function of the whole meeting (sales, marketing, ...).")
 @click.option("--title", help="Title of the meeting (one file or standard input).")
 @click.option("--date", metavar="YYYY-MM-DD", help="Date of the meeting.")
-@click.option("--roster", type=click.Path(dir_okay=False), help="People -> functions for this ingest "
-              "(YAML, JSON or CSV). `synth roster set FILE` keeps one for the store.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="Model calls at once when extracting [env SYNTH_JOBS, default 4].")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False),
+    help="People -> functions for this ingest (YAML, JSON or CSV). `synth roster set FILE` keeps one for the store.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Model calls at once when extracting [env SYNTH_JOBS, default 4].",
+)
 @click.option("--no-extract", is_flag=True, help="Only store and index; extract insights later (synth extract).")
-@click.option("--no-check", is_flag=True, help="Do not check the new insights against the vision and each other "
-              "(synth check) [env SYNTH_AUTO_CHECK=0].")
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Do not check the new insights against the vision and each other (synth check) [env SYNTH_AUTO_CHECK=0].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
@@ -163,8 +212,12 @@ def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, no_check, as
 
     if team and normalize_team(team) is None:
         raise SynthError(f"--team {team!r} is not a function synth knows")
-    options = ReadOptions(team=normalize_team(team), title=title, date=parse_date_option(date),
-                          roster=load_roster(roster) if roster else {})
+    options = ReadOptions(
+        team=normalize_team(team),
+        title=title,
+        date=parse_date_option(date),
+        roster=load_roster(roster) if roster else {},
+    )
     if jobs:
         ctx.obj["settings"].jobs = jobs
     app = _app(ctx)
@@ -180,8 +233,15 @@ def ingest(ctx, paths, team, title, date, roster, jobs, no_extract, no_check, as
 
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
-        report = app.ingest(list(paths), options, on_files=on_files, stdin=stdin, extract=not no_extract,
-                            on_meeting=_extraction_progress(ctx, interactive), check=False if no_check else None)
+        report = app.ingest(
+            list(paths),
+            options,
+            on_files=on_files,
+            stdin=stdin,
+            extract=not no_extract,
+            on_meeting=_extraction_progress(ctx, interactive),
+            check=False if no_check else None,
+        )
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
@@ -226,8 +286,11 @@ def _echo_extraction(ctx, report) -> None:
 @cli.command()
 @click.argument("meeting", required=False)
 @click.option("--all", "everything", is_flag=True, help="Every stored meeting.")
-@click.option("--retry-failed", is_flag=True, help="Meetings whose extraction failed or was cut short "
-              "(parts that succeeded come from the cache).")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Meetings whose extraction failed or was cut short (parts that succeeded come from the cache).",
+)
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Model calls at once [env SYNTH_JOBS].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
@@ -243,8 +306,9 @@ def extract(ctx, meeting, everything, retry_failed, jobs, as_json):
     """
     if jobs:
         ctx.obj["settings"].jobs = jobs
-    report = _app(ctx).extract(meeting, everything, retry_failed,
-                               on_meeting=_extraction_progress(ctx, sys.stderr.isatty() and not as_json))
+    report = _app(ctx).extract(
+        meeting, everything, retry_failed, on_meeting=_extraction_progress(ctx, sys.stderr.isatty() and not as_json)
+    )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
@@ -255,14 +319,14 @@ def extract(ctx, meeting, everything, retry_failed, jobs, as_json):
 
 
 @cli.command()
-@click.option("--kind", type=click.Choice(list(KINDS)),
-              help="Only this kind.")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="Only this kind.")
 @click.option("--team", help="Only what this function's people said.")
 @click.option("--since", metavar="DATE", help="Only meetings on or after DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only meetings on or before DATE (YYYY-MM-DD).")
 @click.option("--meeting", metavar="ID_OR_TITLE", help="Only this meeting.")
-@click.option("--status", type=click.Choice(["untested", "validated", "invalidated"]),
-              help="Only assumptions with this status.")
+@click.option(
+    "--status", type=click.Choice(["untested", "validated", "invalidated"]), help="Only assumptions with this status."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the insight objects as JSON.")
 @click.pass_context
 @handle_errors
@@ -412,10 +476,14 @@ def status(ctx, as_json):
     click.echo(f"embeddings: {s['embeddings']}   structured output: {s['structured_output']}")
     if st["exists"]:
         ex = st["extraction"]
-        click.echo(f"insights:   {st['insights']}   extraction: {ex['done']} done, {ex['partial']} partial, "
-                   f"{ex['failed']} failed, {ex['pending']} pending")
-        click.echo(f"llm usage:  {st['llm_calls']} calls, {st['prompt_tokens']} prompt tokens, "
-                   f"{st['completion_tokens']} completion tokens")
+        click.echo(
+            f"insights:   {st['insights']}   extraction: {ex['done']} done, {ex['partial']} partial, "
+            f"{ex['failed']} failed, {ex['pending']} pending"
+        )
+        click.echo(
+            f"llm usage:  {st['llm_calls']} calls, {st['prompt_tokens']} prompt tokens, "
+            f"{st['completion_tokens']} completion tokens"
+        )
         for line in st["extraction_failures"]:
             click.echo(f"  failed: {line}")
 
@@ -448,8 +516,12 @@ def vision_set(ctx, file, no_check, as_json):
     app = _app(ctx.find_root())
     stored, changed, report = app.set_vision(file, check=not no_check)
     if as_json:
-        click.echo(json.dumps({"vision": stored.model_dump(), "changed": changed,
-                               "check": report.model_dump() if report else None}, indent=2))
+        click.echo(
+            json.dumps(
+                {"vision": stored.model_dump(), "changed": changed, "check": report.model_dump() if report else None},
+                indent=2,
+            )
+        )
         return
     counts = ", ".join(f"{len(v)} {k.replace('_', '-')}" for k, v in stored.by_section().items())
     if not changed:
@@ -498,7 +570,9 @@ def vision_history(ctx, as_json):
         click.echo("No vision set. Store one with: synth vision set FILE")
     else:
         for e in entries:
-            click.echo(f"{e['number']:>3}  {e['version'][:8]}  {e['set_at']}  {e['statements']:>3} statements  {e['source']}")
+            click.echo(
+                f"{e['number']:>3}  {e['version'][:8]}  {e['set_at']}  {e['statements']:>3} statements  {e['source']}"
+            )
 
 
 @vision.command("diff")
@@ -548,14 +622,31 @@ def _write_out(out: str | None, text: str, what: str) -> None:
 
 
 @cli.command()
-@click.option("--for", "audience", metavar="FUNCTION_OR_PERSON",
-              help="Tailor it: engineering, sales, leadership (or any function), or a person in the roster.")
-@click.option("--since", metavar="DATE|last", help="From DATE (YYYY-MM-DD), or `last`: since the previous meeting of "
-              "the series (the default; else the last 14 days).")
-@click.option("--series", metavar="TITLE", help="The recurring meeting this brief is for (titles that differ only by a "
-              "date); default: the series that met most recently.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default=None,
-              help="Output format (default: from --out's extension, else md).")
+@click.option(
+    "--for",
+    "audience",
+    metavar="FUNCTION_OR_PERSON",
+    help="Tailor it: engineering, sales, leadership (or any function), or a person in the roster.",
+)
+@click.option(
+    "--since",
+    metavar="DATE|last",
+    help="From DATE (YYYY-MM-DD), or `last`: since the previous meeting of "
+    "the series (the default; else the last 14 days).",
+)
+@click.option(
+    "--series",
+    metavar="TITLE",
+    help="The recurring meeting this brief is for (titles that differ only by a "
+    "date); default: the series that met most recently.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json"]),
+    default=None,
+    help="Output format (default: from --out's extension, else md).",
+)
 @click.option("--out", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.option("--as-of", metavar="DATE", help="Write it as of DATE instead of today (ages and overdue count from it).")
 @click.pass_context
@@ -575,7 +666,9 @@ def brief(ctx, audience, since, series, fmt, out, as_of):
     from .briefdoc import to_html, to_markdown
 
     result = _app(ctx.find_root()).brief(audience=audience, since=since, series=series, as_of=_as_of(as_of))
-    fmt = fmt or (out.rsplit(".", 1)[-1].lower() if out and out.rsplit(".", 1)[-1].lower() in ("md", "html", "json") else "md")
+    fmt = fmt or (
+        out.rsplit(".", 1)[-1].lower() if out and out.rsplit(".", 1)[-1].lower() in ("md", "html", "json") else "md"
+    )
     if fmt == "json":
         text = json.dumps(result.model_dump(), indent=2) + "\n"
     elif fmt == "html":
@@ -671,8 +764,11 @@ def flags(ctx, status, kind, as_json):
         click.echo(json.dumps([f.model_dump() for f in found], indent=2))
         return
     insights = len(app.insights()) if not found and app.meetings() else 0
-    empty = ("No flags" if status == "all" else f"No {status} flags") + (f" of type {kind}" if kind else "") \
+    empty = (
+        ("No flags" if status == "all" else f"No {status} flags")
+        + (f" of type {kind}" if kind else "")
         + (f" ({insights} insights stored; synth check)." if insights else ".")
+    )
     click.echo(flags_text(found, empty=empty))
 
 
@@ -680,7 +776,9 @@ def _set_flag(ctx, flag_id: str, status: str, note: str | None) -> None:
     from .render import safe
 
     flag = _app(ctx.find_root()).set_flag_status(flag_id, status, note)
-    click.echo(f"Flag {flag.id} ({flag.type}) is now {flag.status}." + (f" Note: {safe(flag.note)}" if flag.note else ""))
+    click.echo(
+        f"Flag {flag.id} ({flag.type}) is now {flag.status}." + (f" Note: {safe(flag.note)}" if flag.note else "")
+    )
 
 
 @flags.command("resolve")

@@ -11,22 +11,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have
-having he her here hers herself him himself his how i if in into is it its itself just let lets me
-more most my myself of off on once only or other our ours ourselves out over own same she should so
-some such than that the their theirs them themselves then there these they this those through to too
-under until up very was we were what when where which while who whom why will with would you your
-yours yourself also still yet one ones thing things really well get got going go make made said say
-says told tell think thought want wants wanted like much many every way lot whether already
-assume assumes assuming assumed assumption hypothesis idea believe belief finding heard hear
-real good bad big new old sure right maybe probably actually
-""".split())
-NEGATORS = frozenset("""not no never none nobody nothing neither nor without cannot cant dont doesnt didnt
-wont isnt arent wasnt werent shouldnt wouldnt hasnt havent hadnt couldnt mustnt hardly non-goal
-non-goals""".split())
-_BOUNDARY = frozenset("but because although though however whereas while so yet instead except unless".split())
+STOPWORDS = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "lets", "me", "more", "most", "my", "myself", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "also", "still", "yet", "one", "ones", "thing", "things", "really", "well", "get", "got", "going", "go", "make", "made", "said", "say", "says", "told", "tell", "think", "thought", "want", "wants", "wanted", "like", "much", "many", "every", "way", "lot", "whether", "already", "assume", "assumes", "assuming", "assumed", "assumption", "hypothesis", "idea", "believe", "belief", "finding", "heard", "hear", "real", "good", "bad", "big", "new", "old", "sure", "right", "maybe", "probably", "actually"]
+)
+NEGATORS = frozenset(
+    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "cant", "dont", "doesnt", "didnt", "wont", "isnt", "arent", "wasnt", "werent", "shouldnt", "wouldnt", "hasnt", "havent", "hadnt", "couldnt", "mustnt", "hardly", "non-goal", "non-goals"]
+)
+_BOUNDARY = frozenset(["but", "because", "although", "though", "however", "whereas", "while", "so", "yet", "instead", "except", "unless"])
 _CONCEPTS = [  # phrases that name one thing in several ways
     (re.compile(r"\bsingle sign[- ]on\b"), "sso"),
     (re.compile(r"\bquick ?books\b"), "quickbooks"),
@@ -40,19 +31,58 @@ _CONCEPTS = [  # phrases that name one thing in several ways
     (re.compile(r"\b(?:connectivity|coverage|reception)\b"), "signal"),
 ]
 ANTONYMS = [
-    ("desktop", "phone"), ("desktop", "mobile"), ("online", "offline"), ("manual", "automatic"),
-    ("increase", "decrease"), ("more", "fewer"), ("more", "less"), ("faster", "slower"), ("easy", "hard"),
-    ("easy", "difficult"), ("love", "hate"), ("must", "optional"), ("required", "optional"),
-    ("always", "never"), ("everyone", "nobody"), ("simple", "complex"), ("small", "large"),
-    ("blocked", "unblocked"), ("works", "broken"), ("yes", "no"), ("true", "false"), ("up", "down"),
-    ("win", "lose"), ("gain", "loss"), ("before", "after"), ("weekly", "monthly"), ("daily", "weekly"),
+    ("desktop", "phone"),
+    ("desktop", "mobile"),
+    ("online", "offline"),
+    ("manual", "automatic"),
+    ("increase", "decrease"),
+    ("more", "fewer"),
+    ("more", "less"),
+    ("faster", "slower"),
+    ("easy", "hard"),
+    ("easy", "difficult"),
+    ("love", "hate"),
+    ("must", "optional"),
+    ("required", "optional"),
+    ("always", "never"),
+    ("everyone", "nobody"),
+    ("simple", "complex"),
+    ("small", "large"),
+    ("blocked", "unblocked"),
+    ("works", "broken"),
+    ("yes", "no"),
+    ("true", "false"),
+    ("up", "down"),
+    ("win", "lose"),
+    ("gain", "loss"),
+    ("before", "after"),
+    ("weekly", "monthly"),
+    ("daily", "weekly"),
 ]
-_WORD_NUMBERS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-                      "ninety": 90, "hundred": 100, "thousand": 1000, "once": 1, "twice": 2, "half": 0.5,
-                      "a dozen": 12, "dozen": 12})
+_WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+    )
+}
+_WORD_NUMBERS.update(
+    {
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
+        "hundred": 100,
+        "thousand": 1000,
+        "once": 1,
+        "twice": 2,
+        "half": 0.5,
+        "a dozen": 12,
+        "dozen": 12,
+    }
+)
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?%?|[a-z][a-z'\-]*")
 _PUNCT_BOUNDARY = re.compile(r"[,;:.!?()\u2013\u2014]")
 
@@ -60,21 +90,32 @@ REFUTES = re.compile(
     r"\b(?:does(?:n't| not) hold|did(?:n't| not) hold|is(?:n't| not) true|was(?:n't| not) true|(?:is|was|were|are) wrong|"
     r"breaks? (?:my|our|the|that|this) (?:assumption|hypothesis)|turn(?:ed|s) out|contrary to|disprove[sd]?|refute[sd]?|"
     r"proved? wrong|not the case|(?:is|was) a myth|not what we (?:thought|expected)|the opposite|not why|not because|"
-    r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue)|rather than)\b", re.I)
+    r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue)|rather than)\b",
+    re.I,
+)
 SUPPORTS = re.compile(
     r"\b(?:confirm(?:s|ed)?|holds? up|held up|as (?:we )?expected|validated?|proves?|proved|is true|matches|"
-    r"consistent with|backs? up|bears? out|borne out|in line with|same as we thought)\b", re.I)
+    r"consistent with|backs? up|bears? out|borne out|in line with|same as we thought)\b",
+    re.I,
+)
 PROMISE = re.compile(
     r"\b(?:promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|told (?:them|him|her|the customer|the prospect)|"
     r"assured|guaranteed|committed to (?:them|him|her|the customer)|(?:it|that|this|sso|\w+) is on (?:our|the) "
     r"(?:roadmap|list)|we(?:'ll| will) (?:have|ship|deliver|support|add|launch) (?:it|that|this|\w+)[^.]*? by|"
-    r"will (?:be|have) (?:it|that|this )?(?:ready|available|shipped|live) (?:by|in|next|this)|they signed on that basis)\b", re.I)
+    r"will (?:be|have) (?:it|that|this )?(?:ready|available|shipped|live) (?:by|in|next|this)|they signed on that basis)\b",
+    re.I,
+)
 ADVOCACY = re.compile(
     r"\b(?:we should|i think we should|let's|let us|we need to|we must|we have to|i'd (?:like|rather)|i would rather|"
     r"i (?:still )?think|i believe|where the money is|go after|we(?:'ll| will) (?:build|target|pursue|do|run|ship|support)|"
-    r"build (?:it|that|this|a|an|the)|pilot|decided|decision|agreed|plan to|going to)\b", re.I)
-EVIDENCE = re.compile(r"\b(?:\d+|of the|survey|interviews?|sessions?|data|percent|measured|found|tested|research|"
-                      r"churn(?:ed)?|accounts?|customers? (?:said|told|say)|complained)\b", re.I)
+    r"build (?:it|that|this|a|an|the)|pilot|decided|decision|agreed|plan to|going to)\b",
+    re.I,
+)
+EVIDENCE = re.compile(
+    r"\b(?:\d+|of the|survey|interviews?|sessions?|data|percent|measured|found|tested|research|"
+    r"churn(?:ed)?|accounts?|customers? (?:said|told|say)|complained)\b",
+    re.I,
+)
 
 
 def normalize(text: str) -> str:
@@ -104,7 +145,7 @@ class Reading:
     numbers: list[tuple[float, float, str]]  # (low, high, unit stem)
     negative: bool  # the whole statement denies something
 
-    def shared(self, other: "Reading") -> set[str]:
+    def shared(self, other: Reading) -> set[str]:
         return set(self.terms) & set(other.terms)
 
 
@@ -212,9 +253,19 @@ _DATE_PATTERNS = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
     ("quarter", re.compile(r"\bq([1-4])(?:\s*(?:of\s*)?[' ]?(\d{4}|\d{2}))?\b", re.I)),
     ("this_quarter", re.compile(r"\b(this|next|the end of the|end of the) quarter\b", re.I)),
-    ("month", re.compile(r"\b(?:(early|mid|late|end of|the end of|beginning of)[- ]?)?(" + _MONTH_NAMES +
-                         r")\b\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?\b)?(?:,?\s+(\d{4}))?", re.I)),
-    ("day_month", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_NAMES + r")\b\.?(?:,?\s+(\d{4}))?", re.I)),
+    (
+        "month",
+        re.compile(
+            r"\b(?:(early|mid|late|end of|the end of|beginning of)[- ]?)?("
+            + _MONTH_NAMES
+            + r")\b\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?\b)?(?:,?\s+(\d{4}))?",
+            re.I,
+        ),
+    ),
+    (
+        "day_month",
+        re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTH_NAMES + r")\b\.?(?:,?\s+(\d{4}))?", re.I),
+    ),
     ("weekday", re.compile(r"\b(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
     ("year", re.compile(r"\b(this|next|end of the|the end of the|end of this) year\b", re.I)),
     ("month_rel", re.compile(r"\b(this|next) month\b", re.I)),
@@ -258,8 +309,11 @@ def _resolve(kind: str, m: re.Match, ref: dt.date) -> dt.date | None:
             year = ref.year + (q - 1) // 4
             return _month_end(year, ((q - 1) % 4 + 1) * 3)
         if kind in ("month", "day_month"):
-            part, name, day, year = (m.group(1), m.group(2), m.group(3), m.group(4)) if kind == "month" else \
-                (None, m.group(2), m.group(1), m.group(3))
+            part, name, day, year = (
+                (m.group(1), m.group(2), m.group(3), m.group(4))
+                if kind == "month"
+                else (None, m.group(2), m.group(1), m.group(3))
+            )
             month = _MONTHS[name.lower().rstrip(".")]
             if name.lower() in ("may", "mar") and not (part or day or year):
                 return None  # "may" and "mar" are words too

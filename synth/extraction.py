@@ -27,22 +27,45 @@ OVERLAP_CHARS = 600
 MAX_INSIGHTS_PER_WINDOW = 40
 
 _KIND_ALIASES = {
-    "findings": "finding", "learning": "finding", "insight": "finding", "observation": "finding",
-    "roadblocks": "roadblock", "blocker": "roadblock", "blockers": "roadblock", "problem": "roadblock",
-    "problems": "roadblock", "risk": "roadblock", "issue": "roadblock",
-    "assumptions": "assumption", "hypothesis": "assumption", "belief": "assumption",
-    "decisions": "decision", "agreement": "decision",
-    "actions": "action", "action_item": "action", "action item": "action", "todo": "action", "task": "action",
-    "requests": "request", "feature_request": "request", "feature request": "request", "ask": "request",
-    "promises": "promise", "commitment": "promise", "commitments": "promise", "customer promise": "promise",
+    "findings": "finding",
+    "learning": "finding",
+    "insight": "finding",
+    "observation": "finding",
+    "roadblocks": "roadblock",
+    "blocker": "roadblock",
+    "blockers": "roadblock",
+    "problem": "roadblock",
+    "problems": "roadblock",
+    "risk": "roadblock",
+    "issue": "roadblock",
+    "assumptions": "assumption",
+    "hypothesis": "assumption",
+    "belief": "assumption",
+    "decisions": "decision",
+    "agreement": "decision",
+    "actions": "action",
+    "action_item": "action",
+    "action item": "action",
+    "todo": "action",
+    "task": "action",
+    "requests": "request",
+    "feature_request": "request",
+    "feature request": "request",
+    "ask": "request",
+    "promises": "promise",
+    "commitment": "promise",
+    "commitments": "promise",
+    "customer promise": "promise",
 }
 
 
 class ModelInsight(BaseModel):
     """One insight as the model proposes it, before grounding."""
 
-    kind: str = Field(description="finding, roadblock, assumption, decision, action, request or promise",
-                      json_schema_extra={"enum": list(KINDS)})
+    kind: str = Field(
+        description="finding, roadblock, assumption, decision, action, request or promise",
+        json_schema_extra={"enum": list(KINDS)},
+    )
     statement: str = Field(description="one short self-contained sentence")
     quote: str = Field(description="the exact transcript words that support it")
     speaker: str | None = Field(None, description="who said the quoted words")
@@ -147,8 +170,10 @@ def _neutralize(text: str) -> str:
 
 def user_message(meeting: Meeting, window: Window, total: int) -> str:
     """The data part of a call. Inserted as it is: never expanded as a template."""
-    return (f"Meeting: {_neutralize(meeting.title)} ({meeting.date.isoformat()}), part {window.index + 1} of {total}.\n"
-            f"<transcript>\n{window.text}\n</transcript>")
+    return (
+        f"Meeting: {_neutralize(meeting.title)} ({meeting.date.isoformat()}), part {window.index + 1} of {total}.\n"
+        f"<transcript>\n{window.text}\n</transcript>"
+    )
 
 
 def prompt_version(prompt: str) -> str:
@@ -177,8 +202,14 @@ class Grounded:
     reasons: list[str] = field(default_factory=list)
 
 
-def ground(items: list[ModelInsight], window: Window, meeting: Meeting, extractor: str,
-           prompt: str = "", limit: int | None = MAX_INSIGHTS_PER_WINDOW) -> Grounded:
+def ground(
+    items: list[ModelInsight],
+    window: Window,
+    meeting: Meeting,
+    extractor: str,
+    prompt: str = "",
+    limit: int | None = MAX_INSIGHTS_PER_WINDOW,
+) -> Grounded:
     """Keep the items whose quote is in the window; take speaker and lines from the text. A
     model's reply is capped at `limit` items (a runaway reply); the offline extractor's whole
     meeting is one window and is not capped."""
@@ -199,18 +230,28 @@ def ground(items: list[ModelInsight], window: Window, meeting: Meeting, extracto
             continue
         speaker = located.speaker
         team = meeting.speaker_teams.get(speaker or "", meeting.team or "unknown") or "unknown"
-        quote = _source_quote(window.turns[located.first_turn:located.last_turn + 1], item.quote, located)
-        result.insights.append(Insight(
-            id=insight_id(meeting, item.kind, located.start_line, located.text),
-            kind=item.kind, statement=item.statement, quote=quote, speaker=speaker, team=team,
-            meeting_id=meeting.meeting_id, title=meeting.title, date=meeting.date.isoformat(),
-            source=meeting.source, start_line=located.start_line, end_line=located.end_line,
-            confidence=round(item.confidence * (1.0 if located.similarity >= 0.999 else located.similarity), 3),
-            owner=item.owner if item.kind == "action" else None,
-            due=item.due if item.kind == "action" else None,
-            status="untested" if item.kind == "assumption" else None,
-            extractor=extractor,
-        ))
+        quote = _source_quote(window.turns[located.first_turn : located.last_turn + 1], item.quote, located)
+        result.insights.append(
+            Insight(
+                id=insight_id(meeting, item.kind, located.start_line, located.text),
+                kind=item.kind,
+                statement=item.statement,
+                quote=quote,
+                speaker=speaker,
+                team=team,
+                meeting_id=meeting.meeting_id,
+                title=meeting.title,
+                date=meeting.date.isoformat(),
+                source=meeting.source,
+                start_line=located.start_line,
+                end_line=located.end_line,
+                confidence=round(item.confidence * (1.0 if located.similarity >= 0.999 else located.similarity), 3),
+                owner=item.owner if item.kind == "action" else None,
+                due=item.due if item.kind == "action" else None,
+                status="untested" if item.kind == "assumption" else None,
+                extractor=extractor,
+            )
+        )
     return result
 
 
@@ -228,13 +269,13 @@ def _source_quote(turns: list[Turn], model_quote: str, located) -> str:
         while j < len(spans) and len(got) < len(target):
             got.extend(normalized[j].split())
             j += 1
-        if got[:len(target)] == target and normalized[i] and normalized[i].split()[0] == target[0]:
-            return joined[spans[i][0]:spans[j - 1][1]]
+        if got[: len(target)] == target and normalized[i] and normalized[i].split()[0] == target[0]:
+            return joined[spans[i][0] : spans[j - 1][1]]
     return model_quote
 
 
 def _grams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 def insight_id(meeting: Meeting, kind: str, start_line: int, quote_words: str) -> str:
@@ -242,8 +283,9 @@ def insight_id(meeting: Meeting, kind: str, start_line: int, quote_words: str) -
     return f"{meeting.meeting_id}:{meeting.content_hash[:12]}:{kind}:{digest}"
 
 
-def merge_duplicates(insights: list[Insight], vectors: list[list[float]] | None = None,
-                     similar: float = 0.92) -> tuple[list[Insight], list[int]]:
+def merge_duplicates(
+    insights: list[Insight], vectors: list[list[float]] | None = None, similar: float = 0.92
+) -> tuple[list[Insight], list[int]]:
     """Merge near-duplicates of the same kind (overlapping windows, restatements): same quoted
     words, overlapping quotes on overlapping lines, or statements that say the same thing.
     Returns the kept insights (highest confidence first wins) and their indexes."""
@@ -256,11 +298,7 @@ def merge_duplicates(insights: list[Insight], vectors: list[list[float]] | None 
             b = insights[j]
             if a.kind != b.kind:
                 continue
-            if a.id == b.id:
-                duplicate = True
-            elif a.start_line <= b.end_line and b.start_line <= a.end_line and _overlap(a.quote, b.quote) >= 0.6:
-                duplicate = True
-            elif vectors is not None and sum(x * y for x, y in zip(vectors[i], vectors[j])) >= similar:
+            if a.id == b.id or a.start_line <= b.end_line and b.start_line <= a.end_line and _overlap(a.quote, b.quote) >= 0.6 or vectors is not None and sum(x * y for x, y in zip(vectors[i], vectors[j])) >= similar:
                 duplicate = True
             if duplicate:
                 break
@@ -279,6 +317,6 @@ def _overlap(a: str, b: str) -> float:
 
 
 def run_id(version: str, extractor: str) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
     tag = re.sub(r"[^a-z0-9]+", "-", extractor.lower())[:24]
     return f"{version[:12]}-{tag}-{stamp}"

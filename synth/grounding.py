@@ -79,17 +79,20 @@ class GroundingText:
         first, last = spans[0][0], spans[-1][1] - 1
         similarity = min(s[2] for s in spans)
         first_turn, last_turn = self.turn_of[first], self.turn_of[last]
-        turns = self.turns[first_turn:last_turn + 1]
+        turns = self.turns[first_turn : last_turn + 1]
         # the speaker is whoever said most of the quoted words
         counts: dict[int, int] = {}
         for i in range(first, last + 1):
             counts[self.turn_of[i]] = counts.get(self.turn_of[i], 0) + 1
         main_turn = max(counts, key=lambda t: (counts[t], -t))
         return Located(
-            first_turn=first_turn, last_turn=last_turn, similarity=round(similarity, 3),
+            first_turn=first_turn,
+            last_turn=last_turn,
+            similarity=round(similarity, 3),
             speaker=self.turns[main_turn].speaker,
-            start_line=min(t.start_line for t in turns), end_line=max(t.end_line for t in turns),
-            text=" ".join(self.tokens[first:last + 1]),
+            start_line=min(t.start_line for t in turns),
+            end_line=max(t.end_line for t in turns),
+            text=" ".join(self.tokens[first : last + 1]),
         )
 
     def _find(self, wanted: list[str], start_from: int) -> tuple[int, int, float] | None:
@@ -124,7 +127,7 @@ class GroundingText:
             for start in range(start_from, len(tokens) - length + 1):
                 if shared[start + length] - shared[start] < 0.7 * min(n, length):
                     continue
-                candidate = " ".join(tokens[start:start + length])
+                candidate = " ".join(tokens[start : start + length])
                 matcher = difflib.SequenceMatcher(None, target, candidate, autojunk=False)
                 if matcher.quick_ratio() < SIMILARITY:
                     continue
@@ -136,11 +139,11 @@ class GroundingText:
 
 def _strip_label(quote: str, speakers: set[str]) -> str:
     """Models often copy the line label or the speaker name in front of a quote; drop them."""
-    quote = _LABEL.sub("", quote.strip().strip('"“”\''))
+    quote = _LABEL.sub("", quote.strip().strip("\"“”'"))
     for speaker in sorted(speakers, key=len, reverse=True):
         for pattern in (f"{speaker}:", f"{speaker} ("):
             if quote.lower().startswith(pattern.lower()):
-                rest = quote[len(speaker):]
+                rest = quote[len(speaker) :]
                 rest = re.sub(r"^\s*\([^)]*\)\s*", "", rest)
                 return rest.lstrip(": ").strip()
     return quote

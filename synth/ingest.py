@@ -6,9 +6,9 @@ import datetime as dt
 import glob
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .chunker import chunk_meeting, embedding_text
 from .errors import InputError, SynthError
@@ -64,8 +64,12 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
             if path.is_dir():
                 for root, dirs, files in os.walk(path):
                     root_path = Path(root)
-                    dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                                     and (skip_resolved is None or (root_path / d).resolve() != skip_resolved))
+                    dirs[:] = sorted(
+                        d
+                        for d in dirs
+                        if not d.startswith(".")
+                        and (skip_resolved is None or (root_path / d).resolve() != skip_resolved)
+                    )
                     for name in sorted(files):
                         if name.startswith("."):
                             continue
@@ -93,8 +97,13 @@ class Ingestor:
         self._versions = {r.meeting_id: r.version for r in store.meeting_records()}
         self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
 
-    def ingest(self, files: list[SourceFile], report: IngestReport,
-               progress: Callable[[SourceFile], None] | None = None, stdin: bytes | None = None) -> IngestReport:
+    def ingest(
+        self,
+        files: list[SourceFile],
+        report: IngestReport,
+        progress: Callable[[SourceFile], None] | None = None,
+        stdin: bytes | None = None,
+    ) -> IngestReport:
         """Ingest each file; a bad file is reported and the rest go on."""
         if files:
             self._finish_interrupted()
@@ -128,8 +137,11 @@ class Ingestor:
     def _remove_old_versions(self, meeting_id: str, version: str, owner: str) -> None:
         """The passages and insights of a meeting's versions before `version`, unless another
         live process is writing one (a server with several writers)."""
-        writing = tuple(e["version"] for e in self.store.pending_writes()
-                        if e["meeting_id"] == meeting_id and e["owner"] != owner and self._alive(e))
+        writing = tuple(
+            e["version"]
+            for e in self.store.pending_writes()
+            if e["meeting_id"] == meeting_id and e["owner"] != owner and self._alive(e)
+        )
         self.store.remove_stale_passages(meeting_id, version, also_keep=writing)
         self.store.remove_stale_insights(meeting_id, None)
 
@@ -142,7 +154,7 @@ class Ingestor:
         alive = owner_alive(entry["owner"])
         if alive is None:
             started = dt.datetime.fromisoformat(entry["started"])
-            return dt.datetime.now(dt.timezone.utc) - started < PENDING_LEASE
+            return dt.datetime.now(dt.UTC) - started < PENDING_LEASE
         return alive
 
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
@@ -152,8 +164,11 @@ class Ingestor:
         else:
             fmt = format_of(item.path)
             if fmt is None:
-                raise InputError(item.source, f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
-                                 f"synth reads {', '.join(sorted(EXTENSIONS))}")
+                raise InputError(
+                    item.source,
+                    f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
+                    f"synth reads {', '.join(sorted(EXTENSIONS))}",
+                )
             if item.path.is_dir():
                 raise InputError(item.source, "is a directory")
             data = item.path.read_bytes()
@@ -163,10 +178,12 @@ class Ingestor:
             if self._versions.get(meeting_id) == content_hash(data, self.options, meeting_id):
                 report.unchanged += 1
                 return
-        meeting = read_meeting(data, item.source, self.options, identity=item.identity, fmt=fmt,
-                               mtime=mtime, warnings=report.warnings)
+        meeting = read_meeting(
+            data, item.source, self.options, identity=item.identity, fmt=fmt, mtime=mtime, warnings=report.warnings
+        )
         if self._versions.get(meeting.meeting_id) == meeting.content_hash or (
-                self.store.server and self.store.meeting_version(meeting.meeting_id) == meeting.content_hash):
+            self.store.server and self.store.meeting_version(meeting.meeting_id) == meeting.content_hash
+        ):
             report.unchanged += 1  # (on a server, another process may have stored it meanwhile)
             return
         count = self.store_meeting(meeting)
@@ -178,14 +195,24 @@ class Ingestor:
         """Write a meeting's new version, commit it, then drop the old one. Returns passages stored."""
         passages = chunk_meeting(meeting)
         speakers = list(dict.fromkeys(t.speaker for t in meeting.turns if t.speaker))
-        teams = sorted({meeting.speaker_teams.get(s, "unknown") for s in speakers}
-                       | ({meeting.team} if meeting.team else set()))
+        teams = sorted(
+            {meeting.speaker_teams.get(s, "unknown") for s in speakers} | ({meeting.team} if meeting.team else set())
+        )
         record = MeetingRecord(
-            meeting_id=meeting.meeting_id, title=meeting.title, date=meeting.date.isoformat(),
-            team=meeting.team, attendees=meeting.attendees, speakers=speakers,
-            teams=[t for t in teams if t in FUNCTIONS], speaker_teams=meeting.speaker_teams, source=meeting.source, format=meeting.format,
-            version=meeting.content_hash, passages=len(passages), turns=len(meeting.turns),
-            ingested_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+            meeting_id=meeting.meeting_id,
+            title=meeting.title,
+            date=meeting.date.isoformat(),
+            team=meeting.team,
+            attendees=meeting.attendees,
+            speakers=speakers,
+            teams=[t for t in teams if t in FUNCTIONS],
+            speaker_teams=meeting.speaker_teams,
+            source=meeting.source,
+            format=meeting.format,
+            version=meeting.content_hash,
+            passages=len(passages),
+            turns=len(meeting.turns),
+            ingested_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
         vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
         # Recorded before writing, so a later run can remove what an interruption leaves behind.
@@ -216,4 +243,3 @@ def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None
         return dt.date.fromisoformat(value)
     except ValueError:
         raise SynthError(f"{what} {value!r} is not a date: write YYYY-MM-DD") from None
-

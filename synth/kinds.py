@@ -2,5 +2,12 @@
 
 KINDS = ("finding", "roadblock", "assumption", "decision", "action", "request", "promise")
 ASSUMPTION_STATUSES = ("untested", "validated", "invalidated")
-FLAG_TYPES = ("vision_conflict", "team_conflict", "promise_gap", "assumption_refuted", "assumption_supported", "unheard")
+FLAG_TYPES = (
+    "vision_conflict",
+    "team_conflict",
+    "promise_gap",
+    "assumption_refuted",
+    "assumption_supported",
+    "unheard",
+)
 FLAG_STATUSES = ("open", "resolved", "dismissed")

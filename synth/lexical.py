@@ -12,19 +12,9 @@ import math
 import re
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before
-being below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself just
-let me more most my myself no nor not of off on once only or other our ours ourselves out over own
-same she should so some such than that the their theirs them themselves then there these they this
-those through to too under until up very was we were what when where which while who whom why will
-with would you your yours yourself yourselves s t don didn doesn isn wasn weren won wouldn ll ve re d m
-um uh mm hmm mhm yeah yes okay ok oh ah like gonna wanna kinda sort well right so really actually
-think know mean guess just thing things stuff get got go going say said says
-disfmarker vocalsound nonvocalsound gap pause comment
-summarize summarise discuss discussed discussion talk talked talking opinion opinions group meeting
-""".split())
+STOPWORDS = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "s", "t", "don", "didn", "doesn", "isn", "wasn", "weren", "won", "wouldn", "ll", "ve", "re", "d", "m", "um", "uh", "mm", "hmm", "mhm", "yeah", "yes", "okay", "ok", "oh", "ah", "like", "gonna", "wanna", "kinda", "sort", "well", "right", "so", "really", "actually", "think", "know", "mean", "guess", "just", "thing", "things", "stuff", "get", "got", "go", "going", "say", "said", "says", "disfmarker", "vocalsound", "nonvocalsound", "gap", "pause", "comment", "summarize", "summarise", "discuss", "discussed", "discussion", "talk", "talked", "talking", "opinion", "opinions", "group", "meeting"]
+)
 K1 = 1.2
 B = 0.75
 

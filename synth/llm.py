@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .config import HOW_TO_CONFIGURE, Settings, public_url
 from .errors import ConfigError, ModelError
@@ -14,15 +14,24 @@ def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | No
         raise ConfigError("no language model configured. " + HOW_TO_CONFIGURE)
     model = settings.chat_model
     if not model:
-        raise ConfigError(f"OPENAI_BASE_URL is set ({public_url(settings.base_url)}) but no model: set SYNTH_MODEL "
-                          "(or --model) to a model that server serves")
+        raise ConfigError(
+            f"OPENAI_BASE_URL is set ({public_url(settings.base_url)}) but no model: set SYNTH_MODEL "
+            "(or --model) to a model that server serves"
+        )
     from langchain_openai import ChatOpenAI
 
     # The openai client retries 408/409/429/5xx, timeouts and refused connections with
     # exponential backoff, and honours Retry-After.
-    return ChatOpenAI(model=model, base_url=settings.base_url, api_key=settings.api_key or "not-needed",
-                      temperature=0, streaming=streaming, max_retries=settings.llm_retries,
-                      timeout=settings.llm_timeout, max_tokens=max_tokens)
+    return ChatOpenAI(
+        model=model,
+        base_url=settings.base_url,
+        api_key=settings.api_key or "not-needed",
+        temperature=0,
+        streaming=streaming,
+        max_retries=settings.llm_retries,
+        timeout=settings.llm_timeout,
+        max_tokens=max_tokens,
+    )
 
 
 def complete(settings: Settings, system: str, user: str, on_token: Callable[[str], None] | None = None) -> str:
@@ -46,8 +55,10 @@ def complete(settings: Settings, system: str, user: str, on_token: Callable[[str
                 on_token(text)
         return "".join(parts)
     except Exception as exc:
-        raise ModelError(f"the model {settings.chat_model!r} at {public_url(settings.base_url) or 'OpenAI'} failed: "
-                         f"{type(exc).__name__}: {_short(exc)}") from None
+        raise ModelError(
+            f"the model {settings.chat_model!r} at {public_url(settings.base_url) or 'OpenAI'} failed: "
+            f"{type(exc).__name__}: {_short(exc)}"
+        ) from None
 
 
 def _short(exc: Exception) -> str:

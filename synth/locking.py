@@ -27,15 +27,15 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 WRITER_FILE = "synth-writer.lock"
 DATA_FILE = "synth-data.lock"
 TURN_FILE = "synth-turn.lock"
 GENERATION_FILE = "synth-generation"
 
-_registry: dict[str, "StoreLocks"] = {}
+_registry: dict[str, StoreLocks] = {}
 _registry_guard = threading.Lock()
 
 
@@ -71,7 +71,7 @@ def owner_alive(owner: str) -> bool | None:
     return True
 
 
-def for_store(folder: Path) -> "StoreLocks":
+def for_store(folder: Path) -> StoreLocks:
     """The locks of a store folder; one object per folder in a process, so that two parts of one
     command never wait for each other."""
     key = str(Path(folder).resolve())

@@ -71,8 +71,11 @@ CUE_KINDS = tuple(CUES)
 CUE_CONFIDENCE = {"assumption": 0.45, "request": 0.45, "finding": 0.4}
 # Cues the classifier's features do not carry, applied after it: a promise to a customer, a
 # plainly stated blocker, a belief ("I think ..."), and evidence about an assumption (a finding).
-_BLOCKED = re.compile(r"\b(?:(?:is|are|am|still|we're|i'm) blocked|blocker|roadblock|stuck on|waiting on|"
-                      r"can(?:no|')t ship|has not (?:approved|raised)|hasn't (?:approved|raised))\b", re.I)
+_BLOCKED = re.compile(
+    r"\b(?:(?:is|are|am|still|we're|i'm) blocked|blocker|roadblock|stuck on|waiting on|"
+    r"can(?:no|')t ship|has not (?:approved|raised)|hasn't (?:approved|raised))\b",
+    re.I,
+)
 _BELIEF = re.compile(r"\b(?:i (?:still )?think|i believe|we believe|my bet is|i'm convinced|i feel like)\b", re.I)
 _EVIDENCE_ABOUT_ASSUMPTION = re.compile(REFUTES.pattern + "|" + SUPPORTS.pattern, re.I)
 _PRONOUN = re.compile(r"\b(?:it|that|this|them|those)\b", re.I)
@@ -141,7 +144,9 @@ class OfflineExtractor:
             for sentence in sentences(turn.text):
                 cleaned = clean(sentence)
                 if len(cleaned.split()) >= MIN_WORDS:
-                    found.append((sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line, previous))
+                    found.append(
+                        (sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line, previous)
+                    )
                 previous = sentence
         return found
 
@@ -157,16 +162,20 @@ class OfflineExtractor:
     def extract(self, meeting: Meeting) -> list[ModelInsight]:
         found, probs, cues = self.scores(meeting)
         items: list[ModelInsight] = []
-        for (sentence, speaker, _, cleaned, _, _, previous), p, cue in zip(found, probs if probs is not None else [], cues):
+        for (sentence, speaker, _, cleaned, _, _, previous), p, cue in zip(
+            found, probs if probs is not None else [], cues
+        ):
             labelled = _LABELLED.match(cleaned)
             if labelled:  # notes that say what a line is: "Action: ...", "Decision: ..."
                 kind = _LABEL_KINDS[labelled.group(1).lower()]
-                items.append(self._item(kind, sentence, cleaned[labelled.end():], speaker, LABEL_CONFIDENCE))
+                items.append(self._item(kind, sentence, cleaned[labelled.end() :], speaker, LABEL_CONFIDENCE))
                 continue
             if PROMISE.search(cleaned):
                 items.append(self._item("promise", sentence, cleaned, speaker, LATE_CONFIDENCE["promise"], previous))
                 continue
-            if _EVIDENCE_ABOUT_ASSUMPTION.search(cleaned) and re.search(r"\b(?:assum|idea|hypothes|belie)", cleaned, re.I):
+            if _EVIDENCE_ABOUT_ASSUMPTION.search(cleaned) and re.search(
+                r"\b(?:assum|idea|hypothes|belie)", cleaned, re.I
+            ):
                 # "that breaks my assumption": evidence about an assumption, not one
                 items.append(self._item("finding", sentence, cleaned, speaker, LATE_CONFIDENCE["finding"], previous))
                 continue
@@ -183,8 +192,11 @@ class OfflineExtractor:
                 items.append(self._item(kind, sentence, cleaned, speaker, float(p[best])))
                 continue
             # a cue phrase for a trained kind lowers the bar to half the threshold
-            cued = [(float(p[i]), CLASSES[i]) for i in range(1, len(CLASSES))
-                    if cue[CUE_KINDS.index(CLASSES[i])] and p[i] >= self.thresholds[CLASSES[i]] / 2]
+            cued = [
+                (float(p[i]), CLASSES[i])
+                for i in range(1, len(CLASSES))
+                if cue[CUE_KINDS.index(CLASSES[i])] and p[i] >= self.thresholds[CLASSES[i]] / 2
+            ]
             if cued:
                 confidence, kind = max(cued)
                 items.append(self._item(kind, sentence, cleaned, speaker, confidence))
@@ -198,11 +210,20 @@ class OfflineExtractor:
                     break
             else:
                 if _BELIEF.search(cleaned):
-                    items.append(self._item("assumption", sentence, cleaned, speaker, LATE_CONFIDENCE["assumption"], previous))
+                    items.append(
+                        self._item("assumption", sentence, cleaned, speaker, LATE_CONFIDENCE["assumption"], previous)
+                    )
         return items
 
-    def _item(self, kind: str, sentence: str, cleaned: str, speaker: str | None, confidence: float,
-              previous: str | None = None) -> ModelInsight:
+    def _item(
+        self,
+        kind: str,
+        sentence: str,
+        cleaned: str,
+        speaker: str | None,
+        confidence: float,
+        previous: str | None = None,
+    ) -> ModelInsight:
         """An insight from one sentence (its quote); a short one that points back ("it", "that")
         takes the sentence before it into its statement, so the statement says what it is about."""
         owner = due = None
@@ -215,18 +236,44 @@ class OfflineExtractor:
         statement = cleaned[0].upper() + cleaned[1:]
         if statement[-1] not in ".?!":
             statement += "."
-        return ModelInsight(kind=kind, statement=statement, quote=sentence, speaker=speaker,
-                            confidence=round(confidence, 3), owner=owner, due=due)
+        return ModelInsight(
+            kind=kind,
+            statement=statement,
+            quote=sentence,
+            speaker=speaker,
+            confidence=round(confidence, 3),
+            owner=owner,
+            due=due,
+        )
 
 
 LABEL_CONFIDENCE = 0.9
-_LABEL_KINDS = {"action": "action", "action item": "action", "ai": "action", "todo": "action", "to do": "action",
-                "next step": "action", "decision": "decision", "decided": "decision", "agreed": "decision",
-                "blocker": "roadblock", "blocked": "roadblock", "roadblock": "roadblock", "risk": "roadblock",
-                "assumption": "assumption", "hypothesis": "assumption", "request": "request",
-                "feature request": "request", "ask": "request", "finding": "finding", "learned": "finding",
-                "insight": "finding"}
-_LABELLED = re.compile(r"^[\s\-*•>#]*(" + "|".join(sorted(_LABEL_KINDS, key=len, reverse=True)) + r")s?\s*[:\u2013\u2014-]\s+", re.I)
+_LABEL_KINDS = {
+    "action": "action",
+    "action item": "action",
+    "ai": "action",
+    "todo": "action",
+    "to do": "action",
+    "next step": "action",
+    "decision": "decision",
+    "decided": "decision",
+    "agreed": "decision",
+    "blocker": "roadblock",
+    "blocked": "roadblock",
+    "roadblock": "roadblock",
+    "risk": "roadblock",
+    "assumption": "assumption",
+    "hypothesis": "assumption",
+    "request": "request",
+    "feature request": "request",
+    "ask": "request",
+    "finding": "finding",
+    "learned": "finding",
+    "insight": "finding",
+}
+_LABELLED = re.compile(
+    r"^[\s\-*•>#]*(" + "|".join(sorted(_LABEL_KINDS, key=len, reverse=True)) + r")s?\s*[:\u2013\u2014-]\s+", re.I
+)
 _OWNER = re.compile(r"\b([A-Z][a-z]+)(?:'ll| will| is going to| can| to (?=[a-z]+ ))")
 _DUE = re.compile(r"\b(?:by|before|on|until)\s+(" + _DAYS + r"|\d{4}-\d{2}-\d{2}|\w+ \d{1,2}(?:st|nd|rd|th)?)\b", re.I)
 

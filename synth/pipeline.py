@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .config import without_secrets
 from .errors import ModelError
-from .extraction import (EXTRACT_PROMPT, MAX_INSIGHTS_PER_WINDOW, ExtractionOutput, ModelInsight, Window, cache_key, server_key,
-                         ground, make_windows, merge_duplicates, run_id, user_message)
+from .extraction import (
+    EXTRACT_PROMPT,
+    MAX_INSIGHTS_PER_WINDOW,
+    ExtractionOutput,
+    ModelInsight,
+    Window,
+    cache_key,
+    ground,
+    make_windows,
+    merge_duplicates,
+    run_id,
+    server_key,
+    user_message,
+)
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 from .structured import StructuredChat, Usage
 
@@ -44,8 +56,9 @@ class PromptedChain:
         self.name = f"llm:{settings.chat_model}"
         self._setting_key = STRUCTURED_SETTING + server_key(settings.base_url)
         self._remembered = store.get_setting(self._setting_key)
-        self.chat = StructuredChat(chat_model(settings, max_tokens=max_tokens), schema,
-                                   first_method=settings.structured or self._remembered)
+        self.chat = StructuredChat(
+            chat_model(settings, max_tokens=max_tokens), schema, first_method=settings.structured or self._remembered
+        )
 
     def key(self, user: str) -> str:
         return cache_key(self.prompt, self.settings.chat_model or "", self.settings.base_url, user)
@@ -78,15 +91,29 @@ class LLMExtractor(PromptedChain):
 def reconstruct(store, record: MeetingRecord) -> Meeting:
     """A stored meeting with its turns, for extracting again without the source file."""
     return Meeting(
-        meeting_id=record.meeting_id, title=record.title, date=dt.date.fromisoformat(record.date),
-        team=record.team, attendees=record.attendees, source=record.source, format=record.format,
-        content_hash=record.version, turns=store.meeting_turns(record.meeting_id, record.version),
-        speaker_teams=record.speaker_teams)
+        meeting_id=record.meeting_id,
+        title=record.title,
+        date=dt.date.fromisoformat(record.date),
+        team=record.team,
+        attendees=record.attendees,
+        source=record.source,
+        format=record.format,
+        content_hash=record.version,
+        turns=store.meeting_turns(record.meeting_id, record.version),
+        speaker_teams=record.speaker_teams,
+    )
 
 
-def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]], extractor,
-                     report: IngestReport, jobs: int = 4, use_cache: bool = True,
-                     progress: Callable[[str], None] | None = None) -> None:
+def extract_meetings(
+    store,
+    embedder,
+    work: list[tuple[Meeting, MeetingRecord]],
+    extractor,
+    report: IngestReport,
+    jobs: int = 4,
+    use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     """Extract insights for each (meeting, record) and commit them; failures are recorded on the
     meeting (and in the report), never raised."""
     if not work:
@@ -103,8 +130,9 @@ def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]],
     plans: dict[str, list[tuple[Window, str, str]]] = {}
     for meeting, _ in work:
         windows = extractor.windows(meeting)
-        plans[meeting.meeting_id] = [(w, user := user_message(meeting, w, len(windows)), extractor.key(user))
-                                     for w in windows]
+        plans[meeting.meeting_id] = [
+            (w, user := user_message(meeting, w, len(windows)), extractor.key(user)) for w in windows
+        ]
     keys = [key for plan in plans.values() for _, _, key in plan]
     cached = store.cache_get(keys) if use_cache else {}
     outcomes: dict[str, list[WindowOutcome | None]] = {m.meeting_id: [None] * len(plans[m.meeting_id]) for m, _ in work}
@@ -147,16 +175,24 @@ def extract_meetings(store, embedder, work: list[tuple[Meeting, MeetingRecord]],
         meeting_id, index, user, key = pending.pop(0)
         settle(meeting_id, index, extractor.call(user), key)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(extractor.call, user): (meeting_id, index, key)
-                   for meeting_id, index, user, key in pending}
+        futures = {
+            pool.submit(extractor.call, user): (meeting_id, index, key) for meeting_id, index, user, key in pending
+        }
         for future in as_completed(futures):
             meeting_id, index, key = futures[future]
             settle(meeting_id, index, future.result(), key)
     extractor.remember(store)
 
 
-def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
-            results: list[tuple[Window, WindowOutcome]], extractor, report: IngestReport) -> None:
+def _finish(
+    store,
+    embedder,
+    meeting: Meeting,
+    record: MeetingRecord,
+    results: list[tuple[Window, WindowOutcome]],
+    extractor,
+    report: IngestReport,
+) -> None:
     """Ground, merge and store one meeting's insights, then point its record at them."""
     insights: list[Insight] = []
     usage = Usage()
@@ -169,9 +205,14 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
             # a failure reason is stored and shown: no key, no password in a URL
             errors.append(f"part {window.index + 1}: {without_secrets(outcome.error or '', (key,))}")
             continue
-        grounded = ground(outcome.items, window, meeting, extractor.name,
-                          prompt=getattr(extractor, "prompt", ""),
-                          limit=None if extractor.offline else MAX_INSIGHTS_PER_WINDOW)
+        grounded = ground(
+            outcome.items,
+            window,
+            meeting,
+            extractor.name,
+            prompt=getattr(extractor, "prompt", ""),
+            limit=None if extractor.offline else MAX_INSIGHTS_PER_WINDOW,
+        )
         insights.extend(grounded.insights)
         dropped += grounded.dropped
     vectors = embedder.embed([i.statement for i in insights]) if insights else []
@@ -182,16 +223,20 @@ def _finish(store, embedder, meeting: Meeting, record: MeetingRecord,
     status = "failed" if failed_all else "partial" if errors else "done"
     new_run = run_id(meeting.content_hash, extractor.name)
     keep_run = record.extraction_run if failed_all else new_run
-    record = record.model_copy(update=dict(
-        extraction=status,
-        extraction_error=(f"{len(errors)} of {len(results)} parts failed; " + "; ".join(errors[:3]))[:1000] if errors else None,
-        extraction_run=keep_run,
-        extractor=extractor.name if not failed_all else record.extractor,
-        insights=len(insights) if not failed_all else record.insights,
-        llm_calls=record.llm_calls + usage.calls,
-        prompt_tokens=record.prompt_tokens + usage.prompt_tokens,
-        completion_tokens=record.completion_tokens + usage.completion_tokens,
-    ))
+    record = record.model_copy(
+        update=dict(
+            extraction=status,
+            extraction_error=(f"{len(errors)} of {len(results)} parts failed; " + "; ".join(errors[:3]))[:1000]
+            if errors
+            else None,
+            extraction_run=keep_run,
+            extractor=extractor.name if not failed_all else record.extractor,
+            insights=len(insights) if not failed_all else record.insights,
+            llm_calls=record.llm_calls + usage.calls,
+            prompt_tokens=record.prompt_tokens + usage.prompt_tokens,
+            completion_tokens=record.completion_tokens + usage.completion_tokens,
+        )
+    )
     with store.changing():  # one turn of the data lock: searches wait for one meeting at most
         if not failed_all:
             store.write_insights(insights, vectors, new_run, meeting.content_hash)

@@ -11,8 +11,10 @@ from .teams import display_team
 
 # ANSI escape sequences and other control characters that came from notes must not reach a terminal.
 # Bidirectional overrides are removed too: they make a terminal show text in another order than it is.
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-                      r"|[\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"|[\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def safe(text: str) -> str:
@@ -31,8 +33,10 @@ def hits_text(hits: list[SearchHit], query: str, meetings_searched: int, width: 
     for number, hit in enumerate(hits, start=1):
         who = ", ".join(safe(s) for s in hit.speakers) or "notes"
         teams = ", ".join(display_team(t) for t in hit.teams)
-        out.append(f"[{number}] {safe(hit.title)} ({hit.date}) {where(hit.source, hit.start_line, hit.end_line)}"
-                   f"  score {hit.score:.3f}")
+        out.append(
+            f"[{number}] {safe(hit.title)} ({hit.date}) {where(hit.source, hit.start_line, hit.end_line)}"
+            f"  score {hit.score:.3f}"
+        )
         out.append(f"    {who} | {teams}")
         body = safe(hit.text)
         shown = textwrap.shorten(" ".join(body.split()), width=400, placeholder=" …")
@@ -48,8 +52,17 @@ def meetings_text(records: list[MeetingRecord]) -> str:
     rows = [("DATE", "ID", "TEAM", "PASSAGES", "INSIGHTS", "TITLE", "SOURCE")]
     for r in records:
         insights = str(r.insights) if r.extraction == "done" else f"{r.insights} ({r.extraction})"
-        rows.append((r.date, r.meeting_id, display_team(r.team) if r.team else "-", str(r.passages),
-                     insights, safe(r.title)[:40], safe(r.source)))
+        rows.append(
+            (
+                r.date,
+                r.meeting_id,
+                display_team(r.team) if r.team else "-",
+                str(r.passages),
+                insights,
+                safe(r.title)[:40],
+                safe(r.source),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:6], widths)) + "  " + row[6] for row in rows]
     lines.append(f"{len(records)} meetings.")
@@ -59,14 +72,20 @@ def meetings_text(records: list[MeetingRecord]) -> str:
 def answer_sources_text(answer: Answer) -> str:
     out = ["", "Sources:"]
     for s in answer.sources:
-        out.append(f"  [{s.number}] {safe(s.title)} ({s.date}) {where(s.source, s.start_line, s.end_line)}"
-                   + (f" - {', '.join(safe(x) for x in s.speakers)}" if s.speakers else ""))
+        out.append(
+            f"  [{s.number}] {safe(s.title)} ({s.date}) {where(s.source, s.start_line, s.end_line)}"
+            + (f" - {', '.join(safe(x) for x in s.speakers)}" if s.speakers else "")
+        )
     return "\n".join(out)
 
 
 def report_text(report: IngestReport) -> str:
-    parts = [f"{report.files} files", f"{report.meetings} meetings stored ({report.passages} passages)",
-             f"{report.unchanged} unchanged", f"{report.failed} failed"]
+    parts = [
+        f"{report.files} files",
+        f"{report.meetings} meetings stored ({report.passages} passages)",
+        f"{report.unchanged} unchanged",
+        f"{report.failed} failed",
+    ]
     if report.ignored:
         parts.append(f"{report.ignored} ignored")
     return "Ingested: " + ", ".join(parts) + "."
@@ -91,8 +110,15 @@ def extraction_text(report: IngestReport, extractor_note: str | None = None) -> 
     return line
 
 
-_PLURAL = {"finding": "Findings", "roadblock": "Roadblocks", "assumption": "Assumptions",
-           "decision": "Decisions", "action": "Actions", "request": "Requests", "promise": "Promises to customers"}
+_PLURAL = {
+    "finding": "Findings",
+    "roadblock": "Roadblocks",
+    "assumption": "Assumptions",
+    "decision": "Decisions",
+    "action": "Actions",
+    "request": "Requests",
+    "promise": "Promises to customers",
+}
 
 
 def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> str:
@@ -114,8 +140,16 @@ def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> s
             out.extend(textwrap.wrap(f"- {safe(i.statement)}{extra}", width, subsequent_indent="  "))
             who = f"{safe(i.speaker or 'unknown')} ({display_team(i.team)})"
             out.append(f"  {who}, {i.date}, {where(i.source, i.start_line, i.end_line)}, confidence {i.confidence:.2f}")
-            out.extend(textwrap.wrap(f'"{safe(i.quote)}"', width, initial_indent="  ", subsequent_indent="  ",
-                                     max_lines=3, placeholder=" …"))
+            out.extend(
+                textwrap.wrap(
+                    f'"{safe(i.quote)}"',
+                    width,
+                    initial_indent="  ",
+                    subsequent_indent="  ",
+                    max_lines=3,
+                    placeholder=" …",
+                )
+            )
         out.append("")
     out.append(f"{len(insights)} insights from {meetings} meetings.")
     return "\n".join(out)
@@ -123,9 +157,14 @@ def insights_text(insights: list[Insight], meetings: int, width: int = 100) -> s
 
 # --- vision and flags ----------------------------------------------------------------------------
 
-_FLAG_TITLES = {"vision_conflict": "Conflicts with the vision", "team_conflict": "Functions disagree",
-                "promise_gap": "Promises the roadmap does not back", "assumption_refuted": "Assumptions refuted",
-                "assumption_supported": "Assumptions supported", "unheard": "Recurring themes the vision does not address"}
+_FLAG_TITLES = {
+    "vision_conflict": "Conflicts with the vision",
+    "team_conflict": "Functions disagree",
+    "promise_gap": "Promises the roadmap does not back",
+    "assumption_refuted": "Assumptions refuted",
+    "assumption_supported": "Assumptions supported",
+    "unheard": "Recurring themes the vision does not address",
+}
 
 
 def side_text(side, width: int = 100) -> list[str]:
@@ -135,8 +174,14 @@ def side_text(side, width: int = 100) -> list[str]:
     else:
         who = safe(side.speaker or "unknown") + (f" ({display_team(side.team)})" if side.team else "")
         head = f"{who}, {side.kind}, {safe(side.title or '')} {side.date or ''}".rstrip()
-    lines = textwrap.wrap(f'{head}: "{safe(side.quote)}"', width - 4, initial_indent="    ", subsequent_indent="      ",
-                          max_lines=4, placeholder=" …")
+    lines = textwrap.wrap(
+        f'{head}: "{safe(side.quote)}"',
+        width - 4,
+        initial_indent="    ",
+        subsequent_indent="      ",
+        max_lines=4,
+        placeholder=" …",
+    )
     lines.append(f"      {where(side.source, side.start_line, side.end_line)}")
     return lines
 
@@ -153,7 +198,9 @@ def flags_text(flags, width: int = 100, empty: str = "No flags.") -> str:
         for flag in group:
             status = "" if flag.status == "open" else f" [{flag.status}]"
             out.append(f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})")
-            out.extend(textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    "))
+            out.extend(
+                textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    ")
+            )
             for side in flag.sides:
                 out.extend(side_text(side, width))
             if flag.note:
@@ -164,10 +211,12 @@ def flags_text(flags, width: int = 100, empty: str = "No flags.") -> str:
 
 def check_text(report) -> str:
     """The summary of one check; when nothing is flagged, how much was checked."""
-    checked = (f"{report.insights_checked} of {report.insights_total} insights and {report.statements} vision "
-               f"statements checked ({report.pairs} pairs, judge: {report.judge}"
-               + (f", {report.llm_calls} model calls, {report.cache_hits} cached" if report.judge != "offline" else "")
-               + ")")
+    checked = (
+        f"{report.insights_checked} of {report.insights_total} insights and {report.statements} vision "
+        f"statements checked ({report.pairs} pairs, judge: {report.judge}"
+        + (f", {report.llm_calls} model calls, {report.cache_hits} cached" if report.judge != "offline" else "")
+        + ")"
+    )
     if not report.vision_set:
         checked += "; no vision set (synth vision set FILE)"
     if not report.open_flags:
@@ -179,8 +228,11 @@ def check_text(report) -> str:
 def vision_text(vision, width: int = 100) -> str:
     from .vision import SECTION_TITLES
 
-    out = [f"{safe(vision.title or 'Vision')} (version {vision.number}, {vision.version[:8]}, set {vision.set_at}, "
-           f"from {safe(vision.source)})", ""]
+    out = [
+        f"{safe(vision.title or 'Vision')} (version {vision.number}, {vision.version[:8]}, set {vision.set_at}, "
+        f"from {safe(vision.source)})",
+        "",
+    ]
     grouped = vision.by_section()
     for section, title in SECTION_TITLES.items():
         statements = grouped.get(section, [])
@@ -192,7 +244,9 @@ def vision_text(vision, width: int = 100) -> str:
                 if chosen:
                     out.append(f"Roadmap: {commitment} ({len(chosen)})")
                     for s in chosen:
-                        out.extend(textwrap.wrap(f"- {safe(s.text)}  [line {s.start_line}]", width, subsequent_indent="  "))
+                        out.extend(
+                            textwrap.wrap(f"- {safe(s.text)}  [line {s.start_line}]", width, subsequent_indent="  ")
+                        )
                     out.append("")
             continue
         out.append(f"{title} ({len(statements)})")
@@ -209,8 +263,13 @@ def vision_diff_text(old, new, changes, width: int = 100) -> str:
         return head + ": no statement changed."
     out = [head]
     for sign, _, s in changes:
-        out.extend(textwrap.wrap(f"{sign} [{s.label}] {safe(s.text)}  ({where(s.source, s.start_line, s.end_line)})",
-                                 width, subsequent_indent="    "))
+        out.extend(
+            textwrap.wrap(
+                f"{sign} [{s.label}] {safe(s.text)}  ({where(s.source, s.start_line, s.end_line)})",
+                width,
+                subsequent_indent="    ",
+            )
+        )
     added = sum(1 for c in changes if c[0] == "+")
     out.append(f"{added} added, {len(changes) - added} removed.")
     return "\n".join(out)

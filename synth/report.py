@@ -84,8 +84,14 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
         if n is not None:
             per_team.setdefault(team_name(item.insight.team), [0] * len(weeks))[n] += 1
     order = [display_team(t) for t in FUNCTIONS] + ["customers"]
-    insights = Chart(id="insights", title="Insights per function per week", kind="stacked", x=labels, unit="insights",
-                     series=[Series(name=t, values=per_team[t]) for t in order if t in per_team])
+    insights = Chart(
+        id="insights",
+        title="Insights per function per week",
+        kind="stacked",
+        x=labels,
+        unit="insights",
+        series=[Series(name=t, values=per_team[t]) for t in order if t in per_team],
+    )
 
     # 2. roadblocks opened and resolved, and the age of the open ones
     opened, resolved, ages = [0] * len(weeks), [0] * len(weeks), []
@@ -97,13 +103,25 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
                 resolved[n] += 1
         elif thread.first.date <= end.isoformat():
             ages.append((thread.first.statement, (end - dt.date.fromisoformat(thread.first.date)).days))
-    flow = Chart(id="roadblocks", title="Roadblocks opened and resolved per week", kind="grouped", x=labels,
-                 unit="roadblocks", series=[Series(name="opened", values=opened), Series(name="resolved", values=resolved)],
-                 note="A roadblock raised again in a later meeting is the same roadblock; it is resolved when a later "
-                      "meeting says so about it.")
+    flow = Chart(
+        id="roadblocks",
+        title="Roadblocks opened and resolved per week",
+        kind="grouped",
+        x=labels,
+        unit="roadblocks",
+        series=[Series(name="opened", values=opened), Series(name="resolved", values=resolved)],
+        note="A roadblock raised again in a later meeting is the same roadblock; it is resolved when a later "
+        "meeting says so about it.",
+    )
     ages.sort(key=lambda x: -x[1])
-    age = Chart(id="roadblock_age", title=f"Open roadblocks: days open on {end}", kind="hbar",
-                x=[_short(text) for text, _ in ages], unit="days", series=[Series(name="days open", values=[d for _, d in ages])])
+    age = Chart(
+        id="roadblock_age",
+        title=f"Open roadblocks: days open on {end}",
+        kind="hbar",
+        x=[_short(text) for text, _ in ages],
+        unit="days",
+        series=[Series(name="days open", values=[d for _, d in ages])],
+    )
 
     # 3. assumptions by status at the end of each week
     evidence: dict[str, list[tuple[str, str]]] = {}
@@ -117,17 +135,37 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
             week_end = min(week + dt.timedelta(days=6), end).isoformat()
             if thread.first.date > week_end:
                 continue
-            known = sorted(e for m in thread.members if m.insight.date <= week_end
-                           for e in evidence.get(m.key, []) if e[0] <= week_end)
+            known = sorted(
+                e
+                for m in thread.members
+                if m.insight.date <= week_end
+                for e in evidence.get(m.key, [])
+                if e[0] <= week_end
+            )
             counts[known[-1][1] if known else "untested"][n] += 1
-    assumptions = Chart(id="assumptions", title="Assumptions by status at the end of each week", kind="stacked", x=labels,
-                        unit="assumptions", series=[Series(name=s, values=v) for s, v in counts.items()])
+    assumptions = Chart(
+        id="assumptions",
+        title="Assumptions by status at the end of each week",
+        kind="stacked",
+        x=labels,
+        unit="assumptions",
+        series=[Series(name=s, values=v) for s, v in counts.items()],
+    )
 
     # 4. open flags by type
-    open_flags = [f for f in facts.flags if f.status == "open" and min((s.date for s in f.sides if s.date), default="") <= end.isoformat()]
-    flags = Chart(id="flags", title="Open flags by type", kind="hbar", unit="flags",
-                  x=[t.replace("_", " ") for t in FLAG_TYPES],
-                  series=[Series(name="open", values=[sum(1 for f in open_flags if f.type == t) for t in FLAG_TYPES])])
+    open_flags = [
+        f
+        for f in facts.flags
+        if f.status == "open" and min((s.date for s in f.sides if s.date), default="") <= end.isoformat()
+    ]
+    flags = Chart(
+        id="flags",
+        title="Open flags by type",
+        kind="hbar",
+        unit="flags",
+        x=[t.replace("_", " ") for t in FLAG_TYPES],
+        series=[Series(name="open", values=[sum(1 for f in open_flags if f.type == t) for t in FLAG_TYPES])],
+    )
 
     # 5. who is heard from: lines spoken per function per week
     heard: dict[str, list[float]] = {}
@@ -136,13 +174,26 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
         for turn in facts.store.meeting_turns(record.meeting_id, record.version):
             team = record.speaker_teams.get(turn.speaker or "", record.team if not turn.speaker else "unknown")
             heard.setdefault(team_name(team), [0] * len(weeks))[n] += turn.end_line - turn.start_line + 1
-    voices = Chart(id="heard", title="Who is heard from: lines spoken per function per week", kind="heatmap", x=labels,
-                   unit="lines", series=[Series(name=t, values=heard.get(t, [0] * len(weeks)))
-                                         for t in order if t in heard or t in {display_team(x) for x in facts.roster.values()}],
-                   note="A function with an empty row was not heard from that week.")
-    return ReportData(since=start.isoformat(), until=end.isoformat(), meetings=len(in_range),
-                      insights=sum(sum(s.values) for s in insights.series),
-                      charts=[insights, flow, age, assumptions, flags, voices])
+    voices = Chart(
+        id="heard",
+        title="Who is heard from: lines spoken per function per week",
+        kind="heatmap",
+        x=labels,
+        unit="lines",
+        series=[
+            Series(name=t, values=heard.get(t, [0] * len(weeks)))
+            for t in order
+            if t in heard or t in {display_team(x) for x in facts.roster.values()}
+        ],
+        note="A function with an empty row was not heard from that week.",
+    )
+    return ReportData(
+        since=start.isoformat(),
+        until=end.isoformat(),
+        meetings=len(in_range),
+        insights=sum(sum(s.values) for s in insights.series),
+        charts=[insights, flow, age, assumptions, flags, voices],
+    )
 
 
 def _short(text: str, n: int = 58) -> str:
@@ -165,13 +216,16 @@ th:first-child,td:first-child{text-align:left}thead th{background:#f3f6fa}
 def table_html(chart: Chart) -> str:
     e = html.escape
     if chart.kind == "hbar":
-        rows = "".join(f"<tr><td>{e(x)}</td>" + "".join(f"<td>{_num(s.values[i])}</td>" for s in chart.series) + "</tr>"
-                       for i, x in enumerate(chart.x))
+        rows = "".join(
+            f"<tr><td>{e(x)}</td>" + "".join(f"<td>{_num(s.values[i])}</td>" for s in chart.series) + "</tr>"
+            for i, x in enumerate(chart.x)
+        )
         head = "".join(f"<th>{e(s.name)}</th>" for s in chart.series)
         return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{rows}</tbody></table>"
     head = "".join(f"<th>{e(x)}</th>" for x in chart.x)
-    rows = "".join(f"<tr><td>{e(s.name)}</td>" + "".join(f"<td>{_num(v)}</td>" for v in s.values) + "</tr>"
-                   for s in chart.series)
+    rows = "".join(
+        f"<tr><td>{e(s.name)}</td>" + "".join(f"<td>{_num(v)}</td>" for v in s.values) + "</tr>" for s in chart.series
+    )
     return f"<table><thead><tr><th>{e(chart.unit)} / week of</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
@@ -187,15 +241,19 @@ def to_html(data: ReportData) -> str:
     for chart in data.charts:
         empty = not chart.x or not any(v for s in chart.series for v in s.values)
         sections.append(
-            f"<section id=\"{chart.id}\"><h2>{e(chart.title)}</h2>"
+            f'<section id="{chart.id}"><h2>{e(chart.title)}</h2>'
             + (f"<p class=note>{e(chart.note)}</p>" if chart.note else "")
             + ("<p class=note>Nothing in this period.</p>" if empty else "")
-            + f"<div class=chart data-chart=\"{chart.id}\"></div>{table_html(chart)}</section>")
+            + f'<div class=chart data-chart="{chart.id}"></div>{table_html(chart)}</section>'
+        )
     title = f"synth alignment report, {data.since} to {data.until}"
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src data:\">"
-            f"<meta name=viewport content=\"width=device-width\"><title>{e(title)}</title><style>{_CSS}</style></head><body>"
-            f"<h1>{e(title)}</h1><p class=meta>{data.meetings} meetings, {_num(data.insights)} insights. "
-            "Weeks start on Monday.</p><p id=errors></p>" + "\n".join(sections)
-            + f"<script id=report-data type=application/json>{payload}</script><script>{script}</script></body></html>\n")
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'; img-src data:\">"
+        f'<meta name=viewport content="width=device-width"><title>{e(title)}</title><style>{_CSS}</style></head><body>'
+        f"<h1>{e(title)}</h1><p class=meta>{data.meetings} meetings, {_num(data.insights)} insights. "
+        "Weeks start on Monday.</p><p id=errors></p>"
+        + "\n".join(sections)
+        + f"<script id=report-data type=application/json>{payload}</script><script>{script}</script></body></html>\n"
+    )

@@ -92,8 +92,9 @@ class Retriever:
                 raise NotFoundError(f"no meeting matches {filters.meeting!r}; `synth meetings` lists them")
         return records
 
-    def candidates(self, query: str, filters: Filters, limit: int = CANDIDATES,
-                   vector: list[float] | None = None) -> tuple[list[Candidate], int]:
+    def candidates(
+        self, query: str, filters: Filters, limit: int = CANDIDATES, vector: list[float] | None = None
+    ) -> tuple[list[Candidate], int]:
         """Ranked candidates, best first, and how many meetings were searched. With a team filter
         more are ranked, since passages of other teams are dropped when they are read. `vector` is
         the query's embedding when the caller has it already."""
@@ -105,14 +106,16 @@ class Retriever:
         if vector is None:
             vector = self.embedder.embed([query])[0]
         # the version filter costs more than the search; skip it when nothing else is stored
-        everything = len(scope) == len(self._records) and \
-            self.store.count_passages() == sum(r.passages for r in self._records.values())
+        everything = len(scope) == len(self._records) and self.store.count_passages() == sum(
+            r.passages for r in self._records.values()
+        )
         dense = self.store.query_passages(vector, versions, limit, filters.team, every_version=everything)
         lexical = self._index.scores(query, set(versions))
         return _rank(scope, dense, lexical, limit * 4 if filters.team else limit), len(scope)
 
-    def search_with_count(self, query: str, k: int = 10, filters: Filters | None = None,
-                          vector: list[float] | None = None) -> tuple[list[SearchHit], int]:
+    def search_with_count(
+        self, query: str, k: int = 10, filters: Filters | None = None, vector: list[float] | None = None
+    ) -> tuple[list[SearchHit], int]:
         """The k best passages and how many meetings were searched."""
         filters = filters or Filters()
         ranked, searched = self.candidates(query, filters, vector=vector)
@@ -123,7 +126,7 @@ class Retriever:
         results: list[tuple[SearchHit, Candidate]] = []
         start = 0
         while len(results) < k and start < len(ranked):
-            batch = ranked[start:start + max(k * 2, 10)]
+            batch = ranked[start : start + max(k * 2, 10)]
             start += len(batch)
             stored = self.store.get_passages([c.id for c in batch])
             for c in batch:
@@ -138,8 +141,9 @@ class Retriever:
         return results
 
 
-def _rank(scope: list[MeetingRecord], dense: list[tuple[str, str, float]],
-          lexical: dict[tuple[str, int], float], limit: int) -> list[Candidate]:
+def _rank(
+    scope: list[MeetingRecord], dense: list[tuple[str, str, float]], lexical: dict[tuple[str, int], float], limit: int
+) -> list[Candidate]:
     """The best `limit` passages of the meetings in scope, each ranked by the weights of the
     passages around it. Passages beyond the dense candidates count with the lowest similarity
     among them."""
@@ -158,15 +162,24 @@ def _rank(scope: list[MeetingRecord], dense: list[tuple[str, str, float]],
         bm25[offset[version] + index] = s
     logit = DENSE_SCALE * similarity + bm25 / LEXICAL_SCALE
     weight = np.exp(logit - logit.max())
-    ranked = np.concatenate([
-        np.convolve(weight[start:start + r.passages], _KERNEL)[REACH:REACH + r.passages]
-        for r, start in zip(scope, starts)])
+    ranked = np.concatenate(
+        [
+            np.convolve(weight[start : start + r.passages], _KERNEL)[REACH : REACH + r.passages]
+            for r, start in zip(scope, starts)
+        ]
+    )
     ranked /= ranked.max()
     result = []
     for at in np.argsort(-ranked, kind="stable")[:limit].tolist():
         m = bisect.bisect_right(starts, at) - 1
         record, index = scope[m], at - starts[m]
-        result.append(Candidate(passage_id(record.meeting_id, record.version, index), record.version,
-                                score=float(ranked[at]), dense=known.get(at),
-                                lexical=lexical.get((record.version, index))))
+        result.append(
+            Candidate(
+                passage_id(record.meeting_id, record.version, index),
+                record.version,
+                score=float(ranked[at]),
+                dense=known.get(at),
+                lexical=lexical.get((record.version, index)),
+            )
+        )
     return result

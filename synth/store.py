@@ -97,8 +97,7 @@ def _wrap(action: str, writes: bool = False):
                 except Exception as exc:
                     if not writes and attempt < READ_RETRIES and self._reopen_after(exc, attempt):
                         continue
-                    raise StoreError(f"{action} failed in the store at {self.location}: "
-                                     f"{self._explain(exc)}") from exc
+                    raise StoreError(f"{action} failed in the store at {self.location}: {self._explain(exc)}") from exc
 
         return wrapped
 
@@ -137,8 +136,13 @@ def _http_client(url: str, token: str | None):
     headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
     chromadb = _chroma()
     try:
-        return chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https", headers=headers,
-                                   settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=port,
+            ssl=parts.scheme == "https",
+            headers=headers,
+            settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
+        )
     except Exception as exc:
         raise StoreError(f"cannot use the Chroma server at {shown}: {_explain(exc, (token,))}") from None
 
@@ -148,11 +152,25 @@ def _explain(exc: Exception, secrets: tuple = ()) -> str:
     text = str(exc) or type(exc).__name__
     name = type(exc).__name__
     lowered = text.lower()
-    if name in ("ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError", "ReadError",
-                "WriteError", "PoolTimeout") or "connection refused" in lowered or "could not connect" in lowered:
-        text = (f"the Chroma server does not answer ({name}: {text}). Is it running? Start one with "
-                "`chroma run --path DIR --host 127.0.0.1 --port 8000`; synth keeps nothing half-stored, so run "
-                "the command again once it is back")
+    if (
+        name
+        in (
+            "ConnectError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "RemoteProtocolError",
+            "ReadError",
+            "WriteError",
+            "PoolTimeout",
+        )
+        or "connection refused" in lowered
+        or "could not connect" in lowered
+    ):
+        text = (
+            f"the Chroma server does not answer ({name}: {text}). Is it running? Start one with "
+            "`chroma run --path DIR --host 127.0.0.1 --port 8000`; synth keeps nothing half-stored, so run "
+            "the command again once it is back"
+        )
     elif any(code in lowered for code in ("401", "403", "unauthorized", "forbidden")):
         text = f"the Chroma server refused the request ({text}); check SYNTH_CHROMA_TOKEN"
     return without_secrets(text, secrets)
@@ -164,8 +182,16 @@ class Store:
     On disk, the caller holds the locks (see locking.py and Synth's sessions): the data lock
     shared to read, or the writer lock, with which each write takes the data lock exclusively."""
 
-    def __init__(self, path: str | Path, embedder_name: str, load_embedder, create: bool = True,
-                 url: str | None = None, token: str | None = None, locks=None):
+    def __init__(
+        self,
+        path: str | Path,
+        embedder_name: str,
+        load_embedder,
+        create: bool = True,
+        url: str | None = None,
+        token: str | None = None,
+        locks=None,
+    ):
         """`load_embedder` returns synth's Embedder; it is called only if Chroma needs to embed."""
         self.embedder_name = embedder_name
         self._load_embedder = load_embedder
@@ -188,14 +214,16 @@ class Store:
         chromadb = _chroma()
         try:
             return chromadb.PersistentClient(
-                path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+                path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+            )
         except Exception as exc:
             damage = diagnose(path, exc)
             if damage:
                 raise StoreError(damage) from None
             raise StoreError(
                 f"cannot open the store at {path}: {exc}. If it was written by another version of "
-                "synth or Chroma, move it aside and ingest again (synth --store NEW_PATH ingest ...)") from None
+                "synth or Chroma, move it aside and ingest again (synth --store NEW_PATH ingest ...)"
+            ) from None
 
     @property
     def writer(self) -> bool:
@@ -209,8 +237,10 @@ class Store:
         if self._locks.writing:
             return self._locks.exclusive()
         if self._locks.reading:
-            raise StoreError(f"synth opened the store at {self.location} for reading and then tried to write "
-                             "to it; this is a bug in synth")
+            raise StoreError(
+                f"synth opened the store at {self.location} for reading and then tried to write "
+                "to it; this is a bug in synth"
+            )
         return self._locks.one_write()  # outside any command (the library used directly)
 
     def _reopen_after(self, exc: Exception, attempt: int) -> bool:
@@ -218,7 +248,7 @@ class Store:
         outlives a write's lock): open the folder again and retry. True if it was reopened."""
         if self.server or not any(w in str(exc).lower() for w in _TRANSIENT):
             return False
-        time.sleep(0.05 * 2 ** attempt)
+        time.sleep(0.05 * 2**attempt)
         forget_client(self.location)
         self._client = self._persistent_client(Path(self.location), create=False)
         self._open_collections(False)
@@ -242,15 +272,19 @@ class Store:
                 raise StoreVersionError(
                     f"the store at {self.location} was written by a synth with store schema "
                     f"{found.get('synth_schema', 'unknown')}; this synth reads schema {SCHEMA}. "
-                    "Ingest your files again into a new store (--store NEW_PATH).")
+                    "Ingest your files again into a new store (--store NEW_PATH)."
+                )
             if found.get("embedding") != self.embedder_name:
                 raise StoreVersionError(
                     f"the store at {self.location} was built with the embedding model "
                     f"{found.get('embedding')!r}, not {self.embedder_name!r}; use the same "
-                    "SYNTH_EMBEDDINGS setting or ingest into a new store (--store NEW_PATH).")
+                    "SYNTH_EMBEDDINGS setting or ingest into a new store (--store NEW_PATH)."
+                )
         elif self.server and not create:
-            raise NoStoreError(f"the Chroma server at {self.location} holds no synth store yet: "
-                             "ingest something first (synth ingest PATH)")
+            raise NoStoreError(
+                f"the Chroma server at {self.location} holds no synth store yet: "
+                "ingest something first (synth ingest PATH)"
+            )
         config = {"hnsw": {"space": "cosine"}}
         function = _embedding_function(self.embedder_name, self._load_embedder)
         self._lazy = {}
@@ -271,9 +305,11 @@ class Store:
 
     def _open_main(self, meta: dict, config: dict, function) -> None:
         self._passages = self._client.get_or_create_collection(
-            PASSAGES, metadata=meta, configuration=config, embedding_function=function)
+            PASSAGES, metadata=meta, configuration=config, embedding_function=function
+        )
         self._meetings = self._client.get_or_create_collection(
-            MEETINGS, metadata=meta, configuration=config, embedding_function=function)
+            MEETINGS, metadata=meta, configuration=config, embedding_function=function
+        )
         self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
 
     @property
@@ -298,7 +334,8 @@ class Store:
             meta, config, function = self._lazy_args
             extra = {"configuration": config} if LAZY[name] else {}
             self._lazy[name] = self._client.get_or_create_collection(
-                name, metadata=meta, embedding_function=function, **extra)
+                name, metadata=meta, embedding_function=function, **extra
+            )
         return self._lazy[name]
 
     # --- meetings -----------------------------------------------------------------------------
@@ -335,10 +372,15 @@ class Store:
 
     @_wrap("recording a pending write", writes=True)
     def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
-        started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-        self._config.upsert(ids=[f"pending:{meeting_id}:{version}"], embeddings=[[1.0]], documents=[owner],
-                            metadatas=[{"key": "pending", "meeting_id": meeting_id, "version": version,
-                                        "owner": owner, "started": started}])
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self._config.upsert(
+            ids=[f"pending:{meeting_id}:{version}"],
+            embeddings=[[1.0]],
+            documents=[owner],
+            metadatas=[
+                {"key": "pending", "meeting_id": meeting_id, "version": version, "owner": owner, "started": started}
+            ],
+        )
 
     @_wrap("clearing a pending write", writes=True)
     def unmark_pending(self, meeting_id: str, version: str) -> None:
@@ -354,15 +396,14 @@ class Store:
         return self._delete_where(self._passages, {"$and": [{"meeting_id": meeting_id}, {"version": version}]})
 
     @_wrap("writing passages", writes=True)
-    def write_passages(self, passages: list[Passage], embeddings: list[list[float]],
-                       record: MeetingRecord) -> None:
+    def write_passages(self, passages: list[Passage], embeddings: list[list[float]], record: MeetingRecord) -> None:
         """Write a meeting version's passages. They stay invisible until `commit_meeting`."""
         date_ord = _date_ordinal(record.date)
         for start in range(0, len(passages), self._batch):
-            batch = passages[start:start + self._batch]
+            batch = passages[start : start + self._batch]
             self._passages.upsert(
                 ids=[p.id for p in batch],
-                embeddings=embeddings[start:start + self._batch],
+                embeddings=embeddings[start : start + self._batch],
                 documents=[p.text for p in batch],
                 metadatas=[_passage_metadata(p, date_ord) for p in batch],
             )
@@ -370,8 +411,12 @@ class Store:
     @_wrap("committing a meeting", writes=True)
     def commit_meeting(self, record: MeetingRecord, postings: str, title_embedding: list[float]) -> None:
         """Make a written version visible: one upsert of the meeting's record."""
-        self._meetings.upsert(ids=[record.meeting_id], embeddings=[title_embedding],
-                              documents=[postings], metadatas=[_record_metadata(record)])
+        self._meetings.upsert(
+            ids=[record.meeting_id],
+            embeddings=[title_embedding],
+            documents=[postings],
+            metadatas=[_record_metadata(record)],
+        )
 
     @_wrap("removing old passages", writes=True)
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple = ()) -> int:
@@ -390,8 +435,9 @@ class Store:
     # --- passages -----------------------------------------------------------------------------
 
     @_wrap("searching")
-    def query_passages(self, embedding: list[float], versions: list[str], n: int,
-                       team: str | None = None, every_version: bool = False) -> list[tuple[str, str, float]]:
+    def query_passages(
+        self, embedding: list[float], versions: list[str], n: int, team: str | None = None, every_version: bool = False
+    ) -> list[tuple[str, str, float]]:
         """Nearest passages among the given meeting versions: (id, version, cosine similarity).
 
         `every_version` says the collection holds exactly these versions (no filter is then
@@ -402,12 +448,15 @@ class Store:
         if team:
             conditions.append({team_flag(team): True})
         where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        result = self._passages.query(query_embeddings=[embedding], n_results=n, where=where,
-                                      include=["distances", "metadatas"])
+        result = self._passages.query(
+            query_embeddings=[embedding], n_results=n, where=where, include=["distances", "metadatas"]
+        )
         wanted = set(versions)
-        return [(pid, meta["version"], 1.0 - dist)
-                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
-                if meta["version"] in wanted]
+        return [
+            (pid, meta["version"], 1.0 - dist)
+            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+            if meta["version"] in wanted
+        ]
 
     @_wrap("reading passages")
     def get_passages(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
@@ -432,14 +481,15 @@ class Store:
     @_wrap("reading a meeting's turns")
     def meeting_turns(self, meeting_id: str, version: str) -> list[Turn]:
         """The turns of a stored meeting version, rebuilt from its passages."""
-        got = self._passages.get(where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
-                                 include=["documents", "metadatas"])
+        got = self._passages.get(
+            where={"$and": [{"meeting_id": meeting_id}, {"version": version}]}, include=["documents", "metadatas"]
+        )
         rows = sorted(zip(got["documents"], got["metadatas"]), key=lambda row: row[1]["index"])
         turns: list[Turn] = []
         for text, meta in rows:
             spans = json.loads(meta.get("turns", "[]"))
             for line, (start, end, speaker) in zip(text.split("\n"), spans):
-                body = line[len(speaker) + 2:] if speaker and line.startswith(f"{speaker}: ") else line
+                body = line[len(speaker) + 2 :] if speaker and line.startswith(f"{speaker}: ") else line
                 turns.append(Turn(speaker=speaker, text=body, start_line=start, end_line=end))
         return turns
 
@@ -449,11 +499,13 @@ class Store:
     def write_insights(self, insights: list[Insight], vectors: list[list[float]], run: str, version: str) -> None:
         """Write an extraction run's insights. They stay invisible until `commit_extraction`."""
         for start in range(0, len(insights), self._batch):
-            batch = insights[start:start + self._batch]
+            batch = insights[start : start + self._batch]
             self._insights.upsert(
-                ids=[f"{run}:{i.id}" for i in batch], embeddings=vectors[start:start + self._batch],
+                ids=[f"{run}:{i.id}" for i in batch],
+                embeddings=vectors[start : start + self._batch],
                 documents=[i.statement for i in batch],
-                metadatas=[_insight_metadata(i, run, version) for i in batch])
+                metadatas=[_insight_metadata(i, run, version) for i in batch],
+            )
 
     @_wrap("committing an extraction", writes=True)
     def commit_extraction(self, record: MeetingRecord) -> None:
@@ -462,8 +514,12 @@ class Store:
         got = self._meetings.get(ids=[record.meeting_id], include=["documents", "embeddings", "metadatas"])
         if not got["ids"] or got["metadatas"][0].get("version") != record.version:
             raise StoreError(f"meeting {record.meeting_id} changed or was removed while it was being extracted")
-        self._meetings.upsert(ids=[record.meeting_id], embeddings=[list(got["embeddings"][0])],
-                              documents=[got["documents"][0]], metadatas=[_record_metadata(record)])
+        self._meetings.upsert(
+            ids=[record.meeting_id],
+            embeddings=[list(got["embeddings"][0])],
+            documents=[got["documents"][0]],
+            metadatas=[_record_metadata(record)],
+        )
 
     @_wrap("removing old insights", writes=True)
     def remove_stale_insights(self, meeting_id: str, keep_run: str | None) -> int:
@@ -485,11 +541,12 @@ class Store:
 
     def _delete_ids(self, collection, ids: list[str]) -> None:
         for start in range(0, len(ids), self._batch):
-            collection.delete(ids=ids[start:start + self._batch])
+            collection.delete(ids=ids[start : start + self._batch])
 
     @_wrap("reading insights")
-    def insights(self, runs: list[str], kind: str | None = None, team: str | None = None,
-                 meeting_ids: list[str] | None = None) -> list[Insight]:
+    def insights(
+        self, runs: list[str], kind: str | None = None, team: str | None = None, meeting_ids: list[str] | None = None
+    ) -> list[Insight]:
         """The insights of the given (visible) runs, with optional filters."""
         if not runs:
             return []
@@ -518,11 +575,13 @@ class Store:
     def write_vision_statements(self, statements: list, vectors: list[list[float]]) -> None:
         """Write a vision version's statements; they count once the versions setting names it."""
         for start in range(0, len(statements), self._batch):
-            batch = statements[start:start + self._batch]
+            batch = statements[start : start + self._batch]
             self._vision.upsert(
-                ids=[f"{s.version}:{s.id}:{s.start_line}" for s in batch], embeddings=vectors[start:start + self._batch],
+                ids=[f"{s.version}:{s.id}:{s.start_line}" for s in batch],
+                embeddings=vectors[start : start + self._batch],
                 documents=[s.text for s in batch],
-                metadatas=[{k: v for k, v in s.model_dump().items() if v is not None} for s in batch])
+                metadatas=[{k: v for k, v in s.model_dump().items() if v is not None} for s in batch],
+            )
 
     @_wrap("reading the vision")
     def vision_statements(self, version: str) -> tuple[list[dict], list[list[float]]]:
@@ -545,10 +604,13 @@ class Store:
     @_wrap("writing flags", writes=True)
     def put_flags(self, flags: list[dict]) -> None:
         for start in range(0, len(flags), self._batch):
-            batch = flags[start:start + self._batch]
-            self._flags.upsert(ids=[f["id"] for f in batch], embeddings=[[1.0]] * len(batch),
-                               documents=[json.dumps(f) for f in batch],
-                               metadatas=[{"type": f["type"], "status": f["status"]} for f in batch])
+            batch = flags[start : start + self._batch]
+            self._flags.upsert(
+                ids=[f["id"] for f in batch],
+                embeddings=[[1.0]] * len(batch),
+                documents=[json.dumps(f) for f in batch],
+                metadatas=[{"type": f["type"], "status": f["status"]} for f in batch],
+            )
 
     @_wrap("removing flags", writes=True)
     def delete_flags(self, ids: list[str]) -> None:
@@ -561,7 +623,7 @@ class Store:
         keys = list(dict.fromkeys(keys))
         found: dict[str, str] = {}
         for start in range(0, len(keys), self._batch):
-            got = self._cache.get(ids=keys[start:start + self._batch], include=["documents"])
+            got = self._cache.get(ids=keys[start : start + self._batch], include=["documents"])
             found.update(zip(got["ids"], got["documents"]))
         return found
 
@@ -583,8 +645,14 @@ class Store:
 
 DATABASE = "chroma.sqlite3"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "database corrupt", "nothing found on disk",
-                 "error creating hnsw segment reader")
+_DAMAGE_WORDS = (
+    "malformed",
+    "not a database",
+    "disk image",
+    "database corrupt",
+    "nothing found on disk",
+    "error creating hnsw segment reader",
+)
 
 
 def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
@@ -619,9 +687,11 @@ def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
         problem = f"Chroma reports: {exc}"
     if problem is None:
         return None
-    return (f"the store at {folder} is damaged: {problem}. synth changed nothing in it. Restore the folder "
-            f"from a backup, or move it aside and ingest your meetings again into a new store "
-            f"(synth --store NEW_PATH ingest ...)")
+    return (
+        f"the store at {folder} is damaged: {problem}. synth changed nothing in it. Restore the folder "
+        f"from a backup, or move it aside and ingest your meetings again into a new store "
+        f"(synth --store NEW_PATH ingest ...)"
+    )
 
 
 def _check_database(folder: Path) -> None:
@@ -653,7 +723,7 @@ def _embedding_function(model_name: str, load_embedder):
             return {"model": model_name}
 
         @staticmethod
-        def build_from_config(config: dict) -> "SynthEmbeddingFunction":
+        def build_from_config(config: dict) -> SynthEmbeddingFunction:
             return SynthEmbeddingFunction()
 
         def default_space(self):
@@ -665,10 +735,16 @@ def _embedding_function(model_name: str, load_embedder):
 def hit_from_passage(text: str, metadata: dict, record: MeetingRecord, score: float) -> SearchHit:
     """A search result from a stored passage and its meeting."""
     return SearchHit(
-        meeting_id=record.meeting_id, title=record.title, date=record.date, source=record.source,
-        start_line=int(metadata["start_line"]), end_line=int(metadata["end_line"]),
-        speakers=json.loads(metadata.get("speakers", "[]")), teams=json.loads(metadata.get("teams", "[]")),
-        score=round(float(score), 4), text=text,
+        meeting_id=record.meeting_id,
+        title=record.title,
+        date=record.date,
+        source=record.source,
+        start_line=int(metadata["start_line"]),
+        end_line=int(metadata["end_line"]),
+        speakers=json.loads(metadata.get("speakers", "[]")),
+        teams=json.loads(metadata.get("teams", "[]")),
+        score=round(float(score), 4),
+        text=text,
     )
 
 
@@ -691,9 +767,14 @@ def _date_ordinal(date: str) -> int:
 
 def _passage_metadata(passage: Passage, date_ord: int) -> dict:
     metadata: dict[str, Any] = {
-        "meeting_id": passage.meeting_id, "version": passage.version, "index": passage.index,
-        "start_line": passage.start_line, "end_line": passage.end_line, "date_ord": date_ord,
-        "speakers": json.dumps(passage.speakers), "teams": json.dumps(passage.teams),
+        "meeting_id": passage.meeting_id,
+        "version": passage.version,
+        "index": passage.index,
+        "start_line": passage.start_line,
+        "end_line": passage.end_line,
+        "date_ord": date_ord,
+        "speakers": json.dumps(passage.speakers),
+        "teams": json.dumps(passage.teams),
         "turns": json.dumps(passage.turns),
     }
     for team in passage.teams:
@@ -722,4 +803,3 @@ def _record_from_metadata(metadata: dict) -> MeetingRecord:
     for key, empty in (("attendees", "[]"), ("speakers", "[]"), ("teams", "[]"), ("speaker_teams", "{}")):
         data[key] = json.loads(data.get(key, empty))
     return MeetingRecord(**data)
-

@@ -40,7 +40,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
-    def add(self, other: "Usage") -> None:
+    def add(self, other: Usage) -> None:
         self.calls += other.calls
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
@@ -81,7 +81,7 @@ class StructuredChat:
             try:
                 value = self._invoke_validated(method, messages, usage)
             except Refused as exc:
-                following = METHODS[METHODS.index(method) + 1:] if not self.fixed else ()
+                following = METHODS[METHODS.index(method) + 1 :] if not self.fixed else ()
                 if not following or self._confirmed:
                     raise ModelError(f"the server refused structured output ({method}): {exc}") from None
                 self.method = following[0]
@@ -97,9 +97,15 @@ class StructuredChat:
             return self._parse(self._call(method, messages, usage), method)
         except InvalidOutput as first:
             reply, problem = first.args
-            retry = messages + [AIMessage(content=reply[:4000] or "(empty)"), HumanMessage(content=(
-                f"That reply is not valid: {problem}. Reply again with only a JSON object that "
-                "matches the schema, nothing else."))]
+            retry = messages + [
+                AIMessage(content=reply[:4000] or "(empty)"),
+                HumanMessage(
+                    content=(
+                        f"That reply is not valid: {problem}. Reply again with only a JSON object that "
+                        "matches the schema, nothing else."
+                    )
+                ),
+            ]
             try:
                 return self._parse(self._call(method, retry, usage), method)
             except InvalidOutput as second:
@@ -130,11 +136,13 @@ class StructuredChat:
             while cause is not None and len(causes) < 10:
                 causes.append(cause)
                 cause = cause.__cause__ or cause.__context__
-            if causes and not any(type(c).__name__ in ("ConnectError", "ConnectionRefusedError", "ConnectTimeout")
-                                  for c in causes):
+            if causes and not any(
+                type(c).__name__ in ("ConnectError", "ConnectionRefusedError", "ConnectTimeout") for c in causes
+            ):
                 root = causes[-1]
-                raise ModelError(f"the server broke off its reply, after retries ({type(root).__name__}: "
-                                 f"{str(root)[:200]})") from None
+                raise ModelError(
+                    f"the server broke off its reply, after retries ({type(root).__name__}: {str(root)[:200]})"
+                ) from None
             raise ModelError(f"cannot connect to the server after retries ({_short(exc)})") from None
         except openai.APIError as exc:
             raise ModelError(_short(exc)) from None
@@ -149,12 +157,21 @@ class StructuredChat:
 
     def _bound(self, method: str):
         if method == "json_schema":
-            return self.model.bind(response_format={"type": "json_schema", "json_schema": {
-                "name": self.schema.__name__, "schema": self._json_schema, "strict": False}})
+            return self.model.bind(
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": self.schema.__name__, "schema": self._json_schema, "strict": False},
+                }
+            )
         if method == "tools":
-            tool = {"type": "function", "function": {
-                "name": TOOL_NAME, "description": self.schema.__doc__ or "Record the output.",
-                "parameters": self._json_schema}}
+            tool = {
+                "type": "function",
+                "function": {
+                    "name": TOOL_NAME,
+                    "description": self.schema.__doc__ or "Record the output.",
+                    "parameters": self._json_schema,
+                },
+            }
             return self.model.bind(tools=[tool], tool_choice={"type": "function", "function": {"name": TOOL_NAME}})
         return self.model.bind(response_format={"type": "json_object", "schema": self._json_schema})
 
@@ -167,7 +184,9 @@ class StructuredChat:
             invalid = getattr(message, "invalid_tool_calls", None) or []
             if invalid:
                 raw = invalid[0].get("args") or ""
-                raise InvalidOutput(raw, f"the tool call arguments are not valid JSON ({invalid[0].get('error') or 'unparseable'})")
+                raise InvalidOutput(
+                    raw, f"the tool call arguments are not valid JSON ({invalid[0].get('error') or 'unparseable'})"
+                )
             # Some servers answer in the content even when asked for a tool call.
         text = _content(message)
         data = _json_from_text(text)
@@ -201,7 +220,7 @@ def _json_from_text(text: str):
     candidates += [m.strip() for m in _FENCE.findall(text)]
     first, last = text.find("{"), text.rfind("}")
     if 0 <= first < last:
-        candidates.append(text[first:last + 1])
+        candidates.append(text[first : last + 1])
     for candidate in candidates:
         try:
             value = json.loads(candidate)
@@ -217,17 +236,21 @@ def _about_the_method(exc, method: str) -> bool:
     if getattr(exc, "status_code", None) in (404, 422):
         return True
     text = _short(exc, 2000).lower()
-    words = {"json_schema": ("response_format", "json_schema", "schema"),
-             "tools": ("tool", "function"),
-             "json_mode": ("response_format", "json_object", "json")}[method]
+    words = {
+        "json_schema": ("response_format", "json_schema", "schema"),
+        "tools": ("tool", "function"),
+        "json_mode": ("response_format", "json_object", "json"),
+    }[method]
     return any(w in text for w in words) or "not supported" in text or "unsupported" in text
 
 
 def _names_the_method(exc, method: str) -> bool:
     text = _short(exc, 2000).lower()
-    return {"json_schema": "json_schema" in text,
-            "tools": "tool" in text and ("support" in text or "input should be" in text),
-            "json_mode": "json_object" in text and "response_format" in text}[method]
+    return {
+        "json_schema": "json_schema" in text,
+        "tools": "tool" in text and ("support" in text or "input should be" in text),
+        "json_mode": "json_object" in text and "response_format" in text,
+    }[method]
 
 
 def _short(exc: Exception, limit: int = 200) -> str:

@@ -24,17 +24,26 @@ from .errors import InputError
 
 SECTIONS = ("vision", "customers", "market", "principles", "non_goals", "metrics", "roadmap", "other")
 SECTION_TITLES = {
-    "vision": "Vision", "customers": "Target customers and personas", "market": "Market focus",
-    "principles": "Principles", "non_goals": "Non-goals", "metrics": "Success metrics",
-    "roadmap": "Roadmap", "other": "Other",
+    "vision": "Vision",
+    "customers": "Target customers and personas",
+    "market": "Market focus",
+    "principles": "Principles",
+    "non_goals": "Non-goals",
+    "metrics": "Success metrics",
+    "roadmap": "Roadmap",
+    "other": "Other",
 }
-EXPECTED_HEADINGS = ("## Vision, ## Target customers (or Personas), ## Market focus, ## Principles "
-                     "(and non-goals), ## Success metrics, ## Roadmap with ### Committed and ### Exploring")
+EXPECTED_HEADINGS = (
+    "## Vision, ## Target customers (or Personas), ## Market focus, ## Principles "
+    "(and non-goals), ## Success metrics, ## Roadmap with ### Committed and ### Exploring"
+)
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-_NON_GOAL_PREFIX = re.compile(r"^(?:\*\*)?(?:non[- ]?goals?|not a goal|out of scope|anti[- ]?goals?)(?:\*\*)?\s*[:\u2013\u2014-]", re.I)
+_NON_GOAL_PREFIX = re.compile(
+    r"^(?:\*\*)?(?:non[- ]?goals?|not a goal|out of scope|anti[- ]?goals?)(?:\*\*)?\s*[:\u2013\u2014-]", re.I
+)
 _HEADING_SECTIONS = [  # first match wins; a heading naming principles and non-goals is principles
     ("principles", re.compile(r"\b(principles?|values|tenets)\b")),
     ("non_goals", re.compile(r"\b(non[- ]?goals?|anti[- ]?goals?|out of scope|not doing|won'?t do)\b")),
@@ -44,7 +53,9 @@ _HEADING_SECTIONS = [  # first match wins; a heading naming principles and non-g
     ("market", re.compile(r"\b(markets?|segments?|focus|positioning|go[- ]to[- ]market)\b")),
     ("vision", re.compile(r"\b(vision|mission|purpose|north star|strategy|why we exist)\b")),
 ]
-_EXPLORING = re.compile(r"\b(explor\w*|later|ideas?|considering|discovery|maybe|future|backlog|research|someday|not committed)\b")
+_EXPLORING = re.compile(
+    r"\b(explor\w*|later|ideas?|considering|discovery|maybe|future|backlog|research|someday|not committed)\b"
+)
 _COMMITTED = re.compile(r"\b(committed|now|next|in progress|planned|building|this quarter|q[1-4])\b")
 
 
@@ -156,15 +167,31 @@ def parse_vision(text: str, source: str, set_at: str | None = None) -> Vision:
             block.append((number, line.strip()))
     flush()
     if not any(s.section != "other" for s in statements):
-        raise InputError(source, "no vision sections recognised. Expected headings such as "
-                         f"{EXPECTED_HEADINGS} (any heading level; each bullet or sentence under them "
-                         "becomes a statement)")
-    return Vision(version=version, source=source, set_at=set_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                  title=title, statements=statements)
+        raise InputError(
+            source,
+            "no vision sections recognised. Expected headings such as "
+            f"{EXPECTED_HEADINGS} (any heading level; each bullet or sentence under them "
+            "becomes a statement)",
+        )
+    return Vision(
+        version=version,
+        source=source,
+        set_at=set_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        title=title,
+        statements=statements,
+    )
 
 
-def _add_statements(out: list[VisionStatement], block: list[tuple[int, str]], is_bullet: bool,
-                    section: str, commitment: str | None, heading: str, source: str, version: str) -> None:
+def _add_statements(
+    out: list[VisionStatement],
+    block: list[tuple[int, str]],
+    is_bullet: bool,
+    section: str,
+    commitment: str | None,
+    heading: str,
+    source: str,
+    version: str,
+) -> None:
     if is_bullet:
         pieces = [(block[0][0], block[-1][0], " ".join(text for _, text in block))]
     else:
@@ -184,13 +211,23 @@ def _add_statements(out: list[VisionStatement], block: list[tuple[int, str]], is
         if section == "principles" and _NON_GOAL_PREFIX.match(text):
             kind = "non_goals"
         digest = hashlib.sha1(f"{kind}|{text}".encode()).hexdigest()[:10]
-        out.append(VisionStatement(id=f"v:{digest}", section=kind, commitment=commitment if kind == "roadmap" else None,
-                                   heading=heading, text=text, source=source, start_line=first, end_line=last,
-                                   version=version))
+        out.append(
+            VisionStatement(
+                id=f"v:{digest}",
+                section=kind,
+                commitment=commitment if kind == "roadmap" else None,
+                heading=heading,
+                text=text,
+                source=source,
+                start_line=first,
+                end_line=last,
+                version=version,
+            )
+        )
 
 
 def _has_subheadings(lines: list[str], index: int) -> bool:
-    return any((m := _HEADING.match(line)) and len(m.group(1)) > 1 for line in lines[index + 1:])
+    return any((m := _HEADING.match(line)) and len(m.group(1)) > 1 for line in lines[index + 1 :])
 
 
 def _plain(text: str) -> str:
@@ -220,6 +257,7 @@ def _commitment(heading: str, default: str | None) -> str | None:
 def diff(old: Vision, new: Vision) -> list[tuple[str, str, VisionStatement]]:
     """Statements added ("+") and removed ("-") between two versions, section by section;
     a statement whose section or commitment changed shows as removed and added."""
+
     def key(s: VisionStatement) -> tuple:
         return (s.section, s.commitment, s.text)
 

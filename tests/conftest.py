@@ -30,10 +30,23 @@ DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """No test sees the developer's model settings; each sets what it needs."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SYNTH_MODEL", "SYNTH_STORE", "SYNTH_OFFLINE",
-                 "SYNTH_PROMPTS", "SYNTH_EMBEDDINGS", "SYNTH_DEBUG", "SYNTH_STRUCTURED", "SYNTH_JOBS",
-                 "SYNTH_WINDOW_CHARS", "SYNTH_LLM_TIMEOUT", "SYNTH_LLM_RETRIES", "SYNTH_CHROMA_URL",
-                 "SYNTH_CHROMA_TOKEN"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "SYNTH_MODEL",
+        "SYNTH_STORE",
+        "SYNTH_OFFLINE",
+        "SYNTH_PROMPTS",
+        "SYNTH_EMBEDDINGS",
+        "SYNTH_DEBUG",
+        "SYNTH_STRUCTURED",
+        "SYNTH_JOBS",
+        "SYNTH_WINDOW_CHARS",
+        "SYNTH_LLM_TIMEOUT",
+        "SYNTH_LLM_RETRIES",
+        "SYNTH_CHROMA_URL",
+        "SYNTH_CHROMA_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -70,8 +83,11 @@ class ChromaServer:
     def start(self) -> None:
         chroma = Path(sys.executable).parent / "chroma"
         self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")
-        self.process = subprocess.Popen([str(chroma), "run", "--path", str(self.folder), "--host", "127.0.0.1",
-                                         "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.folder), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -93,8 +109,9 @@ class ChromaServer:
     def clear(self) -> None:
         import chromadb
 
-        client = chromadb.HttpClient(host="127.0.0.1", port=self.port,
-                                     settings=chromadb.Settings(anonymized_telemetry=False))
+        client = chromadb.HttpClient(
+            host="127.0.0.1", port=self.port, settings=chromadb.Settings(anonymized_telemetry=False)
+        )
         for collection in client.list_collections():
             client.delete_collection(collection if isinstance(collection, str) else collection.name)
 
@@ -186,8 +203,14 @@ class ScriptedOpenAI:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with outer.lock:
-                    outer.requests.append({"path": self.path, "body": body, "time": time.monotonic(),
-                                           "auth": self.headers.get("Authorization")})
+                    outer.requests.append(
+                        {
+                            "path": self.path,
+                            "body": body,
+                            "time": time.monotonic(),
+                            "auth": self.headers.get("Authorization"),
+                        }
+                    )
                     reply = outer.replies.pop(0) if outer.replies else outer.default
                 if callable(reply):
                     reply = reply(body)
@@ -226,11 +249,22 @@ class ScriptedOpenAI:
                 if isinstance(reply, dict):
                     finish = reply.get("finish_reason", "stop")
                     if "tool_args" in reply:
-                        message = {"role": "assistant", "content": None, "tool_calls": [{
-                            "id": "call_1", "type": "function", "function": {
-                                "name": body.get("tools", [{}])[0].get("function", {}).get("name", "tool"),
-                                "arguments": reply["tool_args"] if isinstance(reply["tool_args"], str)
-                                else json.dumps(reply["tool_args"])}}]}
+                        message = {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "id": "call_1",
+                                    "type": "function",
+                                    "function": {
+                                        "name": body.get("tools", [{}])[0].get("function", {}).get("name", "tool"),
+                                        "arguments": reply["tool_args"]
+                                        if isinstance(reply["tool_args"], str)
+                                        else json.dumps(reply["tool_args"]),
+                                    },
+                                }
+                            ],
+                        }
                         finish = reply.get("finish_reason", "tool_calls")
                     else:
                         message = {"role": "assistant", "content": reply.get("content", "")}
@@ -242,18 +276,33 @@ class ScriptedOpenAI:
                     words = reply.split(" ")
                     for i, word in enumerate(words):
                         piece = word if i == 0 else " " + word
-                        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                        chunk = {
+                            "id": "c1",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                        }
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                    end = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    end = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    }
                     self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
                     return
-                data = json.dumps({
-                    "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                }).encode()
+                data = json.dumps(
+                    {
+                        "id": "c1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                    }
+                ).encode()
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")

@@ -11,10 +11,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from click.testing import CliRunner
+from conftest import EXAMPLES, free_port
 
 from synth.cli import cli
-
-from conftest import EXAMPLES, free_port
 
 SEQUENCE = [
     ["vision", "set", str(EXAMPLES / "vision.md"), "--json"],
@@ -44,8 +43,11 @@ def normalized(output: str):
 
     def clean(value):
         if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()
-                    if k not in ("ingested_at", "set_at", "created_at", "updated_at", "generated_at", "extraction_run")}
+            return {
+                k: clean(v)
+                for k, v in value.items()
+                if k not in ("ingested_at", "set_at", "created_at", "updated_at", "generated_at", "extraction_run")
+            }
         if isinstance(value, list):
             return [clean(v) for v in value]
         return value
@@ -58,8 +60,10 @@ def test_a_chroma_server_behaves_as_the_store_folder(chroma_server, tmp_path):
     meetings = tmp_path / "meetings"
     shutil.copytree(EXAMPLES / "meetings", meetings)
     results = {}
-    for name, location in (("folder", ["--store", str(tmp_path / "store")]),
-                           ("server", ["--chroma-url", chroma_server.url])):
+    for name, location in (
+        ("folder", ["--store", str(tmp_path / "store")]),
+        ("server", ["--chroma-url", chroma_server.url]),
+    ):
         first = invoke(location, "ingest", str(meetings), "--roster", str(EXAMPLES / "roster.yaml"))
         assert first.exit_code == 0, first.output
         again = invoke(location, "ingest", str(meetings), "--roster", str(EXAMPLES / "roster.yaml"))
@@ -72,8 +76,10 @@ def test_a_chroma_server_behaves_as_the_store_folder(chroma_server, tmp_path):
         results[name] = outputs
     assert not (tmp_path / "unused").exists()
     for args, folder, server in zip(SEQUENCE, results["folder"], results["server"]):
-        assert json.dumps(folder, indent=1, sort_keys=True).splitlines() == \
-            json.dumps(server, indent=1, sort_keys=True).splitlines(), args
+        assert (
+            json.dumps(folder, indent=1, sort_keys=True).splitlines()
+            == json.dumps(server, indent=1, sort_keys=True).splitlines()
+        ), args
     searched = results["server"][2]
     assert len(searched) == 5 and all(hit["source"] and hit["start_line"] >= 1 for hit in searched)
     assert len(results["server"][-1]) == 9  # after forget
@@ -103,8 +109,12 @@ class TokenProxy:
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length) if length else None
-                request = urllib.request.Request(upstream + self.path, data=data, method=self.command,
-                                                 headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                request = urllib.request.Request(
+                    upstream + self.path,
+                    data=data,
+                    method=self.command,
+                    headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=60) as reply:
                         status, body, kind = reply.status, reply.read(), reply.headers.get("Content-Type")
@@ -142,7 +152,9 @@ def test_the_token_is_sent_and_never_shown(chroma_server, tmp_path):
         assert json.loads(found.output)[0]["source"] == str(note)
         status = invoke(["--chroma-url", proxy.url], "status", env={"SYNTH_CHROMA_TOKEN": token})
         assert "token set" in status.output and token not in status.output
-        wrong = invoke(["--chroma-url", proxy.url], "search", "QuickBooks", env={"SYNTH_CHROMA_TOKEN": "wrong-token-xyz"})
+        wrong = invoke(
+            ["--chroma-url", proxy.url], "search", "QuickBooks", env={"SYNTH_CHROMA_TOKEN": "wrong-token-xyz"}
+        )
         assert wrong.exit_code == 1 and "SYNTH_CHROMA_TOKEN" in wrong.output
         assert "wrong-token-xyz" not in wrong.output and "Traceback" not in wrong.output
         missing = invoke(["--chroma-url", proxy.url], "search", "QuickBooks")
@@ -172,9 +184,9 @@ def test_the_chroma_server_going_away_mid_ingest(tmp_path):
     import sys
     import time
 
-    from synth.config import Settings
-
     from conftest import ChromaServer, assert_each_meeting_once_and_complete
+
+    from synth.config import Settings
 
     folder = tmp_path / "meetings"
     folder.mkdir()
@@ -184,13 +196,18 @@ def test_the_chroma_server_going_away_mid_ingest(tmp_path):
     server = ChromaServer(tmp_path / "chroma")
     settings = Settings(store=tmp_path / "unused", chroma_url=server.url, offline=True)
     try:
-        ingest = subprocess.Popen([sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline",
-                                   "ingest", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env={**os.environ, "SYNTH_DEBUG": ""})
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline", "ingest", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "SYNTH_DEBUG": ""},
+        )
         import chromadb
 
-        client = chromadb.HttpClient(host="127.0.0.1", port=server.port,
-                                     settings=chromadb.Settings(anonymized_telemetry=False))
+        client = chromadb.HttpClient(
+            host="127.0.0.1", port=server.port, settings=chromadb.Settings(anonymized_telemetry=False)
+        )
         deadline = time.monotonic() + 120
         while True:  # kill the server once some meetings are stored, mid-way through the rest
             assert time.monotonic() < deadline and ingest.poll() is None, "the ingest ended before the server died"
@@ -207,8 +224,12 @@ def test_the_chroma_server_going_away_mid_ingest(tmp_path):
         server.start()
         stored = assert_each_meeting_once_and_complete(settings)
         assert 3 <= len(stored) < 30
-        again = subprocess.run([sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline", "ingest",
-                                str(folder)], capture_output=True, text=True, timeout=600)
+        again = subprocess.run(
+            [sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline", "ingest", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert again.returncode == 0, again.stderr
         assert f"{len(stored)} unchanged" in again.stdout
         records = assert_each_meeting_once_and_complete(settings, expected=30)

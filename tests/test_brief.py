@@ -41,14 +41,17 @@ def assert_citations_resolve(text: str) -> int:
     return len(found)
 
 
-@pytest.mark.parametrize("audience, first_section", [
-    (None, "What each function learned"),
-    ("engineering", "Customer problems behind requests"),
-    ("sales", "Committed versus exploring"),
-    ("leadership", "Decisions needed"),
-    ("design", "What each function learned"),
-    ("Dana Whitfield", "Your actions"),
-])
+@pytest.mark.parametrize(
+    "audience, first_section",
+    [
+        (None, "What each function learned"),
+        ("engineering", "Customer problems behind requests"),
+        ("sales", "Committed versus exploring"),
+        ("leadership", "Decisions needed"),
+        ("design", "What each function learned"),
+        ("Dana Whitfield", "Your actions"),
+    ],
+)
 def test_briefs_for_each_audience_cite_real_lines(brief_store, audience, first_section):
     args = ["brief", "--since", "2026-09-01", "--as-of", AS_OF] + (["--for", audience] if audience else [])
     result = run(brief_store, *args)
@@ -67,8 +70,11 @@ def test_briefs_for_each_audience_cite_real_lines(brief_store, audience, first_s
 
 
 def test_the_sales_brief_says_what_must_not_be_promised(brief_store):
-    data = json.loads(run(brief_store, "brief", "--for", "sales", "--since", "2026-09-01", "--as-of", AS_OF,
-                          "--format", "json").output)
+    data = json.loads(
+        run(
+            brief_store, "brief", "--for", "sales", "--since", "2026-09-01", "--as-of", AS_OF, "--format", "json"
+        ).output
+    )
     sections = {s["key"]: s for s in data["sections"]}
     committed = [f["text"] for f in sections["commitments"]["facts"]]
     assert any(t.startswith("Committed: Offline mode") for t in committed)
@@ -79,17 +85,27 @@ def test_the_sales_brief_says_what_must_not_be_promised(brief_store):
 
 
 def test_the_engineering_brief_leads_with_problems_and_technical_roadblocks(brief_store):
-    data = json.loads(run(brief_store, "brief", "--for", "engineering", "--since", "2026-09-01", "--as-of", AS_OF,
-                          "--format", "json").output)
+    data = json.loads(
+        run(
+            brief_store, "brief", "--for", "engineering", "--since", "2026-09-01", "--as-of", AS_OF, "--format", "json"
+        ).output
+    )
     sections = {s["key"]: s for s in data["sections"]}
     roadblocks = sections["roadblocks"]["facts"]
     assert roadblocks[0]["team"] == "engineering" and "test accounts" in roadblocks[0]["text"]
     assert roadblocks[0]["details"]["open_days"] == 12
     # blocked on 09-08, still blocked on 09-17, "calendar sync is unblocked" on 10-06
     calendar = next(f for f in roadblocks if "Google Calendar" in f["text"])
-    assert calendar["details"] == {"state": "resolved", "resolved_on": "2026-10-06", "raised_by": "Tom Becker (engineering)",
-                                   "open_days": 28, "mentions": 2, "meetings": 2, "last_raised": "2026-09-17",
-                                   "technical": False}
+    assert calendar["details"] == {
+        "state": "resolved",
+        "resolved_on": "2026-10-06",
+        "raised_by": "Tom Becker (engineering)",
+        "open_days": 28,
+        "mentions": 2,
+        "meetings": 2,
+        "last_raised": "2026-09-17",
+        "technical": False,
+    }
     assert "calendar sync is unblocked" in calendar["text"] and calendar["cites"][-1]["start_line"] == 17
     requests = sections["problems"]["facts"]
     maintenance = next(f for f in requests if "recurring maintenance" in f["text"])
@@ -114,8 +130,9 @@ def test_the_default_period_is_since_the_last_meeting_of_the_series(brief_store)
     assert {f["team"] for f in unheard} == {"design"}  # Lena last spoke on 09-24
     last = run(brief_store, "brief", "--as-of", AS_OF, "--since", "last", "--format", "json")
     assert json.loads(last.output)["period"] == data["period"]
-    standup = json.loads(run(brief_store, "brief", "--as-of", AS_OF, "--series", "engineering standup",
-                             "--format", "json").output)
+    standup = json.loads(
+        run(brief_store, "brief", "--as-of", AS_OF, "--series", "engineering standup", "--format", "json").output
+    )
     assert standup["since"] == "2026-09-17" and standup["series"] == "Engineering standup"
 
 
@@ -171,13 +188,17 @@ def test_brief_output_files_and_bad_options(brief_store, tmp_path):
 
 def test_roadblocks_resolve_and_actions_come_due(app, tmp_path):
     first = tmp_path / "2026-09-01-platform-sync.md"
-    first.write_text("---\ntitle: Platform sync\nteam: engineering\n---\n"
-                     "**Tom Becker:** Roadblock: we are blocked on the Stripe webhook verification.\n"
-                     "**Aisha Khan:** Roadblock: the staging database keeps running out of disk.\n")
+    first.write_text(
+        "---\ntitle: Platform sync\nteam: engineering\n---\n"
+        "**Tom Becker:** Roadblock: we are blocked on the Stripe webhook verification.\n"
+        "**Aisha Khan:** Roadblock: the staging database keeps running out of disk.\n"
+    )
     second = tmp_path / "2026-09-15-platform-sync.md"
-    second.write_text("---\ntitle: Platform sync\nteam: engineering\n---\n"
-                      "**Tom Becker:** Good news: the Stripe webhook verification is fixed, we are unblocked.\n"
-                      "**Aisha Khan:** Action: Aisha to resize the staging database by September 20.\n")
+    second.write_text(
+        "---\ntitle: Platform sync\nteam: engineering\n---\n"
+        "**Tom Becker:** Good news: the Stripe webhook verification is fixed, we are unblocked.\n"
+        "**Aisha Khan:** Action: Aisha to resize the staging database by September 20.\n"
+    )
     import datetime as dt
 
     app.ingest([str(first)])
@@ -191,8 +212,13 @@ def test_roadblocks_resolve_and_actions_come_due(app, tmp_path):
     assert [(f.details["state"], f.details["open_days"]) for f in roadblocks] == [("open", 30), ("resolved", 14)]
     assert roadblocks[1].cites[-1].start_line == 5 and roadblocks[1].cites[-1].source == str(second)
     actions = next(s for s in brief.sections if s.key == "actions").facts
-    assert actions[0].details == {"owner": "Aisha", "due": "2026-09-20", "due_as_said": "September 20",
-                                  "state": "overdue", "overdue_days": 11}
+    assert actions[0].details == {
+        "owner": "Aisha",
+        "due": "2026-09-20",
+        "due_as_said": "September 20",
+        "state": "overdue",
+        "overdue_days": 11,
+    }
     early = app.brief(as_of=dt.date(2026, 9, 16))
     assert next(s for s in early.sections if s.key == "actions").facts[0].details["state"] == "due"
     assert_citations_resolve(to_markdown(brief))
@@ -201,12 +227,23 @@ def test_roadblocks_resolve_and_actions_come_due(app, tmp_path):
 def test_verify_keeps_only_sentences_backed_by_the_facts():
     from synth.brief import Fact
 
-    facts = {"R1": Fact(id="R1", section="roadblocks", text="Calendar sync is blocked.", details={"open_days": 42},
-                        cites=[]),
-             "Q2": Fact(id="Q2", section="requests", text="Three prospects asked for recurring visits.",
-                        details={"meetings": 3}, cites=[])}
-    text, dropped = verify("Calendar sync has been blocked for 42 days [r1]. It blocks 7 customers [R1]. "
-                           "Visits came up three times [Q2; Z9]. Nobody knows why.", facts)
+    facts = {
+        "R1": Fact(
+            id="R1", section="roadblocks", text="Calendar sync is blocked.", details={"open_days": 42}, cites=[]
+        ),
+        "Q2": Fact(
+            id="Q2",
+            section="requests",
+            text="Three prospects asked for recurring visits.",
+            details={"meetings": 3},
+            cites=[],
+        ),
+    }
+    text, dropped = verify(
+        "Calendar sync has been blocked for 42 days [r1]. It blocks 7 customers [R1]. "
+        "Visits came up three times [Q2; Z9]. Nobody knows why.",
+        facts,
+    )
     assert text == "Calendar sync has been blocked for 42 days [R1]. Visits came up three times [Q2]."
     assert dropped == {"citation": 1, "number": 1}
 
@@ -217,11 +254,18 @@ def test_the_prose_chain_is_checked_against_the_facts(brief_store, tmp_path, ope
     offline = Synth(Settings(store=store)).brief(audience="engineering", since="2026-09-01", as_of=_day(AS_OF))
     roadblock = next(s for s in offline.sections if s.key == "roadblocks").facts[0]
     days = roadblock.details["open_days"]
-    openai_server.default = json.dumps({"leads": [
-        {"section": "roadblocks", "text": f"This has been open for {days} days [{roadblock.id}]. "
-                                          f"It costs us 57 deals [{roadblock.id}]. Everything is fine [X77]."},
-        {"section": "no_such_section", "text": "Ignore the facts [R1]."},
-    ]})
+    openai_server.default = json.dumps(
+        {
+            "leads": [
+                {
+                    "section": "roadblocks",
+                    "text": f"This has been open for {days} days [{roadblock.id}]. "
+                    f"It costs us 57 deals [{roadblock.id}]. Everything is fine [X77].",
+                },
+                {"section": "no_such_section", "text": "Ignore the facts [R1]."},
+            ]
+        }
+    )
     app = Synth(Settings(store=store, base_url=openai_server.url, model="scripted", llm_retries=0, llm_timeout=10))
     brief = app.brief(audience="engineering", since="2026-09-01", as_of=_day(AS_OF))
     assert brief.mode == "llm:scripted"
@@ -263,6 +307,10 @@ def test_report_numbers_match_the_store(brief_store, tmp_path):
     assert heard["customers"] > 0 and set(heard) >= {"sales", "engineering", "design"}
     result = run(brief_store, "report", "--since", "2026-09-01", "--out", str(tmp_path / "r.html"))
     assert result.exit_code == 0 and (tmp_path / "r.html").read_text().count("<table>") == 6
-    assert run(brief_store, "report", "--since", "2026-12-01", "--until", "2026-11-01",
-               "--out", str(tmp_path / "x.html")).exit_code == 1
+    assert (
+        run(
+            brief_store, "report", "--since", "2026-12-01", "--until", "2026-11-01", "--out", str(tmp_path / "x.html")
+        ).exit_code
+        == 1
+    )
     assert not (tmp_path / "x.html").exists()

@@ -43,10 +43,17 @@ def test_vision_statements_have_sections_and_lines():
     sections = vision.by_section()
     assert vision.title == "Beacon product vision"
     assert {k: len(v) for k, v in sections.items()} == {
-        "vision": 1, "customers": 3, "market": 2, "principles": 3, "non_goals": 2, "metrics": 3, "roadmap": 5}
+        "vision": 1,
+        "customers": 3,
+        "market": 2,
+        "principles": 3,
+        "non_goals": 2,
+        "metrics": 3,
+        "roadmap": 5,
+    }
     assert [s.commitment for s in sections["roadmap"]] == ["committed"] * 3 + ["exploring"] * 2
     for statement in vision.statements:
-        assert quote_in_lines(statement.text, lines[statement.start_line - 1:statement.end_line]), statement
+        assert quote_in_lines(statement.text, lines[statement.start_line - 1 : statement.end_line]), statement
 
 
 def test_a_vision_without_sections_is_refused_and_nothing_is_stored(example_app, tmp_path):
@@ -74,7 +81,9 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
     old, new, changes = example_app.vision_diff()
     assert (old.number, new.number) == (1, 2)
     assert {(sign, s.text) for sign, _, s in changes} == {
-        ("-", "Accounting integrations (QuickBooks Online, Xero)."), ("+", "QuickBooks Online sync (Q1 2027).")}
+        ("-", "Accounting integrations (QuickBooks Online, Xero)."),
+        ("+", "QuickBooks Online sync (Q1 2027)."),
+    }
     assert example_app.vision("1").statements[-2].text == "Accounting integrations (QuickBooks Online, Xero)."
     shown = run(example_app.settings.store, "vision", "diff").output
     assert "+ [roadmap (committed)] QuickBooks Online sync (Q1 2027)." in shown
@@ -107,7 +116,7 @@ def test_flags_on_the_examples_built_in_tensions(example_app):
         assert flag.explanation and 0 < flag.confidence <= 1 and flag.checker == "offline"
         for side in flag.sides:  # every side's quote is at its file:line
             lines = Path(side.source).read_text(encoding="utf-8").splitlines()
-            assert quote_in_lines(side.quote, lines[side.start_line - 1:side.end_line]), side
+            assert quote_in_lines(side.quote, lines[side.start_line - 1 : side.end_line]), side
 
 
 def test_assumption_status_follows_its_flags(example_app):
@@ -170,8 +179,10 @@ def test_checking_again_is_idempotent(example_app):
 
 def test_no_flags_says_how_much_was_checked(tmp_path):
     note = tmp_path / "2026-10-01-standup.md"
-    note.write_text("---\ntitle: Standup\nteam: engineering\n---\n\n**Tom:** The dispatch board demo went well "
-                    "with three dispatchers.\n")
+    note.write_text(
+        "---\ntitle: Standup\nteam: engineering\n---\n\n**Tom:** The dispatch board demo went well "
+        "with three dispatchers.\n"
+    )
     store = tmp_path / "store"
     assert run(store, "vision", "set", str(VISION)).exit_code == 0
     assert run(store, "ingest", str(note)).exit_code == 0
@@ -199,8 +210,14 @@ def _judge_everything(verdict):
     def reply(body):
         user = body["messages"][-1]["content"]
         numbers = [int(n) for n in re.findall(r'<pair number="(\d+)"', user)]
-        return json.dumps({"judgements": [{"pair": n, "verdict": verdict, "reason": f"scripted {verdict}",
-                                           "confidence": 0.8} for n in numbers]})
+        return json.dumps(
+            {
+                "judgements": [
+                    {"pair": n, "verdict": verdict, "reason": f"scripted {verdict}", "confidence": 0.8} for n in numbers
+                ]
+            }
+        )
+
     return reply
 
 
@@ -208,8 +225,15 @@ def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_se
     example_app.settings.auto_check = False
     example_app.set_vision(VISION, check=False)
     openai_server.default = _judge_everything("contradicts")
-    app = Synth(Settings(store=example_app.settings.store, base_url=openai_server.url, model="scripted",
-                         llm_retries=0, llm_timeout=10))
+    app = Synth(
+        Settings(
+            store=example_app.settings.store,
+            base_url=openai_server.url,
+            model="scripted",
+            llm_retries=0,
+            llm_timeout=10,
+        )
+    )
     report = app.check(everything=True)
     assert report.judge == "llm:scripted" and report.pairs > 8
     assert report.llm_calls == -(-report.pairs // 8)  # eight pairs per call
@@ -226,8 +250,15 @@ def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_se
 def test_a_failing_model_falls_back_to_the_offline_checker(example_app, openai_server):
     example_app.set_vision(VISION, check=False)
     openai_server.default = (500, {"error": {"message": "boom"}})
-    app = Synth(Settings(store=example_app.settings.store, base_url=openai_server.url, model="scripted",
-                         llm_retries=0, llm_timeout=10))
+    app = Synth(
+        Settings(
+            store=example_app.settings.store,
+            base_url=openai_server.url,
+            model="scripted",
+            llm_retries=0,
+            llm_timeout=10,
+        )
+    )
     report = app.check(everything=True)
     assert report.warnings and "offline checker judged them" in report.warnings[0]
     assert report.open_flags > 0 and all(f.checker == "offline" for f in app.flags())

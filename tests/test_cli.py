@@ -7,11 +7,10 @@ import json
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, EXAMPLES, ROOT
 
 from synth.cli import cli
 from synth.helpdoc import command_paths, render
-
-from conftest import DATA, EXAMPLES, ROOT
 
 HIT_FIELDS = ["meeting_id", "title", "date", "source", "start_line", "end_line", "speakers", "teams", "score", "text"]
 
@@ -20,18 +19,21 @@ def run(*args, input=None, env=None):
     return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
 
-@pytest.mark.parametrize("args, code, expected", [
-    (["search", "Okta", "--json"], 0, 'Single sign-on with Okta'),
-    (["search", "Okta", "--team", "astrology"], 1, "not a function synth knows"),
-    (["search", "Okta", "--since", "last tuesday"], 1, "is not a date"),
-    (["search", "Okta", "--meeting", "no such meeting"], 1, "no meeting matches"),
-    (["search", "Okta", "--k", "0"], 2, "Invalid value"),
-    (["ask", "why did accounts churn?"], 0, "never scheduled"),
-    (["meetings"], 0, "10 meetings."),
-    (["forget", "product sync"], 1, "matches 2 meetings"),
-    (["status"], 0, "meetings:   10"),
-    (["frobnicate"], 2, "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, code, expected",
+    [
+        (["search", "Okta", "--json"], 0, "Single sign-on with Okta"),
+        (["search", "Okta", "--team", "astrology"], 1, "not a function synth knows"),
+        (["search", "Okta", "--since", "last tuesday"], 1, "is not a date"),
+        (["search", "Okta", "--meeting", "no such meeting"], 1, "no meeting matches"),
+        (["search", "Okta", "--k", "0"], 2, "Invalid value"),
+        (["ask", "why did accounts churn?"], 0, "never scheduled"),
+        (["meetings"], 0, "10 meetings."),
+        (["forget", "product sync"], 1, "matches 2 meetings"),
+        (["status"], 0, "meetings:   10"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
 def test_commands(example_app, args, code, expected):
     result = run("--store", str(example_app.settings.store), *args)
     assert result.exit_code == code, result.output
@@ -46,8 +48,15 @@ def test_search_json_is_exactly_the_documented_objects(example_app):
 
 def test_ingest_reports_bad_files_and_exits_1(tmp_path):
     store = tmp_path / "s"
-    result = run("--store", str(store), "ingest", str(EXAMPLES / "meetings" / "2026-09-08-product-sync.md"),
-                 str(DATA / "bad" / "broken-timestamps.vtt"), str(DATA / "bad" / "empty.md"), str(tmp_path / "nope.md"))
+    result = run(
+        "--store",
+        str(store),
+        "ingest",
+        str(EXAMPLES / "meetings" / "2026-09-08-product-sync.md"),
+        str(DATA / "bad" / "broken-timestamps.vtt"),
+        str(DATA / "bad" / "empty.md"),
+        str(tmp_path / "nope.md"),
+    )
     assert result.exit_code == 1
     errors = [l for l in result.output.splitlines() if l.startswith("error: ")]
     assert len(errors) == 3
@@ -62,7 +71,9 @@ def test_ingest_from_stdin_with_title_and_team(tmp_path):
     result = run("--store", str(store), "ingest", "-", "--title", "Acme call", "--team", "sales", input=vtt)
     assert result.exit_code == 0, result.output
     meetings = json.loads(run("--store", str(store), "meetings", "--json").output)
-    assert [(m["title"], m["team"], m["source"], m["format"]) for m in meetings] == [("Acme call", "sales", "<stdin>", "vtt")]
+    assert [(m["title"], m["team"], m["source"], m["format"]) for m in meetings] == [
+        ("Acme call", "sales", "<stdin>", "vtt")
+    ]
     again = run("--store", str(store), "ingest", "-", "--title", "Acme call", "--team", "sales", input=vtt)
     assert "1 unchanged" in again.output
 
@@ -85,9 +96,16 @@ def test_the_api_key_is_never_printed(example_app, openai_server):
     secret = "sk-marker-DO-NOT-PRINT-1234567890"
     openai_server.replies = ["It was setup time [1]."] * 2
     env = {"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": openai_server.url, "SYNTH_MODEL": "m"}
-    outputs = [run("--store", str(example_app.settings.store), *args, env=env).output
-               for args in (["status"], ["status", "--json"], ["ask", "why did accounts churn?"],
-                            ["ask", "why did accounts churn?", "--json"], ["meetings"])]
+    outputs = [
+        run("--store", str(example_app.settings.store), *args, env=env).output
+        for args in (
+            ["status"],
+            ["status", "--json"],
+            ["ask", "why did accounts churn?"],
+            ["ask", "why did accounts churn?", "--json"],
+            ["meetings"],
+        )
+    ]
     assert all(secret not in out for out in outputs)
     assert "api key: set" in outputs[0]
     stored = b"".join(p.read_bytes() for p in example_app.settings.store.rglob("*") if p.is_file())
@@ -112,10 +130,12 @@ def test_help_starts_without_heavy_imports():
     import subprocess
     import sys
 
-    code = ("import sys; from synth.cli import cli\n"
-            "try: cli(['--help'], prog_name='synth')\nexcept SystemExit: pass\n"
-            "heavy=[m for m in ('chromadb','onnxruntime','langchain_core','openai','numpy') if m in sys.modules]\n"
-            "print('HEAVY', heavy)")
+    code = (
+        "import sys; from synth.cli import cli\n"
+        "try: cli(['--help'], prog_name='synth')\nexcept SystemExit: pass\n"
+        "heavy=[m for m in ('chromadb','onnxruntime','langchain_core','openai','numpy') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert "HEAVY []" in out
 

@@ -13,16 +13,22 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import EXAMPLES, assert_each_meeting_once_and_complete
+
 from synth.app import Synth
 from synth.config import Settings
-
-from conftest import EXAMPLES, assert_each_meeting_once_and_complete
 
 
 def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "SYNTH_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "synth", "--store", str(store), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "synth", "--store", str(store), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
@@ -60,7 +66,9 @@ def test_two_ingests_take_turns_and_searches_run_meanwhile(tmp_path):
     for code, out, err in searches:
         assert code == 0, err
         hits = json.loads(out)
-        assert len({(h["meeting_id"], h["start_line"]) for h in hits}) == len(hits), [(h["meeting_id"], h["start_line"], h["end_line"], h["score"], h["text"][:60]) for h in hits]
+        assert len({(h["meeting_id"], h["start_line"]) for h in hits}) == len(hits), [
+            (h["meeting_id"], h["start_line"], h["end_line"], h["score"], h["text"][:60]) for h in hits
+        ]
     assert any(json.loads(out) for _, out, _ in searches)
     assert_each_meeting_once_and_complete(store, expected=30 + 10 + 1)
 
@@ -128,8 +136,9 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
         still_waiting = [r.poll() is None for r in readers]
         fcntl.flock(data, fcntl.LOCK_UN)
     outputs = [r.communicate(timeout=120) for r in readers]
-    assert still_waiting == [True] * len(READING_COMMANDS), \
-        [(c[0], o[1][-300:]) for c, o, w in zip(READING_COMMANDS, outputs, still_waiting) if not w]
+    assert still_waiting == [True] * len(READING_COMMANDS), [
+        (c[0], o[1][-300:]) for c, o, w in zip(READING_COMMANDS, outputs, still_waiting) if not w
+    ]
     for command, reader, (out, err) in zip(READING_COMMANDS, readers, outputs):
         assert reader.returncode == 0, (command, err[-500:])
         assert json.loads(out), command

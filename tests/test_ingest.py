@@ -6,14 +6,13 @@ import os
 import shutil
 
 import pytest
+from conftest import DATA, EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings
 from synth.embeddings import Embedder
 from synth.errors import StoreVersionError
 from synth.readers import ReadOptions
-
-from conftest import DATA, EXAMPLES
 
 NOTE = "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\nDana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
 
@@ -129,7 +128,9 @@ def test_store_from_an_incompatible_version_gets_a_clear_message(example_store, 
 
     path = tmp_path / "old"
     shutil.copytree(example_store, path)
-    client = chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False))
+    client = chromadb.PersistentClient(
+        path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    )
     client.get_collection("synth_passages").modify(metadata={"synth_schema": 99, "embedding": "all-MiniLM-L6-v2"})
     del client
     with pytest.raises(StoreVersionError, match="schema 99.*reads schema 2"):
@@ -148,16 +149,22 @@ def test_store_folder_is_private(app, tmp_path):
 def _fingerprint(folder):
     import hashlib
 
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith("synth-")}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith("synth-")
+    }
 
 
-@pytest.mark.parametrize("damage, expected", [
-    ("truncate", "is truncated"),
-    ("garbage", "is not a SQLite database"),
-    ("empty", "is empty"),
-    ("delete", "is missing"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        ("truncate", "is truncated"),
+        ("garbage", "is not a SQLite database"),
+        ("empty", "is empty"),
+        ("delete", "is missing"),
+    ],
+)
 def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_store, tmp_path, damage, expected):
     from click.testing import CliRunner
 
@@ -177,8 +184,16 @@ def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_stor
     before = _fingerprint(path)
     note = tmp_path / "new.md"
     note.write_text("Ana: A new note.\n")
-    for args in (["meetings"], ["search", "offline"], ["ask", "what is blocked?"], ["status"], ["ingest", str(note)],
-                 ["brief"], ["flags"], ["forget", "x"]):
+    for args in (
+        ["meetings"],
+        ["search", "offline"],
+        ["ask", "what is blocked?"],
+        ["status"],
+        ["ingest", str(note)],
+        ["brief"],
+        ["flags"],
+        ["forget", "x"],
+    ):
         result = CliRunner().invoke(cli, ["--store", str(path), "--offline", *args], catch_exceptions=False)
         assert result.exit_code == 1, (args, result.output)
         assert expected in result.output and "is damaged" in result.output, (args, result.output)
@@ -189,8 +204,10 @@ def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_stor
 def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_sources(app, tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        (tmp_path / folder / "sync.md").write_text("**Ana (sales):** Technicians lose signal in basements.\n\n"
-                                                   "**Bo (engineering):** Offline drafts are lost when the app dies.\n")
+        (tmp_path / folder / "sync.md").write_text(
+            "**Ana (sales):** Technicians lose signal in basements.\n\n"
+            "**Bo (engineering):** Offline drafts are lost when the app dies.\n"
+        )
     report = app.ingest([str(tmp_path / "a"), str(tmp_path / "b")])
     assert report.meetings == 2
     records = app.meetings()

@@ -8,17 +8,18 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from test_extraction import GOOD, MEETING
 
 from synth.cli import cli
-
-from test_extraction import GOOD, MEETING
 
 FAULTS = {
     "429": ((429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"}), "HTTP 429"),
     "500": ((500, {"error": {"message": "internal"}}), "HTTP 500"),
     "malformed JSON": ("Sure! {insights: [kind=finding", "not a JSON object"),
-    "truncated output": ({"content": '{"insights": [{"kind": "finding", "statement": "cut', "finish_reason": "length"},
-                         "cut off"),
+    "truncated output": (
+        {"content": '{"insights": [{"kind": "finding", "statement": "cut', "finish_reason": "length"},
+        "cut off",
+    ),
     "connection cut mid-body": ({"cut": True}, "broke off its reply"),
     "timeout": ({"delay": 1.5, "reply": json.dumps(GOOD)}, "timed out"),
     "refused": (None, "cannot connect"),
@@ -34,8 +35,14 @@ def test_every_model_fault_is_reported_and_retryable(fault, tmp_path, openai_ser
         (notes / name).write_text(MEETING.replace("Acme", name.split("-")[0].title()))
     base = "http://127.0.0.1:9/v1" if reply is None else openai_server.url  # nothing listens on port 9
     openai_server.default = reply
-    env = {"OPENAI_BASE_URL": base, "SYNTH_MODEL": "scripted", "SYNTH_LLM_RETRIES": "1",
-           "SYNTH_LLM_TIMEOUT": "0.5", "SYNTH_AUTO_CHECK": "0", "OPENAI_API_KEY": "sk-test-fault-key"}
+    env = {
+        "OPENAI_BASE_URL": base,
+        "SYNTH_MODEL": "scripted",
+        "SYNTH_LLM_RETRIES": "1",
+        "SYNTH_LLM_TIMEOUT": "0.5",
+        "SYNTH_AUTO_CHECK": "0",
+        "OPENAI_API_KEY": "sk-test-fault-key",
+    }
     store = ["--store", str(tmp_path / "store")]
     runner = CliRunner()
     first = runner.invoke(cli, [*store, "ingest", str(notes)], env=env, catch_exceptions=False)
@@ -46,7 +53,10 @@ def test_every_model_fault_is_reported_and_retryable(fault, tmp_path, openai_ser
     assert len(failures) == 2 and all(reason in line for line in failures), output
     assert "synth extract --retry-failed" in output
     found = runner.invoke(cli, [*store, "--offline", "search", "Excel every week", "--json"], catch_exceptions=False)
-    assert {h["source"] for h in json.loads(found.output)} == {str(notes / "acme-call.md"), str(notes / "brightline-call.md")}
+    assert {h["source"] for h in json.loads(found.output)} == {
+        str(notes / "acme-call.md"),
+        str(notes / "brightline-call.md"),
+    }
     status = runner.invoke(cli, [*store, "status"], env=env, catch_exceptions=False).output
     assert "2 failed" in status
     # the server recovers: a retry extracts both meetings

@@ -9,14 +9,13 @@ from synth.grounding import quote_in_lines
 from synth.kinds import ASSUMPTION_STATUSES, KINDS
 
 
-
 def test_offline_insights_on_the_examples(example_app):
     insights = example_app.insights()
     kinds = {i.kind for i in insights}
     assert kinds == set(KINDS)  # the examples have every kind, and the offline extractor finds each
     for insight in insights:
         lines = Path(insight.source).read_text(encoding="utf-8").splitlines()
-        assert quote_in_lines(insight.quote, lines[insight.start_line - 1:insight.end_line]), insight
+        assert quote_in_lines(insight.quote, lines[insight.start_line - 1 : insight.end_line]), insight
         assert 0 < insight.confidence <= 1
         assert insight.extractor == "offline"
         assert (insight.status in ASSUMPTION_STATUSES) == (insight.kind == "assumption")
@@ -33,8 +32,9 @@ def test_insight_filters(example_app):
     assert engineering and all(i.team == "engineering" for i in engineering)
     assumptions = example_app.insights(kind="assumption", status="untested")
     assert assumptions and len(assumptions) < len(everything)
-    from synth.retriever import Filters
     import datetime as dt
+
+    from synth.retriever import Filters
 
     late = example_app.insights(filters=Filters(since=dt.date(2026, 10, 1)))
     assert late and all(i.date >= "2026-10-01" for i in late) and len(late) < len(everything)
@@ -49,7 +49,9 @@ def test_forget_and_changed_files_replace_insights(example_app, tmp_path):
 
 def test_reingest_of_a_changed_file_replaces_its_insights(app, tmp_path):
     note = tmp_path / "notes.md"
-    note.write_text("**Sam:** Decision: we will ship the import preview first.\n**Ana:** Action: Ana to call Keller by Friday.\n")
+    note.write_text(
+        "**Sam:** Decision: we will ship the import preview first.\n**Ana:** Action: Ana to call Keller by Friday.\n"
+    )
     app.ingest([str(note)])
     assert sorted(i.kind for i in app.insights()) == ["action", "decision"]
     note.write_text("**Sam:** Decision: we will ship offline mode first.\n")

@@ -6,11 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import DATA, EXAMPLES
 
 from synth.errors import InputError
 from synth.readers import ReadOptions, read_meeting, sniff_format
-
-from conftest import DATA, EXAMPLES
 
 
 def _read(path: Path, **options):
@@ -25,19 +24,22 @@ def assert_turns_at_their_lines(path: Path, meeting):
     """Every word of every turn is on the lines the turn claims (what makes a citation true)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     for turn in meeting.turns:
-        cited = " ".join(lines[turn.start_line - 1: turn.end_line]).lower()
+        cited = " ".join(lines[turn.start_line - 1 : turn.end_line]).lower()
         for word in _words(turn.text)[:12]:
             assert word in cited, (turn, cited)
 
 
-@pytest.mark.parametrize("name, fmt, speakers", [
-    ("2026-09-08-product-sync.md", "markdown", {"Sam Ortiz", "Dana Whitfield", "Marcus Lee"}),
-    ("2026-09-15-keller-mechanical-discovery.vtt", "vtt", {"Dana Whitfield", "Greg Holt"}),
-    ("2026-09-17-engineering-standup.txt", "speaker-export", {"Tom Becker", "Aisha Khan"}),
-    ("2026-09-29-marketing-planning.txt", "text", {"Priya Natarajan", "Ruth Alvarez"}),
-    ("2026-10-01-northside-onboarding-call.srt", "srt", {"Julia Brandt", "Frank Moreno"}),
-    ("2026-10-08-engineering-planning.json", "json", {"Tom Becker", "Aisha Khan"}),
-])
+@pytest.mark.parametrize(
+    "name, fmt, speakers",
+    [
+        ("2026-09-08-product-sync.md", "markdown", {"Sam Ortiz", "Dana Whitfield", "Marcus Lee"}),
+        ("2026-09-15-keller-mechanical-discovery.vtt", "vtt", {"Dana Whitfield", "Greg Holt"}),
+        ("2026-09-17-engineering-standup.txt", "speaker-export", {"Tom Becker", "Aisha Khan"}),
+        ("2026-09-29-marketing-planning.txt", "text", {"Priya Natarajan", "Ruth Alvarez"}),
+        ("2026-10-01-northside-onboarding-call.srt", "srt", {"Julia Brandt", "Frank Moreno"}),
+        ("2026-10-08-engineering-planning.json", "json", {"Tom Becker", "Aisha Khan"}),
+    ],
+)
 def test_each_format_reads_speakers_and_true_lines(name, fmt, speakers):
     path = EXAMPLES / "meetings" / name
     meeting = _read(path)
@@ -62,6 +64,7 @@ def test_date_from_file_name_then_mtime(tmp_path):
     undated = tmp_path / "call.md"
     undated.write_text("Ana: hello there, this is a call.\n")
     import datetime as dt
+
     assert _read(undated).date == dt.date.fromtimestamp(undated.stat().st_mtime)
 
 
@@ -95,9 +98,14 @@ def test_docx_paragraphs_are_lines(tmp_path):
     assert meeting.speaker_teams["Tom (Engineering)"] == "engineering"
 
 
-@pytest.mark.parametrize("name, warning", [
-    ("bom-utf8.md", None), ("utf16.txt", None), ("cp1252.txt", "cp1252"),
-])
+@pytest.mark.parametrize(
+    "name, warning",
+    [
+        ("bom-utf8.md", None),
+        ("utf16.txt", None),
+        ("cp1252.txt", "cp1252"),
+    ],
+)
 def test_encodings(name, warning):
     warnings: list[str] = []
     path = DATA / "good" / name
@@ -110,22 +118,25 @@ def test_encodings(name, warning):
         assert warnings == []
 
 
-@pytest.mark.parametrize("name, message, line", [
-    ("empty.md", "is empty", None),
-    ("whitespace.txt", "is empty", None),
-    ("binary.txt", "binary", None),
-    ("image.md", "binary", None),
-    ("broken-timestamps.vtt", "broken timestamp", 6),
-    ("broken-timestamps.srt", "broken timestamp", 6),
-    ("not-vtt.vtt", "not a WebVTT file", 1),
-    ("notes.xyz", "unsupported file type", None),
-    ("bad-front-matter.md", "front matter is not valid YAML", None),
-    ("bad-team.md", "not a function synth knows", None),
-    ("bad.json", "not valid JSON", 1),
-    ("wrong-shape.json", "JSON must be a list", None),
-    ("broken.docx", "not a readable .docx", None),
-    ("undecodable.txt", "not valid UTF-8, UTF-16 or cp1252", 1),
-])
+@pytest.mark.parametrize(
+    "name, message, line",
+    [
+        ("empty.md", "is empty", None),
+        ("whitespace.txt", "is empty", None),
+        ("binary.txt", "binary", None),
+        ("image.md", "binary", None),
+        ("broken-timestamps.vtt", "broken timestamp", 6),
+        ("broken-timestamps.srt", "broken timestamp", 6),
+        ("not-vtt.vtt", "not a WebVTT file", 1),
+        ("notes.xyz", "unsupported file type", None),
+        ("bad-front-matter.md", "front matter is not valid YAML", None),
+        ("bad-team.md", "not a function synth knows", None),
+        ("bad.json", "not valid JSON", 1),
+        ("wrong-shape.json", "JSON must be a list", None),
+        ("broken.docx", "not a readable .docx", None),
+        ("undecodable.txt", "not valid UTF-8, UTF-16 or cp1252", 1),
+    ],
+)
 def test_bad_input_names_the_file_and_what_is_wrong(name, message, line):
     path = DATA / "bad" / name
     with pytest.raises(InputError) as caught:

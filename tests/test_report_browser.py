@@ -14,8 +14,15 @@ from click.testing import CliRunner
 
 from synth.cli import cli
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium() -> str:
@@ -37,10 +44,11 @@ def test_the_report_draws_every_chart_in_a_headless_browser(brief_store, tmp_pat
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     browser_path = chromium()
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(cli, ["--store", str(brief_store), "--offline", "report", "--since", "2026-09-01",
-                                      "--out", str(out), "--json"])
+    result = CliRunner().invoke(
+        cli, ["--store", str(brief_store), "--offline", "report", "--since", "2026-09-01", "--out", str(out), "--json"]
+    )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output[:result.output.rindex("}") + 1])
+    data = json.loads(result.output[: result.output.rindex("}") + 1])
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1100, "height": 900})

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from conftest import ROOT
+
 from synth.app import Synth
-from synth.config import Settings
 from synth.chunker import passage_id
+from synth.config import Settings
 from synth.models import MeetingRecord
 from synth.retriever import Filters, _rank
-
-from conftest import ROOT
 
 
 def _lines(hit):
     path = ROOT / hit.source  # an absolute source stays absolute under /
-    return path.read_text(encoding="utf-8").splitlines()[hit.start_line - 1: hit.end_line]
+    return path.read_text(encoding="utf-8").splitlines()[hit.start_line - 1 : hit.end_line]
 
 
 def test_search_finds_the_passage_and_its_true_lines(example_app):
@@ -100,9 +100,17 @@ def test_a_user_prompt_folder_overrides_the_builtin_prompt(example_store, openai
 
 def _record(meeting_id, passages):
     version = meeting_id[0] * 16
-    return MeetingRecord(meeting_id=meeting_id, title=meeting_id, date="2026-10-01", source=f"{meeting_id}.md",
-                         format="markdown", version=version, passages=passages, turns=passages,
-                         ingested_at="2026-10-01T00:00:00+00:00")
+    return MeetingRecord(
+        meeting_id=meeting_id,
+        title=meeting_id,
+        date="2026-10-01",
+        source=f"{meeting_id}.md",
+        format="markdown",
+        version=version,
+        passages=passages,
+        turns=passages,
+        ingested_at="2026-10-01T00:00:00+00:00",
+    )
 
 
 def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_back_together():

@@ -12,12 +12,11 @@ import sys
 
 import click
 from click.testing import CliRunner
+from conftest import EXAMPLES
+from test_backends import TokenProxy
 
 from synth.cli import cli
 from synth.helpdoc import command_paths
-
-from conftest import EXAMPLES
-from test_backends import TokenProxy
 
 KEY = "sk-MARKERKEY-4b7d0c9e1f"
 TOKEN = "MARKERTOKEN-93a1c7e5"
@@ -40,17 +39,27 @@ def commands(tmp_path) -> list[list[str]]:
         ["search", "QuickBooks", "--json"],
         ["ask", "what did sales hear about QuickBooks?"],
         ["ask", "what is blocked?", "--json"],
-        ["insights"], ["insights", "--json"],
-        ["flags"], ["flags", "--json"],
-        ["meetings"], ["meetings", "--json"],
-        ["status"], ["status", "--json"],
+        ["insights"],
+        ["insights", "--json"],
+        ["flags"],
+        ["flags", "--json"],
+        ["meetings"],
+        ["meetings", "--json"],
+        ["status"],
+        ["status", "--json"],
         ["roster", "show"],
-        ["vision", "show"], ["vision", "history"], ["vision", "diff"],
-        ["brief", "--for", "sales"], ["brief", "--format", "json", "--out", str(out / "brief.json")],
+        ["vision", "show"],
+        ["vision", "history"],
+        ["vision", "diff"],
+        ["brief", "--for", "sales"],
+        ["brief", "--format", "json", "--out", str(out / "brief.json")],
         ["report", "--out", str(out / "report.html"), "--json"],
-        ["flags", "resolve", "0"], ["flags", "dismiss", "0"], ["flags", "reopen", "0"],
+        ["flags", "resolve", "0"],
+        ["flags", "dismiss", "0"],
+        ["flags", "reopen", "0"],
         ["forget", "Design research readout"],
-        ["--help"], ["--version"],
+        ["--help"],
+        ["--version"],
     ]
     covered = {tuple(a for a in run if not a.startswith("-"))[:2] for run in runs}
     for path in command_paths():
@@ -59,7 +68,7 @@ def commands(tmp_path) -> list[list[str]]:
             for name in path:
                 command = command.commands[name]
             if not isinstance(command, click.Group):
-                assert any(c[:len(path)] == path for c in covered), f"no secret scan for synth {' '.join(path)}"
+                assert any(c[: len(path)] == path for c in covered), f"no secret scan for synth {' '.join(path)}"
     return runs
 
 
@@ -69,7 +78,7 @@ def scan(texts: list[str], *folders) -> None:
         blobs += [(str(p), p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
     for marker in (KEY, TOKEN):
         for where, blob in blobs:
-            assert marker.encode() not in blob, (where, blob[blob.find(marker.encode()) - 300:][:600])
+            assert marker.encode() not in blob, (where, blob[blob.find(marker.encode()) - 300 :][:600])
             assert marker.encode("utf-16-le") not in blob, where
 
 
@@ -83,12 +92,18 @@ def test_no_secret_in_any_output_log_or_store(tmp_path, openai_server, chroma_se
     proxy = TokenProxy(chroma_server.url, TOKEN)
     texts = []
     try:
-        for location, replies in ((["--store", str(tmp_path / "store")], echoing_key),
-                                  (["--chroma-url", proxy.url], "Not JSON at all, but it mentions nothing secret."),
-                                  (["--store", str(tmp_path / "store2")], None)):
+        for location, replies in (
+            (["--store", str(tmp_path / "store")], echoing_key),
+            (["--chroma-url", proxy.url], "Not JSON at all, but it mentions nothing secret."),
+            (["--store", str(tmp_path / "store2")], None),
+        ):
             openai_server.default = replies
-            env = {"OPENAI_API_KEY": KEY, "SYNTH_CHROMA_TOKEN": TOKEN, "SYNTH_LLM_RETRIES": "0",
-                   "SYNTH_MODEL": "scripted"}
+            env = {
+                "OPENAI_API_KEY": KEY,
+                "SYNTH_CHROMA_TOKEN": TOKEN,
+                "SYNTH_LLM_RETRIES": "0",
+                "SYNTH_MODEL": "scripted",
+            }
             if replies is not None:
                 env["OPENAI_BASE_URL"] = openai_server.url
             else:
@@ -100,7 +115,9 @@ def test_no_secret_in_any_output_log_or_store(tmp_path, openai_server, chroma_se
                     if result.exception and not isinstance(result.exception, SystemExit):
                         texts.append(repr(result.exception))
         # the proxy echoes what it got when the token is wrong: still masked
-        wrong = CliRunner().invoke(cli, ["--chroma-url", proxy.url, "meetings"], env={"SYNTH_CHROMA_TOKEN": TOKEN + "x"})
+        wrong = CliRunner().invoke(
+            cli, ["--chroma-url", proxy.url, "meetings"], env={"SYNTH_CHROMA_TOKEN": TOKEN + "x"}
+        )
         assert wrong.exit_code == 1
         texts.append(wrong.output)
     finally:
@@ -148,8 +165,20 @@ def test_no_model_request_is_left_in_the_index_files(tmp_path, openai_server):
     puts things; the test below checks the mechanism every time). In new processes, as in use."""
     openai_server.default = echoing_key
     for n in range(PROCESSES):
-        done = subprocess.run([sys.executable, "-c", LEFTOVERS, str(tmp_path / f"store{n}"), str(EXAMPLES / "meetings"),
-                               KEY, openai_server.url], capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                LEFTOVERS,
+                str(tmp_path / f"store{n}"),
+                str(EXAMPLES / "meetings"),
+                KEY,
+                openai_server.url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-1000:]
     assert len(openai_server.requests) == PROCESSES * 120
     assert len(list(tmp_path.rglob("data_level0.bin"))) >= PROCESSES * 3
@@ -179,6 +208,7 @@ def test_a_process_that_holds_a_secret_has_freed_memory_overwritten():
     """The mechanism behind the test above, checked every time: memory freed by a process that
     was given a key is overwritten before anything else gets it; without a key (the control), it
     still holds what was freed."""
+
     def leftovers(mode):
         done = subprocess.run([sys.executable, "-c", FREED, mode], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-1000:]

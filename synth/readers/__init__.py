@@ -25,8 +25,14 @@ from .subtitles import read_srt, read_vtt
 READER_VERSION = "2"
 
 EXTENSIONS = {
-    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
-    ".vtt": "vtt", ".srt": "srt", ".json": "json", ".docx": "docx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+    ".vtt": "vtt",
+    ".srt": "srt",
+    ".json": "json",
+    ".docx": "docx",
 }
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _LABEL_TEAM = re.compile(r"^(?P<name>.*?)\s*\((?P<team>[^)]+)\)\s*$")
@@ -42,8 +48,9 @@ class ReadOptions:
     roster: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
-        return json.dumps([self.team, self.title, self.date and self.date.isoformat(),
-                           sorted(self.roster.items())], sort_keys=True)
+        return json.dumps(
+            [self.team, self.title, self.date and self.date.isoformat(), sorted(self.roster.items())], sort_keys=True
+        )
 
 
 def format_of(path: Path) -> str | None:
@@ -67,9 +74,16 @@ def meeting_id_for(source_key: str, stem: str) -> str:
     return f"{slug}-{hashlib.sha1(source_key.encode()).hexdigest()[:6]}"
 
 
-def read_meeting(data: bytes, source: str, options: ReadOptions, *, identity: str | None = None,
-                 fmt: str | None = None, mtime: float | None = None,
-                 warnings: list[str] | None = None) -> Meeting:
+def read_meeting(
+    data: bytes,
+    source: str,
+    options: ReadOptions,
+    *,
+    identity: str | None = None,
+    fmt: str | None = None,
+    mtime: float | None = None,
+    warnings: list[str] | None = None,
+) -> Meeting:
     """Parse one file's bytes into a Meeting.
 
     `source` is the path as the person gave it (used in messages and citations); `identity` is
@@ -80,8 +94,11 @@ def read_meeting(data: bytes, source: str, options: ReadOptions, *, identity: st
     if fmt is None:
         fmt = format_of(Path(source))
         if fmt is None:
-            raise InputError(source, f"unsupported file type {Path(source).suffix or '(no extension)'!r}; "
-                             f"synth reads {', '.join(sorted(set(EXTENSIONS)))}")
+            raise InputError(
+                source,
+                f"unsupported file type {Path(source).suffix or '(no extension)'!r}; "
+                f"synth reads {', '.join(sorted(set(EXTENSIONS)))}",
+            )
     meta: dict = {}
     title_in_body: str | None = None
     if fmt == "docx":
@@ -113,12 +130,24 @@ def read_meeting(data: bytes, source: str, options: ReadOptions, *, identity: st
     speaker_teams = _speaker_teams(turns, options.roster, attendee_teams, team)
     stem = Path(name).stem
     title = options.title or _string(meta.get("title")) or title_in_body or _title_from_stem(stem)
-    date = options.date or _date_value(meta.get("date"), source) or _date_in_name(name) or (
-        dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today())
+    date = (
+        options.date
+        or _date_value(meta.get("date"), source)
+        or _date_in_name(name)
+        or (dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today())
+    )
     meeting_id = meeting_id_for(identity or source, stem if source != "<stdin>" else title)
     return Meeting(
-        meeting_id=meeting_id, title=title, date=date, team=team, attendees=attendees, source=source, format=fmt,
-        content_hash=content_hash(data, options, meeting_id), turns=turns, speaker_teams=speaker_teams,
+        meeting_id=meeting_id,
+        title=title,
+        date=date,
+        team=team,
+        attendees=attendees,
+        source=source,
+        format=fmt,
+        content_hash=content_hash(data, options, meeting_id),
+        turns=turns,
+        speaker_teams=speaker_teams,
     )
 
 
@@ -143,8 +172,11 @@ def _team_value(value, source: str) -> str | None:
         return None
     team = normalize_team(str(value))
     if team is None:
-        raise InputError(source, f"front matter team {value!r} is not a function synth knows "
-                         "(sales, marketing, customer success, engineering, design, product, leadership)")
+        raise InputError(
+            source,
+            f"front matter team {value!r} is not a function synth knows "
+            "(sales, marketing, customer success, engineering, design, product, leadership)",
+        )
     return team
 
 
@@ -199,8 +231,9 @@ def _attendees(value) -> tuple[list[str], dict[str, str]]:
     return names, teams
 
 
-def _speaker_teams(turns: list[Turn], roster: dict[str, str], attendee_teams: dict[str, str],
-                   meeting_team: str | None) -> dict[str, str]:
+def _speaker_teams(
+    turns: list[Turn], roster: dict[str, str], attendee_teams: dict[str, str], meeting_team: str | None
+) -> dict[str, str]:
     """Each speaker's function: a "(Sales)" label, then the roster, the attendee list, the meeting."""
     lookup = {k.lower(): v for k, v in roster.items()}
     lookup.update(attendee_teams)

@@ -22,10 +22,47 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
 _TIMESTAMP_PREFIX = re.compile(r"^\s*\[?\(?(?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?\]?\)?\s*")
 # Words that end in a colon at the start of a line without being a person.
 _NOT_SPEAKERS = {
-    "note", "notes", "action", "actions", "todo", "decision", "decisions", "date", "time", "agenda",
-    "attendees", "summary", "update", "q", "a", "question", "answer", "next steps", "follow up",
-    "follow-up", "context", "goal", "goals", "status", "risk", "risks", "owner", "due", "http", "https",
-    "re", "fyi", "ps", "nb", "example", "warning", "important", "tl;dr", "tldr", "result", "results",
+    "note",
+    "notes",
+    "action",
+    "actions",
+    "todo",
+    "decision",
+    "decisions",
+    "date",
+    "time",
+    "agenda",
+    "attendees",
+    "summary",
+    "update",
+    "q",
+    "a",
+    "question",
+    "answer",
+    "next steps",
+    "follow up",
+    "follow-up",
+    "context",
+    "goal",
+    "goals",
+    "status",
+    "risk",
+    "risks",
+    "owner",
+    "due",
+    "http",
+    "https",
+    "re",
+    "fyi",
+    "ps",
+    "nb",
+    "example",
+    "warning",
+    "important",
+    "tl;dr",
+    "tldr",
+    "result",
+    "results",
 }
 
 
@@ -43,7 +80,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
     if not isinstance(data, dict):
         raise InputError(source, "front matter must be a YAML mapping (key: value lines)", line=2)
     consumed = match.group(0).count("\n") + (0 if match.group(0).endswith("\n") else 1)
-    return data, text[match.end():], consumed
+    return data, text[match.end() :], consumed
 
 
 def _speaker_from_label(name: str) -> str | None:
@@ -72,8 +109,15 @@ def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:
 
     def flush() -> None:
         if buf:
-            turns.append(Turn(speaker=speaker, text=" ".join(t for _, t in buf),
-                              start_line=buf[0][0], end_line=buf[-1][0], start_time=start_time))
+            turns.append(
+                Turn(
+                    speaker=speaker,
+                    text=" ".join(t for _, t in buf),
+                    start_line=buf[0][0],
+                    end_line=buf[-1][0],
+                    start_time=start_time,
+                )
+            )
         buf.clear()
 
     for number, raw in enumerate(text.splitlines(), start=1 + line_offset):
@@ -126,8 +170,9 @@ def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False
             if title is None and line.lstrip().startswith("# "):
                 title = heading.group("text").strip()
             else:
-                turns.append(Turn(speaker=None, text=heading.group("text").strip() + ":",
-                                  start_line=number, end_line=number))
+                turns.append(
+                    Turn(speaker=None, text=heading.group("text").strip() + ":", start_line=number, end_line=number)
+                )
             continue
         content = _TIMESTAMP_PREFIX.sub("", line) if not in_code else line
         labelled = _LABELLED.match(content) if not in_code else None

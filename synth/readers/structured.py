@@ -51,8 +51,15 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
         else:
             line = end_line = text.count("\n", 0, cursor) + 1
         if body.strip():
-            turns.append(Turn(speaker=speaker or None, text=" ".join(body.split()), start_line=line,
-                              end_line=end_line, start_time=float(start) if start is not None else None))
+            turns.append(
+                Turn(
+                    speaker=speaker or None,
+                    text=" ".join(body.split()),
+                    start_line=line,
+                    end_line=end_line,
+                    start_time=float(start) if start is not None else None,
+                )
+            )
     return turns, meta
 
 

@@ -57,10 +57,18 @@ def _read_cues(lines: list[str], source: str, vtt: bool) -> list[Turn]:
             if timing_at >= n or "-->" not in lines[timing_at]:
                 if not vtt and not line.isdigit():
                     raise InputError(source, f"expected a cue number or a timing line, found {line[:40]!r}", line=i + 1)
-                raise InputError(source, "a cue has no timing line (expected 00:00:01.000 --> 00:00:04.000)", line=min(timing_at, n - 1) + 1)
+                raise InputError(
+                    source,
+                    "a cue has no timing line (expected 00:00:01.000 --> 00:00:04.000)",
+                    line=min(timing_at, n - 1) + 1,
+                )
         timing = _TIMING.match(lines[timing_at])
         if not timing:
-            raise InputError(source, f"broken timestamp {lines[timing_at].strip()[:60]!r} (expected 00:00:01.000 --> 00:00:04.000)", line=timing_at + 1)
+            raise InputError(
+                source,
+                f"broken timestamp {lines[timing_at].strip()[:60]!r} (expected 00:00:01.000 --> 00:00:04.000)",
+                line=timing_at + 1,
+            )
         start = _seconds(timing.group("start"))
         if _seconds(timing.group("end")) < start:
             raise InputError(source, "a cue ends before it starts", line=timing_at + 1)
