@@ -335,7 +335,7 @@ class Synth:
     @_reads
     def flags(self, status: str | None = "open", kind: str | None = None) -> list:
         """Stored flags, newest evidence first."""
-        from .checker import Flag
+        from .models import Flag
 
         try:
             found = [Flag(**f) for f in self.store(create=False).flags()]
@@ -351,7 +351,8 @@ class Synth:
     @_writes
     def set_flag_status(self, flag: str, status: str, note: str | None = None):
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
-        from .checker import Flag, _now
+        from .checker import _now
+        from .models import Flag
 
         store = self.store(create=False)
         wanted = flag.strip().lower()

@@ -298,7 +298,14 @@ def merge_duplicates(
             b = insights[j]
             if a.kind != b.kind:
                 continue
-            if a.id == b.id or a.start_line <= b.end_line and b.start_line <= a.end_line and _overlap(a.quote, b.quote) >= 0.6 or vectors is not None and sum(x * y for x, y in zip(vectors[i], vectors[j])) >= similar:
+            if (
+                a.id == b.id
+                or a.start_line <= b.end_line
+                and b.start_line <= a.end_line
+                and _overlap(a.quote, b.quote) >= 0.6
+                or vectors is not None
+                and sum(x * y for x, y in zip(vectors[i], vectors[j])) >= similar
+            ):
                 duplicate = True
             if duplicate:
                 break

@@ -160,3 +160,54 @@ class IngestReport(BaseModel):
     cache_hits: int = 0
     new_flags: int = Field(0, description="flags the check after extraction raised")
     open_flags: int = 0
+
+
+class FlagSide(BaseModel):
+    """One side of a flag: an insight (with its quote) or a vision statement."""
+
+    kind: str = Field(description="the insight's kind, or vision")
+    text: str = Field(description="the insight's statement, or the vision statement")
+    quote: str = Field(description="the words at source:start_line-end_line")
+    speaker: str | None = None
+    team: str | None = None
+    meeting_id: str | None = None
+    title: str | None = None
+    date: str | None = None
+    section: str | None = Field(None, description="vision statements: the section, e.g. roadmap (exploring)")
+    source: str
+    start_line: int
+    end_line: int
+    key: str = Field(description="what the side says, normalised: the same words give the same key")
+
+
+class Flag(BaseModel):
+    """A contradiction, a promise the roadmap does not back, evidence about an assumption, or a
+    theme nobody planned for; with both sides, an explanation and a status a person sets."""
+
+    id: str
+    type: str
+    sides: list[FlagSide]
+    explanation: str
+    confidence: float
+    checker: str = Field(description="offline, or llm:MODEL")
+    status: str = "open"
+    note: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class CheckReport(BaseModel):
+    """What one `synth check` did."""
+
+    judge: str
+    insights_checked: int = 0
+    insights_total: int = 0
+    statements: int = 0
+    pairs: int = 0
+    llm_calls: int = 0
+    cache_hits: int = 0
+    new_flags: list[Flag] = []
+    open_flags: int = 0
+    by_type: dict[str, int] = Field({}, description="open flags by type")
+    warnings: list[str] = []
+    vision_set: bool = False
