@@ -44,7 +44,7 @@ from .grounding import words
 from .kinds import FLAG_TYPES
 from .models import CheckReport, Flag, FlagSide, Insight
 from .pipeline import PromptedChain
-from .teams import display_team
+from .teams import OUTSIDE, display_team
 from .vision import Vision, VisionStatement, parse_vision
 
 CHECK_PROMPT = "check_pairs"
@@ -64,7 +64,6 @@ UNHEARD_MEETINGS = 3
 TEAM_KINDS = ("finding", "assumption", "request", "roadblock", "decision")
 EVIDENCE_KINDS = ("finding", "roadblock", "decision", "request")
 THEME_KINDS = ("request", "roadblock")
-OUTSIDE = ("unknown", "", "customer", "external", "guest")
 VERDICTS = ("contradicts", "supports", "unrelated")
 
 
