@@ -58,9 +58,9 @@ def test_ingest_reports_bad_files_and_exits_1(tmp_path):
         str(tmp_path / "nope.md"),
     )
     assert result.exit_code == 1
-    errors = [l for l in result.output.splitlines() if l.startswith("error: ")]
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3
-    assert any("broken-timestamps.vtt:6: broken timestamp" in l for l in errors)
+    assert any("broken-timestamps.vtt:6: broken timestamp" in line for line in errors)
     assert "1 meetings stored" in result.output and "3 failed" in result.output
     assert "Traceback" not in result.output
 
