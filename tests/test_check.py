@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from synth.app import Synth
@@ -56,6 +57,7 @@ def test_vision_statements_have_sections_and_lines():
         assert quote_in_lines(statement.text, lines[statement.start_line - 1 : statement.end_line]), statement
 
 
+@pytest.mark.slow
 def test_a_vision_without_sections_is_refused_and_nothing_is_stored(example_app, tmp_path):
     bad = tmp_path / "notes.md"
     bad.write_text("# Ideas\n\nWe like dogs.\n\n## Misc\n\n- Lunch on Friday.\n")
@@ -67,6 +69,7 @@ def test_a_vision_without_sections_is_refused_and_nothing_is_stored(example_app,
     assert run(example_app.settings.store, "vision", "show").exit_code == 1
 
 
+@pytest.mark.slow
 def test_vision_versions_history_and_diff(example_app, tmp_path):
     example_app.set_vision(VISION)
     changed = tmp_path / "vision-v2.md"
@@ -93,6 +96,7 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
     assert gaps == []
 
 
+@pytest.mark.slow
 def test_flags_on_the_examples_built_in_tensions(example_app):
     app = checked(example_app)
     flags = by_type(app)
@@ -119,6 +123,7 @@ def test_flags_on_the_examples_built_in_tensions(example_app):
             assert quote_in_lines(side.quote, lines[side.start_line - 1 : side.end_line]), side
 
 
+@pytest.mark.slow
 def test_assumption_status_follows_its_flags(example_app):
     app = checked(example_app)
     assumption = next(i for i in app.insights(kind="assumption") if "once an hour" in i.quote)
@@ -133,6 +138,7 @@ def test_assumption_status_follows_its_flags(example_app):
     assert "[invalidated, see flag" in listing
 
 
+@pytest.mark.slow
 def test_status_workflow_and_dismissed_pairs_stay_dismissed(example_app, tmp_path):
     # a private copy of the examples, so one meeting can change
     meetings = tmp_path / "meetings"
@@ -167,6 +173,7 @@ def test_status_workflow_and_dismissed_pairs_stay_dismissed(example_app, tmp_pat
     assert run(store, "flags", "dismiss", "fzzzzzz", "--note", "x").exit_code == 1
 
 
+@pytest.mark.slow
 def test_checking_again_is_idempotent(example_app):
     app = checked(example_app)
     before = {f.id: f.model_dump(exclude={"updated_at"}) for f in app.flags(status="all")}
@@ -177,6 +184,7 @@ def test_checking_again_is_idempotent(example_app):
     assert app.check().insights_checked == 0  # nothing new since the last check
 
 
+@pytest.mark.slow
 def test_no_flags_says_how_much_was_checked(tmp_path):
     note = tmp_path / "2026-10-01-standup.md"
     note.write_text(
@@ -192,6 +200,7 @@ def test_no_flags_says_how_much_was_checked(tmp_path):
     assert "No open flags" in run(store, "flags").output
 
 
+@pytest.mark.slow
 def test_ask_cites_vision_statements(example_app):
     app = checked(example_app)
     answer = app.ask("does what sales heard about enterprise fleets fit our vision?")
@@ -221,6 +230,7 @@ def _judge_everything(verdict):
     return reply
 
 
+@pytest.mark.slow
 def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_server):
     example_app.settings.auto_check = False
     example_app.set_vision(VISION, check=False)
@@ -247,6 +257,7 @@ def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_se
     assert again.llm_calls == 0 and again.cache_hits == report.pairs and len(openai_server.requests) == calls
 
 
+@pytest.mark.slow
 def test_a_failing_model_falls_back_to_the_offline_checker(example_app, openai_server):
     example_app.set_vision(VISION, check=False)
     openai_server.default = (500, {"error": {"message": "boom"}})

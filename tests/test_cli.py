@@ -19,6 +19,7 @@ def run(*args, input=None, env=None):
     return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, code, expected",
     [
@@ -40,12 +41,14 @@ def test_commands(example_app, args, code, expected):
     assert expected in result.output
 
 
+@pytest.mark.slow
 def test_search_json_is_exactly_the_documented_objects(example_app):
     result = run("--store", str(example_app.settings.store), "search", "QuickBooks sync", "--json", "--k", "4")
     hits = json.loads(result.output)
     assert len(hits) == 4 and all(list(h) == HIT_FIELDS for h in hits)
 
 
+@pytest.mark.slow
 def test_ingest_reports_bad_files_and_exits_1(tmp_path):
     store = tmp_path / "s"
     result = run(
@@ -65,6 +68,7 @@ def test_ingest_reports_bad_files_and_exits_1(tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_ingest_from_stdin_with_title_and_team(tmp_path):
     store = tmp_path / "s"
     vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Customers want a Slack integration.\n"
@@ -78,6 +82,7 @@ def test_ingest_from_stdin_with_title_and_team(tmp_path):
     assert "1 unchanged" in again.output
 
 
+@pytest.mark.slow
 def test_roster_set_then_used_by_ingest(tmp_path):
     store = tmp_path / "s"
     assert run("--store", str(store), "roster", "set", str(EXAMPLES / "roster.yaml")).exit_code == 0
@@ -92,6 +97,7 @@ def test_no_traceback_for_unexpected_errors_unless_debugging(tmp_path):
     assert result.exit_code == 1 and "no store at" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_the_api_key_is_never_printed(example_app, openai_server):
     secret = "sk-marker-DO-NOT-PRINT-1234567890"
     openai_server.replies = ["It was setup time [1]."] * 2
@@ -126,6 +132,7 @@ def test_docs_help_is_generated_from_the_current_help():
     assert (ROOT / "docs" / "help.md").read_text() == render(), "run `make help-doc`"
 
 
+@pytest.mark.slow
 def test_help_starts_without_heavy_imports():
     import subprocess
     import sys
@@ -140,6 +147,7 @@ def test_help_starts_without_heavy_imports():
     assert "HEAVY []" in out
 
 
+@pytest.mark.slow
 def test_a_reading_command_exits_at_once_with_its_whole_output_and_exit_code(example_store, tmp_path):
     """`synth` ends a process that wrote nothing without Python's teardown: its output must still
     be complete (flushed) and its exit code kept, on success and on error."""

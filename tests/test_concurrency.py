@@ -13,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLES, assert_each_meeting_once_and_complete
 
 from synth.app import Synth
 from synth.config import Settings
+
+pytestmark = pytest.mark.slow  # processes that share a real store
 
 
 def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
