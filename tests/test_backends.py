@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, free_port
+from testkit import EXAMPLES, free_port
 
 from synth.cli import cli
 

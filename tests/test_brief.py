@@ -9,21 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from testkit import run_on
 
 from synth.app import Synth
 from synth.briefdoc import CITATION, cite_text, to_markdown
 from synth.briefwriter import verify
-from synth.cli import cli
 from synth.config import Settings
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 AS_OF = "2026-10-20"
 
 
 def run(store: Path, *args: str, env: dict | None = None):
-    return CliRunner().invoke(cli, ["--store", str(store), "--offline", *args], env=env)
+    """The brief's commands run offline; an exception is reported as an exit code, not raised."""
+    return run_on(store, *args, offline=True, env=env, catch_exceptions=True)
 
 
 def lines_of(path: str) -> list[str]:

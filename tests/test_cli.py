@@ -6,17 +6,12 @@ import json
 
 import click
 import pytest
-from click.testing import CliRunner
-from conftest import DATA, EXAMPLES, ROOT
+from testkit import DATA, EXAMPLES, ROOT, run
 
 from synth.cli import cli
 from synth.helpdoc import command_paths, render
 
 HIT_FIELDS = ["meeting_id", "title", "date", "source", "start_line", "end_line", "speakers", "teams", "score", "text"]
-
-
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
 
 @pytest.mark.slow

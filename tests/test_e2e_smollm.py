@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from testkit import EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings

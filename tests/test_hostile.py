@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
+from testkit import DATA
 
 from synth.cli import cli
 

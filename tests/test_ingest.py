@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from conftest import DATA, EXAMPLES
+from testkit import DATA, EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings

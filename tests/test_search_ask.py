@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import ROOT
+from testkit import ROOT
 
 from synth.app import Synth
 from synth.chunker import passage_id

@@ -13,8 +13,8 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
 from test_backends import TokenProxy
+from testkit import EXAMPLES
 
 from synth.cli import cli
 from synth.helpdoc import command_paths
