@@ -17,7 +17,10 @@ from synth.embeddings import Embedder
 
 _WORD = re.compile(r"[a-z0-9]+")
 # a few words that every sentence has; without them unrelated sentences would look alike
-_COMMON = frozenset("a an and are as at be but by for from has have i in is it of on or so that the this to was we with".split())
+_COMMON = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i", "in", "is", "it"]
+    + ["of", "on", "or", "so", "that", "the", "this", "to", "was", "we", "with"]
+)
 
 
 class HashEmbedder(Embedder):

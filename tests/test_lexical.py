@@ -48,7 +48,8 @@ def test_postings_record_each_passage_length_and_term_counts():
 
 
 def test_scores_find_only_passages_that_share_a_term():
-    index = LexicalIndex({"v1": build_postings(["Okta single sign-on", "pricing for fleets", "Okta again and pricing"])})
+    texts = ["Okta single sign-on", "pricing for fleets", "Okta again and pricing"]
+    index = LexicalIndex({"v1": build_postings(texts)})
     scores = index.scores("okta")
     assert set(scores) == {("v1", 0), ("v1", 2)}
     assert index.scores("nothing matches here") == {}

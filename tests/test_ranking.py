@@ -78,8 +78,9 @@ def test_a_match_reaches_only_so_far():
     assert max(beyond) == pytest.approx(min(beyond))  # past REACH the lone match adds nothing
 
 
-def test_meetings_out_of_scope_are_never_ranked():
-    a, b = record("alpha", 3), record("beta", 3)
-    ranked = _rank([a], [dense_hit(a, 0, 0.5)], {(a.version, 1): 2.0}, limit=10)
-    assert {c.id.split(":")[0] for c in ranked} == {"alpha"}
-    assert len(ranked) == 3
+def test_a_passage_beyond_the_dense_candidates_counts_with_their_lowest_similarity():
+    a, b, c = record("alpha", 1), record("beta", 1), record("gamma", 1)
+    ranked = _rank([a, b, c], [dense_hit(a, 0, 0.2), dense_hit(c, 0, 0.5)], {}, limit=3)
+    score = {r.id.split(":")[0]: r.score for r in ranked}
+    assert score["gamma"] == 1.0
+    assert score["beta"] == pytest.approx(score["alpha"]) and score["beta"] < 1.0
