@@ -22,6 +22,21 @@ from testkit import EXAMPLES, free_port
 from synth.app import Synth
 from synth.config import Settings
 
+# Fixtures that bring up the real store and the real embedding model: a test that uses one belongs
+# to the slow tier, and `make test-fast` must never pay for it.
+REAL_COMPONENT_FIXTURES = {"example_store", "example_app", "brief_store", "app", "backend", "chroma_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run a test that uses the real store or model without the `slow` mark."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if REAL_COMPONENT_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("mark these @pytest.mark.slow (they use the real store): " + ", ".join(unmarked))
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
