@@ -1,6 +1,6 @@
 """Fakes for the fast tier: stand-ins with the real interfaces, deterministic and instant.
 
-`HashEmbedder` replaces the MiniLM model wherever synth embeds (ingest, extraction, the
+`HashEmbedder` can stand in for the MiniLM model wherever synth embeds (ingest, extraction, the
 retriever's query, the checker's items): it has the interface of `synth.embeddings.Embedder`
 (`name`, `dimensions`, `embed`, `embed_batch`) and gives every text a unit vector made of hashed
 word features. Texts that share words get similar vectors, texts that share none are nearly
