@@ -1,10 +1,11 @@
 # Everything set-up needs, from a fresh machine: `make demo`, `make test`.
+# While editing: `make test-fast` (no Chroma, no model, no subprocess; under 30 s) and `make lint`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_STORE ?= .demo-store
 
-.PHONY: install install-browser install-e2e demo test test-e2e bench bench-extraction help-doc clean
+.PHONY: install install-browser install-e2e demo lint fmt test test-fast test-e2e bench bench-extraction help-doc clean
 
 install: $(VENV)/.installed
 
@@ -29,8 +30,23 @@ demo: install
 	$(BIN)/synth --store $(DEMO_STORE) --offline brief --for sales --since 2026-09-01 --as-of 2026-10-20 --out $(DEMO_STORE)/brief-sales.html
 	$(BIN)/synth --store $(DEMO_STORE) --offline report --since 2026-09-01 --until 2026-10-20 --out $(DEMO_STORE)/report.html
 
+# The gates CI runs before the tests: lint, formatting and types (config in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Everything but the end-to-end test: the real store, the real model, subprocesses.
 test: install
 	$(BIN)/python -m pytest -m "not e2e"
+
+# The fast tier: pure code on fakes (tests/fakes.py); what `slow` marks is left out.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not e2e"
 
 # Debian's chromium for the report's browser test (the test also installs it itself when run as root).
 install-browser:

@@ -22,7 +22,7 @@ KINDS = ("decision", "action", "roadblock")
 
 
 def summaries(split: str) -> list[dict]:
-    rows = [json.loads(l) for l in (EVALDATA / "ami" / "derived" / "ami_summaries.jsonl").read_text().splitlines()]
+    rows = [json.loads(row) for row in (EVALDATA / "ami" / "derived" / "ami_summaries.jsonl").read_text().splitlines()]
     return [r for r in rows if r.get("qmsum") and r["qmsum"]["split"] == split]
 
 
@@ -49,7 +49,7 @@ def markdown(split: str, meeting_ids: list[str]) -> Path:
 
 
 def turn_of_line(folder: Path, meeting_id: str) -> dict[int, int]:
-    rows = [json.loads(l) for l in (folder / f"{meeting_id}.turns.jsonl").read_text().splitlines() if l.strip()]
+    rows = [json.loads(row) for row in (folder / f"{meeting_id}.turns.jsonl").read_text().splitlines() if row.strip()]
     return {r["line"]: r["turn"] for r in rows}
 
 
@@ -68,7 +68,7 @@ def score(
     for kind, start, end in predictions:
         if kind not in result:
             continue
-        turns = {line_turn[l] for l in range(start, end + 1) if l in line_turn}
+        turns = {line_turn[line] for line in range(start, end + 1) if line in line_turn}
         result[kind][1] += 1
         hits = [i for i, g in enumerate(gold_items.get(kind, [])) if g & turns]
         if hits:

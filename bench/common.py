@@ -38,7 +38,7 @@ def qmsum_train_sample_markdown() -> Path:
     if not (out / "queries.jsonl").exists():
         import random
 
-        rows = [json.loads(l) for l in (EVALDATA / "qmsum" / "index.jsonl").read_text().splitlines() if l.strip()]
+        rows = [json.loads(row) for row in (EVALDATA / "qmsum" / "index.jsonl").read_text().splitlines() if row.strip()]
         train = [r for r in rows if r["split"] == "train"]
         chosen = []
         for domain, count in (("Product", 20), ("Academic", 9), ("Committee", 6)):
@@ -54,14 +54,16 @@ def qmsum_train_sample_markdown() -> Path:
 
 
 def load_queries(folder: Path) -> list[dict]:
-    rows = [json.loads(l) for l in (folder / "queries.jsonl").read_text().splitlines() if l.strip()]
+    rows = [json.loads(row) for row in (folder / "queries.jsonl").read_text().splitlines() if row.strip()]
     return [q for q in rows if q["type"] == "specific" and q["gold_turns_in_md"]]
 
 
 def load_turns(folder: Path) -> dict[str, list[dict]]:
     turns = {}
     for path in sorted(folder.glob("*.turns.jsonl")):
-        turns[path.name[: -len(".turns.jsonl")]] = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+        turns[path.name[: -len(".turns.jsonl")]] = [
+            json.loads(row) for row in path.read_text().splitlines() if row.strip()
+        ]
     return turns
 
 

@@ -100,7 +100,9 @@ def covered(chunk, turns):
     meeting, (kind, start, end), _ = chunk
     found = set()
     for t in turns.get(meeting, []):
-        if kind == "lines" and start <= t["line"] <= end or kind == "chars" and start < t["text_end"] and t["text_start"] < end:
+        by_line = kind == "lines" and start <= t["line"] <= end
+        by_char = kind == "chars" and start < t["text_end"] and t["text_start"] < end
+        if by_line or by_char:
             found.add(t["turn"])
     return found
 

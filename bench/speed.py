@@ -30,7 +30,8 @@ def run_timed(args: list[str]) -> tuple[float, float, str]:
     code = (
         "import resource, subprocess, sys, time; t=time.perf_counter(); "
         "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])"
+        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); "
+        "sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])"
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     wall, rss, returncode = out.stdout.split()
@@ -53,7 +54,7 @@ def main():
     files = [str(p) for p in sorted(folder.glob("*.md"))]
     # storing and indexing alone (--no-extract), then the offline extraction of the same meetings
     wall, rss_ingest, err = run_timed([*synth, "--store", env_store, "--offline", "ingest", "--no-extract", *files])
-    summary = [l for l in err.splitlines() if l.startswith("Ingested")]
+    summary = [line for line in err.splitlines() if line.startswith("Ingested")]
     passages = int(summary[0].split("(")[1].split()[0]) if summary else 0
     rows.append(
         [
@@ -63,7 +64,7 @@ def main():
         ]
     )
     wall_x, rss_extract, err_x = run_timed([*synth, "--store", env_store, "--offline", "extract", "--all"])
-    found = [l for l in err_x.splitlines() if l.startswith("Insights")]
+    found = [line for line in err_x.splitlines() if line.startswith("Insights")]
     rows.append(
         [
             "offline extraction of the 35 (extract --all)",
@@ -82,7 +83,8 @@ def main():
 
     texts = []
     for path in files:
-        data = open(path, "rb").read()
+        with open(path, "rb") as file:
+            data = file.read()
         meeting = read_meeting(data, path, ReadOptions())
         texts += [embedding_text(p.text) for p in chunk_meeting(meeting)] + [meeting.title]
     embedder = get_embedder()
@@ -93,7 +95,7 @@ def main():
     rows.append(["ingest time / raw embedding time", f"{wall / t.seconds:.2f}x", "target within 1.3x"])
 
     wall2, _, err2 = run_timed([*synth, "--store", env_store, "--offline", "ingest", *files])
-    unchanged = [l for l in err2.splitlines() if l.startswith("Ingested")]
+    unchanged = [line for line in err2.splitlines() if line.startswith("Ingested")]
     rows.append(["re-ingest unchanged (new process)", f"{wall2:.2f} s", unchanged[0] if unchanged else err2[-200:]])
     app = Synth(Settings(store=env_store))
     before = Embedder.calls

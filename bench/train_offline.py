@@ -61,9 +61,10 @@ def main() -> None:
     keep = [i for i in range(len(texts)) if labels[i] != 0]
     negatives = [i for i in range(len(texts)) if labels[i] == 0]
     keep += random.sample(negatives, min(NEGATIVES, len(negatives)))
+    counts = ", ".join(f"{c}={int((labels_arr[keep] == i).sum())}" for i, c in enumerate(CLASSES))
     print(
         f"{len(fit_ids)} fit meetings, {len(held_out)} held out; {len(texts)} dialogue acts of 5+ words; "
-        f"training on {len(keep)} ({', '.join(f'{c}={int((labels_arr[keep] == i).sum())}' for i, c in enumerate(CLASSES))})"
+        f"training on {len(keep)} ({counts})"
     )
 
     embedder = get_embedder("minilm")

@@ -3,4 +3,4 @@
 Kept tiny so `synth --help` starts instantly; import `synth.app.Synth` for the library.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

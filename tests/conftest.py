@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from testkit import EXAMPLES, free_port
 
 from synth.app import Synth
 from synth.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-DATA = Path(__file__).resolve().parent / "data"
+# Fixtures that bring up the real store and the real embedding model: a test that uses one belongs
+# to the slow tier, and `make test-fast` must never pay for it.
+REAL_COMPONENT_FIXTURES = {"example_store", "example_app", "brief_store", "app", "backend", "chroma_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run a test that uses the real store or model without the `slow` mark."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if REAL_COMPONENT_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("mark these @pytest.mark.slow (they use the real store): " + ", ".join(unmarked))
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +93,8 @@ class ChromaServer:
 
     def start(self) -> None:
         chroma = Path(sys.executable).parent / "chroma"
-        self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")
+        # open for the server's whole life, closed by stop()
+        self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [str(chroma), "run", "--path", str(self.folder), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=self.log,
@@ -114,12 +126,6 @@ class ChromaServer:
         )
         for collection in client.list_collections():
             client.delete_collection(collection if isinstance(collection, str) else collection.name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

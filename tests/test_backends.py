@@ -10,10 +10,13 @@ import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, free_port
+from testkit import EXAMPLES, free_port
 
 from synth.cli import cli
+
+pytestmark = pytest.mark.slow  # a real Chroma server and the real model
 
 SEQUENCE = [
     ["vision", "set", str(EXAMPLES / "vision.md"), "--json"],

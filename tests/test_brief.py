@@ -9,21 +9,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from testkit import run_on
 
 from synth.app import Synth
 from synth.briefdoc import CITATION, cite_text, to_markdown
 from synth.briefwriter import verify
-from synth.cli import cli
 from synth.config import Settings
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 AS_OF = "2026-10-20"
 
 
 def run(store: Path, *args: str, env: dict | None = None):
-    return CliRunner().invoke(cli, ["--store", str(store), "--offline", *args], env=env)
+    """The brief's commands run offline; an exception is reported as an exit code, not raised."""
+    return run_on(store, *args, offline=True, env=env, catch_exceptions=True)
 
 
 def lines_of(path: str) -> list[str]:
@@ -41,6 +39,7 @@ def assert_citations_resolve(text: str) -> int:
     return len(found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "audience, first_section",
     [
@@ -69,6 +68,7 @@ def test_briefs_for_each_audience_cite_real_lines(brief_store, audience, first_s
         assert data["person"] == "Dana Whitfield" and data["audience"] == "sales"
 
 
+@pytest.mark.slow
 def test_the_sales_brief_says_what_must_not_be_promised(brief_store):
     data = json.loads(
         run(
@@ -84,6 +84,7 @@ def test_the_sales_brief_says_what_must_not_be_promised(brief_store):
     assert "Northside Plumbing" in must_not  # the promise already made, with its quote
 
 
+@pytest.mark.slow
 def test_the_engineering_brief_leads_with_problems_and_technical_roadblocks(brief_store):
     data = json.loads(
         run(
@@ -114,6 +115,7 @@ def test_the_engineering_brief_leads_with_problems_and_technical_roadblocks(brie
     assert maintenance["details"]["fit"] == "not on the roadmap"
 
 
+@pytest.mark.slow
 def test_the_default_period_is_since_the_last_meeting_of_the_series(brief_store):
     data = json.loads(run(brief_store, "brief", "--as-of", AS_OF, "--format", "json").output)
     assert data["period"] == "since the last Cross-functional product sync (2026-10-06)"
@@ -136,6 +138,7 @@ def test_the_default_period_is_since_the_last_meeting_of_the_series(brief_store)
     assert standup["since"] == "2026-09-17" and standup["series"] == "Engineering standup"
 
 
+@pytest.mark.slow
 def test_an_empty_period_says_so(brief_store):
     result = run(brief_store, "brief", "--since", "2026-11-01", "--as-of", "2026-11-20")
     assert result.exit_code == 0, result.output
@@ -149,6 +152,7 @@ def test_an_empty_period_says_so(brief_store):
     assert empty.exit_code == 1 and "no meeting series matches 'nothing like it'" in empty.output
 
 
+@pytest.mark.slow
 def test_json_carries_the_same_facts_as_the_markdown(brief_store):
     for audience in ("leadership", "Omar"):
         args = ["brief", "--for", audience, "--since", "2026-09-01", "--as-of", AS_OF]
@@ -168,6 +172,7 @@ def test_json_carries_the_same_facts_as_the_markdown(brief_store):
                 assert f"_{section['empty']}_" in markdown
 
 
+@pytest.mark.slow
 def test_brief_output_files_and_bad_options(brief_store, tmp_path):
     out = tmp_path / "brief.html"
     result = run(brief_store, "brief", "--for", "sales", "--as-of", AS_OF, "--out", str(out))
@@ -186,6 +191,7 @@ def test_brief_output_files_and_bad_options(brief_store, tmp_path):
     assert run(tmp_path / "none", "brief").exit_code == 1
 
 
+@pytest.mark.slow
 def test_roadblocks_resolve_and_actions_come_due(app, tmp_path):
     first = tmp_path / "2026-09-01-platform-sync.md"
     first.write_text(
@@ -248,6 +254,7 @@ def test_verify_keeps_only_sentences_backed_by_the_facts():
     assert dropped == {"citation": 1, "number": 1}
 
 
+@pytest.mark.slow
 def test_the_prose_chain_is_checked_against_the_facts(brief_store, tmp_path, openai_server):
     store = tmp_path / "store"
     shutil.copytree(brief_store, store)
@@ -291,6 +298,7 @@ def _day(text: str):
     return dt.date.fromisoformat(text)
 
 
+@pytest.mark.slow
 def test_report_numbers_match_the_store(brief_store, tmp_path):
     app = Synth(Settings(store=brief_store))
     data = app.report(since="2026-09-01", until=AS_OF)

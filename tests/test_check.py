@@ -8,19 +8,14 @@ import re
 import shutil
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from testkit import EXAMPLES, run_on
 
 from synth.app import Synth
-from synth.cli import cli
 from synth.config import Settings
 from synth.grounding import quote_in_lines
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 VISION = EXAMPLES / "vision.md"
-
-
-def run(store, *args, env=None):
-    return CliRunner().invoke(cli, ["--store", str(store), *args], env=env, catch_exceptions=False)
 
 
 def checked(example_app) -> Synth:
@@ -56,17 +51,19 @@ def test_vision_statements_have_sections_and_lines():
         assert quote_in_lines(statement.text, lines[statement.start_line - 1 : statement.end_line]), statement
 
 
+@pytest.mark.slow
 def test_a_vision_without_sections_is_refused_and_nothing_is_stored(example_app, tmp_path):
     bad = tmp_path / "notes.md"
     bad.write_text("# Ideas\n\nWe like dogs.\n\n## Misc\n\n- Lunch on Friday.\n")
-    result = run(example_app.settings.store, "vision", "set", str(bad))
+    result = run_on(example_app.settings.store, "vision", "set", str(bad))
     assert result.exit_code == 1
     assert str(bad) in result.output and "no vision sections recognised" in result.output
     assert "## Roadmap with ### Committed and ### Exploring" in result.output
     assert example_app.vision_history() == []
-    assert run(example_app.settings.store, "vision", "show").exit_code == 1
+    assert run_on(example_app.settings.store, "vision", "show").exit_code == 1
 
 
+@pytest.mark.slow
 def test_vision_versions_history_and_diff(example_app, tmp_path):
     example_app.set_vision(VISION)
     changed = tmp_path / "vision-v2.md"
@@ -85,7 +82,7 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
         ("+", "QuickBooks Online sync (Q1 2027)."),
     }
     assert example_app.vision("1").statements[-2].text == "Accounting integrations (QuickBooks Online, Xero)."
-    shown = run(example_app.settings.store, "vision", "diff").output
+    shown = run_on(example_app.settings.store, "vision", "diff").output
     assert "+ [roadmap (committed)] QuickBooks Online sync (Q1 2027)." in shown
     assert "- [roadmap (exploring)] Accounting integrations" in shown
     # the QuickBooks promise is now backed by a committed item (Q1 2027 covers "end of Q1")
@@ -93,6 +90,7 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
     assert gaps == []
 
 
+@pytest.mark.slow
 def test_flags_on_the_examples_built_in_tensions(example_app):
     app = checked(example_app)
     flags = by_type(app)
@@ -119,6 +117,7 @@ def test_flags_on_the_examples_built_in_tensions(example_app):
             assert quote_in_lines(side.quote, lines[side.start_line - 1 : side.end_line]), side
 
 
+@pytest.mark.slow
 def test_assumption_status_follows_its_flags(example_app):
     app = checked(example_app)
     assumption = next(i for i in app.insights(kind="assumption") if "once an hour" in i.quote)
@@ -129,10 +128,11 @@ def test_assumption_status_follows_its_flags(example_app):
     again = next(i for i in app.insights(kind="assumption") if i.quote == assumption.quote)
     assert again.status == "untested" and again.status_flag is None
     assert assumption.quote not in {i.quote for i in app.insights(kind="assumption", status="invalidated")}
-    listing = run(app.settings.store, "insights", "--kind", "assumption").output
+    listing = run_on(app.settings.store, "insights", "--kind", "assumption").output
     assert "[invalidated, see flag" in listing
 
 
+@pytest.mark.slow
 def test_status_workflow_and_dismissed_pairs_stay_dismissed(example_app, tmp_path):
     # a private copy of the examples, so one meeting can change
     meetings = tmp_path / "meetings"
@@ -147,9 +147,9 @@ def test_status_workflow_and_dismissed_pairs_stay_dismissed(example_app, tmp_pat
     app.ingest([str(meetings)], ReadOptions(roster=roster))
     promise = next(f for f in app.flags(kind="promise_gap") if "end of Q1" in f.sides[0].quote)
     conflict = app.flags(kind="vision_conflict")[0]
-    result = run(store, "flags", "dismiss", promise.id[:6], "--note", "Omar already corrected it")
+    result = run_on(store, "flags", "dismiss", promise.id[:6], "--note", "Omar already corrected it")
     assert result.exit_code == 0 and "dismissed" in result.output
-    assert run(store, "flags", "resolve", conflict.id, "--note", "Ruth said no").exit_code == 0
+    assert run_on(store, "flags", "resolve", conflict.id, "--note", "Ruth said no").exit_code == 0
     assert promise.id not in {f.id for f in app.flags()}
     assert {f.id: f.status for f in app.flags(status="all")}[conflict.id] == "resolved"
     # the sales meeting changes (a new line); it is extracted and checked again
@@ -160,13 +160,14 @@ def test_status_workflow_and_dismissed_pairs_stay_dismissed(example_app, tmp_pat
     statuses = {f.id: f for f in app.flags(status="all")}
     assert statuses[promise.id].status == "dismissed" and statuses[promise.id].note == "Omar already corrected it"
     assert statuses[conflict.id].status == "resolved"
-    listed = run(store, "flags", "--status", "dismissed", "--json")
+    listed = run_on(store, "flags", "--status", "dismissed", "--json")
     assert promise.id in [f["id"] for f in json.loads(listed.output)]
-    assert run(store, "flags", "reopen", promise.id).exit_code == 0
+    assert run_on(store, "flags", "reopen", promise.id).exit_code == 0
     assert promise.id in {f.id for f in app.flags()}
-    assert run(store, "flags", "dismiss", "fzzzzzz", "--note", "x").exit_code == 1
+    assert run_on(store, "flags", "dismiss", "fzzzzzz", "--note", "x").exit_code == 1
 
 
+@pytest.mark.slow
 def test_checking_again_is_idempotent(example_app):
     app = checked(example_app)
     before = {f.id: f.model_dump(exclude={"updated_at"}) for f in app.flags(status="all")}
@@ -177,6 +178,7 @@ def test_checking_again_is_idempotent(example_app):
     assert app.check().insights_checked == 0  # nothing new since the last check
 
 
+@pytest.mark.slow
 def test_no_flags_says_how_much_was_checked(tmp_path):
     note = tmp_path / "2026-10-01-standup.md"
     note.write_text(
@@ -184,14 +186,15 @@ def test_no_flags_says_how_much_was_checked(tmp_path):
         "with three dispatchers.\n"
     )
     store = tmp_path / "store"
-    assert run(store, "vision", "set", str(VISION)).exit_code == 0
-    assert run(store, "ingest", str(note)).exit_code == 0
-    result = run(store, "check", "--all")
+    assert run_on(store, "vision", "set", str(VISION)).exit_code == 0
+    assert run_on(store, "ingest", str(note)).exit_code == 0
+    result = run_on(store, "check", "--all")
     assert result.exit_code == 0
     assert re.search(r"No flags: \d+ of \d+ insights and 19 vision statements checked", result.output), result.output
-    assert "No open flags" in run(store, "flags").output
+    assert "No open flags" in run_on(store, "flags").output
 
 
+@pytest.mark.slow
 def test_ask_cites_vision_statements(example_app):
     app = checked(example_app)
     answer = app.ask("does what sales heard about enterprise fleets fit our vision?")
@@ -221,6 +224,7 @@ def _judge_everything(verdict):
     return reply
 
 
+@pytest.mark.slow
 def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_server):
     example_app.settings.auto_check = False
     example_app.set_vision(VISION, check=False)
@@ -247,6 +251,7 @@ def test_the_prompted_judge_batches_pairs_and_caches_them(example_app, openai_se
     assert again.llm_calls == 0 and again.cache_hits == report.pairs and len(openai_server.requests) == calls
 
 
+@pytest.mark.slow
 def test_a_failing_model_falls_back_to_the_offline_checker(example_app, openai_server):
     example_app.set_vision(VISION, check=False)
     openai_server.default = (500, {"error": {"message": "boom"}})

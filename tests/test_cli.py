@@ -6,8 +6,7 @@ import json
 
 import click
 import pytest
-from click.testing import CliRunner
-from conftest import DATA, EXAMPLES, ROOT
+from testkit import DATA, EXAMPLES, ROOT, run
 
 from synth.cli import cli
 from synth.helpdoc import command_paths, render
@@ -15,10 +14,7 @@ from synth.helpdoc import command_paths, render
 HIT_FIELDS = ["meeting_id", "title", "date", "source", "start_line", "end_line", "speakers", "teams", "score", "text"]
 
 
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, code, expected",
     [
@@ -40,12 +36,14 @@ def test_commands(example_app, args, code, expected):
     assert expected in result.output
 
 
+@pytest.mark.slow
 def test_search_json_is_exactly_the_documented_objects(example_app):
     result = run("--store", str(example_app.settings.store), "search", "QuickBooks sync", "--json", "--k", "4")
     hits = json.loads(result.output)
     assert len(hits) == 4 and all(list(h) == HIT_FIELDS for h in hits)
 
 
+@pytest.mark.slow
 def test_ingest_reports_bad_files_and_exits_1(tmp_path):
     store = tmp_path / "s"
     result = run(
@@ -58,13 +56,14 @@ def test_ingest_reports_bad_files_and_exits_1(tmp_path):
         str(tmp_path / "nope.md"),
     )
     assert result.exit_code == 1
-    errors = [l for l in result.output.splitlines() if l.startswith("error: ")]
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3
-    assert any("broken-timestamps.vtt:6: broken timestamp" in l for l in errors)
+    assert any("broken-timestamps.vtt:6: broken timestamp" in line for line in errors)
     assert "1 meetings stored" in result.output and "3 failed" in result.output
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_ingest_from_stdin_with_title_and_team(tmp_path):
     store = tmp_path / "s"
     vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Ana>Customers want a Slack integration.\n"
@@ -78,6 +77,7 @@ def test_ingest_from_stdin_with_title_and_team(tmp_path):
     assert "1 unchanged" in again.output
 
 
+@pytest.mark.slow
 def test_roster_set_then_used_by_ingest(tmp_path):
     store = tmp_path / "s"
     assert run("--store", str(store), "roster", "set", str(EXAMPLES / "roster.yaml")).exit_code == 0
@@ -92,6 +92,7 @@ def test_no_traceback_for_unexpected_errors_unless_debugging(tmp_path):
     assert result.exit_code == 1 and "no store at" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_the_api_key_is_never_printed(example_app, openai_server):
     secret = "sk-marker-DO-NOT-PRINT-1234567890"
     openai_server.replies = ["It was setup time [1]."] * 2
@@ -126,6 +127,7 @@ def test_docs_help_is_generated_from_the_current_help():
     assert (ROOT / "docs" / "help.md").read_text() == render(), "run `make help-doc`"
 
 
+@pytest.mark.slow
 def test_help_starts_without_heavy_imports():
     import subprocess
     import sys
@@ -140,6 +142,7 @@ def test_help_starts_without_heavy_imports():
     assert "HEAVY []" in out
 
 
+@pytest.mark.slow
 def test_a_reading_command_exits_at_once_with_its_whole_output_and_exit_code(example_store, tmp_path):
     """`synth` ends a process that wrote nothing without Python's teardown: its output must still
     be complete (flushed) and its exit code kept, on success and on error."""

@@ -13,10 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, assert_each_meeting_once_and_complete
+import pytest
+from conftest import assert_each_meeting_once_and_complete
+from testkit import EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings
+
+pytestmark = pytest.mark.slow  # processes that share a real store
 
 
 def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
@@ -29,6 +33,31 @@ def synth(store: Path, *args: str, **kwargs) -> subprocess.Popen:
         text=True,
         **kwargs,
     )
+
+
+def wait_for_writer(store: Path, process: subprocess.Popen, timeout: float = 120) -> bool:
+    """Wait until `process` holds the store's writer lock (the lock file names its pid), which it
+    takes before it opens the store. False if it ended first."""
+    lock = store / "synth-writer.lock"
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        if lock.exists() and lock.read_text().startswith(f"pid {process.pid},"):
+            return True
+        assert time.monotonic() < deadline, "the ingest never took the writer lock"
+        time.sleep(0.02)
+    return False
+
+
+def blocked_on(path: Path) -> set[int]:
+    """The processes the kernel holds waiting for a flock on `path` (Linux's /proc/locks lists a
+    waiter as `N: -> FLOCK ... pid dev:inode ...`)."""
+    inode = f":{path.stat().st_ino}"
+    waiting = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 6 and fields[1] == "->" and fields[6].endswith(inode):
+            waiting.add(int(fields[5]))
+    return waiting
 
 
 def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
@@ -46,12 +75,8 @@ def test_two_ingests_take_turns_and_searches_run_meanwhile(tmp_path):
     second = meeting_copies(tmp_path / "second", 1, "b")
     shutil.copy(next(first.iterdir()), second / "shared.md")  # the same meeting text under a new name
     overlap = sorted(first.iterdir())[0]
-    writer_lock = store / "synth-writer.lock"
     a = synth(store, "ingest", str(first))
-    deadline = time.monotonic() + 60
-    while not (writer_lock.exists() and writer_lock.read_text().strip()):
-        assert time.monotonic() < deadline and a.poll() is None, "the first ingest never took the writer lock"
-        time.sleep(0.05)
+    assert wait_for_writer(store, a), "the first ingest never took the writer lock"
     b = synth(store, "ingest", str(second), str(overlap))
     searches = []
     while a.poll() is None or b.poll() is None:
@@ -88,7 +113,10 @@ def test_sigkill_at_random_moments_leaves_only_complete_meetings(tmp_path):
             with open(changed, "a", encoding="utf-8") as handle:
                 handle.write(f"\n**Sam Ortiz:** One more note for round {rounds}, about pricing.\n")
         process = synth(store, "ingest", str(folder))
-        time.sleep(rng.uniform(0.3, 4.0))
+        # the kill lands at a random moment of the store work, counted from when the ingest holds
+        # the writer lock, so a slow start (imports, a loaded machine) does not eat the interval
+        if wait_for_writer(store, process):
+            time.sleep(rng.uniform(0.0, 2.5))
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             kills += 1
@@ -128,12 +156,20 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
 
     from synth.locking import DATA_FILE
 
+    if not Path("/proc/locks").exists():
+        pytest.skip("needs Linux's /proc/locks to see who waits for a lock")
     store = example_app.settings.store
     with open(store / DATA_FILE, "a+") as data:
         fcntl.flock(data, fcntl.LOCK_EX)
         readers = [synth(store, *command) for command in READING_COMMANDS]
-        time.sleep(6)  # idle, each of these finishes in about 2 s
-        still_waiting = [r.poll() is None for r in readers]
+        # the readiness signal: every reader is queued by the kernel on the data lock; one that
+        # read without the lock would end before it ever got there
+        deadline = time.monotonic() + 120
+        while {r.pid for r in readers} - blocked_on(store / DATA_FILE):
+            if any(r.poll() is not None for r in readers) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        still_waiting = [r.poll() is None and r.pid in blocked_on(store / DATA_FILE) for r in readers]
         fcntl.flock(data, fcntl.LOCK_UN)
     outputs = [r.communicate(timeout=120) for r in readers]
     assert still_waiting == [True] * len(READING_COMMANDS), [

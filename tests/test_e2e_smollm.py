@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from testkit import EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings
@@ -43,7 +43,8 @@ def smollm_server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"smollm-server-{port}.log", "w")
+    # open for the server's whole life
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"smollm-server-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,

@@ -11,9 +11,11 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
+from testkit import DATA
 
 from synth.cli import cli
+
+pytestmark = pytest.mark.slow  # the real store and model on a 240 kB note
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 COMMANDS = [

@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from conftest import DATA, EXAMPLES
+from testkit import DATA, EXAMPLES
 
 from synth.app import Synth
 from synth.config import Settings
@@ -14,9 +14,13 @@ from synth.embeddings import Embedder
 from synth.errors import StoreVersionError
 from synth.readers import ReadOptions
 
-NOTE = "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\nDana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
+NOTE = (
+    "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\n"
+    "Dana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
+)
 
 
+@pytest.mark.slow
 def test_unchanged_files_are_skipped_without_any_embedding(example_app):
     options = ReadOptions(roster=_example_roster())  # the options the example store was built with
     before = Embedder.calls
@@ -34,6 +38,7 @@ def _example_roster():
     return load_roster(EXAMPLES / "roster.yaml")
 
 
+@pytest.mark.slow
 def test_a_changed_file_replaces_its_meeting(app, tmp_path):
     note = tmp_path / "council.md"
     note.write_text(NOTE)
@@ -49,6 +54,7 @@ def test_a_changed_file_replaces_its_meeting(app, tmp_path):
     assert not any("euros" in h.text for h in app.search("annual billing euros", k=5))
 
 
+@pytest.mark.slow
 def test_an_interrupted_ingest_leaves_exactly_one_complete_version(app, tmp_path, monkeypatch):
     note = tmp_path / "council.md"
     note.write_text(NOTE)
@@ -76,6 +82,7 @@ def test_an_interrupted_ingest_leaves_exactly_one_complete_version(app, tmp_path
     assert "yen" in fresh.search("quarterly billing in yen", k=1)[0].text
 
 
+@pytest.mark.slow
 def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, monkeypatch):
     note = tmp_path / "council.md"
     note.write_text(NOTE)
@@ -92,6 +99,7 @@ def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, mon
     assert fresh.store().count_passages() == 1
 
 
+@pytest.mark.slow
 def test_a_directory_with_some_bad_files_stores_the_good_ones(app, tmp_path):
     folder = tmp_path / "notes"
     shutil.copytree(DATA / "bad", folder)
@@ -107,6 +115,7 @@ def test_a_directory_with_some_bad_files_stores_the_good_ones(app, tmp_path):
     assert report.ignored == 2  # picture.png and notes.xyz: not a type synth reads
 
 
+@pytest.mark.slow
 def test_nothing_stored_before_is_touched_by_a_failing_ingest(example_app):
     before = [(r.meeting_id, r.version) for r in example_app.meetings()]
     count = example_app.store().count_passages()
@@ -116,6 +125,7 @@ def test_nothing_stored_before_is_touched_by_a_failing_ingest(example_app):
     assert example_app.store().count_passages() == count
 
 
+@pytest.mark.slow
 def test_forget_removes_a_meeting_and_its_passages(example_app):
     record, removed = example_app.forget("Design research readout")
     assert removed == record.passages > 0
@@ -123,6 +133,7 @@ def test_forget_removes_a_meeting_and_its_passages(example_app):
     assert all(h.meeting_id != record.meeting_id for h in example_app.search("drag-and-drop whiteboard", k=10))
 
 
+@pytest.mark.slow
 def test_store_from_an_incompatible_version_gets_a_clear_message(example_store, tmp_path):
     import chromadb
 
@@ -137,6 +148,7 @@ def test_store_from_an_incompatible_version_gets_a_clear_message(example_store, 
         Synth(Settings(store=path)).meetings()
 
 
+@pytest.mark.slow
 def test_store_folder_is_private(app, tmp_path):
     if app.settings.chroma_url:
         pytest.skip("a Chroma server keeps its own files")
@@ -156,6 +168,7 @@ def _fingerprint(folder):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage, expected",
     [
@@ -201,6 +214,7 @@ def test_a_damaged_store_gets_a_clear_message_and_no_further_damage(example_stor
     assert _fingerprint(path) == before  # synth changed nothing
 
 
+@pytest.mark.slow
 def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_sources(app, tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()

@@ -12,6 +12,8 @@ from test_extraction import GOOD, MEETING
 
 from synth.cli import cli
 
+pytestmark = pytest.mark.slow  # the real store and model behind every model fault
+
 FAULTS = {
     "429": ((429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"}), "HTTP 429"),
     "500": ((500, {"error": {"message": "internal"}}), "HTTP 500"),

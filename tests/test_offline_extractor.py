@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from synth.grounding import quote_in_lines
 from synth.kinds import ASSUMPTION_STATUSES, KINDS
+
+pytestmark = pytest.mark.slow  # the real store and model
 
 
 def test_offline_insights_on_the_examples(example_app):

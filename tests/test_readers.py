@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, EXAMPLES
+from testkit import DATA, EXAMPLES
 
 from synth.errors import InputError
 from synth.readers import ReadOptions, read_meeting, sniff_format

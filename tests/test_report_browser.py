@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from synth.cli import cli
 
+pytestmark = pytest.mark.slow  # a headless browser
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import ROOT
+import pytest
+from testkit import ROOT
 
 from synth.app import Synth
 from synth.chunker import passage_id
@@ -18,6 +19,7 @@ def _lines(hit):
     return path.read_text(encoding="utf-8").splitlines()[hit.start_line - 1 : hit.end_line]
 
 
+@pytest.mark.slow
 def test_search_finds_the_passage_and_its_true_lines(example_app):
     hits = example_app.search("crawl spaces without signal", k=3)
     assert "crawl" in hits[0].text.lower()
@@ -27,11 +29,13 @@ def test_search_finds_the_passage_and_its_true_lines(example_app):
         assert all(w in cited for w in first_words), (hit.source, hit.start_line)
 
 
+@pytest.mark.slow
 def test_exact_names_are_found_by_the_lexical_signal(example_app):
     hits = example_app.search("Okta", k=3)
     assert any("Okta" in h.text for h in hits[:2])
 
 
+@pytest.mark.slow
 def test_filters_team_dates_and_meeting(example_app):
     team = example_app.search("offline mode", k=10, filters=Filters(team="engineering"))
     assert team and all("engineering" in h.teams for h in team)
@@ -43,6 +47,7 @@ def test_filters_team_dates_and_meeting(example_app):
     assert one and {h.title for h in one} == {"Design research readout"}
 
 
+@pytest.mark.slow
 def test_ask_offline_quotes_sentences_with_sources(example_app):
     answer = example_app.ask("why did accounts churn?")
     assert answer.mode == "extractive" and answer.found
@@ -51,6 +56,7 @@ def test_ask_offline_quotes_sentences_with_sources(example_app):
     assert "OPENAI_BASE_URL" in answer.note
 
 
+@pytest.mark.slow
 def test_ask_naming_a_function_is_scoped_to_it(example_app):
     answer = example_app.ask("what did sales hear about QuickBooks?")
     assert answer.scope == "sales"
@@ -59,12 +65,14 @@ def test_ask_naming_a_function_is_scoped_to_it(example_app):
     assert quoted and all("(sales)" in line or line.startswith("- Notes") for line in quoted)
 
 
+@pytest.mark.slow
 def test_ask_with_nothing_relevant_says_how_many_meetings_were_searched(example_app):
     answer = example_app.ask("what is the boiling point of liquid nitrogen on Neptune?")
     assert not answer.found and answer.sources == []
     assert answer.answer == "Nothing relevant found in 10 meetings searched."
 
 
+@pytest.mark.slow
 def test_ask_through_a_model_cites_real_passages_and_drops_invented_ones(example_store, openai_server, tmp_path):
     openai_server.replies = ["Six of eight churned accounts never scheduled a job [1]; see also [7]."]
     app = Synth(Settings(store=example_store, base_url=openai_server.url, model="test-model", api_key="sk-test-marker"))
@@ -82,6 +90,7 @@ def test_ask_through_a_model_cites_real_passages_and_drops_invented_ones(example
     assert user["content"].startswith("Question: why did accounts churn?") and "[1]" in user["content"]
 
 
+@pytest.mark.slow
 def test_ask_falls_back_offline_when_the_model_fails(example_store, openai_server):
     openai_server.default = (500, {"error": {"message": "boom"}})
     app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m", llm_retries=1))
@@ -90,6 +99,7 @@ def test_ask_falls_back_offline_when_the_model_fails(example_store, openai_serve
     assert "failed" in answer.note and "offline" in answer.note
 
 
+@pytest.mark.slow
 def test_a_user_prompt_folder_overrides_the_builtin_prompt(example_store, openai_server, tmp_path):
     (tmp_path / "answer_question.md").write_text("CUSTOM PROMPT\n")
     openai_server.replies = ["Answer [1]."]

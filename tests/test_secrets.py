@@ -11,12 +11,15 @@ import subprocess
 import sys
 
 import click
+import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES
 from test_backends import TokenProxy
+from testkit import EXAMPLES
 
 from synth.cli import cli
 from synth.helpdoc import command_paths
+
+pytestmark = pytest.mark.slow  # subprocesses, the real store and model
 
 KEY = "sk-MARKERKEY-4b7d0c9e1f"
 TOKEN = "MARKERTOKEN-93a1c7e5"
