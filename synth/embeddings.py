@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 MINILM = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256
@@ -59,7 +63,7 @@ class MiniLMEmbedder(Embedder):
 
         self._model, tokenizer = _minilm_files()
         self._threads = threads or min(4, os.cpu_count() or 1)
-        self._session = None
+        self._session: InferenceSession | None = None
         self._optimized = False
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(MAX_TOKENS)
@@ -80,13 +84,16 @@ class MiniLMEmbedder(Embedder):
         if not optimized:
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
-            self._session = ort.InferenceSession(str(self._model), options, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(str(self._model), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelError(f"cannot load the embedding model {self._model}: {exc}") from None
+        self._session = session
         self._optimized = optimized
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._inputs = {i.name for i in session.get_inputs()}
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        if self._session is None:
+            raise RuntimeError("MiniLMEmbedder.embed loads the model; call it, not embed_batch")
         np = self._np
         encoded = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from .grounding import GroundingText, words
 from .kinds import KINDS
 from .models import Insight, Meeting, Turn
+from .text import safe
 
 EXTRACT_PROMPT = "extract_insights"
 WINDOW_CHARS = 6000
@@ -85,8 +86,6 @@ class ModelInsight(BaseModel):
     @field_validator("statement", "quote", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        from .render import safe
-
         text = " ".join(safe(str(value or "")).split())  # a model never needs control sequences
         if not text:
             raise ValueError("must not be empty")
@@ -265,7 +264,8 @@ def _source_quote(turns: list[Turn], model_quote: str, located) -> str:
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", joined)]
     normalized = [" ".join(words(joined[s:e])) for s, e in spans]
     for i in range(len(spans)):
-        got, j = [], i
+        got: list[str] = []
+        j = i
         while j < len(spans) and len(got) < len(target):
             got.extend(normalized[j].split())
             j += 1

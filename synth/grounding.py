@@ -68,7 +68,7 @@ class GroundingText:
         parts = [p for p in _ELLIPSIS.split(quote) if p.strip()]
         if not parts:
             return None
-        spans = []
+        spans: list[tuple[int, int, float]] = []
         start_from = 0
         for part in parts:
             span = self._find(words(part), start_from)

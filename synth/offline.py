@@ -14,6 +14,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .chunker import _MARKERS
 from .compare import PROMISE, REFUTES, SUPPORTS, read
@@ -26,16 +27,21 @@ MIN_WORDS = 5
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _FILLERS = re.compile(r"(?<![\w'])(?:um+|uh+|erm|er|hmm+|mm+-?hmm+|mm+|uh-huh)(?![\w'])\s*[,.]?", re.I)
-_DAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|next month|end of (?:the )?(?:day|week|month|quarter|sprint)|eod|eow|the next meeting|q[1-4])"
+_DAYS = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|next week|next month|"
+    r"end of (?:the )?(?:day|week|month|quarter|sprint)|eod|eow|the next meeting|q[1-4])"
+)
 
 CUES: dict[str, list[str]] = {
     "decision": [
         r"\b(?:we(?:'ve| have)? decided|decision is|we(?:'re| are) going with|we(?:'ll| will) go with|let's go with|"
-        r"agreed|we agree|settled on|final answer|that's settled|we(?:'ll| will) (?:use|keep|drop|stick with|ship|launch)|"
+        r"agreed|we agree|settled on|final answer|that's settled|"
+        r"we(?:'ll| will) (?:use|keep|drop|stick with|ship|launch)|"
         r"so we(?:'ll| will)|we(?:'re| are) not going to|we won't|go ahead with)\b",
     ],
     "action": [
-        r"\b(?:i|i'll|you|we|he|she|they)(?:'ll| will| are going to| am going to|'m going to|'re going to| need to| should| gonna|'m gonna) "
+        r"\b(?:i|i'll|you|we|he|she|they)"
+        r"(?:'ll| will| are going to| am going to|'m going to|'re going to| need to| should| gonna|'m gonna) "
         r"(?:send|look|work|check|follow|write|prepare|draft|update|schedule|talk|call|email|set up|share|find|make|"
         r"get|put|bring|book|review|test|fix|ask|run|create|build|design|sketch|present)\b",
         r"\b(?:action item|to do|todo|can you|could you|please|by " + _DAYS + r"|before " + _DAYS + r"|next time)\b",
@@ -53,7 +59,9 @@ CUES: dict[str, list[str]] = {
     ],
     "request": [
         r"\b(?:is a must|must have|deal breaker|has to (?:work|be|support|run)|(?:will|won't|will not) approve|"
-        r"asked (?:for|about|if|whether|us|how|when|to)|can (?:it|beacon|the app|your app) (?:book|do|handle|support|schedule|sync)|requested|requests?|wish(?:es|ed)? (?:we|it|there|they)|would love|"
+        r"asked (?:for|about|if|whether|us|how|when|to)|"
+        r"can (?:it|beacon|the app|your app) (?:book|do|handle|support|schedule|sync)|"
+        r"requested|requests?|wish(?:es|ed)? (?:we|it|there|they)|would love|"
         r"want(?:s|ed)? (?:a|an|to be able|us to)|need(?:s|ed)? (?:a|an|to be able|us to)|feature request|"
         r"can we (?:get|add|have)|if only|please add|would like (?:a|an|to see|us to)|kept asking)\b",
     ],
@@ -123,6 +131,18 @@ def probabilities(rows: list[list[float]]):
     return p / p.sum(axis=1, keepdims=True)
 
 
+class Candidate(NamedTuple):
+    """A sentence the extractor considers."""
+
+    sentence: str  # as written
+    speaker: str | None
+    position: float  # in the meeting: 0 at the first turn, 1 at the last
+    cleaned: str  # without transcription markers and fillers
+    start_line: int  # first and last line of its turn
+    end_line: int
+    previous: str | None  # the sentence before it in the turn
+
+
 class OfflineExtractor:
     """Cue phrases and a trained classifier over sentence embeddings; no network."""
 
@@ -133,19 +153,19 @@ class OfflineExtractor:
         self.embedder = embedder
         self.thresholds = thresholds or load_model()["thresholds"]
 
-    def candidates(self, meeting: Meeting) -> list[tuple[str, str | None, float, str, int, int]]:
-        """(sentence as written, speaker, position in the meeting, cleaned text, first and last
-        line of its turn, the sentence before it in the turn) for each sentence long enough to
-        say something."""
+    def candidates(self, meeting: Meeting) -> list[Candidate]:
+        """Each sentence long enough to say something, with where it stands (see `Candidate`)."""
         total = max(1, len(meeting.turns) - 1)
-        found = []
+        found: list[Candidate] = []
         for index, turn in enumerate(meeting.turns):
             previous = None
             for sentence in sentences(turn.text):
                 cleaned = clean(sentence)
                 if len(cleaned.split()) >= MIN_WORDS:
                     found.append(
-                        (sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line, previous)
+                        Candidate(
+                            sentence, turn.speaker, index / total, cleaned, turn.start_line, turn.end_line, previous
+                        )
                     )
                 previous = sentence
         return found

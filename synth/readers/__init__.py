@@ -190,7 +190,7 @@ def _date_value(value, source: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise InputError(source, f"front matter date {value!r} is not a date (write YYYY-MM-DD)")
+        raise InputError(source, f"front matter date {value!r} is not a date (write YYYY-MM-DD)") from None
 
 
 def _date_in_name(name: str) -> dt.date | None:
@@ -238,8 +238,8 @@ def _speaker_teams(
     lookup = {k.lower(): v for k, v in roster.items()}
     lookup.update(attendee_teams)
     first_names: dict[str, set[str]] = {}
-    for person, team in lookup.items():
-        first_names.setdefault(person.split()[0], set()).add(team)
+    for person, function in lookup.items():
+        first_names.setdefault(person.split()[0], set()).add(function)
     result: dict[str, str] = {}
     for speaker in {t.speaker for t in turns if t.speaker}:
         labelled = _LABEL_TEAM.match(speaker)

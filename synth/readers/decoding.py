@@ -17,7 +17,7 @@ def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise InputError(source, f"has a UTF-16 byte order mark but is not valid UTF-16 ({exc.reason})")
+            raise InputError(source, f"has a UTF-16 byte order mark but is not valid UTF-16 ({exc.reason})") from exc
     else:
         if b"\x00" in data[:8192]:
             raise InputError(source, "is a binary file, not text (it contains NUL bytes)")
@@ -28,7 +28,7 @@ def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:
             try:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
-                raise InputError(source, "is not valid UTF-8, UTF-16 or cp1252 text", line=line)
+                raise InputError(source, "is not valid UTF-8, UTF-16 or cp1252 text", line=line) from None
             warnings.append(f"{source}:{line}: not valid UTF-8; read as cp1252 (Windows-1252)")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():

@@ -76,7 +76,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        raise InputError(source, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})", line=line)
+        raise InputError(source, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})", line=line) from exc
     if not isinstance(data, dict):
         raise InputError(source, "front matter must be a YAML mapping (key: value lines)", line=2)
     consumed = match.group(0).count("\n") + (0 if match.group(0).endswith("\n") else 1)
@@ -95,8 +95,8 @@ def _speaker_from_label(name: str) -> str | None:
 
 def is_speaker_export(text: str) -> bool:
     """True when the text looks like an Otter-style export (name-and-time lines, text below)."""
-    lines = [l for l in text.splitlines() if l.strip()][:60]
-    headers = sum(1 for l in lines if _EXPORT_HEADER.match(l) and not _LABELLED.match(l))
+    lines = [line for line in text.splitlines() if line.strip()][:60]
+    headers = sum(1 for line in lines if _EXPORT_HEADER.match(line) and not _LABELLED.match(line))
     return headers >= 2 and headers * 4 >= len(lines) * 1
 
 
@@ -177,7 +177,7 @@ def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False
         content = _TIMESTAMP_PREFIX.sub("", line) if not in_code else line
         labelled = _LABELLED.match(content) if not in_code else None
         name = _speaker_from_label(labelled.group("name")) if labelled else None
-        if name:
+        if labelled and name:
             flush()
             speaker = name
             buf.append((number, labelled.group("text").strip()))

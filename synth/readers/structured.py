@@ -19,7 +19,7 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(source, f"is not valid JSON ({exc.msg})", line=exc.lineno)
+        raise InputError(source, f"is not valid JSON ({exc.msg})", line=exc.lineno) from None
     meta: dict = {}
     if isinstance(data, dict):
         meta = {k: v for k, v in data.items() if k in ("title", "date", "team", "attendees")}
@@ -29,9 +29,9 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
     turns: list[Turn] = []
     cursor = 0
     for index, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("text", item.get("content")), str):
+        body = item.get("text", item.get("content")) if isinstance(item, dict) else None
+        if not isinstance(body, str):
             raise InputError(source, f'turn {index + 1} is not an object with a "text" string')
-        body = item.get("text", item.get("content"))
         speaker = item.get("speaker")
         if speaker is not None and not isinstance(speaker, str):
             speaker = str(speaker)
