@@ -23,8 +23,8 @@ def run(*args, input=None, env=None):
     "args, code, expected",
     [
         (["search", "Okta", "--json"], 0, "Single sign-on with Okta"),
-        (["search", "Okta", "--team", "astrology"], 1, "not a function synth knows"),
-        (["search", "Okta", "--since", "last tuesday"], 1, "is not a date"),
+        (["search", "Okta", "--team", "astrology"], 2, "not a function synth knows"),  # a usage error (issue 14)
+        (["search", "Okta", "--since", "last tuesday"], 2, "is not a date"),
         (["search", "Okta", "--meeting", "no such meeting"], 1, "no meeting matches"),
         (["search", "Okta", "--k", "0"], 2, "Invalid value"),
         (["ask", "why did accounts churn?"], 0, "never scheduled"),

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ModelError
+from ..config import STRUCTURED_METHODS
+from ..errors import ModelError
 
-METHODS = ("json_schema", "tools", "json_mode")
+METHODS = STRUCTURED_METHODS  # tried in this order
 TOOL_NAME = "record_output"
 
 
