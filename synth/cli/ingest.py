@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 @click.option(
     "--no-check",
     is_flag=True,
-    help="Do not check the new insights against the vision and each other (synth check) [env SYNTH_AUTO_CHECK=0].",
+    help="Do not check the new insights against the vision and each other (synth check) "
+    f"[env {env_name('auto_check')}=0].",
 )
 @json_option("Print the report as JSON.")
 @pass_app
