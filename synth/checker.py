@@ -41,8 +41,8 @@ from .compare import (
 from .errors import ModelError
 from .grounding import words
 from .kinds import FLAG_TYPES
-from .models import CheckReport, Flag, FlagSide, Insight
 from .llm.chain import PromptedChain
+from .models import CheckReport, Flag, FlagSide, Insight
 from .teams import OUTSIDE, display_team
 from .vision import Vision, VisionStatement, parse_vision
 
