@@ -478,7 +478,7 @@ def test_long_meeting_windows_run_in_parallel_and_failures_are_per_window(tmp_pa
         part = int(user.split("part ")[1].split(" ")[0])
         if part == 2:
             return "not json at all"
-        first = next(l for l in user.splitlines() if l.startswith("[L"))
+        first = next(line for line in user.splitlines() if line.startswith("[L"))
         said = first.split("): ", 1)[1][:60]
         return json.dumps({"insights": [{"kind": "request", "statement": topics[part % len(topics)], "quote": said}]})
 
