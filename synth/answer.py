@@ -162,8 +162,8 @@ def _source(number: int, hit: SearchHit) -> AnswerSource:
 
 
 def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision=()) -> Answer:
-    from .llm import complete
-    from .prompts import load_prompt
+    from .llm.chat import complete
+    from .llm.prompts import load_prompt
 
     system = load_prompt("answer_question", app.settings.prompts_dir)
     blocks = [f"Question: {question}"]

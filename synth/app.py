@@ -18,7 +18,17 @@ from pathlib import Path
 from .config import Settings
 from .errors import NoStoreError, NotFoundError, StoreError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
+from .models import (
+    Answer,
+    ExtractionCounts,
+    IngestReport,
+    Insight,
+    MeetingRecord,
+    SearchHit,
+    StatusReport,
+    StoreStatus,
+    VisionVersion,
+)
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
 
@@ -289,7 +299,7 @@ class Synth:
         """The current vision, or an earlier one by number or version hash; None if none is set."""
         from .checker import stored_vision
 
-        entries = self.vision_history()
+        entries = self._vision_entries()
         if not entries:
             return None
         if version is None:
@@ -297,7 +307,12 @@ class Synth:
         return stored_vision(self.store(create=False), self._vision_entry(version, entries))
 
     @_reads
-    def vision_history(self) -> list[dict]:
+    def vision_history(self) -> list[VisionVersion]:
+        """The versions of the vision, oldest first."""
+        return [VisionVersion(**entry) for entry in self._vision_entries()]
+
+    @_reads
+    def _vision_entries(self) -> list[dict]:
         from .checker import VISION_VERSIONS
 
         try:
@@ -310,7 +325,7 @@ class Synth:
         """Statements added and removed between two versions (default: the previous and the current)."""
         from .vision import diff
 
-        entries = self.vision_history()
+        entries = self._vision_entries()
         if len(entries) < 2 and not (old and new):
             raise NotFoundError(f"{len(entries)} vision version(s) stored; a diff needs two (synth vision set FILE)")
         first = self.vision(old or str(entries[-2]["number"]))
@@ -493,33 +508,41 @@ class Synth:
         return self.store(create=False).get_setting(ROSTER_SETTING) or {}
 
     @_reads
-    def status(self) -> dict:
+    def insights_stored(self) -> int:
+        """How many insights the visible extraction runs hold."""
+        return sum(r.insights for r in self.store(create=False).meeting_records() if r.extraction_run)
+
+    @_reads
+    def status(self) -> StatusReport:
         """Store, counts and model settings; never a secret."""
-        info = {"settings": self.settings.describe()}
+        settings = self.settings.describe()
         try:
             store = self.store(create=False)
         except NoStoreError:
-            info["store"] = {"exists": False, "meetings": 0, "passages": 0}
-            return info
+            return StatusReport(settings=settings, store=StoreStatus(exists=False))
         records = store.meeting_records()
-        info["store"] = {
-            "exists": True,
-            "meetings": len(records),
-            "passages": store.count_passages(),
-            "turns": sum(r.turns for r in records),
-            "first_meeting": records[0].date if records else None,
-            "last_meeting": records[-1].date if records else None,
-            "roster_people": len(store.get_setting(ROSTER_SETTING) or {}),
-            "insights": sum(r.insights for r in records if r.extraction_run),
-            "extraction": {
-                state: sum(1 for r in records if r.extraction == state)
-                for state in ("done", "partial", "failed", "pending")
-            },
-            "extraction_failures": [
-                f"{r.meeting_id}: {r.extraction_error}" for r in records if r.extraction in ("failed", "partial")
-            ],
-            "llm_calls": sum(r.llm_calls for r in records),
-            "prompt_tokens": sum(r.prompt_tokens for r in records),
-            "completion_tokens": sum(r.completion_tokens for r in records),
-        }
-        return info
+        return StatusReport(
+            settings=settings,
+            store=StoreStatus(
+                exists=True,
+                meetings=len(records),
+                passages=store.count_passages(),
+                turns=sum(r.turns for r in records),
+                first_meeting=records[0].date if records else None,
+                last_meeting=records[-1].date if records else None,
+                roster_people=len(store.get_setting(ROSTER_SETTING) or {}),
+                insights=sum(r.insights for r in records if r.extraction_run),
+                extraction=ExtractionCounts(
+                    **{
+                        state: sum(1 for r in records if r.extraction == state)
+                        for state in ("done", "partial", "failed", "pending")
+                    }
+                ),
+                extraction_failures=[
+                    f"{r.meeting_id}: {r.extraction_error}" for r in records if r.extraction in ("failed", "partial")
+                ],
+                llm_calls=sum(r.llm_calls for r in records),
+                prompt_tokens=sum(r.prompt_tokens for r in records),
+                completion_tokens=sum(r.completion_tokens for r in records),
+            ),
+        )

@@ -9,9 +9,8 @@ from pydantic import BaseModel, Field
 
 from .brief import Brief, Fact
 from .briefdoc import detail_text
-from .config import without_secrets
 from .errors import ModelError
-from .pipeline import PromptedChain
+from .llm.chain import PromptedChain
 
 BRIEF_PROMPT = "write_brief"
 FACTS_PER_SECTION = 8
@@ -132,7 +131,7 @@ class BriefWriter(PromptedChain):
         with a note saying why."""
         import json
 
-        from .structured import Usage
+        from .llm.structured import Usage
 
         user = self.message(brief)
         key = self.key(user)
@@ -144,7 +143,7 @@ class BriefWriter(PromptedChain):
                 prose = self.chat.invoke(self.prompt, user, Usage()).value
             except ModelError as exc:
                 brief.notes.append(
-                    f"the model could not write the prose ({without_secrets(str(exc), (self.settings.api_key,))}); "
+                    f"the model could not write the prose ({exc}); "  # masked when the error was made
                     "the brief is the offline one"
                 )
                 return brief

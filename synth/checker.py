@@ -38,12 +38,11 @@ from .compare import (
     polarity_flips,
     read,
 )
-from .config import without_secrets
 from .errors import ModelError
 from .grounding import words
 from .kinds import FLAG_TYPES
+from .llm.chain import PromptedChain
 from .models import CheckReport, Flag, FlagSide, Insight
-from .pipeline import PromptedChain
 from .teams import OUTSIDE, display_team
 from .vision import Vision, VisionStatement, parse_vision
 
@@ -505,7 +504,7 @@ class LLMJudge(PromptedChain):
 
     def judge(self, pairs: list[Pair], store, report: CheckReport) -> dict[str, Judgement]:
         """Judge the pairs not in the cache, a batch per call; cache every usable judgement."""
-        from .structured import Usage
+        from .llm.structured import Usage
 
         keys = {pair.key: self.key(pair_text(pair)) for pair in pairs}
         cached = store.cache_get(list(keys.values()))
@@ -530,7 +529,7 @@ class LLMJudge(PromptedChain):
             try:
                 out = self.chat.invoke(self.prompt, user, usage).value
             except ModelError as exc:
-                return batch, None, without_secrets(str(exc), (self.settings.api_key,)), usage
+                return batch, None, str(exc), usage  # masked when the error was made
             return batch, out, None, usage
 
         outcomes = []

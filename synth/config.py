@@ -1,18 +1,28 @@
 """Settings, resolved in one place: command-line flag, then environment variable, then default.
 
-Click reads the flags and their environment variables (`envvar=`); the library builds a
-Settings from keyword arguments or from the environment alone (`Settings.from_env()`).
+Each setting's default is the dataclass field's default below, and its environment variable is
+in `ENV_VARS`; nothing else names either. The CLI passes only the flags a person gave (None when
+not given) to `Settings.from_env`, which reads the environment variables for the rest. There is
+no config file yet; it would be read between the environment and the defaults, here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .redact import public_url, register_secrets, url_password
+
+if TYPE_CHECKING:
+    from .models import SettingsStatus
 
 DEFAULT_STORE = "store"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")  # the ways to ask a server for structured output
 
 
 @dataclass
@@ -43,7 +53,7 @@ class Settings:
         from .errors import ConfigError
 
         self.store = Path(self.store)
-        register_secrets(self.api_key, self.chroma_token, _url_password(self.base_url), _url_password(self.chroma_url))
+        register_secrets(self.api_key, self.chroma_token, url_password(self.base_url), url_password(self.chroma_url))
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
@@ -57,30 +67,15 @@ class Settings:
             self.prompts_dir = Path(self.prompts_dir)
 
     @classmethod
-    def from_env(cls, **overrides) -> Settings:
-        """Settings from the environment, with keyword overrides (None means not given)."""
-        env = os.environ
-        values = dict(
-            store=Path(env.get("SYNTH_STORE") or DEFAULT_STORE),
-            chroma_url=env.get("SYNTH_CHROMA_URL") or None,
-            chroma_token=env.get("SYNTH_CHROMA_TOKEN") or None,
-            offline=env.get("SYNTH_OFFLINE", "").lower() in ("1", "true", "yes"),
-            api_key=env.get("OPENAI_API_KEY") or None,
-            base_url=env.get("OPENAI_BASE_URL") or None,
-            model=env.get("SYNTH_MODEL") or None,
-            embeddings=env.get("SYNTH_EMBEDDINGS") or "minilm",
-            prompts_dir=Path(env["SYNTH_PROMPTS"]) if env.get("SYNTH_PROMPTS") else None,
-            structured=env.get("SYNTH_STRUCTURED") or None,
-            jobs=_number(env, "SYNTH_JOBS", 4, int),
-            window_chars=_number(env, "SYNTH_WINDOW_CHARS", 6000, int),
-            llm_timeout=_number(env, "SYNTH_LLM_TIMEOUT", 120.0, float),
-            llm_retries=_number(env, "SYNTH_LLM_RETRIES", 4, int),
-            check_candidates=_number(env, "SYNTH_CHECK_CANDIDATES", 3, int),
-            check_batch=_number(env, "SYNTH_CHECK_BATCH", 8, int),
-            auto_check=env.get("SYNTH_AUTO_CHECK", "1").lower() not in ("0", "false", "no"),
-        )
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from keyword overrides (None means not given), then the environment, then the
+        defaults."""
+        values: dict[str, Any] = {}
+        for name, variable in ENV_VARS.items():
+            raw = os.environ.get(variable.name)
+            if raw:  # an empty variable counts as not set
+                values[name] = variable.parse(variable.name, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        values["store"] = Path(values["store"])
         return cls(**values)
 
     @property
@@ -90,100 +85,94 @@ class Settings:
 
     @property
     def chat_model(self) -> str | None:
+        """The model to ask: the configured one, or OpenAI's default when only a key is set."""
         if self.model:
             return self.model
         return DEFAULT_OPENAI_MODEL if self.api_key and not self.base_url else None
 
-    def describe(self) -> dict:
+    def describe(self) -> SettingsStatus:
         """What `synth status` shows: never the key itself."""
-        return {
-            "store": public_url(self.chroma_url) if self.chroma_url else str(self.store),
-            "chroma_token": ("set" if self.chroma_token else "not set") if self.chroma_url else None,
-            "mode": "llm" if self.llm_configured else "offline",
-            "offline_flag": self.offline,
-            "base_url": public_url(self.base_url) or ("https://api.openai.com/v1 (default)" if self.api_key else None),
-            "model": self.chat_model,
-            "api_key": "set" if self.api_key else "not set",
-            "embeddings": self.embeddings,
-            "prompts_dir": str(self.prompts_dir) if self.prompts_dir else None,
-            "structured_output": self.structured or "detect",
-            "jobs": self.jobs,
-            "check_candidates": self.check_candidates,
-        }
+        from .models import SettingsStatus
+
+        return SettingsStatus(
+            store=public_url(self.chroma_url) if self.chroma_url else str(self.store),
+            chroma_token=("set" if self.chroma_token else "not set") if self.chroma_url else None,
+            mode="llm" if self.llm_configured else "offline",
+            offline_flag=self.offline,
+            base_url=public_url(self.base_url) or ("https://api.openai.com/v1 (default)" if self.api_key else None),
+            model=self.chat_model,
+            api_key="set" if self.api_key else "not set",
+            embeddings=self.embeddings,
+            prompts_dir=str(self.prompts_dir) if self.prompts_dir else None,
+            structured_output=self.structured or "detect",
+            jobs=self.jobs,
+            check_candidates=self.check_candidates,
+        )
 
 
-STRUCTURED_METHODS = ("json_schema", "tools", "json_mode")
+def default_of(name: str) -> Any:
+    """The default of a setting (for help texts: they show it without writing it again)."""
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    raise KeyError(name)
 
 
-_URL_CREDENTIALS = re.compile(r"(https?://)[^/@\s]*@")
-_SECRETS: set[str] = set()  # every key and token this process was given: masked wherever text is shown
+def _text(variable: str, raw: str) -> str:
+    return raw
 
 
-def register_secrets(*values: str | None) -> None:
-    """Remember secrets to mask; a process that holds one also has freed memory overwritten."""
-    given = {v for v in values if v and len(v) >= 4}
-    if given:
-        _SECRETS.update(given)
-        scrub_freed_memory()
+def _path(variable: str, raw: str) -> Path:
+    return Path(raw)
 
 
-def _url_password(url: str | None) -> str | None:
-    from urllib.parse import urlsplit
-
-    try:
-        return urlsplit(url).password if url else None
-    except ValueError:  # a malformed URL is reported where it is used
-        return None
+def _on(variable: str, raw: str) -> bool:
+    return raw.lower() in ("1", "true", "yes", "on", "y", "t")
 
 
-M_PERTURB = -6  # glibc's mallopt parameter: fill freed memory with a byte, and new memory with its complement
-_scrubbed = False
+def _not_off(variable: str, raw: str) -> bool:
+    return raw.lower() not in ("0", "false", "no")
 
 
-def scrub_freed_memory() -> None:
-    """From now on, glibc overwrites memory when it is freed, in this process.
+def _number(kind: Callable[[str], Any]) -> Callable[[str, str], Any]:
+    def parse(variable: str, raw: str) -> Any:
+        from .errors import ConfigError
 
-    Chroma writes its HNSW files with their unused slots as they lie in memory, and that memory
-    can hold what the process freed before: the headers of a model request, API key included,
-    were found in a data_level0.bin (tests/test_secrets.py reproduces it). With freed memory
-    overwritten, the files hold a fill byte there instead. Embedding gets about 10% slower, so
-    this is only on when a secret is held. Without glibc's mallopt (macOS, musl) nothing changes."""
-    global _scrubbed
-    if _scrubbed:
-        return
-    _scrubbed = True
-    try:
-        import ctypes
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{variable}={raw!r} is not a number") from None
 
-        ctypes.CDLL(None).mallopt(M_PERTURB, 0x5A)
-    except (OSError, AttributeError):
-        pass
+    return parse
 
 
-def public_url(url: str | None) -> str | None:
-    """A URL fit to show or store: any user:password@ part is masked."""
-    return without_secrets(url) if url else url
+@dataclass(frozen=True)
+class EnvVar:
+    """The environment variable of a setting, and how its text becomes the setting's value."""
+
+    name: str
+    parse: Callable[[str, str], Any] = _text
 
 
-def without_secrets(text: str, secrets: tuple[str | None, ...] = ()) -> str:
-    """Text fit to show or store: the given secrets, every registered one, and any password in a
-    URL masked."""
-    for secret in sorted({*secrets, *_SECRETS} - {None}, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _URL_CREDENTIALS.sub(r"\1***@", text)
-
-
-def _number(env, name: str, default, kind):
-    from .errors import ConfigError
-
-    value = env.get(name)
-    if not value:
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        raise ConfigError(f"{name}={value!r} is not a number") from None
+ENV_VARS: dict[str, EnvVar] = {
+    "store": EnvVar("SYNTH_STORE", _path),
+    "chroma_url": EnvVar("SYNTH_CHROMA_URL"),
+    "chroma_token": EnvVar("SYNTH_CHROMA_TOKEN"),
+    "offline": EnvVar("SYNTH_OFFLINE", _on),
+    "api_key": EnvVar("OPENAI_API_KEY"),
+    "base_url": EnvVar("OPENAI_BASE_URL"),
+    "model": EnvVar("SYNTH_MODEL"),
+    "embeddings": EnvVar("SYNTH_EMBEDDINGS"),
+    "prompts_dir": EnvVar("SYNTH_PROMPTS", _path),
+    "structured": EnvVar("SYNTH_STRUCTURED"),
+    "jobs": EnvVar("SYNTH_JOBS", _number(int)),
+    "window_chars": EnvVar("SYNTH_WINDOW_CHARS", _number(int)),
+    "llm_timeout": EnvVar("SYNTH_LLM_TIMEOUT", _number(float)),
+    "llm_retries": EnvVar("SYNTH_LLM_RETRIES", _number(int)),
+    "check_candidates": EnvVar("SYNTH_CHECK_CANDIDATES", _number(int)),
+    "check_batch": EnvVar("SYNTH_CHECK_BATCH", _number(int)),
+    "auto_check": EnvVar("SYNTH_AUTO_CHECK", _not_off),
+}
 
 
 HOW_TO_CONFIGURE = (

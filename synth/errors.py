@@ -1,16 +1,37 @@
-"""One tree of errors. The CLI turns any SynthError into a message and exit code 1."""
+"""One tree of errors. The CLI turns any SynthError into a message and exit code 1.
+
+SynthError
+  InputError          a file (or standard input) that cannot be read as a meeting
+  StoreError          the store cannot be opened, read or written
+    NoStoreError
+    StoreVersionError
+  ConfigError         a setting is missing or has a value that cannot work
+  ModelError          the language model or embedding model failed
+  NotFoundError       a meeting, passage or other named thing is not in the store
+"""
 
 from __future__ import annotations
+
+from .redact import without_secrets
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "ModelError",
+    "NoStoreError",
+    "NotFoundError",
+    "StoreError",
+    "StoreVersionError",
+    "SynthError",
+]
 
 
 class SynthError(Exception):
     """Base of every error synth reports to a person. Its message never holds a secret: any key
     or token synth was given is masked when the error is made."""
 
-    def __init__(self, *args):
+    def __init__(self, *args: object) -> None:
         if args and isinstance(args[0], str):
-            from .config import without_secrets
-
             args = (without_secrets(args[0]), *args[1:])
         super().__init__(*args)
 

@@ -186,7 +186,7 @@ def cache_key(prompt: str, model: str, base_url: str | None, user: str) -> str:
 
 def server_key(url: str | None) -> str:
     """The base URL (password masked), fit to store as part of a key."""
-    from .config import public_url
+    from .redact import public_url
 
     return (public_url(url) or "openai").rstrip("/")
 

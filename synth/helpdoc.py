@@ -9,6 +9,7 @@ from .cli import cli
 
 
 def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group under `group`, as the words that name it (the root is ())."""
     paths = [prefix]
     for name in sorted(group.commands):
         command = group.commands[name]
@@ -20,6 +21,7 @@ def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> lis
 
 
 def render() -> str:
+    """docs/help.md: the --help of every command, in order."""
     runner = CliRunner()
     parts = ["# synth command reference", "", "Generated from `--help` by `make help-doc`; do not edit.", ""]
     for path in command_paths():

@@ -235,10 +235,11 @@ class Ingestor:
         return len(passages)
 
 
-def parse_date_option(value: str | None, what: str = "--date") -> dt.date | None:
-    """A YYYY-MM-DD option value, or a clear error."""
-    if value is None:
-        return None
+def parse_date_option(value: str | dt.date | None, what: str = "--date") -> dt.date | None:
+    """A YYYY-MM-DD option value, or a clear error. A date is returned as it is: the CLI parses
+    dates now, and the brief and report still call this until they take dates."""
+    if value is None or isinstance(value, dt.date):
+        return value
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class Turn(BaseModel):
@@ -211,3 +212,72 @@ class CheckReport(BaseModel):
     by_type: dict[str, int] = Field({}, description="open flags by type")
     warnings: list[str] = []
     vision_set: bool = False
+
+
+class VisionVersion(BaseModel):
+    """One entry of the vision's history (`synth vision history`)."""
+
+    version: str = Field(description="content hash of the document")
+    number: int = Field(description="1 for the first version set, then 2, ...")
+    source: str
+    set_at: str
+    statements: int = Field(description="how many statements it holds")
+    title: str | None = None
+
+
+class SettingsStatus(BaseModel):
+    """The settings as `synth status` shows them: never a secret, only whether one is set."""
+
+    store: str = Field(description="the store folder, or the Chroma server's URL (password masked)")
+    chroma_token: Literal["set", "not set"] | None = Field(description="None unless a Chroma server is used")
+    mode: Literal["llm", "offline"]
+    offline_flag: bool
+    base_url: str | None
+    model: str | None
+    api_key: Literal["set", "not set"]
+    embeddings: str
+    prompts_dir: str | None
+    structured_output: str
+    jobs: int
+    check_candidates: int
+
+
+class ExtractionCounts(BaseModel):
+    """Stored meetings by the state of their extraction."""
+
+    done: int = 0
+    partial: int = 0
+    failed: int = 0
+    pending: int = 0
+
+
+class StoreStatus(BaseModel):
+    """The store's counts for `synth status`; a store not created yet has only the first three."""
+
+    exists: bool
+    meetings: int = 0
+    passages: int = 0
+    turns: int = 0
+    first_meeting: str | None = None
+    last_meeting: str | None = None
+    roster_people: int = 0
+    insights: int = 0
+    extraction: ExtractionCounts = Field(default_factory=ExtractionCounts)
+    extraction_failures: list[str] = Field([], description="meeting id: reason, for failed and partial extractions")
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @model_serializer(mode="wrap")
+    def _only_counts_when_missing(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.exists:  # nothing else can be counted in a store that is not there
+            return {key: data[key] for key in ("exists", "meetings", "passages")}
+        return data
+
+
+class StatusReport(BaseModel):
+    """What `synth status` shows: the settings and the store's counts."""
+
+    settings: SettingsStatus
+    store: StoreStatus

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from .config import without_secrets
 from .errors import ModelError
 from .extraction import (
     EXTRACT_PROMPT,
@@ -20,18 +19,15 @@ from .extraction import (
     ExtractionOutput,
     ModelInsight,
     Window,
-    cache_key,
     ground,
     make_windows,
     merge_duplicates,
     run_id,
-    server_key,
     user_message,
 )
+from .llm.chain import PromptedChain
+from .llm.structured import Usage
 from .models import IngestReport, Insight, Meeting, MeetingRecord
-from .structured import StructuredChat, Usage
-
-STRUCTURED_SETTING = "structured_method:"
 
 
 @dataclass
@@ -39,35 +35,6 @@ class WindowOutcome:
     items: list[ModelInsight] | None = None
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
-
-
-class PromptedChain:
-    """A prompt file and a structured chat that starts with the output method this server
-    accepted last time; replies are cached by prompt version, model, server and message."""
-
-    offline = False
-
-    def __init__(self, settings, store, prompt_name: str, schema, max_tokens: int):
-        from .llm import chat_model
-        from .prompts import load_prompt
-
-        self.settings = settings
-        self.prompt = load_prompt(prompt_name, settings.prompts_dir)
-        self.name = f"llm:{settings.chat_model}"
-        self._setting_key = STRUCTURED_SETTING + server_key(settings.base_url)
-        self._remembered = store.get_setting(self._setting_key)
-        self.chat = StructuredChat(
-            chat_model(settings, max_tokens=max_tokens), schema, first_method=settings.structured or self._remembered
-        )
-
-    def key(self, user: str) -> str:
-        return cache_key(self.prompt, self.settings.chat_model or "", self.settings.base_url, user)
-
-    def remember(self, store) -> None:
-        """Keep the structured-output method this server took, for the next run."""
-        if self.chat.confirmed and self.chat.method != self._remembered:
-            store.set_setting(self._setting_key, self.chat.method)
-            self._remembered = self.chat.method
 
 
 class LLMExtractor(PromptedChain):
@@ -198,12 +165,11 @@ def _finish(
     usage = Usage()
     errors = []
     dropped = 0
-    key = getattr(getattr(extractor, "settings", None), "api_key", None)
     for window, outcome in results:
         usage.add(outcome.usage)
         if outcome.items is None:
-            # a failure reason is stored and shown: no key, no password in a URL
-            errors.append(f"part {window.index + 1}: {without_secrets(outcome.error or '', (key,))}")
+            # a failure reason is stored and shown: it is a SynthError's message, masked when made
+            errors.append(f"part {window.index + 1}: {outcome.error or ''}")
             continue
         grounded = ground(
             outcome.items,

@@ -1,13 +1,33 @@
-"""Text for a terminal: tables of hits and meetings, answers. Notes are shown safely."""
+"""Text for a terminal: tables of hits and meetings, answers, status. Notes are shown safely.
+And the one way every `--json` is written (`to_json`)."""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from .kinds import KINDS
-from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
+from .models import (
+    Answer,
+    CheckReport,
+    Flag,
+    FlagSide,
+    IngestReport,
+    Insight,
+    MeetingRecord,
+    SearchHit,
+    StatusReport,
+    VisionVersion,
+)
 from .teams import display_team
+
+if TYPE_CHECKING:
+    from .vision import Vision, VisionStatement
 
 # ANSI escape sequences and other control characters that came from notes must not reach a terminal.
 # Bidirectional overrides are removed too: they make a terminal show text in another order than it is.
@@ -167,7 +187,7 @@ _FLAG_TITLES = {
 }
 
 
-def side_text(side, width: int = 100) -> list[str]:
+def side_text(side: FlagSide, width: int = 100) -> list[str]:
     """One side of a flag: who or which section, the words, and where they are."""
     if side.kind == "vision":
         head = f"Vision ({side.section})"
@@ -186,7 +206,8 @@ def side_text(side, width: int = 100) -> list[str]:
     return lines
 
 
-def flags_text(flags, width: int = 100, empty: str = "No flags.") -> str:
+def flags_text(flags: list[Flag], width: int = 100, empty: str = "No flags.") -> str:
+    """Flags grouped by type, each with both sides; `empty` when there are none."""
     if not flags:
         return empty
     out = []
@@ -209,7 +230,7 @@ def flags_text(flags, width: int = 100, empty: str = "No flags.") -> str:
     return "\n".join(out).rstrip()
 
 
-def check_text(report) -> str:
+def check_text(report: CheckReport) -> str:
     """The summary of one check; when nothing is flagged, how much was checked."""
     checked = (
         f"{report.insights_checked} of {report.insights_total} insights and {report.statements} vision "
@@ -225,7 +246,8 @@ def check_text(report) -> str:
     return f"{len(report.new_flags)} new flags, {report.open_flags} open ({kinds}). {checked}. List them: synth flags"
 
 
-def vision_text(vision, width: int = 100) -> str:
+def vision_text(vision: Vision, width: int = 100) -> str:
+    """The vision's statements by section, each with its line."""
     from .vision import SECTION_TITLES
 
     out = [
@@ -257,7 +279,10 @@ def vision_text(vision, width: int = 100) -> str:
     return "\n".join(out)
 
 
-def vision_diff_text(old, new, changes, width: int = 100) -> str:
+def vision_diff_text(
+    old: Vision, new: Vision, changes: Sequence[tuple[str, Any, VisionStatement]], width: int = 100
+) -> str:
+    """Statements added (+) and removed (-) between two versions of the vision."""
     head = f"Vision version {old.number} ({old.set_at}) -> version {new.number} ({new.set_at})"
     if not changes:
         return head + ": no statement changed."
@@ -273,3 +298,72 @@ def vision_diff_text(old, new, changes, width: int = 100) -> str:
     added = sum(1 for c in changes if c[0] == "+")
     out.append(f"{added} added, {len(changes) - added} removed.")
     return "\n".join(out)
+
+
+def flags_empty(status: str, kind: str | None, insights_stored: int) -> str:
+    """What `synth flags` says when no flag matches: which flags, and whether a check could find any."""
+    return (
+        ("No flags" if status == "all" else f"No {status} flags")
+        + (f" of type {kind}" if kind else "")
+        + (f" ({insights_stored} insights stored; synth check)." if insights_stored else ".")
+    )
+
+
+def status_text(report: StatusReport) -> str:
+    """`synth status`: where the store is, its counts, and the model settings (never a secret)."""
+    s, st = report.settings, report.store
+    where = f"Chroma server {s.store} (token {s.chroma_token})" if s.chroma_token else s.store
+    out = [f"store:      {where}" + ("" if st.exists else " (not created yet)")]
+    out.append(f"meetings:   {st.meetings}   passages: {st.passages}")
+    if st.exists and st.first_meeting:
+        out.append(f"dates:      {st.first_meeting} to {st.last_meeting}")
+    out.append(f"mode:       {s.mode}" + ("" if s.mode == "llm" else " (no language model configured)"))
+    out.append(f"model:      {s.model or '-'}   base url: {s.base_url or '-'}   api key: {s.api_key}")
+    out.append(f"embeddings: {s.embeddings}   structured output: {s.structured_output}")
+    if st.exists:
+        ex = st.extraction
+        out.append(
+            f"insights:   {st.insights}   extraction: {ex.done} done, {ex.partial} partial, "
+            f"{ex.failed} failed, {ex.pending} pending"
+        )
+        out.append(
+            f"llm usage:  {st.llm_calls} calls, {st.prompt_tokens} prompt tokens, "
+            f"{st.completion_tokens} completion tokens"
+        )
+        out.extend(f"  failed: {line}" for line in st.extraction_failures)
+    return "\n".join(out)
+
+
+def vision_history_text(entries: list[VisionVersion]) -> str:
+    """The versions of the vision, oldest first, one a line."""
+    if not entries:
+        return "No vision set. Store one with: synth vision set FILE"
+    return "\n".join(
+        f"{e.number:>3}  {e.version[:8]}  {e.set_at}  {e.statements:>3} statements  {e.source}" for e in entries
+    )
+
+
+def roster_text(people: Mapping[str, str]) -> str:
+    """The roster by function, then name."""
+    if not people:
+        return "No roster stored. Set one with: synth roster set FILE"
+    return "\n".join(f"{team:18} {person}" for person, team in sorted(people.items(), key=lambda kv: (kv[1], kv[0])))
+
+
+JsonValue = BaseModel | Mapping[str, Any] | Sequence[Any] | str | int | float | bool | None
+
+
+def to_json(value: JsonValue) -> str:
+    """The JSON of a model, a list of models or plain data (models as `model_dump`): what every
+    `--json` prints, so that the same objects print the same way everywhere."""
+    return json.dumps(_plain(value), indent=2)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

@@ -37,9 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import public_url, without_secrets
 from .errors import ConfigError, NoStoreError, StoreError, StoreVersionError
 from .models import Insight, MeetingRecord, Passage, SearchHit, Turn
+from .redact import public_url, without_secrets
 from .teams import FUNCTIONS, team_flag
 
 SCHEMA = 2

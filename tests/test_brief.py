@@ -180,14 +180,15 @@ def test_brief_output_files_and_bad_options(brief_store, tmp_path):
     page = out.read_text()
     assert page.startswith("<!doctype html>") and "Committed versus exploring" in page and "default-src 'none'" in page
     assert assert_citations_resolve(page) > 5
-    for args, message in [
-        (["--for", "nobody at all"], "neither a function"),
-        (["--since", "yesterday"], "--since 'yesterday' is not a date"),
-        (["--as-of", "2026-13-01"], "--as-of '2026-13-01' is not a date"),
-        (["--out", str(tmp_path)], "is a folder"),
+    for args, code, message in [
+        (["--for", "nobody at all"], 1, "neither a function"),
+        # a bad option value is a usage error, exit 2 (issue 14)
+        (["--since", "yesterday"], 2, "Invalid value for '--since': 'yesterday' is not a date"),
+        (["--as-of", "2026-13-01"], 2, "Invalid value for '--as-of': '2026-13-01' is not a date"),
+        (["--out", str(tmp_path)], 1, "is a folder"),
     ]:
         result = run(brief_store, "brief", *args)
-        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert result.exit_code == code and message in result.output, (args, result.output)
     assert run(tmp_path / "none", "brief").exit_code == 1
 
 

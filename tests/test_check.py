@@ -74,7 +74,7 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
     assert was_changed and vision.number == 2 and report is not None
     _, again, _ = example_app.set_vision(changed)
     assert not again  # the same document twice is one version
-    assert [e["number"] for e in example_app.vision_history()] == [1, 2]
+    assert [e.number for e in example_app.vision_history()] == [1, 2]
     old, new, changes = example_app.vision_diff()
     assert (old.number, new.number) == (1, 2)
     assert {(sign, s.text) for sign, _, s in changes} == {

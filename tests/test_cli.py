@@ -19,8 +19,8 @@ HIT_FIELDS = ["meeting_id", "title", "date", "source", "start_line", "end_line",
     "args, code, expected",
     [
         (["search", "Okta", "--json"], 0, "Single sign-on with Okta"),
-        (["search", "Okta", "--team", "astrology"], 1, "not a function synth knows"),
-        (["search", "Okta", "--since", "last tuesday"], 1, "is not a date"),
+        (["search", "Okta", "--team", "astrology"], 2, "not a function synth knows"),  # a usage error (issue 14)
+        (["search", "Okta", "--since", "last tuesday"], 2, "is not a date"),
         (["search", "Okta", "--meeting", "no such meeting"], 1, "no meeting matches"),
         (["search", "Okta", "--k", "0"], 2, "Invalid value"),
         (["ask", "why did accounts churn?"], 0, "never scheduled"),
@@ -161,3 +161,48 @@ def test_a_reading_command_exits_at_once_with_its_whole_output_and_exit_code(exa
     assert missing.returncode == 1 and "no store at" in missing.stderr
     usage = run("search")
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", "x", "--team", "astrology"], "Invalid value for '--team': 'astrology' is not a function"),
+        (["insights", "--until", "2026-02-30"], "Invalid value for '--until': '2026-02-30' is not a date"),
+        (["ingest", "-", "--date", "soon"], "Invalid value for '--date': 'soon' is not a date"),
+        (["brief", "--since", "the other day"], "'the other day' is not a date"),
+        (["report", "--out", "r.html", "--since", "x"], "Invalid value for '--since'"),
+        (["check", "--since", "x"], "Invalid value for '--since'"),
+        (["insights", "--status", "maybe"], "Invalid value for '--status'"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_before_any_work(tmp_path, args, message):
+    result = run("--store", str(tmp_path / "none"), *args)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_settings_resolve_flag_then_environment_then_default(tmp_path, monkeypatch):
+    from synth.config import Settings
+
+    monkeypatch.delenv("SYNTH_STORE", raising=False)
+    monkeypatch.delenv("SYNTH_JOBS", raising=False)
+    assert Settings.from_env().store.name == "store" and Settings.from_env().jobs == 4
+    monkeypatch.setenv("SYNTH_STORE", str(tmp_path / "from-env"))
+    monkeypatch.setenv("SYNTH_JOBS", "7")
+    assert Settings.from_env().store == tmp_path / "from-env" and Settings.from_env().jobs == 7
+    assert Settings.from_env(store=tmp_path / "flag", jobs=2).store == tmp_path / "flag"
+    shown = json.loads(run("--store", str(tmp_path / "flag"), "status", "--json").output)["settings"]
+    assert shown["store"] == str(tmp_path / "flag") and shown["jobs"] == 7
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_and_exit_1(tmp_path):
+    result = run("--store", str(tmp_path / "none"), "status", env={"SYNTH_JOBS": "many"})
+    assert result.exit_code == 1 and "SYNTH_JOBS='many' is not a number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_synth_debug_lets_the_error_through(tmp_path):
+    from synth.errors import NoStoreError
+
+    result = CliRunner().invoke(cli, ["--store", str(tmp_path / "none"), "meetings"], env={"SYNTH_DEBUG": "1"})
+    assert isinstance(result.exception, NoStoreError)

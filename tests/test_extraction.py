@@ -249,9 +249,9 @@ def test_llm_extraction_grounds_insights_and_records_usage(tmp_path, openai_serv
     assert found["finding"].start_line == 7 and found["finding"].source == str(meeting_file)
     body = openai_server.requests[0]["body"]
     assert body["response_format"]["type"] == "json_schema"
-    status = app.status()["store"]
-    assert status["llm_calls"] == 1 and status["prompt_tokens"] == 10 and status["completion_tokens"] == 5
-    assert status["extraction"]["done"] == 1
+    status = app.status().store
+    assert status.llm_calls == 1 and status.prompt_tokens == 10 and status.completion_tokens == 5
+    assert status.extraction.done == 1
 
 
 @pytest.mark.slow

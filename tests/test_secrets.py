@@ -138,7 +138,7 @@ from concurrent.futures import ThreadPoolExecutor
 from synth.app import Synth
 from synth.config import Settings
 from synth.errors import ModelError
-from synth.llm import complete
+from synth.llm.chat import complete
 
 store, meetings, key, url = sys.argv[1:]
 sizes = random.Random(store)

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ModelError
+from ..config import STRUCTURED_METHODS
+from ..errors import ModelError
 
-METHODS = ("json_schema", "tools", "json_mode")
+METHODS = STRUCTURED_METHODS  # tried in this order
 TOOL_NAME = "record_output"
 
 
@@ -132,7 +133,8 @@ class StructuredChat:
         except openai.APITimeoutError:
             raise ModelError("the request timed out after retries") from None
         except openai.APIConnectionError as exc:
-            causes, cause = [], exc.__cause__ or exc.__context__
+            causes: list[BaseException] = []
+            cause = exc.__cause__ or exc.__context__
             while cause is not None and len(causes) < 10:
                 causes.append(cause)
                 cause = cause.__cause__ or cause.__context__

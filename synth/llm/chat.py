@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from .config import HOW_TO_CONFIGURE, Settings, public_url
-from .errors import ConfigError, ModelError
+from ..config import HOW_TO_CONFIGURE, Settings
+from ..errors import ConfigError, ModelError
+from ..redact import public_url
 
 
-def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | None = None):
-    """A chat model for any OpenAI-compatible endpoint."""
+def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | None = None) -> Any:
+    """A chat model for any OpenAI-compatible endpoint (a LangChain `ChatOpenAI`, typed `Any` so
+    that this module does not import LangChain until a model is built)."""
     if not settings.llm_configured:
         raise ConfigError("no language model configured. " + HOW_TO_CONFIGURE)
     model = settings.chat_model
@@ -57,10 +60,11 @@ def complete(settings: Settings, system: str, user: str, on_token: Callable[[str
     except Exception as exc:
         raise ModelError(
             f"the model {settings.chat_model!r} at {public_url(settings.base_url) or 'OpenAI'} failed: "
-            f"{type(exc).__name__}: {_short(exc)}"
+            f"{type(exc).__name__}: {_first_line(exc)}"
         ) from None
 
 
-def _short(exc: Exception) -> str:
+def _first_line(exc: Exception) -> str:
+    """The first line of an exception's message, at most 200 characters."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return text[:200]

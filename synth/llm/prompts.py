@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # synth/
 _BUILTIN = [
-    Path(__file__).resolve().parent / "prompts_builtin",  # installed wheel
-    Path(__file__).resolve().parent.parent / "prompts",  # source checkout / editable install
+    _PACKAGE / "prompts_builtin",  # installed wheel
+    _PACKAGE.parent / "prompts",  # source checkout / editable install
 ]
 
 
