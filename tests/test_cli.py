@@ -6,6 +6,7 @@ import json
 
 import click
 import pytest
+from click.testing import CliRunner
 from testkit import DATA, EXAMPLES, ROOT, run
 
 from synth.cli import cli
