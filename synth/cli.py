@@ -725,7 +725,7 @@ def check(ctx, since, everything, as_json):
     from .render import check_text, flags_text
 
     since_date = parse_date_option(since, "--since")
-    report = _app(ctx).check(since=since_date.isoformat() if since_date else None, everything=everything)
+    report = _app(ctx).check(since=since_date, everything=everything)
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return

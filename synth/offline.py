@@ -15,8 +15,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .check.compare import PROMISE, REFUTES, SUPPORTS, read
 from .chunker import _MARKERS
-from .compare import PROMISE, REFUTES, SUPPORTS, read
 from .extraction import ModelInsight
 from .models import Meeting
 
