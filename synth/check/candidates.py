@@ -6,6 +6,7 @@ of the store."""
 
 from __future__ import annotations
 
+from ..kinds import Kind
 from .items import (
     InsightItem,
     InsightPair,
@@ -23,8 +24,8 @@ VISION_MIN = 0.35
 TEAM_MIN = 0.45
 ASSUMPTION_MIN = 0.40
 
-TEAM_KINDS = ("finding", "assumption", "request", "roadblock", "decision")
-EVIDENCE_KINDS = ("finding", "roadblock", "decision", "request")
+TEAM_KINDS: tuple[Kind, ...] = ("finding", "assumption", "request", "roadblock", "decision")
+EVIDENCE_KINDS: tuple[Kind, ...] = ("finding", "roadblock", "decision", "request")
 
 
 def candidate_pairs(

@@ -49,6 +49,8 @@ def timestamp() -> str:
 
 
 class AssumptionStatus(NamedTuple):
+    """What an assumption's flags say of it, which flag says so, and when the evidence was said."""
+
     status: Literal["validated", "invalidated"]
     flag_id: str
     date: str  # the evidence's

@@ -154,6 +154,8 @@ Pair = VisionPair | InsightPair
 
 @dataclass
 class Judgement:
+    """What a judge decided about a pair, why (one sentence), and how sure it is (0 to 1)."""
+
     verdict: Verdict
     reason: str
     confidence: float

@@ -42,6 +42,7 @@ class MethodMemory(Protocol):
     def set_setting(self, key: str, value: Any) -> None: ...
 
 
+# No docstrings on these two: pydantic would put them into the schema the model is sent.
 class PairJudgement(BaseModel):
     pair: int
     verdict: str = Field(json_schema_extra={"enum": list(VERDICTS)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kinds import Kind
 from ..models import Flag
 from ..teams import display_team
 from .flags import flag_id
@@ -13,7 +14,7 @@ from .items import InsightItem, Lexicon, StatementItem, connected, known_team, v
 UNHEARD_LINK = 0.55
 UNHEARD_ADDRESSED = 0.45
 UNHEARD_MEETINGS = 3
-THEME_KINDS = ("request", "roadblock")
+THEME_KINDS: tuple[Kind, ...] = ("request", "roadblock")
 
 
 @dataclass
