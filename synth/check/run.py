@@ -93,6 +93,24 @@ def run_check(
     report.insights_checked = len({id(i) for i in new} | {id(i) for i in vision_targets})
     pairs = candidate_pairs(new, items, statements, candidates, vision_targets)
     report.pairs = len(pairs)
+    produced, judged_ids = _judge_pairs(pairs, judge, report, now)
+    for theme in unheard_themes(items, statements):
+        flag = unheard_flag(theme, now)
+        produced[flag.id] = flag
+    live_keys = {i.key for i in items} | {s.key for s in statements}
+    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report)
+
+    stored = {f.id: f for f in inputs.flags} | {f.id: f for f in to_put}
+    opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
+    report.open_flags = len(opened)
+    report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
+    state = CheckState(vision=vision_version, runs=dict(inputs.runs))
+    return CheckResult(put=to_put, delete=to_delete, state=state, report=report)
+
+
+def _judge_pairs(pairs: list[Pair], judge: Judge, report: CheckReport, now: str) -> tuple[dict[str, Flag], set[str]]:
+    """The flags the pairs raise, by id; and the ids of every flag they could have raised (all
+    of them decided just now)."""
     judgements = judge.judge(pairs, report) if pairs else {}
     produced: dict[str, Flag] = {}
     judged_ids: set[str] = set()
@@ -104,7 +122,7 @@ def run_check(
             for kind in (flag_type(pair.category, v) for v in VERDICTS)
             if kind
         }
-        judged_ids.update(ids.values())  # any flag this pair could raise was decided just now
+        judged_ids.update(ids.values())
         kind = flag_type(pair.category, judgement.verdict)
         if kind is None:
             continue
@@ -118,12 +136,15 @@ def run_check(
             created_at=now,
             updated_at=now,
         )
-    for theme in unheard_themes(items, statements):
-        flag = unheard_flag(theme, now)
-        produced[flag.id] = flag
+    return produced, judged_ids
 
-    existing = {f.id: f for f in inputs.flags}
-    live_keys = {i.key for i in items} | {s.key for s in statements}
+
+def _reconcile(
+    produced: dict[str, Flag], stored: list[Flag], judged_ids: set[str], live_keys: set[str], report: CheckReport
+) -> tuple[list[Flag], list[str]]:
+    """What to write (new flags, and flags raised again whose content changed or that a person
+    closed) and which open flags to delete; new flags are added to the report."""
+    existing = {f.id: f for f in stored}
     to_put: list[Flag] = []
     to_delete: list[str] = []
     for fid, flag in produced.items():
@@ -143,13 +164,7 @@ def run_check(
         gone = any(side.key not in live_keys for side in old.sides)
         if gone or fid in judged_ids or old.type == "unheard":
             to_delete.append(fid)  # its sides changed, or checking again no longer finds it
-
-    stored = existing | {f.id: f for f in to_put}
-    opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
-    report.open_flags = len(opened)
-    report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
-    state = CheckState(vision=vision_version, runs=dict(inputs.runs))
-    return CheckResult(put=to_put, delete=to_delete, state=state, report=report)
+    return to_put, to_delete
 
 
 def _new_items(
