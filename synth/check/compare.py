@@ -152,6 +152,7 @@ EVIDENCE = re.compile(
 
 
 def normalize(text: str) -> str:
+    """Lower case, with the phrases that name one thing in several ways made one word."""
     text = text.lower().replace("\u2019", "'")
     for pattern, replacement in _CONCEPTS:
         text = pattern.sub(replacement, text)
@@ -159,6 +160,7 @@ def normalize(text: str) -> str:
 
 
 def stem(word: str) -> str:
+    """A crude stem ("technicians" -> "technician", "doesn't" -> "doesnt"): enough to match words."""
     word = word.strip("'-").replace("'", "")
     if word.endswith("n't"):
         word = word[:-3] + "nt"
@@ -182,6 +184,7 @@ class Reading:
     negative: bool  # the whole statement denies something
 
     def shared(self, other: Reading) -> set[str]:
+        """The content words both statements use, whatever their polarity."""
         return set(self.terms) & set(other.terms)
 
 
@@ -220,6 +223,7 @@ def polarity_flips(a: Reading, b: Reading) -> list[str]:
 
 
 def antonym_clash(a: Reading, b: Reading) -> tuple[str, str] | None:
+    """A pair of opposites ("desktop" versus "phone") one statement uses and the other does not."""
     for x, y in ANTONYMS:
         sx, sy = stem(x), stem(y)
         for p, q in ((a, b), (b, a)):
