@@ -21,21 +21,15 @@ from pathlib import Path
 
 from common import ROOT, table
 
-from synth.app import Synth
-from synth.checker import (
-    CheckReport,
-    LLMJudge,
-    Pair,
-    _match_score,
-    flag_type,
-    insight_item,
-    judge_offline,
-    statement_item,
-    unheard_themes,
-)
+from synth.app import CheckReplyCache, Synth
+from synth.check import flag_type, insight_item, judge_offline, statement_item
+from synth.check.candidates import match_score
+from synth.check.items import InsightPair, Pair, VisionPair
+from synth.check.judge_llm import LLMJudge
+from synth.check.themes import unheard_themes
 from synth.config import Settings
 from synth.kinds import FLAG_TYPES
-from synth.models import Insight
+from synth.models import CheckReport, Insight
 from synth.vision import VisionStatement
 
 DATA = ROOT / "bench" / "data" / "flag_pairs.jsonl"
@@ -94,14 +88,15 @@ def build(rows: list[dict], embedder) -> tuple[list[tuple[dict, Pair]], list[dic
         if row["category"] == "promise":
             options = [statement_item(statement(s, k), vectors[s["text"]]) for k, s in enumerate(row["b"]["roadmap"])]
             sims = {id(o): sum(x * y for x, y in zip(a.vector, o.vector)) for o in options}
-            options.sort(key=lambda o: -_match_score(a, o, sims[id(o)]))
-            pairs.append((row, Pair("promise", a, options[0], sims[id(options[0])], context=options)))
+            options.sort(key=lambda o: -match_score(a, o, sims[id(o)]))
+            pairs.append((row, VisionPair("promise", a, options[0], sims[id(options[0])], context=options)))
         elif row["category"] == "vision":
             b = statement_item(statement(row["b"], 1), vectors[row["b"]["text"]])
-            pairs.append((row, Pair("vision", a, b, sum(x * y for x, y in zip(a.vector, b.vector)))))
+            pairs.append((row, VisionPair("vision", a, b, sum(x * y for x, y in zip(a.vector, b.vector)))))
         else:
-            b = insight_item(insight(row["b"], 2 * n + 1), vectors[row["b"]["text"]])
-            pairs.append((row, Pair(row["category"], a, b, sum(x * y for x, y in zip(a.vector, b.vector)))))
+            other = insight_item(insight(row["b"], 2 * n + 1), vectors[row["b"]["text"]])
+            similarity = sum(x * y for x, y in zip(a.vector, other.vector))
+            pairs.append((row, InsightPair(row["category"], a, other, similarity)))
     return pairs, [r for r in rows if r["category"] == "unheard"]
 
 
@@ -129,10 +124,11 @@ def main() -> None:
         judges["offline"][row["id"]] = flag_type(pair.category, judge_offline(pair).verdict) or "none"
     seconds = {"offline": time.perf_counter() - started}
     if args.llm:
-        judge = LLMJudge(app.settings, app.store())
+        store = app.store()
+        judge = LLMJudge(app.settings, store, CheckReplyCache(store))
         report = CheckReport(judge=judge.name)
         started = time.perf_counter()
-        got = judge.judge([p for _, p in pairs], app.store(), report)
+        got = judge.judge([p for _, p in pairs], report)
         seconds[judge.name] = time.perf_counter() - started
         judges[judge.name] = {
             row["id"]: (flag_type(p.category, got[p.key].verdict) or "none") if p.key in got else "unjudged"

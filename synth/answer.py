@@ -98,7 +98,7 @@ VISION_MIN_UNASKED = 0.6
 
 
 def _vision_sources(app, question: str, question_vector, first_number: int) -> list[AnswerSource]:
-    from .checker import vision_items
+    from .app import vision_items
 
     vision, items = vision_items(app.store(create=False))
     if vision is None:

@@ -10,16 +10,19 @@ for hit in synth.search("onboarding"):
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import NoStoreError, NotFoundError, StoreError
 from .ingest import Ingestor, SourceFile, expand_paths
 from .models import (
     Answer,
+    CheckReport,
     ExtractionCounts,
     IngestReport,
     Insight,
@@ -32,7 +35,15 @@ from .models import (
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
 
+if TYPE_CHECKING:
+    from .check import CheckInputs, CheckResult, Judge, StatementItem
+    from .store import Store
+    from .vision import Vision
+
 ROSTER_SETTING = "roster"
+VISION_VERSIONS = "vision_versions"
+VISION_TEXT = "vision_text:"
+CHECK_STATE = "check_state"
 
 
 def _reads(method):
@@ -258,7 +269,6 @@ class Synth:
     def set_vision(self, path: str | Path, check: bool = True):
         """Store a new version of the vision document (the old ones stay in the history) and
         check every insight against it. Returns (vision, changed, check report or None)."""
-        from .checker import VISION_TEXT, VISION_VERSIONS
         from .errors import InputError
         from .readers.decoding import decode_text
         from .vision import parse_vision
@@ -297,8 +307,6 @@ class Synth:
     @_reads
     def vision(self, version: str | None = None):
         """The current vision, or an earlier one by number or version hash; None if none is set."""
-        from .checker import stored_vision
-
         entries = self._vision_entries()
         if not entries:
             return None
@@ -313,8 +321,6 @@ class Synth:
 
     @_reads
     def _vision_entries(self) -> list[dict]:
-        from .checker import VISION_VERSIONS
-
         try:
             return self.store(create=False).get_setting(VISION_VERSIONS) or []
         except NoStoreError:
@@ -341,11 +347,30 @@ class Synth:
         raise NotFoundError(f"no vision version {version!r}; `synth vision history` lists them")
 
     @_writes
-    def check(self, since: str | None = None, everything: bool = False):
-        """Hold the new insights (or all of them) against the vision and each other; store flags."""
-        from .checker import run_check
+    def check(self, since: dt.date | None = None, everything: bool = False) -> CheckReport:
+        """Hold the new insights (or all of them, or those of meetings on or after `since`) against
+        the vision and each other; store the flags."""
+        from .check import run_check
 
-        return run_check(self, since=since, everything=everything)
+        store = self.store()
+        result = run_check(
+            _check_inputs(store),
+            self._check_judge(store),
+            since=since,
+            everything=everything,
+            candidates=self.settings.check_candidates,
+        )
+        _save_check(store, result)
+        return result.report
+
+    def _check_judge(self, store: Store) -> Judge | None:
+        """The prompted judge when a model is configured (its replies cached in the store); None
+        is the offline checker."""
+        if not self.settings.llm_configured:
+            return None
+        from .check.judge_llm import LLMJudge
+
+        return LLMJudge(self.settings, store, CheckReplyCache(store))
 
     @_reads
     def flags(self, status: str | None = "open", kind: str | None = None) -> list:
@@ -366,7 +391,7 @@ class Synth:
     @_writes
     def set_flag_status(self, flag: str, status: str, note: str | None = None):
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
-        from .checker import _now
+        from .check.flags import timestamp as _now
         from .models import Flag
 
         store = self.store(create=False)
@@ -435,13 +460,14 @@ class Synth:
             [r.extraction_run for r in records], kind=kind, team=team, meeting_ids=[r.meeting_id for r in records]
         )
         if any(i.kind == "assumption" for i in found):
-            from .checker import Flag, assumption_statuses, insight_key
+            from .check import assumption_statuses, insight_key
+            from .models import Flag
 
             statuses = assumption_statuses([Flag(**f) for f in store.flags()])
             for insight in found:
                 if insight.kind == "assumption":
                     got = statuses.get(insight_key(insight))
-                    insight.status, insight.status_flag = (got[0], got[1]) if got else ("untested", None)
+                    insight.status, insight.status_flag = (got.status, got.flag_id) if got else ("untested", None)
         if status:
             found = [i for i in found if i.status == status]
         return sorted(found, key=lambda i: (i.date, i.meeting_id, i.start_line, i.kind))
@@ -546,3 +572,85 @@ class Synth:
                 completion_tokens=sum(r.completion_tokens for r in records),
             ),
         )
+
+
+# --- what synth check reads and writes, through today's store API ---------------------------------
+
+
+def stored_vision(store: Store, entry: dict[str, Any]) -> Vision:
+    """A stored version of the vision, parsed again from its stored text."""
+    from .vision import parse_vision
+
+    text = store.get_setting(VISION_TEXT + entry["version"]) or ""
+    vision = parse_vision(text, entry["source"], set_at=entry["set_at"])
+    vision.number = entry["number"]
+    return vision
+
+
+def current_vision(store: Store) -> Vision | None:
+    """The vision set last; None when none is set."""
+    versions = store.get_setting(VISION_VERSIONS) or []
+    if not versions:
+        return None
+    return stored_vision(store, versions[-1])
+
+
+def load_vision(store: Store) -> tuple[Vision | None, list[list[float]]]:
+    """The current vision and its statements' stored vectors (`vectors[k]` is statement k's)."""
+    vision = current_vision(store)
+    if vision is None:
+        return None, []
+    rows, vectors = store.vision_statements(vision.version)
+    by_place = {(r["id"], r["start_line"]): v for r, v in zip(rows, vectors)}
+    present = [s for s in vision.statements if (s.id, s.start_line) in by_place]
+    if len(present) != len(vision.statements):
+        vision = vision.model_copy(update={"statements": present})
+    return vision, [by_place[(s.id, s.start_line)] for s in present]
+
+
+def vision_items(store: Store) -> tuple[Vision | None, list[StatementItem]]:
+    """The current vision and its statements as items (for brief.py and answer.py, until they
+    are given the vision as data)."""
+    from .check import statement_items
+
+    vision, vectors = load_vision(store)
+    return vision, statement_items(vision, vectors)
+
+
+def _check_inputs(store: Store) -> CheckInputs:
+    """Everything synth check reads: the visible insights with their vectors, the vision with its
+    vectors, the stored flags and what the last check saw."""
+    from .check import CheckInputs, CheckState
+    from .models import Flag
+
+    vision, vectors = load_vision(store)
+    runs = {r.meeting_id: r.extraction_run for r in store.meeting_records() if r.extraction_run}
+    insights = [(i, v) for i, run, v in store.insight_vectors(list(runs.values())) if runs.get(i.meeting_id) == run]
+    return CheckInputs(
+        insights=insights,
+        runs=runs,
+        vision=vision,
+        vision_vectors=vectors,
+        flags=[Flag(**f) for f in store.flags()],
+        state=CheckState.model_validate(store.get_setting(CHECK_STATE) or {}),
+    )
+
+
+def _save_check(store: Store, result: CheckResult) -> None:
+    """Store what a check decided: flags written, flags deleted, then what it saw."""
+    store.put_flags([flag.model_dump() for flag in result.put])
+    store.delete_flags(result.delete)
+    store.set_setting(CHECK_STATE, result.state.model_dump())
+
+
+class CheckReplyCache:
+    """The store's model cache, as the prompted judge's reply cache."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, keys: list[str]) -> dict[str, str]:
+        return self.store.cache_get(keys)
+
+    def put(self, key: str, value: str) -> None:
+        self.store.cache_put(key, value, kind="check")

@@ -27,21 +27,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .checker import (
-    OUTSIDE,
-    Flag,
-    Item,
-    Lexicon,
-    assumption_statuses,
-    connected,
-    insight_item,
-    insight_key,
-    vision_items,
-)
-from .compare import due_by, read
+from .app import vision_items
+from .check import Item, assumption_statuses, insight_item, insight_key
+from .check.compare import due_by, read
+from .check.items import Lexicon, connected
 from .errors import NotFoundError, SynthError
-from .models import Insight, MeetingRecord
-from .teams import FUNCTIONS, display_team, normalize_team
+from .models import Flag, Insight, MeetingRecord
+from .teams import FUNCTIONS, OUTSIDE, display_team, normalize_team
 
 DEFAULT_DAYS = 14
 THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from .check.compare import PROMISE, REFUTES, SUPPORTS, read
 from .chunker import _MARKERS
-from .compare import PROMISE, REFUTES, SUPPORTS, read
 from .extraction import ModelInsight
 from .models import Meeting
 

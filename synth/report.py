@@ -16,10 +16,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .brief import BriefAssembler, Facts, Period
-from .checker import OUTSIDE
 from .errors import SynthError
 from .kinds import FLAG_TYPES
-from .teams import FUNCTIONS, display_team
+from .teams import FUNCTIONS, OUTSIDE, display_team
 
 _SCRIPT = Path(__file__).resolve().parent / "data" / "report.js"
 

@@ -125,7 +125,7 @@ def check(app: Synth, since: dt.date | None, everything: bool, as_json: bool) ->
     """
     from ..render import check_text, flags_text
 
-    report = app.check(since=iso_text(since), everything=everything)
+    report = app.check(since=since, everything=everything)
     if as_json:
         echo_json(report)
         return

@@ -11,221 +11,34 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "let",
-        "lets",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "also",
-        "still",
-        "yet",
-        "one",
-        "ones",
-        "thing",
-        "things",
-        "really",
-        "well",
-        "get",
-        "got",
-        "going",
-        "go",
-        "make",
-        "made",
-        "said",
-        "say",
-        "says",
-        "told",
-        "tell",
-        "think",
-        "thought",
-        "want",
-        "wants",
-        "wanted",
-        "like",
-        "much",
-        "many",
-        "every",
-        "way",
-        "lot",
-        "whether",
-        "already",
-        "assume",
-        "assumes",
-        "assuming",
-        "assumed",
-        "assumption",
-        "hypothesis",
-        "idea",
-        "believe",
-        "belief",
-        "finding",
-        "heard",
-        "hear",
-        "real",
-        "good",
-        "bad",
-        "big",
-        "new",
-        "old",
-        "sure",
-        "right",
-        "maybe",
-        "probably",
-        "actually",
-    ]
+
+def _word_list(words: str) -> list[str]:
+    return words.split()
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(_word_list(words))
+
+
+STOPWORDS = _word_set(
+    """
+    a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just let
+    lets me more most my myself of off on once only or other our ours ourselves out over own same
+    she should so some such than that the their theirs them themselves then there these they this
+    those through to too under until up very was we were what when where which while who whom why
+    will with would you your yours yourself also still yet one ones thing things really well get got
+    going go make made said say says told tell think thought want wants wanted like much many every
+    way lot whether already assume assumes assuming assumed assumption hypothesis idea believe
+    belief finding heard hear real good bad big new old sure right maybe probably actually
+    """
 )
-NEGATORS = frozenset(
-    [
-        "not",
-        "no",
-        "never",
-        "none",
-        "nobody",
-        "nothing",
-        "neither",
-        "nor",
-        "without",
-        "cannot",
-        "cant",
-        "dont",
-        "doesnt",
-        "didnt",
-        "wont",
-        "isnt",
-        "arent",
-        "wasnt",
-        "werent",
-        "shouldnt",
-        "wouldnt",
-        "hasnt",
-        "havent",
-        "hadnt",
-        "couldnt",
-        "mustnt",
-        "hardly",
-        "non-goal",
-        "non-goals",
-    ]
+NEGATORS = _word_set(
+    """
+    not no never none nobody nothing neither nor without cannot cant dont doesnt didnt wont isnt
+    arent wasnt werent shouldnt wouldnt hasnt havent hadnt couldnt mustnt hardly non-goal non-goals
+    """
 )
 _BOUNDARY = frozenset(
     ["but", "because", "although", "though", "however", "whereas", "while", "so", "yet", "instead", "except", "unless"]
@@ -271,32 +84,13 @@ ANTONYMS = [
     ("weekly", "monthly"),
     ("daily", "weekly"),
 ]
-_WORD_NUMBERS = {
+_WORD_NUMBERS: dict[str, float] = {
     w: i
     for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
+        _word_list(
+            "zero one two three four five six seven eight nine ten"
+            " eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+        )
     )
 }
 _WORD_NUMBERS.update(
@@ -321,8 +115,10 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)?%?|[a-z][a-z'\-]*")
 _PUNCT_BOUNDARY = re.compile(r"[,;:.!?()\u2013\u2014]")
 
 REFUTES = re.compile(
-    r"\b(?:does(?:n't| not) hold|did(?:n't| not) hold|is(?:n't| not) true|was(?:n't| not) true|(?:is|was|were|are) wrong|"
-    r"breaks? (?:my|our|the|that|this) (?:assumption|hypothesis)|turn(?:ed|s) out|contrary to|disprove[sd]?|refute[sd]?|"
+    r"\b(?:does(?:n't| not) hold|did(?:n't| not) hold|is(?:n't| not) true|was(?:n't| not) true|"
+    r"(?:is|was|were|are) wrong|"
+    r"breaks? (?:my|our|the|that|this) (?:assumption|hypothesis)|turn(?:ed|s) out|contrary to|"
+    r"disprove[sd]?|refute[sd]?|"
     r"proved? wrong|not the case|(?:is|was) a myth|not what we (?:thought|expected)|the opposite|not why|not because|"
     r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue)|rather than)\b",
     re.I,
@@ -333,15 +129,18 @@ SUPPORTS = re.compile(
     re.I,
 )
 PROMISE = re.compile(
-    r"\b(?:promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|told (?:them|him|her|the customer|the prospect)|"
+    r"\b(?:promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|"
+    r"told (?:them|him|her|the customer|the prospect)|"
     r"assured|guaranteed|committed to (?:them|him|her|the customer)|(?:it|that|this|sso|\w+) is on (?:our|the) "
     r"(?:roadmap|list)|we(?:'ll| will) (?:have|ship|deliver|support|add|launch) (?:it|that|this|\w+)[^.]*? by|"
-    r"will (?:be|have) (?:it|that|this )?(?:ready|available|shipped|live) (?:by|in|next|this)|they signed on that basis)\b",
+    r"will (?:be|have) (?:it|that|this )?(?:ready|available|shipped|live) (?:by|in|next|this)|"
+    r"they signed on that basis)\b",
     re.I,
 )
 ADVOCACY = re.compile(
     r"\b(?:we should|i think we should|let's|let us|we need to|we must|we have to|i'd (?:like|rather)|i would rather|"
-    r"i (?:still )?think|i believe|where the money is|go after|we(?:'ll| will) (?:build|target|pursue|do|run|ship|support)|"
+    r"i (?:still )?think|i believe|where the money is|go after|"
+    r"we(?:'ll| will) (?:build|target|pursue|do|run|ship|support)|"
     r"build (?:it|that|this|a|an|the)|pilot|decided|decision|agreed|plan to|going to)\b",
     re.I,
 )
@@ -353,6 +152,7 @@ EVIDENCE = re.compile(
 
 
 def normalize(text: str) -> str:
+    """Lower case, with the phrases that name one thing in several ways made one word."""
     text = text.lower().replace("\u2019", "'")
     for pattern, replacement in _CONCEPTS:
         text = pattern.sub(replacement, text)
@@ -360,6 +160,7 @@ def normalize(text: str) -> str:
 
 
 def stem(word: str) -> str:
+    """A crude stem ("technicians" -> "technician", "doesn't" -> "doesnt"): enough to match words."""
     word = word.strip("'-").replace("'", "")
     if word.endswith("n't"):
         word = word[:-3] + "nt"
@@ -369,6 +170,9 @@ def stem(word: str) -> str:
     return word
 
 
+Count = tuple[float, float, str]  # (low, high, unit stem): "2 to 20 technicians" is (2, 20, "technician")
+
+
 @dataclass
 class Reading:
     """A statement as the offline checker sees it."""
@@ -376,10 +180,11 @@ class Reading:
     text: str
     terms: dict[str, bool]  # content stem -> asserted (True) or denied (False), by majority
     stems: set[str]
-    numbers: list[tuple[float, float, str]]  # (low, high, unit stem)
+    numbers: list[Count]
     negative: bool  # the whole statement denies something
 
     def shared(self, other: Reading) -> set[str]:
+        """The content words both statements use, whatever their polarity."""
         return set(self.terms) & set(other.terms)
 
 
@@ -418,6 +223,7 @@ def polarity_flips(a: Reading, b: Reading) -> list[str]:
 
 
 def antonym_clash(a: Reading, b: Reading) -> tuple[str, str] | None:
+    """A pair of opposites ("desktop" versus "phone") one statement uses and the other does not."""
     for x, y in ANTONYMS:
         sx, sy = stem(x), stem(y)
         for p, q in ((a, b), (b, a)):
@@ -426,11 +232,11 @@ def antonym_clash(a: Reading, b: Reading) -> tuple[str, str] | None:
     return None
 
 
-def numbers(lowered: str) -> list[tuple[float, float, str]]:
+def numbers(lowered: str) -> list[Count]:
     """(low, high, unit) for each number followed by what it counts: "2 to 20 technicians",
     "two or three hours", "once an hour", "25%"."""
     tokens = _TOKEN.findall(lowered)
-    found = []
+    found: list[Count] = []
     i = 0
     while i < len(tokens):
         value = _number(tokens[i])
@@ -443,8 +249,9 @@ def numbers(lowered: str) -> list[tuple[float, float, str]]:
             found.append((low, high, "%"))
             i = j
             continue
-        if j + 1 < len(tokens) and tokens[j] in ("to", "or", "-") and _number(tokens[j + 1]) is not None:
-            high = _number(tokens[j + 1])
+        upper = _number(tokens[j + 1]) if j + 1 < len(tokens) and tokens[j] in ("to", "or", "-") else None
+        if upper is not None:
+            high = upper
             j += 2
         while j < len(tokens) and tokens[j] in ("a", "an", "per", "of", "more", "than", "than", "and", "extra"):
             j += 1
@@ -466,13 +273,12 @@ def _number(token: str) -> float | None:
         return None
 
 
-def number_clash(a: Reading, b: Reading) -> tuple[tuple, tuple] | None:
+def number_clash(a: Reading, b: Reading) -> tuple[Count, Count] | None:
     """Two counts of the same unit whose ranges do not overlap (allowing 10%)."""
     for x in a.numbers:
         for y in b.numbers:
-            if x[2] == y[2] and x[2] != "%":
-                if x[1] * 1.1 < y[0] or y[1] * 1.1 < x[0]:
-                    return x, y
+            if x[2] == y[2] and x[2] != "%" and (x[1] * 1.1 < y[0] or y[1] * 1.1 < x[0]):
+                return x, y
     return None
 
 

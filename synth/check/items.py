@@ -1,0 +1,226 @@
+"""The things the check holds against each other: an insight or a vision statement, each with its
+vector and the flag side it would be; pairs of them worth judging; and a judge's verdict."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+from ..grounding import words
+from ..models import FlagSide, Insight
+from ..teams import OUTSIDE
+from ..vision import Vision, VisionStatement
+from .compare import Reading, read
+from .flags import PairCategory, Verdict, insight_key
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float32]
+
+Vector = list[float]
+
+
+@dataclass
+class InsightItem:
+    """An insight as one side of a flag, with its statement's vector."""
+
+    side: FlagSide
+    vector: Vector
+    insight: Insight
+
+    @property
+    def key(self) -> str:
+        return self.side.key
+
+    @cached_property
+    def reading(self) -> Reading:
+        return read(f"{self.insight.statement} {self.insight.quote}")
+
+
+@dataclass
+class StatementItem:
+    """A vision statement as one side of a flag, with its vector."""
+
+    side: FlagSide
+    vector: Vector
+    statement: VisionStatement
+
+    @property
+    def key(self) -> str:
+        return self.side.key
+
+    @cached_property
+    def reading(self) -> Reading:
+        return read(self.side.text, negative=self.statement.section == "non_goals")  # a non-goal denies it all
+
+
+Item = InsightItem | StatementItem
+
+
+def insight_item(insight: Insight, vector: Vector) -> InsightItem:
+    """An insight as a flag side: its statement, quote, speaker and lines."""
+    return InsightItem(
+        FlagSide(
+            kind=insight.kind,
+            text=insight.statement,
+            quote=insight.quote,
+            speaker=insight.speaker,
+            team=insight.team,
+            meeting_id=insight.meeting_id,
+            title=insight.title,
+            date=insight.date,
+            source=insight.source,
+            start_line=insight.start_line,
+            end_line=insight.end_line,
+            key=insight_key(insight),
+        ),
+        vector,
+        insight,
+    )
+
+
+def statement_item(statement: VisionStatement, vector: Vector) -> StatementItem:
+    """A vision statement as a flag side: its text, section and lines."""
+    return StatementItem(
+        FlagSide(
+            kind="vision",
+            text=statement.text,
+            quote=statement.text,
+            section=statement.label,
+            source=statement.source,
+            start_line=statement.start_line,
+            end_line=statement.end_line,
+            key=f"vision|{statement.section}|{' '.join(words(statement.text))}",
+        ),
+        vector,
+        statement,
+    )
+
+
+def statement_items(vision: Vision | None, vectors: Sequence[Vector]) -> list[StatementItem]:
+    """The vision's statements as items; `vectors[k]` is the vector of `vision.statements[k]`."""
+    if vision is None:
+        return []
+    if len(vectors) != len(vision.statements):
+        raise ValueError(f"{len(vision.statements)} vision statements but {len(vectors)} vectors")
+    return [statement_item(s, v) for s, v in zip(vision.statements, vectors)]
+
+
+class _Pair:
+    """What every kind of pair has: two sides, how related they are, and a key."""
+
+    category: PairCategory
+    a: InsightItem
+    b: Item
+    similarity: float  # relatedness: cosine plus the shared-word bonus
+
+    @property
+    def cosine(self) -> float:
+        return float(sum(x * y for x, y in zip(self.a.vector, self.b.vector)))
+
+    @property
+    def key(self) -> str:
+        return f"{self.category}|{self.a.key}|{self.b.key}"
+
+
+@dataclass
+class VisionPair(_Pair):
+    """An insight and a vision statement; a promise is held against the whole roadmap."""
+
+    category: Literal["vision", "promise"]
+    a: InsightItem
+    b: StatementItem
+    similarity: float
+    context: list[StatementItem] = field(default_factory=list)  # promise: the roadmap and non-goals, best first
+
+
+@dataclass
+class InsightPair(_Pair):
+    """Two insights: two functions on one topic (team), or an assumption and later evidence."""
+
+    category: Literal["team", "assumption"]
+    a: InsightItem
+    b: InsightItem
+    similarity: float
+
+
+Pair = VisionPair | InsightPair
+
+
+@dataclass
+class Judgement:
+    """What a judge decided about a pair, why (one sentence), and how sure it is (0 to 1)."""
+
+    verdict: Verdict
+    reason: str
+    confidence: float
+
+
+def vector_matrix(items: Sequence[Item]) -> Array:
+    """The items' vectors as the rows of a matrix."""
+    import numpy as np
+
+    if not items:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.asarray([i.vector for i in items], dtype=np.float32)
+
+
+def known_team(team: str | None) -> bool:
+    """A function of the team's own, not a customer or an unknown speaker."""
+    return bool(team) and team not in OUTSIDE
+
+
+def is_later(evidence: Insight, assumption: Insight) -> bool:
+    """Whether `evidence` was said after `assumption` (later in the meeting, or a later meeting)."""
+    if evidence.meeting_id == assumption.meeting_id:
+        return evidence.start_line > assumption.end_line
+    return (evidence.date, evidence.meeting_id) > (assumption.date, assumption.meeting_id)
+
+
+class Lexicon:
+    """Relatedness = cosine similarity plus a bonus for rare content words two statements share
+    (names, products and numbers that a sentence embedding of a short statement underweights)."""
+
+    def __init__(self, items: Sequence[Item]):
+        self.items = items
+        self.index: dict[str, list[int]] = {}
+        for k, item in enumerate(items):
+            for term in item.reading.terms:
+                self.index.setdefault(term, []).append(k)
+        n = max(2, len(items))
+        self.weight = {t: math.log(n / len(ks)) / math.log(n) for t, ks in self.index.items()}
+
+    def related(self, item: Item, sims: Array) -> Array:
+        """`sims` (cosine to every item, a numpy vector) raised by the shared-word bonus, at most 0.25."""
+        import numpy as np
+
+        bonus = np.zeros(len(self.items), dtype=np.float32)
+        for term in item.reading.terms:
+            for k in self.index.get(term, ()):
+                bonus[k] += 0.1 * self.weight.get(term, 0.0)
+        return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
+
+
+def connected(n: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
+    """Groups of 0..n-1 where `linked(i, j)` joins i and j (and, through them, their groups)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if linked(i, j):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())

@@ -1,0 +1,180 @@
+"""One check, as a function of data: the stored insights, vision and flags go in; the flags to
+store, the flags to delete and the new check state come out. The caller reads and writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from ..kinds import FLAG_TYPES
+from ..models import CheckReport, Flag, Insight
+from ..vision import Vision
+from .candidates import candidate_pairs
+from .flags import VERDICTS, flag_id, flag_type, timestamp
+from .items import InsightItem, Judgement, Pair, Vector, insight_item, statement_items
+from .judge_offline import OfflineJudge, judge_offline
+from .themes import unheard_flag, unheard_themes
+
+DEFAULT_CANDIDATES = 3  # pairs per insight and kind of pair (Settings.check_candidates)
+
+
+class Judge(Protocol):
+    """Decides pairs: the offline checker, or a model (judge_llm.LLMJudge)."""
+
+    @property
+    def name(self) -> str:
+        """offline, or llm:MODEL: what flags record as their checker."""
+        ...
+
+    def judge(self, pairs: list[Pair], report: CheckReport) -> dict[str, Judgement]:
+        """Judgements by pair key; a pair left out is judged offline. Counts calls, cache hits
+        and warnings in `report`."""
+        ...
+
+
+class CheckState(BaseModel):
+    """What the last check saw: the vision version, and each meeting's visible extraction run."""
+
+    vision: str | None = None
+    runs: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class CheckInputs:
+    """Everything a check reads from the store."""
+
+    insights: list[tuple[Insight, Vector]]  # of the visible extraction runs, with their statements' vectors
+    runs: dict[str, str]  # meeting id -> its visible extraction run
+    vision: Vision | None  # the current vision, None when none is set
+    vision_vectors: list[Vector]  # vision_vectors[k] is the vector of vision.statements[k]
+    flags: list[Flag]  # every stored flag, whatever its status
+    state: CheckState = field(default_factory=CheckState)
+
+
+@dataclass
+class CheckResult:
+    """What a check decided; the caller stores it."""
+
+    put: list[Flag]  # new flags, and flags whose content changed or that were raised again
+    delete: list[str]  # ids of open flags that checking again no longer finds
+    state: CheckState
+    report: CheckReport
+
+
+def run_check(
+    inputs: CheckInputs,
+    judge: Judge | None = None,
+    *,
+    since: dt.date | None = None,
+    everything: bool = False,
+    candidates: int = DEFAULT_CANDIDATES,
+    now: str | None = None,
+) -> CheckResult:
+    """Check the insights that are new since the last check (or all of them, or those of meetings
+    on or after `since`) against the vision and each other. `judge` None is the offline checker.
+    Idempotent: the result of checking the same inputs again changes no flag."""
+    judge = judge or OfflineJudge()
+    now = now or timestamp()
+    statements = statement_items(inputs.vision, inputs.vision_vectors)
+    items = [insight_item(insight, vector) for insight, vector in inputs.insights]
+    new = _new_items(items, inputs, since, everything)
+    vision_version = inputs.vision.version if inputs.vision else None
+    vision_targets = items if (everything or inputs.state.vision != vision_version) else new
+
+    report = CheckReport(
+        judge=judge.name,
+        insights_total=len(items),
+        statements=len(statements),
+        vision_set=inputs.vision is not None,
+    )
+    report.insights_checked = len({id(i) for i in new} | {id(i) for i in vision_targets})
+    pairs = candidate_pairs(new, items, statements, candidates, vision_targets)
+    report.pairs = len(pairs)
+    produced, judged_ids = _judge_pairs(pairs, judge, report, now)
+    for theme in unheard_themes(items, statements):
+        flag = unheard_flag(theme, now)
+        produced[flag.id] = flag
+    live_keys = {i.key for i in items} | {s.key for s in statements}
+    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report)
+
+    stored = {f.id: f for f in inputs.flags} | {f.id: f for f in to_put}
+    opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
+    report.open_flags = len(opened)
+    report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
+    state = CheckState(vision=vision_version, runs=dict(inputs.runs))
+    return CheckResult(put=to_put, delete=to_delete, state=state, report=report)
+
+
+def _judge_pairs(pairs: list[Pair], judge: Judge, report: CheckReport, now: str) -> tuple[dict[str, Flag], set[str]]:
+    """The flags the pairs raise, by id; and the ids of every flag they could have raised (all
+    of them decided just now)."""
+    judgements = judge.judge(pairs, report) if pairs else {}
+    produced: dict[str, Flag] = {}
+    judged_ids: set[str] = set()
+    for pair in pairs:
+        judgement = judgements.get(pair.key) or judge_offline(pair)
+        checker = judge.name if pair.key in judgements else "offline"
+        ids = {
+            kind: flag_id(kind, [pair.a.key, pair.b.key])
+            for kind in (flag_type(pair.category, v) for v in VERDICTS)
+            if kind
+        }
+        judged_ids.update(ids.values())
+        kind = flag_type(pair.category, judgement.verdict)
+        if kind is None:
+            continue
+        produced[ids[kind]] = Flag(
+            id=ids[kind],
+            type=kind,
+            sides=[pair.a.side, pair.b.side],
+            explanation=judgement.reason,
+            confidence=judgement.confidence,
+            checker=checker,
+            created_at=now,
+            updated_at=now,
+        )
+    return produced, judged_ids
+
+
+def _reconcile(
+    produced: dict[str, Flag], stored: list[Flag], judged_ids: set[str], live_keys: set[str], report: CheckReport
+) -> tuple[list[Flag], list[str]]:
+    """What to write (new flags, and flags raised again whose content changed or that a person
+    closed) and which open flags to delete; new flags are added to the report."""
+    existing = {f.id: f for f in stored}
+    to_put: list[Flag] = []
+    to_delete: list[str] = []
+    for fid, flag in produced.items():
+        old = existing.get(fid)
+        if old is not None:  # a person's status and note stay; a dismissed pair is never raised again
+            flag.status, flag.note, flag.created_at = old.status, old.note, old.created_at
+            if old.status == "open" and flag.model_dump(exclude={"updated_at"}) == old.model_dump(
+                exclude={"updated_at"}
+            ):
+                continue  # unchanged
+        else:
+            report.new_flags.append(flag)
+        to_put.append(flag)
+    for fid, old in existing.items():
+        if old.status != "open" or fid in produced:
+            continue
+        gone = any(side.key not in live_keys for side in old.sides)
+        if gone or fid in judged_ids or old.type == "unheard":
+            to_delete.append(fid)  # its sides changed, or checking again no longer finds it
+    return to_put, to_delete
+
+
+def _new_items(
+    items: list[InsightItem], inputs: CheckInputs, since: dt.date | None, everything: bool
+) -> list[InsightItem]:
+    """The insights this check starts from: all, those of meetings on or after `since`, or
+    those whose meeting was extracted again since the last check."""
+    if everything:
+        return items
+    if since:
+        return [i for i in items if i.insight.date >= since.isoformat()]
+    checked = inputs.state.runs
+    return [i for i in items if checked.get(i.insight.meeting_id) != inputs.runs.get(i.insight.meeting_id)]
