@@ -663,7 +663,7 @@ def brief(ctx, audience, since, series, fmt, out, as_of):
       synth brief --for engineering
       synth brief --for "Dana Whitfield" --since 2026-09-01 --out brief.html
     """
-    from .briefdoc import to_html, to_markdown
+    from .brief.render import to_html, to_markdown
 
     result = _app(ctx.find_root()).brief(audience=audience, since=since, series=series, as_of=_as_of(as_of))
     fmt = fmt or (
