@@ -407,9 +407,9 @@ class Synth:
         from .report import build_report
 
         start, end = _day(since, "--since"), _day(until, "--until")
-        with self._session(write=False):
+        with self._session(write=False):  # building reads later meetings' words: inside the session too
             facts = _brief_facts(self.store(create=False), end or as_of or dt.date.today())
-        return build_report(facts, since=start)
+            return build_report(facts, since=start)
 
     @_reads
     def insights(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SerializeAsAny, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, SerializerFunctionWrapHandler, model_serializer
 
 SectionKey = Literal[
     "your_actions",
@@ -55,6 +55,7 @@ class Details(BaseModel):
     """The numbers and states behind a fact. The JSON carries the keys of `optional` only when
     they apply (an action is overdue by some days only when it is overdue)."""
 
+    model_config = ConfigDict(extra="forbid")  # a key no details type has is a mistake, not data to drop
     optional: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
