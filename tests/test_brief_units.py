@@ -316,3 +316,66 @@ def test_the_numbers_a_fact_states_include_its_details():
     fact = Fact(id="T1", section="actions", text="Resize the disk.", date="2026-09-15", details=details, cites=[])
     assert {"11", "2026", "9", "20", "15"} <= fact_numbers(fact)
     assert "7" not in fact_numbers(fact)
+
+
+def test_an_assumption_refuted_in_the_period_says_so_and_needs_the_team():
+    from synth.checker import insight_key
+    from synth.models import Flag, FlagSide
+
+    early, later = record("2026-09-01"), record("2026-09-20", "Support review", team="customer_success")
+    assumed = insight(early, "assumption", "Technicians have signal at least once an hour.")
+    evidence = insight(later, "finding", "Technicians go a whole day without signal.", team="customer_success")
+
+    def side(i: Insight, key: str) -> FlagSide:
+        return FlagSide(
+            kind=i.kind,
+            text=i.statement,
+            quote=i.quote,
+            team=i.team,
+            meeting_id=i.meeting_id,
+            title=i.title,
+            date=i.date,
+            source=i.source,
+            start_line=i.start_line,
+            end_line=i.end_line,
+            key=key,
+        )
+
+    refuted = Flag(
+        id="f1",
+        type="assumption_refuted",
+        sides=[side(assumed, insight_key(assumed)), side(evidence, "e")],
+        explanation="A later finding says otherwise.",
+        confidence=0.8,
+        checker="offline",
+        created_at="2026-09-20T00:00:00",
+        updated_at="2026-09-20T00:00:00",
+    )
+    f = Facts(
+        dt.date(2026, 10, 1),
+        [early, later],
+        [(assumed, WEBHOOK), (evidence, DISK)],
+        flags=[refuted],
+        roster={},
+        vision=None,
+        statements=[],
+        texts=Texts(),
+    )
+    assert assumed.status is None  # the caller's insight is not changed
+    a = assembly(f, "2026-09-15")
+    (fact,) = a.section("assumptions")
+    assert fact.text.endswith("Now invalidated: Technicians go a whole day without signal.")
+    assert (fact.details["status"], fact.details["changed_on"], fact.details["flag"]) == (
+        "invalidated",
+        "2026-09-20",
+        "f1",
+    )
+    assert fact.cites[-1].source == "notes/2026-09-20.md"
+    assert [f.text for f in a.section("risks")] == [fact.text]
+    fact.id = "A1"
+    agenda, _ = agenda_and_questions(a)
+    assert agenda[0].text.startswith("Rethink a refuted assumption: someone (engineering, 2026-09-01) said")
+    assert agenda[0].details["score"] == 5.0  # the open flag itself, across two functions, comes first
+    assert agenda[1].text == f"Assumption now invalidated: {fact.text}" and agenda[1].details["score"] == 3.5
+    early_view = assembly(f, "2026-09-25")  # the evidence came before the period: neither changed nor untested
+    assert early_view.section("assumptions") == []

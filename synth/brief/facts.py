@@ -239,11 +239,13 @@ class Facts:
         for insight, vector in insights:
             if insight.meeting_id not in self.by_meeting:
                 continue
-            if insight.kind == "assumption":
+            if insight.kind == "assumption":  # a copy: the caller's insight keeps what it had
                 got = statuses.get(insight_key(insight))
-                insight.status, insight.status_flag = (got[0], got[1]) if got else ("untested", None)
+                status, flag = (got[0], got[1]) if got else ("untested", None)
+                insight = insight.model_copy(update={"status": status, "status_flag": flag})
             kept.append((insight, insight_item(insight, vector)))
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
+        # relatedness is scored by the checker's Lexicon, so that the brief links what the check links
         items = [item for _, item in kept]
         self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
         self.index = {id(item): n for n, item in enumerate(self.items)}
