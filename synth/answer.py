@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from .config import HOW_TO_CONFIGURE
+from .config import HOW_TO_CONFIGURE, Settings
 from .errors import ModelError
-from .models import Answer, AnswerSource, SearchHit
+from .models import Answer, AnswerSource, MeetingRecord, SearchHit
 from .retriever import Candidate, Filters
 from .teams import display_team, team_named_in
+from .vision import Vision, VisionStatement
 
 # A passage counts as relevant above this cosine similarity to the question (MiniLM), or with a
 # strong lexical match and some similarity. Below it, "nothing found" is the honest answer.
@@ -23,23 +24,66 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
-def answer_question(
-    app, question: str, filters: Filters, k: int, on_token: Callable[[str], None] | None, reading=contextlib.nullcontext
-) -> Answer:
-    """Answer from the store; never without sources, and say so when nothing is relevant.
-    `reading()` is the context of the store reads; the model is called after it ends, so a
-    writer need not wait for the model."""
+OnToken = Callable[[str], None]
+Chat = Callable[[str, OnToken | None], str]
+"""A model's reply to the question and its sources (the user text), streamed to `on_token` when given."""
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass
+class Question:
+    """A question, the function it is scoped to, the filters that scope it, and its vector."""
+
+    text: str
+    scope: str | None
+    filters: Filters
+    vector: list[float]
+
+
+@dataclass
+class Retrieved:
+    """What the store gave for a question: the best passages (with their similarity to the
+    question), how many meetings were searched, the meetings, and the vision with its vectors."""
+
+    pairs: list[tuple[SearchHit, Candidate]]
+    searched: int
+    similarities: dict[str, float]
+    records: dict[str, MeetingRecord]
+    vision: Vision | None
+    statements: list[tuple[VisionStatement, list[float]]]
+
+
+def question_scope(question: str, filters: Filters) -> tuple[str | None, Filters]:
+    """The function a question names ("what did sales hear ...") scopes it, unless the filters already do."""
     scope, _ = team_named_in(question) if not filters.team else (filters.team, None)
     if scope and not filters.team:
         filters = dataclasses.replace(filters, team=scope)
-    question_vector = app.embedder.embed([question])[0]
-    with reading():
-        retriever = app.retriever
-        ranked, searched = retriever.candidates(question, filters, vector=question_vector)
-        pairs = retriever.materialize(ranked, k, filters)
-        similarities = app.store(create=False).similarities(question_vector, [c.id for _, c in pairs])
-        relevant = [(hit, c) for hit, c in pairs if _relevant(similarities.get(c.id, 0.0), c)]
-        vision = _vision_sources(app, question, question_vector, first_number=len(relevant) + 1)
+    return scope, filters
+
+
+def answer_chat(settings: Settings) -> Chat | None:
+    """The model that answers, with the answer_question prompt; None when none is configured."""
+    if not settings.llm_configured:
+        return None
+
+    def chat(user: str, on_token: OnToken | None) -> str:
+        from .llm.chat import complete
+        from .llm.prompts import load_prompt
+
+        return complete(settings, load_prompt("answer_question", settings.prompts_dir), user, on_token)
+
+    return chat
+
+
+def answer_question(
+    question: Question, retrieved: Retrieved, embed: Embed, chat: Chat | None, on_token: OnToken | None = None
+) -> Answer:
+    """Answer from what was retrieved; never without sources, and say so when nothing is
+    relevant. Nothing here reads the store, so the caller can let writers in before the model
+    is called."""
+    scope, searched, question_vector = question.scope, retrieved.searched, question.vector
+    relevant = [(hit, c) for hit, c in retrieved.pairs if _relevant(retrieved.similarities.get(c.id, 0.0), c)]
+    vision = _vision_sources(retrieved, question.text, question_vector, first_number=len(relevant) + 1)
     scope_text = (
         (
             f"Scoped to {display_team(scope)}: what {display_team(scope)} people said and "
@@ -50,7 +94,7 @@ def answer_question(
     )
     if not relevant and vision:
         return Answer(
-            question=question,
+            question=question.text,
             mode="extractive",
             scope=scope,
             found=True,
@@ -62,9 +106,9 @@ def answer_question(
     if not relevant:
         where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
         return Answer(
-            question=question,
+            question=question.text,
             answer=f"{scope_text}Nothing relevant found in {where}.",
-            mode="llm" if app.settings.llm_configured else "extractive",
+            mode="llm" if chat is not None else "extractive",
             scope=scope,
             found=False,
             meetings_searched=searched,
@@ -72,14 +116,14 @@ def answer_question(
         )
     hits = [hit for hit, _ in relevant]
     sources = [_source(number, hit) for number, hit in enumerate(hits, start=1)]
-    if app.settings.llm_configured:
+    if chat is not None:
         try:
-            return _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision)
+            return _llm_answer(chat, question, hits, sources, searched, on_token, vision)
         except ModelError as exc:
-            fallback = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
+            fallback = _extractive(embed, question, retrieved.records, scope_text, hits, sources, searched)
             fallback.note = f"{exc}. Answered offline from the best passages instead."
             return _with_vision(fallback, vision)
-    answer = _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched)
+    answer = _extractive(embed, question, retrieved.records, scope_text, hits, sources, searched)
     answer.note = "No language model configured: this answer quotes the passages that match best. " + HOW_TO_CONFIGURE
     return _with_vision(answer, vision)
 
@@ -97,15 +141,16 @@ VISION_MIN_ASKED = 0.2
 VISION_MIN_UNASKED = 0.6
 
 
-def _vision_sources(app, question: str, question_vector, first_number: int) -> list[AnswerSource]:
-    from .app import vision_items
-
-    vision, items = vision_items(app.store(create=False))
+def _vision_sources(
+    retrieved: Retrieved, question: str, question_vector: list[float], first_number: int
+) -> list[AnswerSource]:
+    vision = retrieved.vision
     if vision is None:
         return []
     asked = bool(_VISION_QUESTION.search(question))
     scored = sorted(
-        ((sum(a * b for a, b in zip(question_vector, i.vector)), i.statement) for i in items), key=lambda x: -x[0]
+        ((sum(a * b for a, b in zip(question_vector, vector)), s) for s, vector in retrieved.statements),
+        key=lambda x: -x[0],
     )
     floor = VISION_MIN_ASKED if asked else VISION_MIN_UNASKED
     chosen = [s for score, s in scored[: VISION_K if asked else 1] if score >= floor]
@@ -161,12 +206,17 @@ def _source(number: int, hit: SearchHit) -> AnswerSource:
     )
 
 
-def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_token, vision=()) -> Answer:
-    from .llm.chat import complete
-    from .llm.prompts import load_prompt
-
-    system = load_prompt("answer_question", app.settings.prompts_dir)
-    blocks = [f"Question: {question}"]
+def _llm_answer(
+    chat: Chat,
+    question: Question,
+    hits: list[SearchHit],
+    sources: list[AnswerSource],
+    searched: int,
+    on_token: OnToken | None,
+    vision: Sequence[AnswerSource] = (),
+) -> Answer:
+    scope = question.scope
+    blocks = [f"Question: {question.text}"]
     if scope:
         blocks.append(f"Scope: only what the {display_team(scope)} function said or heard.")
     blocks.append("Sources:")
@@ -179,13 +229,13 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
     for statement in vision:
         blocks.append(f"[{statement.number}] {statement.title}: {statement.text}")
     sources = list(sources) + list(vision)
-    text = complete(app.settings, system, "\n\n".join(blocks), on_token)
+    text = chat("\n\n".join(blocks), on_token)
     cited = sorted({int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(sources)})
     # Numbers the model made up are removed: a citation must point at a real passage.
     text = _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(sources) else "", text).strip()
     kept = [s for s in sources if s.number in cited] or sources
     return Answer(
-        question=question,
+        question=question.text,
         answer=text,
         mode="llm",
         scope=scope,
@@ -196,10 +246,18 @@ def _llm_answer(app, question, scope, scope_text, hits, sources, searched, on_to
     )
 
 
-def _extractive(app, question, question_vector, scope, scope_text, hits, sources, searched) -> Answer:
+def _extractive(
+    embed: Embed,
+    question: Question,
+    records: dict[str, MeetingRecord],
+    scope_text: str,
+    hits: list[SearchHit],
+    sources: list[AnswerSource],
+    searched: int,
+) -> Answer:
     """The sentences of the retrieved passages most similar to the question, with their speakers."""
+    scope, question_vector = question.scope, question.vector
     sentences: list[tuple[int, int, str, str]] = []  # (source number, order, speaker, sentence)
-    records = app.retriever.records_by_meeting()
     for number, hit in enumerate(hits, start=1):
         record = records.get(hit.meeting_id)
         speaker_teams = record.speaker_teams if record else {}
@@ -217,7 +275,7 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
     if not sentences:
         where = f"{searched} meetings searched" + (f" ({display_team(scope)} only)" if scope else "")
         return Answer(
-            question=question,
+            question=question.text,
             answer=f"{scope_text}Nothing relevant found in {where}.",
             mode="extractive",
             scope=scope,
@@ -225,7 +283,7 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
             meetings_searched=searched,
             sources=[],
         )
-    vectors = app.embedder.embed([s[3] for s in sentences])
+    vectors = embed([s[3] for s in sentences])
     scored = []
     for (number, order, speaker, sentence), vector in zip(sentences, vectors):
         similarity = sum(a * b for a, b in zip(question_vector, vector))
@@ -243,7 +301,7 @@ def _extractive(app, question, question_vector, scope, scope_text, hits, sources
     meetings = len({hits[n - 1].meeting_id for n in cited})
     head = f"{scope_text}From {meetings} of {searched} meetings searched:"
     return Answer(
-        question=question,
+        question=question.text,
         answer=head + "\n" + "\n".join(lines),
         mode="extractive",
         scope=scope,

@@ -15,7 +15,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Settings
 from .errors import NoStoreError, NotFoundError, StoreError
@@ -30,13 +30,18 @@ from .models import (
     SearchHit,
     StatusReport,
     StoreStatus,
+    Turn,
     VisionVersion,
 )
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
 
 if TYPE_CHECKING:
+    from .answer import Retrieved
+    from .brief.facts import Facts, NearPassage
+    from .brief.model import Brief
     from .check import CheckInputs, CheckResult, Judge, StatementItem
+    from .report import ReportData
     from .store import Store
     from .vision import Vision
 
@@ -409,31 +414,38 @@ class Synth:
     def brief(
         self,
         audience: str | None = None,
-        since: str | None = None,
+        since: dt.date | str | None = None,
         series: str | None = None,
-        as_of=None,
+        as_of: dt.date | None = None,
         prose: bool = True,
-    ):
+    ) -> Brief:
         """The brief before the next sync, for a function or a person; with a model configured,
-        each section gets a lead written from the facts and checked against them."""
-        from .brief import build_brief
+        each section gets a lead written from the facts and checked against them. `since` is a
+        day, or "last" (since the last meeting of the series, the default)."""
+        from .brief.build import build_brief
 
+        day = _since_or_last(since)
+        as_of = as_of or dt.date.today()
         prose = prose and self.settings.llm_configured
         with self._session(write=prose, command="brief"):  # the prose is cached in the store
-            brief = build_brief(self, audience=audience, since=since, series=series, as_of=as_of)
+            store = self.store(create=False)
+            brief = build_brief(_brief_facts(store, as_of), audience=audience, since=day, series=series)
             if prose:
-                from .briefwriter import BriefWriter
+                from .brief.writer import BriefWriter
 
-                store = self.store(create=False)
                 brief = BriefWriter(self.settings, store).write(brief, store)
         return brief
 
-    @_reads
-    def report(self, since: str | None = None, until: str | None = None, as_of=None):
+    def report(
+        self, since: dt.date | str | None = None, until: dt.date | str | None = None, as_of: dt.date | None = None
+    ) -> ReportData:
         """The alignment report's data: weekly series and the tables behind each chart."""
         from .report import build_report
 
-        return build_report(self, since=since, until=until, as_of=as_of)
+        start, end = _day(since, "--since"), _day(until, "--until")
+        with self._session(write=False):  # building reads later meetings' words: inside the session too
+            facts = _brief_facts(self.store(create=False), end or as_of or dt.date.today())
+            return build_report(facts, since=start)
 
     @_reads
     def insights(
@@ -491,10 +503,16 @@ class Synth:
         self, question: str, filters: Filters | None = None, k: int = 6, on_token: Callable[[str], None] | None = None
     ) -> Answer:
         """Answer a question from the meetings, citing passages."""
-        from .answer import answer_question
+        from .answer import Question, answer_chat, answer_question, question_scope
 
+        scope, scoped = question_scope(question, filters or Filters())
+        vector = self.embedder.embed([question])[0]  # before the read lock: writers wait less
+        with self._session(write=False):
+            retrieved = _retrieve(self.retriever, self.store(create=False), question, vector, scoped, k)
+        # the model is called after the read lock is released, so a writer need not wait for it
+        chat = answer_chat(self.settings)
         return answer_question(
-            self, question, filters or Filters(), k, on_token, reading=lambda: self._session(write=False)
+            Question(question, scope, scoped, vector), retrieved, self.embedder.embed, chat, on_token
         )
 
     @_reads
@@ -654,3 +672,86 @@ class CheckReplyCache:
 
     def put(self, key: str, value: str) -> None:
         self.store.cache_put(key, value, kind="check")
+
+
+# --- what the brief, the report and ask read from the store ----------------------------------------
+# Written against today's store API; the store's repositories replace the raw calls here.
+
+
+def _brief_facts(store: Store, as_of: dt.date) -> Facts:
+    """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
+    the vision, for the brief and the report; later meetings' words are read as they are needed."""
+    from .brief.facts import Facts
+    from .models import Flag
+
+    records = [r for r in store.meeting_records() if r.date <= as_of.isoformat()]
+    runs = [r.extraction_run for r in records if r.extraction_run]
+    insights = [(insight, vector) for insight, _, vector in store.insight_vectors(runs)]
+    vision, items = vision_items(store)
+    return Facts(
+        as_of,
+        records,
+        insights,
+        flags=[Flag(**f) for f in store.flags()],
+        roster=store.get_setting(ROSTER_SETTING) or {},
+        vision=vision,
+        statements=[(i.statement, i.vector) for i in items],
+        texts=_StoredTexts(store),
+    )
+
+
+class _StoredTexts:
+    """Meetings' words as the brief reads them (`brief.facts.MeetingTexts`), from the passages."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
+        import json
+
+        from .brief.facts import NearPassage
+
+        hits = self.store.query_passages(vector, versions, n=n)
+        near = []
+        for text, meta in self.store.get_passages([h[0] for h in hits]).values():
+            turns = []
+            for line, (first, last, speaker) in zip(text.split("\n"), json.loads(meta.get("turns", "[]"))):
+                body = line[len(speaker) + 2 :] if speaker and line.startswith(f"{speaker}: ") else line
+                turns.append(Turn(speaker=speaker, text=body, start_line=first, end_line=last))
+            near.append(NearPassage(meta["meeting_id"], meta["version"], turns))
+        return near
+
+    def turns(self, record: MeetingRecord) -> list[Turn]:
+        return self.store.meeting_turns(record.meeting_id, record.version)
+
+
+def _retrieve(
+    retriever: Retriever, store: Store, question: str, vector: list[float], filters: Filters, k: int
+) -> Retrieved:
+    """The passages that answer a question best, their similarity to it, and the vision."""
+    from .answer import Retrieved
+
+    ranked, searched = retriever.candidates(question, filters, vector=vector)
+    pairs = retriever.materialize(ranked, k, filters)
+    vision, items = vision_items(store)
+    return Retrieved(
+        pairs=pairs,
+        searched=searched,
+        similarities=store.similarities(vector, [c.id for _, c in pairs]),
+        records=retriever.records_by_meeting(),
+        vision=vision,
+        statements=[(i.statement, i.vector) for i in items],
+    )
+
+
+def _day(value: dt.date | str | None, option: str) -> dt.date | None:
+    """A day given as a date, or still as the command line's text (until the CLI passes dates)."""
+    from .ingest import parse_date_option
+
+    return parse_date_option(value, option) if isinstance(value, str) else value
+
+
+def _since_or_last(value: dt.date | str | None) -> dt.date | Literal["last"] | None:
+    if isinstance(value, str) and value.strip().lower() == "last":
+        return "last"
+    return _day(value, "--since") if value else None

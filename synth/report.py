@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .brief import BriefAssembler, Facts, Period
+from .brief.facts import Facts
 from .errors import SynthError
 from .kinds import FLAG_TYPES
 from .teams import FUNCTIONS, OUTSIDE, display_team
@@ -51,18 +51,16 @@ def _monday(day: str | dt.date) -> dt.date:
     return d - dt.timedelta(days=d.weekday())
 
 
-def build_report(app, since: str | None = None, until: str | None = None, as_of: dt.date | None = None) -> ReportData:
-    from .ingest import parse_date_option
-
-    end = parse_date_option(until, "--until") or as_of or dt.date.today()
-    facts = Facts(app, end)
+def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
+    """The report's charts from `since` (default: the first meeting) to `facts.as_of`."""
+    end = facts.as_of
     if not facts.records:
         raise SynthError("the store has no meetings up to that date; `synth ingest PATH` first")
-    start = parse_date_option(since, "--since") or dt.date.fromisoformat(facts.records[0].date)
+    start = since or dt.date.fromisoformat(facts.records[0].date)
     if start > end:
         raise SynthError(f"--since {start} is after --until {end}")
-    a = BriefAssembler(facts, Period(start, end, f"{start} to {end}"), None, None)
-    weeks, day = [], _monday(start)
+    weeks: list[dt.date] = []
+    day = _monday(start)
     while day <= end:
         weeks.append(day)
         day += dt.timedelta(days=7)
@@ -94,7 +92,7 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
 
     # 2. roadblocks opened and resolved, and the age of the open ones
     opened, resolved, ages = [0] * len(weeks), [0] * len(weeks), []
-    for thread, resolution in a.roadblock_threads():
+    for thread, resolution in facts.roadblock_threads():
         if (n := week_of(thread.first.date)) is not None:
             opened[n] += 1
         if resolution is not None:
@@ -129,7 +127,7 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
             status = "invalidated" if flag.type == "assumption_refuted" else "validated"
             evidence.setdefault(flag.sides[0].key, []).append((flag.sides[1].date or "", status))
     counts = {s: [0] * len(weeks) for s in ("untested", "validated", "invalidated")}
-    for thread in a.threads("assumption"):
+    for thread in facts.threads("assumption"):
         for n, week in enumerate(weeks):
             week_end = min(week + dt.timedelta(days=6), end).isoformat()
             if thread.first.date > week_end:
@@ -170,7 +168,9 @@ def build_report(app, since: str | None = None, until: str | None = None, as_of:
     heard: dict[str, list[float]] = {}
     for record in in_range:
         n = week_of(record.date)
-        for turn in facts.store.meeting_turns(record.meeting_id, record.version):
+        if n is None:
+            continue  # not in range: cannot happen, the records are those in range
+        for turn in facts.texts.turns(record):
             team = record.speaker_teams.get(turn.speaker or "", record.team if not turn.speaker else "unknown")
             heard.setdefault(team_name(team), [0] * len(weeks))[n] += turn.end_line - turn.start_line + 1
     voices = Chart(
@@ -200,16 +200,21 @@ def _short(text: str, n: int = 58) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-_CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;color:#1d2433}
-h1{font-size:1.5rem;margin-bottom:.2rem}.meta{color:#556}section{margin:2.2rem 0}h2{font-size:1.1rem;margin:.2rem 0}
-.note{color:#667;font-size:.85rem}.chart svg{display:block;max-width:100%;height:auto}
-table{border-collapse:collapse;font-size:.82rem;margin-top:.6rem}th,td{border:1px solid #dde3ec;padding:.15rem .45rem;text-align:right}
-th:first-child,td:first-child{text-align:left}thead th{background:#f3f6fa}
-.legend{font-size:.82rem;margin:.2rem 0}.legend span{display:inline-block;margin-right:.9rem}
-.legend i{display:inline-block;width:.75rem;height:.75rem;margin-right:.3rem;vertical-align:-1px;border-radius:2px}
-#errors{color:#a00}
-"""
+_CSS = (
+    "\n"
+    'body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1000px;margin:2rem auto;'
+    "padding:0 1rem;color:#1d2433}\n"
+    "h1{font-size:1.5rem;"
+    "margin-bottom:.2rem}.meta{color:#556}section{margin:2.2rem 0}h2{font-size:1.1rem;margin:.2rem 0}\n"
+    ".note{color:#667;font-size:.85rem}.chart svg{display:block;max-width:100%;height:auto}\n"
+    "table{border-collapse:collapse;font-size:.82rem;margin-top:.6rem}th,td{border:1px solid #dde3ec;"
+    "padding:.15rem .45rem;text-align:right}\n"
+    "th:first-child,td:first-child{text-align:left}thead th{background:#f3f6fa}\n"
+    ".legend{font-size:.82rem;margin:.2rem 0}.legend span{display:inline-block;margin-right:.9rem}\n"
+    ".legend i{display:inline-block;width:.75rem;height:.75rem;margin-right:.3rem;vertical-align:-1px;"
+    "border-radius:2px}\n"
+    "#errors{color:#a00}\n"
+)
 
 
 def table_html(chart: Chart) -> str:

@@ -12,8 +12,8 @@ import pytest
 from testkit import run_on
 
 from synth.app import Synth
-from synth.briefdoc import CITATION, cite_text, to_markdown
-from synth.briefwriter import verify
+from synth.brief.render import CITATION, cite_text, to_markdown
+from synth.brief.writer import verify
 from synth.config import Settings
 
 AS_OF = "2026-10-20"
@@ -233,16 +233,34 @@ def test_roadblocks_resolve_and_actions_come_due(app, tmp_path):
 
 def test_verify_keeps_only_sentences_backed_by_the_facts():
     from synth.brief import Fact
+    from synth.brief.model import OpenRoadblockDetails, RequestDetails
 
     facts = {
         "R1": Fact(
-            id="R1", section="roadblocks", text="Calendar sync is blocked.", details={"open_days": 42}, cites=[]
+            id="R1",
+            section="roadblocks",
+            text="Calendar sync is blocked.",
+            details=OpenRoadblockDetails(
+                open_days=42, raised_by="Tom", mentions=1, meetings=1, last_raised="2026-09-01", technical=True
+            ),
+            cites=[],
         ),
         "Q2": Fact(
             id="Q2",
             section="requests",
             text="Three prospects asked for recurring visits.",
-            details={"meetings": 3},
+            details=RequestDetails(
+                meetings=3,
+                mentions=3,
+                in_period=1,
+                customers=[],
+                unnamed_customers=0,
+                heard_by=[],
+                first_heard="2026-09-01",
+                last_heard="2026-09-08",
+                fit="not on the roadmap",
+                customer_count=0,
+            ),
             cites=[],
         ),
     }

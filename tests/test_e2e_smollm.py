@@ -173,8 +173,8 @@ def test_brief_prose_from_a_real_model_cites_only_the_briefs_facts(smollm_server
     import datetime as dt
     import re
 
-    from synth.briefdoc import to_markdown
-    from synth.briefwriter import fact_numbers, numbers_in
+    from synth.brief.render import to_markdown
+    from synth.brief.writer import fact_numbers, numbers_in
 
     notes = tmp_path / "2026-10-02-platform-sync.md"
     notes.write_text(

@@ -67,7 +67,7 @@ def brief(
       synth brief --for engineering
       synth brief --for "Dana Whitfield" --since 2026-09-01 --out brief.html
     """
-    from ..briefdoc import to_html, to_markdown
+    from ..brief.render import to_html, to_markdown
     from ..render import to_json
 
     result = app.brief(audience=audience, since=iso_text(since), series=series, as_of=as_of)

@@ -4,13 +4,17 @@ a sentence is kept only if it cites facts of the brief and every number in it is
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, Field
 
-from .brief import Brief, Fact
-from .briefdoc import detail_text
-from .errors import ModelError
-from .llm.chain import PromptedChain
+from ..config import Settings
+from ..errors import ModelError
+from ..llm.chain import PromptedChain
+from .model import Brief, Fact, Section
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 BRIEF_PROMPT = "write_brief"
 FACTS_PER_SECTION = 8
@@ -68,8 +72,23 @@ def numbers_in(text: str) -> set[str]:
 
 
 def fact_numbers(fact: Fact) -> set[str]:
-    details = " ".join(str(v) for v in fact.details.values())  # every number detail_text shows is here
+    """The numbers a fact states: in its text, its details and its date."""
+    details = " ".join(str(v) for v in fact.details.values())  # every number its detail text shows is here
     return numbers_in(f"{fact.text} {details} {fact.date or ''}")
+
+
+def _repair_citations(sentence: str, facts: dict[str, Fact]) -> tuple[str, list[str]]:
+    """The sentence with its citations repaired (unknown ids removed, spelling normalised), and
+    the ids of the facts it still cites."""
+    cited: list[str] = []
+
+    def repair(match: re.Match[str]) -> str:
+        ids = [i.strip().upper() for i in re.split(r"[,;]", match.group(1))]
+        good = [i for i in ids if i in facts]
+        cited.extend(good)
+        return f"[{', '.join(good)}]" if good else ""
+
+    return _MARKER.sub(repair, sentence), cited
 
 
 def verify(text: str, facts: dict[str, Fact]) -> tuple[str, dict[str, int]]:
@@ -80,18 +99,7 @@ def verify(text: str, facts: dict[str, Fact]) -> tuple[str, dict[str, int]]:
     for sentence in _SENTENCE.split(" ".join(text.split())):
         if not sentence:
             continue
-        cited: list[str] = []
-        bad = False
-
-        def repair(match: re.Match) -> str:
-            nonlocal bad
-            ids = [i.strip().upper() for i in re.split(r"[,;]", match.group(1))]
-            good = [i for i in ids if i in facts]
-            bad = bad or len(good) < len(ids)
-            cited.extend(good)
-            return f"[{', '.join(good)}]" if good else ""
-
-        body = _MARKER.sub(repair, sentence)
+        body, cited = _repair_citations(sentence, facts)
         if not cited:
             dropped["citation"] += 1
             continue
@@ -107,11 +115,12 @@ def verify(text: str, facts: dict[str, Fact]) -> tuple[str, dict[str, int]]:
 class BriefWriter(PromptedChain):
     """One call for the whole brief; the reply cached by the facts it was given."""
 
-    def __init__(self, settings, store):
+    def __init__(self, settings: Settings, store: Store):
         super().__init__(settings, store, BRIEF_PROMPT, BriefProse, max_tokens=900)
 
     @staticmethod
     def message(brief: Brief) -> str:
+        """The model's input: the brief's facts by section, each with its details in words."""
         audience = (
             f"This brief is for {brief.person + ', ' if brief.person else ''}{brief.audience or 'the whole team'}."
         )
@@ -121,17 +130,17 @@ class BriefWriter(PromptedChain):
                 continue
             lines = [f'<section key="{section.key}" title="{section.title}">']
             for fact in section.facts[:FACTS_PER_SECTION]:
-                lines.append(f"[{fact.id}] {fact.text[:300]} ({detail_text(fact)[:300]})")
+                lines.append(f"[{fact.id}] {fact.text[:300]} ({fact.detail_text()[:300]})")
             lines.append("</section>")
             parts.append("\n".join(lines))
         return "\n\n".join(parts)
 
-    def write(self, brief: Brief, store) -> Brief:
+    def write(self, brief: Brief, store: Store) -> Brief:
         """The brief with a verified lead per section; on a model failure, the brief unchanged
         with a note saying why."""
         import json
 
-        from .llm.structured import Usage
+        from ..llm.structured import Usage
 
         user = self.message(brief)
         key = self.key(user)
@@ -140,7 +149,8 @@ class BriefWriter(PromptedChain):
             prose = BriefProse(**json.loads(cached))
         else:
             try:
-                prose = self.chat.invoke(self.prompt, user, Usage()).value
+                # StructuredChat is not generic yet: its value is the schema given, BriefProse
+                prose = cast(BriefProse, self.chat.invoke(self.prompt, user, Usage()).value)
             except ModelError as exc:
                 brief.notes.append(
                     f"the model could not write the prose ({exc}); "  # masked when the error was made
@@ -150,7 +160,7 @@ class BriefWriter(PromptedChain):
             store.cache_put(key, prose.model_dump_json(), kind="brief")
             self.remember(store)
         facts = {f.id: f for f in brief.all_facts()}
-        sections = {s.key: s for s in brief.sections}
+        sections: dict[str, Section] = {s.key: s for s in brief.sections}
         dropped = {"citation": 0, "number": 0, "section": 0}
         for lead in prose.leads:
             section = sections.get(lead.section.strip().lower())

@@ -1,0 +1,175 @@
+"""The facts seen for one period and one audience: what the section builders share.
+
+- an assumption is relied on as often as it is repeated and as decisions, actions and promises
+  lean on it;
+- requests are counted across meetings and customers (named, or "three prospects"), and matched
+  to the roadmap item or non-goal they are about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..models import Insight
+from ..teams import OUTSIDE, display_team
+from .facts import Facts, Noted, NotedStatement, Thread, cosine
+from .model import Fact, SectionKey
+from .period import Period
+
+ACTED_ON = 0.5  # a decision, action or promise this related to an assumption leans on it
+FIT_MIN = 0.45  # cosine at which a request is about a roadmap item or a non-goal
+NOT_PLANNED = "not on the roadmap"
+_COUNTED = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|a few|several|\d+)\s+(?:[a-z-]+\s+){0,2}?"
+    r"(prospects?|customers?|accounts?|shops?|companies|businesses|teams|clients?|leads?|contractors?)\b",
+    re.I,
+)
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a few": 3,
+    "several": 3,
+}
+T = TypeVar("T")
+
+
+@dataclass
+class RequestThread:
+    """A request thread with its counts: meetings, customers (named and stated), fit."""
+
+    thread: Thread
+    meetings: int
+    mentions: int
+    in_period: int
+    customers: list[str]
+    unnamed_customers: int
+    heard_by: list[str]
+    first_heard: str
+    last_heard: str
+    fit: str
+    fit_statement: NotedStatement | None
+
+
+@dataclass
+class AssumptionThread:
+    """An assumption thread, how much the team leans on it, and what leans on it."""
+
+    thread: Thread
+    reliance: int
+    leaning: list[Insight]
+
+
+SectionBuilder = Callable[["Assembly"], list[Fact]]
+
+
+class Assembly:
+    """Builds each section's facts for a period and an audience; a section built once is reused
+    by the sections and the agenda that draw on it."""
+
+    def __init__(
+        self,
+        facts: Facts,
+        period: Period,
+        audience: str | None,
+        person: str | None,
+        builders: Mapping[SectionKey, SectionBuilder],
+    ):
+        self.f = facts
+        self.period = period
+        self.audience = audience
+        self.person = person
+        self.builders = builders
+        self.since = period.since.isoformat()
+        self.until = period.until.isoformat()
+        self.in_period = {r.meeting_id for r in facts.records if self.since <= r.date <= self.until}
+        self._built: dict[SectionKey, list[Fact]] = {}
+        self._requests: list[RequestThread] | None = None
+
+    def section(self, key: SectionKey) -> list[Fact]:
+        """A section's facts, without ids (ids are given in order of appearance)."""
+        if key not in self._built:
+            self._built[key] = self.builders[key](self)
+        return self._built[key]
+
+    def recent(self, *kinds: str) -> list[Noted]:
+        return [i for i in self.f.of_kind(*kinds) if i.insight.meeting_id in self.in_period]
+
+    def own_first(self, items: list[T], team_of: Callable[[T], object]) -> list[T]:
+        """The audience's own items first (a stable sort: otherwise in the order given)."""
+        if not self.audience:
+            return items
+        return sorted(items, key=lambda x: team_of(x) != self.audience)
+
+    def assumption_threads(self) -> list[AssumptionThread]:
+        """Each assumption thread, how much the team leans on it, and what leans on it."""
+        acting = self.f.of_kind("decision", "action", "promise")
+        out = []
+        for thread in self.f.threads("assumption"):
+            leaning = [a.insight for a in acting if max(self.f.relatedness(a, m) for m in thread.members) >= ACTED_ON]
+            out.append(AssumptionThread(thread, len(thread.members) + 2 * len(leaning), leaning))
+        return out
+
+    def request_threads(self) -> list[RequestThread]:
+        """Each request thread with its counts: meetings, customers (named and stated), fit."""
+        if self._requests is None:
+            self._requests = [self._counted(thread) for thread in self.f.threads("request")]
+        return self._requests
+
+    def _counted(self, thread: Thread) -> RequestThread:
+        names = set(self.f.customers.values())
+        customers: dict[str, None] = {}
+        unnamed: dict[str, int] = {}
+        for m in thread.members:
+            ins = m.insight
+            text = f"{ins.statement} {ins.quote}"
+            if ins.team in OUTSIDE and (c := self.f.customers.get(ins.meeting_id)):
+                customers[c] = None
+            for name in names:
+                if re.search(r"\b" + re.escape(name.split()[0]) + r"\b", text, re.I):
+                    customers[name] = None
+            for match in _COUNTED.finditer(text):
+                word = match.group(1).lower()
+                n = int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+                unnamed[ins.meeting_id] = max(unnamed.get(ins.meeting_id, 0), n)
+        recent = [m for m in thread.members if m.insight.meeting_id in self.in_period]
+        fit, fit_statement = NOT_PLANNED, None
+        plans = [s for s in self.f.statements if s.statement.section in ("roadmap", "non_goals")]
+        if plans:
+            best = max(plans, key=lambda s: max(cosine(s.vector, m.vector) for m in thread.members))
+            if max(cosine(best.vector, m.vector) for m in thread.members) >= FIT_MIN:
+                fit, fit_statement = best.statement.label, best
+        return RequestThread(
+            thread=thread,
+            meetings=len(thread.meetings),
+            mentions=len(thread.members),
+            in_period=len(recent),
+            customers=list(customers),
+            unnamed_customers=sum(unnamed.values()),
+            heard_by=[display_team(t) for t in thread.teams],
+            first_heard=thread.first.date,
+            last_heard=thread.last.date,
+            fit=fit,
+            fit_statement=fit_statement,
+        )
+
+    def problems_behind(self, thread: Thread) -> list[Insight]:
+        """Findings and roadblocks (customers' words first) that say why a request is made."""
+        found = []
+        for item in self.f.of_kind("finding", "roadblock", "request"):
+            if item in thread.members:
+                continue
+            score = max(self.f.relatedness(item, m) for m in thread.members)
+            if score >= ACTED_ON and (item.insight.kind != "request" or item.insight.team in OUTSIDE):
+                found.append((score, item.insight))
+        found.sort(key=lambda x: -x[0])
+        return [i for _, i in found[:2]]

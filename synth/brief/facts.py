@@ -1,0 +1,338 @@
+"""The facts a brief (and the report) is assembled from, as of a day: the meetings, their insights
+with vectors and how related they are, the flags, the roster and the vision, and a way to read
+later meetings' words. Built from data given to it; it never opens the store itself.
+
+- threads: similar roadblocks (assumptions, requests) from several meetings are one thread,
+  with its first mention, who raised it and how often it came back;
+- a roadblock is resolved, and an action done, when a later meeting says so about it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from ..check.compare import Reading, read
+from ..check.flags import assumption_statuses, insight_key
+from ..check.items import InsightItem, Lexicon, connected, insight_item
+from ..models import Flag, FlagSide, Insight, MeetingRecord, Turn
+from ..teams import OUTSIDE, display_team
+from ..vision import Vision, VisionStatement
+from .model import Cite
+from .period import SERIES_NOISE
+
+if TYPE_CHECKING:
+    import numpy as np
+
+THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread
+PASSAGES_LOOKED_AT = 6  # passages of later meetings read for a roadblock's resolution
+RESOLVED = re.compile(
+    r"\b(unblocked|no longer (?:blocked|an issue|a problem)|resolved|fixed|approved|granted|shipped|"
+    r"went live|is live|works now|working now|sorted out|solved)\b",
+    re.I,
+)
+DONE = re.compile(r"\b(done|sent|shared|wrote up|written up|finished|completed|delivered|posted|published)\b", re.I)
+_NEGATED = re.compile(r"\b(not|never|still|yet|no)\b|n't\b", re.I)
+_GENERIC_TITLE = {
+    "discovery",
+    "call",
+    "onboarding",
+    "kickoff",
+    "kick",
+    "off",
+    "demo",
+    "review",
+    "sync",
+    "meeting",
+    "qbr",
+    "check",
+    "in",
+    "intro",
+    "follow",
+    "up",
+    "renewal",
+    "pilot",
+    "training",
+    "session",
+    "interview",
+    "with",
+    "the",
+    "and",
+    "weekly",
+    "notes",
+    "feedback",
+}
+
+
+@dataclass
+class NearPassage:
+    """A stored passage of a later meeting, as its turns (speaker prefixes removed)."""
+
+    meeting_id: str
+    version: str
+    turns: list[Turn]
+
+
+class MeetingTexts(Protocol):
+    """Reads meetings' words from wherever they are stored."""
+
+    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
+        """The `n` passages of the given meeting versions nearest to a vector, nearest first."""
+        ...
+
+    def turns(self, record: MeetingRecord) -> list[Turn]:
+        """Every turn of a stored meeting, in order."""
+        ...
+
+
+@dataclass
+class Noted:
+    """An insight with its statement vector and its words read for relatedness."""
+
+    insight: Insight
+    vector: list[float]
+    reading: Reading
+
+    @property
+    def key(self) -> str:
+        return insight_key(self.insight)
+
+
+@dataclass
+class NotedStatement:
+    """A statement of the vision with its vector."""
+
+    statement: VisionStatement
+    vector: list[float]
+
+
+@dataclass
+class Said:
+    """Something a later meeting said: a roadblock resolved, an action done."""
+
+    date: str
+    text: str
+    cite: Cite
+
+
+@dataclass
+class Thread:
+    """Similar insights of one kind from one or more meetings, oldest first."""
+
+    members: list[Noted] = field(default_factory=list)
+
+    @property
+    def first(self) -> Insight:
+        return self.members[0].insight
+
+    @property
+    def last(self) -> Insight:
+        return self.members[-1].insight
+
+    @property
+    def meetings(self) -> list[str]:
+        return list(dict.fromkeys(m.insight.meeting_id for m in self.members))
+
+    @property
+    def teams(self) -> list[str]:
+        return list(dict.fromkeys(m.insight.team for m in self.members if m.insight.team not in OUTSIDE))
+
+    def dates(self) -> list[str]:
+        return [m.insight.date for m in self.members]
+
+
+def cite_insight(insight: Insight) -> Cite:
+    """Where an insight's quote is."""
+    return Cite(
+        meeting_id=insight.meeting_id,
+        title=insight.title,
+        date=insight.date,
+        source=insight.source,
+        start_line=insight.start_line,
+        end_line=insight.end_line,
+        speaker=insight.speaker,
+        team=insight.team,
+    )
+
+
+def cite_side(side: FlagSide) -> Cite:
+    """Where one side of a flag is."""
+    return Cite(
+        meeting_id=side.meeting_id,
+        title=side.title or "product vision",
+        date=side.date,
+        source=side.source,
+        start_line=side.start_line,
+        end_line=side.end_line,
+        speaker=side.speaker,
+        team=side.team,
+    )
+
+
+def cite_statement(statement: VisionStatement) -> Cite:
+    """Where a statement of the vision is."""
+    return Cite(
+        title="product vision", source=statement.source, start_line=statement.start_line, end_line=statement.end_line
+    )
+
+
+def unique_cites(insights: list[Insight], limit: int = 4) -> list[Cite]:
+    """The places of the insights, each once, at most `limit`."""
+    seen, out = set(), []
+    for insight in insights:
+        place = (insight.source, insight.start_line)
+        if place not in seen:
+            seen.add(place)
+            out.append(cite_insight(insight))
+    return out[:limit]
+
+
+def who_said(insight: Insight) -> str:
+    """ "Name (function)", or "Name (customer)" for someone in no function."""
+    team = display_team(insight.team) if insight.team not in OUTSIDE else "customer"
+    return f"{insight.speaker or 'unknown'} ({team})"
+
+
+def days_between(a: str, b: dt.date) -> int:
+    return (b - dt.date.fromisoformat(a)).days
+
+
+def said_without_negation(pattern: re.Pattern[str], text: str) -> bool:
+    """A sentence of the text matches and is not negated ("not fixed", "still blocked")."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        match = pattern.search(sentence)
+        if match and (match.group(0).lower().startswith("no longer") or not _NEGATED.search(sentence)):
+            return True
+    return False
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b)))
+
+
+class Facts:
+    """The store as of a day: insights with vectors, their relatedness, flags, the vision."""
+
+    def __init__(
+        self,
+        as_of: dt.date,
+        records: list[MeetingRecord],
+        insights: list[tuple[Insight, list[float]]],
+        flags: list[Flag],
+        roster: dict[str, str],
+        vision: Vision | None,
+        statements: list[tuple[VisionStatement, list[float]]],
+        texts: MeetingTexts,
+    ):
+        """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
+        visible insights of those meetings with their statement vectors; `statements`: the
+        vision's statements with theirs; `texts`: where later meetings' words are read."""
+        import numpy as np
+
+        self.as_of = as_of
+        self.records = [r for r in records if r.date <= as_of.isoformat()]
+        self.by_meeting = {r.meeting_id: r for r in self.records}
+        self.flags = flags
+        statuses = assumption_statuses(self.flags)
+        kept: list[tuple[Insight, InsightItem]] = []
+        for insight, vector in insights:
+            if insight.meeting_id not in self.by_meeting:
+                continue
+            if insight.kind == "assumption":  # a copy: the caller's insight keeps what it had
+                got = statuses.get(insight_key(insight))
+                status, flag = (got[0], got[1]) if got else ("untested", None)
+                insight = insight.model_copy(update={"status": status, "status_flag": flag})
+            kept.append((insight, insight_item(insight, vector)))
+        kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
+        # relatedness is scored by the checker's Lexicon, so that the brief links what the check links
+        items = [item for _, item in kept]
+        self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
+        self.index = {id(item): n for n, item in enumerate(self.items)}
+        self.related: np.ndarray
+        if items:
+            matrix = np.asarray([i.vector for i in items], dtype=np.float32)
+            lexicon = Lexicon(items)
+            self.related = np.stack([lexicon.related(item, row) for item, row in zip(items, matrix @ matrix.T)])
+        else:
+            self.related = np.zeros((0, 0), dtype=np.float32)
+        self.vision = vision
+        self.statements = [NotedStatement(s, v) for s, v in statements] if vision is not None else []
+        self.roster = roster
+        self.texts = texts
+        self.customers = {r.meeting_id: c for r in self.records if (c := customer_of(r))}
+        self._threads: dict[str, list[Thread]] = {}
+        self._roadblocks: list[tuple[Thread, Said | None]] | None = None
+
+    def of_kind(self, *kinds: str) -> list[Noted]:
+        return [i for i in self.items if i.insight.kind in kinds]
+
+    def relatedness(self, a: Noted, b: Noted) -> float:
+        return float(self.related[self.index[id(a)], self.index[id(b)]])
+
+    def threads(self, kind: str) -> list[Thread]:
+        """Insights of a kind linked when related enough; each thread oldest first."""
+        if kind not in self._threads:
+            members = self.of_kind(kind)
+            groups = connected(len(members), lambda i, j: self.relatedness(members[i], members[j]) >= THREAD_LINK)
+            self._threads[kind] = [Thread([members[i] for i in g]) for g in groups]
+        return self._threads[kind]
+
+    def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
+        """Each roadblock thread with what a later meeting said that resolved it, if anything."""
+        if self._roadblocks is None:
+            self._roadblocks = [(t, self.later_saying(t, RESOLVED)) for t in self.threads("roadblock")]
+        return self._roadblocks
+
+    def later_saying(self, thread: Thread, pattern: re.Pattern[str], floor: float = THREAD_LINK) -> Said | None:
+        """The first thing a later meeting says about the thread that matches `pattern` ("fixed",
+        "done"): an insight related to it, else a sentence of a passage near it that shares at
+        least two of its content words."""
+        start = thread.first.date
+        for item in self.items:
+            ins = item.insight
+            if ins.date <= start or ins.meeting_id in thread.meetings:
+                continue
+            if not said_without_negation(pattern, f"{ins.statement} {ins.quote}"):
+                continue
+            if max(self.relatedness(item, m) for m in thread.members) >= floor:
+                return Said(ins.date, ins.statement, cite_insight(ins))
+        later = [r for r in self.records if r.date > start and r.meeting_id not in thread.meetings]
+        if not later:
+            return None
+        terms = set().union(*(set(m.reading.terms) for m in thread.members))
+        passages = self.texts.passages_near(thread.members[0].vector, [r.version for r in later], PASSAGES_LOOKED_AT)
+        found = []
+        for passage in passages:
+            record = self.by_meeting.get(passage.meeting_id)
+            if record is None or record.version != passage.version:
+                continue
+            for turn in passage.turns:
+                for sentence in re.split(r"(?<=[.!?])\s+", turn.text):
+                    if said_without_negation(pattern, sentence) and len(terms & set(read(sentence).terms)) >= 2:
+                        team = record.speaker_teams.get(turn.speaker or "", record.team or "unknown")
+                        cite = Cite(
+                            meeting_id=record.meeting_id,
+                            title=record.title,
+                            date=record.date,
+                            source=record.source,
+                            start_line=turn.start_line,
+                            end_line=turn.end_line,
+                            speaker=turn.speaker,
+                            team=team,
+                        )
+                        found.append(Said(record.date, sentence, cite))
+        return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
+
+
+def customer_of(record: MeetingRecord) -> str | None:
+    """The customer a meeting was with: people in it who are in no function, named by the title."""
+    if not any(record.speaker_teams.get(s, "unknown") in OUTSIDE for s in record.speakers):
+        return None
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][A-Za-z&'-]*", SERIES_NOISE.sub(" ", record.title))
+        if w.lower() not in _GENERIC_TITLE
+    ]
+    return " ".join(w[:1].upper() + w[1:] for w in words) if words else None
