@@ -414,7 +414,7 @@ class Synth:
     def brief(
         self,
         audience: str | None = None,
-        since: dt.date | str | None = None,
+        since: dt.date | Literal["last"] | None = None,
         series: str | None = None,
         as_of: dt.date | None = None,
         prose: bool = True,
@@ -424,12 +424,11 @@ class Synth:
         day, or "last" (since the last meeting of the series, the default)."""
         from .brief.build import build_brief
 
-        day = _since_or_last(since)
         as_of = as_of or dt.date.today()
         prose = prose and self.settings.llm_configured
         with self._session(write=prose, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
-            brief = build_brief(_brief_facts(store, as_of), audience=audience, since=day, series=series)
+            brief = build_brief(_brief_facts(store, as_of), audience=audience, since=since, series=series)
             if prose:
                 from .brief.writer import BriefWriter
 
@@ -437,15 +436,14 @@ class Synth:
         return brief
 
     def report(
-        self, since: dt.date | str | None = None, until: dt.date | str | None = None, as_of: dt.date | None = None
+        self, since: dt.date | None = None, until: dt.date | None = None, as_of: dt.date | None = None
     ) -> ReportData:
         """The alignment report's data: weekly series and the tables behind each chart."""
         from .report import build_report
 
-        start, end = _day(since, "--since"), _day(until, "--until")
         with self._session(write=False):  # building reads later meetings' words: inside the session too
-            facts = _brief_facts(self.store(create=False), end or as_of or dt.date.today())
-            return build_report(facts, since=start)
+            facts = _brief_facts(self.store(create=False), until or as_of or dt.date.today())
+            return build_report(facts, since=since)
 
     @_reads
     def insights(
@@ -742,16 +740,3 @@ def _retrieve(
         vision=vision,
         statements=[(i.statement, i.vector) for i in items],
     )
-
-
-def _day(value: dt.date | str | None, option: str) -> dt.date | None:
-    """A day given as a date, or still as the command line's text (until the CLI passes dates)."""
-    from .ingest import parse_date_option
-
-    return parse_date_option(value, option) if isinstance(value, str) else value
-
-
-def _since_or_last(value: dt.date | str | None) -> dt.date | Literal["last"] | None:
-    if isinstance(value, str) and value.strip().lower() == "last":
-        return "last"
-    return _day(value, "--since") if value else None

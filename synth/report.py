@@ -58,7 +58,7 @@ def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
         raise SynthError("the store has no meetings up to that date; `synth ingest PATH` first")
     start = since or dt.date.fromisoformat(facts.records[0].date)
     if start > end:
-        raise SynthError(f"--since {start} is after --until {end}")
+        raise SynthError(f"the report would start on {start}, after its end {end}")
     weeks: list[dt.date] = []
     day = _monday(start)
     while day <= end:

@@ -320,7 +320,6 @@ def test_the_numbers_a_fact_states_include_its_details():
 
 def test_an_assumption_refuted_in_the_period_says_so_and_needs_the_team():
     from synth.check import insight_key
-
     from synth.models import Flag, FlagSide
 
     early, later = record("2026-09-01"), record("2026-09-20", "Support review", team="customer_success")

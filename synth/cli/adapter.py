@@ -3,7 +3,6 @@ to each command, and the one way to print JSON and write `--out`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 from collections.abc import Callable
@@ -102,9 +101,3 @@ def write_out(out: str | None, text: str, what: str) -> None:
         return
     write_atomic(Path(out), text, name=f"--out {out}")
     click.echo(f"Wrote {what} to {out}", err=True)
-
-
-def iso_text(day: dt.date | str | None) -> str | None:
-    """The brief, the report and the check still take ISO text (and `last`); they take dates
-    once their rewrites land, and then this goes."""
-    return day.isoformat() if isinstance(day, dt.date) else day

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from ..kinds import FLAG_STATUSES, FLAG_TYPES
-from .adapter import echo_json, iso_text, pass_app, write_out
+from .adapter import echo_json, pass_app, write_out
 from .options import DATE, SINCE, json_option
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def brief(
     from ..brief.render import to_html, to_markdown
     from ..render import to_json
 
-    result = app.brief(audience=audience, since=iso_text(since), series=series, as_of=as_of)
+    result = app.brief(audience=audience, since=since, series=series, as_of=as_of)
     extension = out.rsplit(".", 1)[-1].lower() if out else ""
     fmt = fmt or (extension if extension in ("md", "html", "json") else "md")
     if fmt == "json":
@@ -100,7 +100,9 @@ def report(app: Synth, since: dt.date | None, until: dt.date | None, out: str, a
     """
     from ..report import to_html
 
-    data = app.report(since=iso_text(since), until=iso_text(until))
+    if since and until and since > until:
+        raise click.BadParameter(f"{since} is after --until {until}", param_hint="'--since'")
+    data = app.report(since=since, until=until)
     if as_json:
         echo_json(data)
     write_out(out, to_html(data), "the report")
