@@ -3,6 +3,7 @@ real lines, JSON that carries the same facts as the Markdown, and prose checked 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -277,7 +278,7 @@ def test_verify_keeps_only_sentences_backed_by_the_facts():
 def test_the_prose_chain_is_checked_against_the_facts(brief_store, tmp_path, openai_server):
     store = tmp_path / "store"
     shutil.copytree(brief_store, store)
-    offline = Synth(Settings(store=store)).brief(audience="engineering", since="2026-09-01", as_of=_day(AS_OF))
+    offline = Synth(Settings(store=store)).brief(audience="engineering", since=dt.date(2026, 9, 1), as_of=_day(AS_OF))
     roadblock = next(s for s in offline.sections if s.key == "roadblocks").facts[0]
     days = roadblock.details["open_days"]
     openai_server.default = json.dumps(
@@ -293,7 +294,7 @@ def test_the_prose_chain_is_checked_against_the_facts(brief_store, tmp_path, ope
         }
     )
     app = Synth(Settings(store=store, base_url=openai_server.url, model="scripted", llm_retries=0, llm_timeout=10))
-    brief = app.brief(audience="engineering", since="2026-09-01", as_of=_day(AS_OF))
+    brief = app.brief(audience="engineering", since=dt.date(2026, 9, 1), as_of=_day(AS_OF))
     assert brief.mode == "llm:scripted"
     lead = next(s for s in brief.sections if s.key == "roadblocks").prose
     assert lead == f"This has been open for {days} days [{roadblock.id}]."
@@ -304,10 +305,10 @@ def test_the_prose_chain_is_checked_against_the_facts(brief_store, tmp_path, ope
     markdown = to_markdown(brief)
     assert lead in markdown and "3 sentences dropped" in markdown
     assert [f.id for f in brief.all_facts()] == [f.id for f in offline.all_facts()]  # the same facts
-    again = app.brief(audience="engineering", since="2026-09-01", as_of=_day(AS_OF))
+    again = app.brief(audience="engineering", since=dt.date(2026, 9, 1), as_of=_day(AS_OF))
     assert len(openai_server.requests) == 1 and next(s for s in again.sections if s.key == "roadblocks").prose == lead
     openai_server.default = (500, {"error": {"message": "boom"}})
-    failed = app.brief(audience="sales", since="2026-09-01", as_of=_day(AS_OF))
+    failed = app.brief(audience="sales", since=dt.date(2026, 9, 1), as_of=_day(AS_OF))
     assert failed.mode == "offline" and any("could not write the prose" in n for n in failed.notes)
 
 
@@ -320,7 +321,7 @@ def _day(text: str):
 @pytest.mark.slow
 def test_report_numbers_match_the_store(brief_store, tmp_path):
     app = Synth(Settings(store=brief_store))
-    data = app.report(since="2026-09-01", until=AS_OF)
+    data = app.report(since=dt.date(2026, 9, 1), until=_day(AS_OF))
     charts = {c.id: c for c in data.charts}
     assert list(charts) == ["insights", "roadblocks", "roadblock_age", "assumptions", "flags", "heard"]
     assert data.insights == len(app.insights()) == sum(sum(s.values) for s in charts["insights"].series)

@@ -100,8 +100,6 @@ def report(app: Synth, since: dt.date | None, until: dt.date | None, out: str, a
     """
     from ..report import to_html
 
-    if since and until and since > until:
-        raise click.BadParameter(f"{since} is after --until {until}", param_hint="'--since'")
     data = app.report(since=since, until=until)
     if as_json:
         echo_json(data)
