@@ -11,23 +11,28 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
-from .errors import NoStoreError, NotFoundError, StoreError
+from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit
+from .models import Answer, IngestReport, Insight, MeetingRecord, SearchHit, VisionVersion
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
+from .store import Session
 
-ROSTER_SETTING = "roster"
+if TYPE_CHECKING:
+    from .embeddings import Embedder
+    from .store import Store
+
+ROSTER_SETTING = "roster"  # shim until status moves (B): remove at merge
 
 
 def _reads(method):
     """A command that only reads: on a store folder, it sees one state of the store (the data
-    lock held shared while it runs), and writers wait for it (see locking.py)."""
+    lock held shared while it runs), and writers wait for it (see store/locking.py)."""
 
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
@@ -51,21 +56,19 @@ def _writes(method):
 class Synth:
     """One store, one embedder, opened when first needed.
 
-    Each command is a session: a writing one holds the store's writer lock, a reading one the
-    shared data lock, from its start to its end; the store is reopened when another process
-    wrote since this one last looked. On a Chroma server there are no locks."""
+    Each command is a session (see store/session.py): a writing one holds the store's writer
+    lock, a reading one the shared data lock, from its start to its end; the store is reopened
+    when another process wrote since this one last looked. On a Chroma server there are no locks."""
 
     def __init__(self, settings: Settings, on_wait: Callable[[str], None] | None = None):
         self.settings = settings
         self.on_wait = on_wait  # told when a command waits for another process's write
-        self._store = None
-        self._embedder = None
+        self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
-        self._locks = None
-        self._depth = 0
+        self.session = Session(settings, lambda: self.embedder, on_wait)
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             from .embeddings import get_embedder
 
@@ -73,81 +76,19 @@ class Synth:
             self._embedder = get_embedder(s.embeddings, api_key=s.api_key, base_url=s.base_url)
         return self._embedder
 
-    @contextlib.contextmanager
-    def _session(self, write: bool, command: str = "read"):
-        if self.settings.chroma_url or self._depth:
-            if write and self._locks is not None and not self._locks.writing:
-                raise RuntimeError(f"synth {command} writes inside a reading command")
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        from .locking import for_store
+    def _session(self, write: bool, command: str = "read") -> contextlib.AbstractContextManager[None]:
+        """The session of a command (see Session.command)."""
+        return self.session.command(write, command)
 
-        folder = Path(self.settings.store)
-        locks = None
-        if write:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                os.chmod(folder, 0o700)
-            except OSError as exc:
-                raise StoreError(f"cannot create the store folder {folder}: {exc.strerror}") from None
-            locks = for_store(folder)
-            locks.acquire_writer(command, self.on_wait)
-        elif folder.is_dir():
-            try:
-                locks = for_store(folder)
-                locks.acquire_read()
-            except OSError:
-                locks = None  # a folder this user cannot write to: read without locks
-        self._locks = locks
-        self._depth = 1
-        try:
-            if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
-                self._store = self._retriever = None  # another process wrote since: store() reopens it
-            yield
-        finally:
-            self._depth = 0
-            self._locks = None
-            if locks is not None:
-                if write:
-                    locks.release_writer()
-                else:
-                    locks.release_read()
-
-    def store(self, create: bool = True):
-        if self._store is None:
-            from .embeddings import MINILM
-            from .store import Store, forget_client
-
-            name = MINILM if self.settings.embeddings == "minilm" else f"openai:{self.settings.embeddings}"
-            locks = self._locks
-            if locks is None and not self.settings.chroma_url:
-                from .locking import for_store
-
-                locks = for_store(Path(self.settings.store))  # used outside a command: each write takes turns
-            seen = locks.generation() if locks is not None else None
-            if locks is not None and locks.seen not in (None, seen):
-                forget_client(str(self.settings.store))  # Chroma's cached client saw an older store
-            self._store = Store(
-                self.settings.store,
-                name,
-                lambda: self.embedder,
-                create=create,
-                url=self.settings.chroma_url,
-                token=self.settings.chroma_token,
-                locks=locks,
-            )
-            if locks is not None:
-                locks.seen = seen
-        return self._store
+    def store(self, create: bool = True) -> Store:
+        """The store, opened when first needed (and again after another process wrote)."""
+        return self.session.store(create)
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = Retriever(self.store(create=False), self.embedder)
+        store = self.store(create=False)
+        if self._retriever is None or self._retriever.store is not store:
+            self._retriever = Retriever(store, self.embedder)  # a reopened store gets a new one
         return self._retriever
 
     # --- commands -----------------------------------------------------------------------------
@@ -169,7 +110,7 @@ class Synth:
         files = expand_paths(paths, report, skip=self.settings.store)
         store = self.store()
         if not options.roster:
-            options.roster = store.get_setting(ROSTER_SETTING) or {}
+            options.roster = store.settings.roster()
         progress = on_files(files) if on_files else None
         stored: list = []
         if files:
@@ -183,7 +124,7 @@ class Synth:
 
             stored += [
                 (reconstruct(store, r), r)
-                for r in store.meeting_records()
+                for r in store.meetings.records()
                 if r.extraction == "pending" and r.meeting_id not in done
             ]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
@@ -248,7 +189,6 @@ class Synth:
     def set_vision(self, path: str | Path, check: bool = True):
         """Store a new version of the vision document (the old ones stay in the history) and
         check every insight against it. Returns (vision, changed, check report or None)."""
-        from .checker import VISION_TEXT, VISION_VERSIONS
         from .errors import InputError
         from .readers.decoding import decode_text
         from .vision import parse_vision
@@ -263,38 +203,26 @@ class Synth:
         text, _ = decode_text(raw, str(path))
         vision = parse_vision(text, str(path))
         store = self.store()
-        versions = store.get_setting(VISION_VERSIONS) or []
-        if versions and versions[-1]["version"] == vision.version:
-            vision.number, vision.set_at = versions[-1]["number"], versions[-1]["set_at"]
+        latest = store.vision.latest()
+        if latest and latest.version == vision.version:
+            vision.number, vision.set_at = latest.number, latest.set_at
             return vision, False, None
-        vision.number = (versions[-1]["number"] + 1) if versions else 1
         vectors = self.embedder.embed([s.text for s in vision.statements])
-        store.write_vision_statements(vision.statements, vectors)
-        store.set_setting(VISION_TEXT + vision.version, text)
-        entry = {
-            "version": vision.version,
-            "number": vision.number,
-            "source": vision.source,
-            "set_at": vision.set_at,
-            "statements": len(vision.statements),
-            "title": vision.title,
-        }
-        store.set_setting(VISION_VERSIONS, versions + [entry])  # the commit: this version is now current
-        store.remove_other_vision_versions(vision.version)
+        store.vision.add(vision, text, vectors)
         report = self.check() if check else None
         return vision, True, report
 
     @_reads
     def vision(self, version: str | None = None):
         """The current vision, or an earlier one by number or version hash; None if none is set."""
-        from .checker import stored_vision
-
-        entries = self.vision_history()
+        try:
+            store = self.store(create=False)
+        except NoStoreError:
+            return None
+        entries = store.vision.versions()
         if not entries:
             return None
-        if version is None:
-            return stored_vision(self.store(create=False), entries[-1])
-        return stored_vision(self.store(create=False), self._vision_entry(version, entries))
+        return store.vision.load(entries[-1] if version is None else self._vision_entry(version, entries))
 
     @_reads
     def vision_history(self) -> list[dict]:
@@ -318,10 +246,10 @@ class Synth:
         return first, second, diff(first, second)
 
     @staticmethod
-    def _vision_entry(version: str, entries: list[dict]) -> dict:
+    def _vision_entry(version: str, entries: list[VisionVersion]) -> VisionVersion:
         wanted = version.strip().lower().lstrip("v")
         for entry in entries:
-            if wanted == str(entry["number"]) or (len(wanted) >= 4 and entry["version"].startswith(wanted)):
+            if wanted == str(entry.number) or (len(wanted) >= 4 and entry.version.startswith(wanted)):
                 return entry
         raise NotFoundError(f"no vision version {version!r}; `synth vision history` lists them")
 
@@ -335,10 +263,8 @@ class Synth:
     @_reads
     def flags(self, status: str | None = "open", kind: str | None = None) -> list:
         """Stored flags, newest evidence first."""
-        from .models import Flag
-
         try:
-            found = [Flag(**f) for f in self.store(create=False).flags()]
+            found = self.store(create=False).flags.all()
         except NoStoreError:
             return []
         found = [
@@ -351,20 +277,7 @@ class Synth:
     @_writes
     def set_flag_status(self, flag: str, status: str, note: str | None = None):
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
-        from .checker import _now
-        from .models import Flag
-
-        store = self.store(create=False)
-        wanted = flag.strip().lower()
-        matches = [f for f in store.flags() if f["id"].startswith(wanted)]
-        if not matches:
-            raise NotFoundError(f"no flag {flag!r}; `synth flags --status all` lists them")
-        if len(matches) > 1:
-            raise NotFoundError(f"{flag!r} matches {len(matches)} flags; give more of the id")
-        data = matches[0]
-        data.update(status=status, note=note if note is not None else data.get("note"), updated_at=_now())
-        store.put_flags([data])
-        return Flag(**data)
+        return self.store(create=False).flags.set_status(flag, status, note)
 
     def brief(
         self,
@@ -416,7 +329,7 @@ class Synth:
             and (filters.until is None or r.date <= filters.until.isoformat())
         ]
         store = self.store(create=False)
-        found = store.insights(
+        found = store.insights.query(
             [r.extraction_run for r in records], kind=kind, team=team, meeting_ids=[r.meeting_id for r in records]
         )
         if any(i.kind == "assumption" for i in found):
@@ -458,13 +371,14 @@ class Synth:
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:
-        return self.store(create=False).meeting_records()
+        """Every stored meeting, oldest first."""
+        return self.store(create=False).meetings.records()
 
     @_writes
     def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
         """Remove one meeting, named by id or by a unique part of its title."""
         record = self._match_meeting(meeting, self.meetings())
-        removed = self.store().forget(record.meeting_id)
+        removed = self.store().meetings.forget(record.meeting_id)
         return record, removed
 
     @staticmethod
@@ -485,12 +399,12 @@ class Synth:
         from .roster import load_roster
 
         roster = load_roster(path)
-        self.store().set_setting(ROSTER_SETTING, roster)
+        self.store().settings.set_roster(roster)
         return roster
 
     @_reads
     def roster(self) -> dict[str, str]:
-        return self.store(create=False).get_setting(ROSTER_SETTING) or {}
+        return self.store(create=False).settings.roster()
 
     @_reads
     def status(self) -> dict:

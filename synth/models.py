@@ -211,3 +211,14 @@ class CheckReport(BaseModel):
     by_type: dict[str, int] = Field({}, description="open flags by type")
     warnings: list[str] = []
     vision_set: bool = False
+
+
+class VisionVersion(BaseModel):
+    """One version of the vision document as the store's history lists it."""
+
+    version: str = Field(description="content hash of the document")
+    number: int = Field(description="1 for the first version set, then 2, ...")
+    source: str
+    set_at: str
+    statements: int = Field(description="how many statements it has")
+    title: str | None = None

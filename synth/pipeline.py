@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .config import without_secrets
 from .errors import ModelError
@@ -31,7 +32,10 @@ from .extraction import (
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 from .structured import StructuredChat, Usage
 
-STRUCTURED_SETTING = "structured_method:"
+if TYPE_CHECKING:
+    from .store import Store
+
+STRUCTURED_SETTING = "structured_method:"  # shim until PromptedChain moves (B): remove at merge
 
 
 @dataclass
@@ -88,7 +92,7 @@ class LLMExtractor(PromptedChain):
         return WindowOutcome(items=list(result.value.insights), usage=usage)
 
 
-def reconstruct(store, record: MeetingRecord) -> Meeting:
+def reconstruct(store: Store, record: MeetingRecord) -> Meeting:
     """A stored meeting with its turns, for extracting again without the source file."""
     return Meeting(
         meeting_id=record.meeting_id,
@@ -99,13 +103,13 @@ def reconstruct(store, record: MeetingRecord) -> Meeting:
         source=record.source,
         format=record.format,
         content_hash=record.version,
-        turns=store.meeting_turns(record.meeting_id, record.version),
+        turns=store.meetings.turns(record),
         speaker_teams=record.speaker_teams,
     )
 
 
 def extract_meetings(
-    store,
+    store: Store,
     embedder,
     work: list[tuple[Meeting, MeetingRecord]],
     extractor,
@@ -134,7 +138,7 @@ def extract_meetings(
             (w, user := user_message(meeting, w, len(windows)), extractor.key(user)) for w in windows
         ]
     keys = [key for plan in plans.values() for _, _, key in plan]
-    cached = store.cache_get(keys) if use_cache else {}
+    cached = store.cache.get_many(keys) if use_cache else {}
     outcomes: dict[str, list[WindowOutcome | None]] = {m.meeting_id: [None] * len(plans[m.meeting_id]) for m, _ in work}
     by_id = {m.meeting_id: (m, r) for m, r in work}
     remaining = {mid: len(plan) for mid, plan in plans.items()}
@@ -142,7 +146,7 @@ def extract_meetings(
     def settle(meeting_id: str, index: int, outcome: WindowOutcome, key: str | None = None) -> None:
         """Record a window's outcome (caching a fresh reply); finish its meeting when complete."""
         if key is not None and outcome.items is not None:
-            store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
+            store.cache.put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
         outcomes[meeting_id][index] = outcome
         remaining[meeting_id] -= 1
         if remaining[meeting_id] == 0:
@@ -185,7 +189,7 @@ def extract_meetings(
 
 
 def _finish(
-    store,
+    store: Store,
     embedder,
     meeting: Meeting,
     record: MeetingRecord,
@@ -237,11 +241,7 @@ def _finish(
             completion_tokens=record.completion_tokens + usage.completion_tokens,
         )
     )
-    with store.changing():  # one turn of the data lock: searches wait for one meeting at most
-        if not failed_all:
-            store.write_insights(insights, vectors, new_run, meeting.content_hash)
-        store.commit_extraction(record)
-        store.remove_stale_insights(meeting.meeting_id, keep_run)
+    store.insights.write_run(record, None if failed_all else new_run, insights, vectors)
     report.llm_calls += usage.calls
     report.dropped_ungrounded += dropped
     if errors:

@@ -126,7 +126,7 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
     starts meanwhile must not read the half-written store, so it waits, then answers."""
     import fcntl
 
-    from synth.locking import DATA_FILE
+    from synth.store.locking import DATA_FILE
 
     store = example_app.settings.store
     with open(store / DATA_FILE, "a+") as data:

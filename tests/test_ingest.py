@@ -60,7 +60,7 @@ def test_an_interrupted_ingest_leaves_exactly_one_complete_version(app, tmp_path
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies between writing passages and the commit
 
-    monkeypatch.setattr(store, "commit_meeting", crash)
+    monkeypatch.setattr(store.meetings, "commit", crash)
     with pytest.raises(KeyboardInterrupt):
         app.ingest([str(note)])
     monkeypatch.undo()
@@ -80,7 +80,7 @@ def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, mon
     note = tmp_path / "council.md"
     note.write_text(NOTE)
     store = app.store()
-    monkeypatch.setattr(store, "commit_meeting", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(store.meetings, "commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         app.ingest([str(note)])
     monkeypatch.undo()
