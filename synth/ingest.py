@@ -130,8 +130,8 @@ class Ingestor:
             data = stdin if stdin is not None else sys.stdin.buffer.read()
             fmt, mtime = "sniff", None
         else:
-            fmt = format_of(item.path)
-            if fmt is None:
+            found = format_of(item.path)
+            if found is None:
                 raise InputError(
                     item.source,
                     f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
@@ -139,6 +139,7 @@ class Ingestor:
                 )
             if item.path.is_dir():
                 raise InputError(item.source, "is a directory")
+            fmt = found
             data = item.path.read_bytes()
             mtime = item.path.stat().st_mtime
             # Unchanged: same id and same content hash. No parse, no embedding.

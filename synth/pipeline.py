@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .config import without_secrets
 from .errors import ModelError
@@ -89,7 +89,7 @@ class LLMExtractor(PromptedChain):
             result = self.chat.invoke(self.prompt, user, usage)
         except ModelError as exc:
             return WindowOutcome(error=str(exc), usage=usage)
-        return WindowOutcome(items=list(result.value.insights), usage=usage)
+        return WindowOutcome(items=list(cast(ExtractionOutput, result.value).insights), usage=usage)
 
 
 def reconstruct(store: Store, record: MeetingRecord) -> Meeting:
@@ -151,7 +151,8 @@ def extract_meetings(
         remaining[meeting_id] -= 1
         if remaining[meeting_id] == 0:
             meeting, record = by_id[meeting_id]
-            pairs = [(plan[0], o) for plan, o in zip(plans[meeting_id], outcomes[meeting_id])]
+            done = [o for o in outcomes[meeting_id] if o is not None]  # all of them, now
+            pairs = [(plan[0], o) for plan, o in zip(plans[meeting_id], done)]
             _finish(store, embedder, meeting, record, pairs, extractor, report)
             if progress:
                 progress(meeting_id)

@@ -70,7 +70,7 @@ class Retriever:
         if set(current) != self._index.versions():
             known = self._index.versions()
             missing = [r.meeting_id for v, r in current.items() if v not in known]
-            postings = {v: self._index.postings(v) for v in current if v in known}
+            postings: dict[str, str | dict] = {v: self._index.postings(v) for v in current if v in known}
             postings.update(self.store.meetings.postings(missing))
             postings = {v: p for v, p in postings.items() if v in current}
             self._index = LexicalIndex(postings)

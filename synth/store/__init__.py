@@ -93,7 +93,7 @@ class Store:
         self._locks = locks
         self._secrets = (token,)
         self.server = url is not None
-        self.location = public_url(url) if url is not None else str(path)
+        self.location: str = (public_url(url) or "") if url is not None else str(path)
         self.meetings = MeetingRepo(self)
         self.insights = InsightRepo(self)
         self.vision = VisionRepo(self)
@@ -268,7 +268,7 @@ class Store:
 
     def meeting_turns(self, meeting_id: str, version: str) -> list[Turn]:
         """Shim until brief/report move: remove at merge (-> store.meetings.turns(record))."""
-        return self.meetings.turns(MeetingRecord.model_construct(meeting_id=meeting_id, version=version))
+        return self.meetings.turns_of(meeting_id, version)
 
     def query_passages(
         self, embedding: list[float], versions: list[str], n: int, team: str | None = None, every_version: bool = False

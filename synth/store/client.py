@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ..config import public_url, without_secrets
 from ..errors import ConfigError, StoreError
@@ -48,7 +48,7 @@ def chroma() -> Any:
         except ImportError:  # a Chroma that no longer uses it
             pass
         else:
-            overrides.overrides._overrides = _mark_override
+            setattr(overrides.overrides, "_overrides", _mark_override)  # noqa: B010 - the stub types it as a function
     import chromadb
 
     return chromadb
@@ -278,7 +278,7 @@ def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -
         def build_from_config(config: dict[str, str]) -> SynthEmbeddingFunction:
             return SynthEmbeddingFunction()
 
-        def default_space(self) -> str:
+        def default_space(self) -> Literal["cosine"]:
             return "cosine"
 
     return SynthEmbeddingFunction()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from ..models import Flag, Insight, MeetingRecord, Passage, Turn
 from ..teams import FUNCTIONS
@@ -86,7 +87,8 @@ def touches_team(passage: Passage, team: str) -> bool:
     return team in FUNCTIONS and team in passage.teams
 
 
-class DenseHit(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class DenseHit:
     """A passage found by vector similarity: its id, meeting version, index in the meeting."""
 
     id: str

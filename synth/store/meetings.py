@@ -81,11 +81,15 @@ class MeetingRepo:
         got = self._store._passages.get(where={"meeting_id": meeting_id}, include=["metadatas"])
         return Counter(m["version"] for m in got["metadatas"])
 
-    @wrap("reading a meeting's turns")
     def turns(self, record: MeetingRecord) -> list[Turn]:
         """The turns of a stored meeting version, rebuilt from its passages."""
+        return self.turns_of(record.meeting_id, record.version)
+
+    @wrap("reading a meeting's turns")
+    def turns_of(self, meeting_id: str, version: str) -> list[Turn]:
+        """The turns of the version `version` of a meeting, rebuilt from its passages."""
         got = self._store._passages.get(
-            where={"$and": [{"meeting_id": record.meeting_id}, {"version": record.version}]},
+            where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
             include=["documents", "metadatas"],
         )
         passages = [
