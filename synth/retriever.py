@@ -9,8 +9,6 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .errors import NotFoundError
 from .lexical import LexicalIndex
 from .models import MeetingRecord, Passage, SearchHit
@@ -32,7 +30,6 @@ DENSE_SCALE = 5.0
 LEXICAL_SCALE = 6.0
 SPREAD = 1.25
 REACH = 5
-_KERNEL = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
 
 
 @dataclass
@@ -166,6 +163,9 @@ def _rank(
     """The best `limit` passages of the meetings in scope, each ranked by the weights of the
     passages around it. Passages beyond the dense candidates count with the lowest similarity
     among them."""
+    import numpy as np  # here, not at the top: `synth --help` does not load numpy
+
+    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
     starts = list(itertools.accumulate((r.passages for r in scope), initial=0))
     offset = {r.version: start for r, start in zip(scope, starts)}
     total = starts[-1]
@@ -183,7 +183,7 @@ def _rank(
     weight = np.exp(logit - logit.max())
     ranked = np.concatenate(
         [
-            np.convolve(weight[start : start + r.passages], _KERNEL)[REACH : REACH + r.passages]
+            np.convolve(weight[start : start + r.passages], kernel)[REACH : REACH + r.passages]
             for r, start in zip(scope, starts)
         ]
     )

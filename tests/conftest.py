@@ -81,7 +81,7 @@ class ChromaServer:
 
     def start(self) -> None:
         chroma = Path(sys.executable).parent / "chroma"
-        self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")
+        self.log = open(self.folder.parent / f"chroma-{self.port}.log", "ab")  # noqa: SIM115 - open while the server runs
         self.process = subprocess.Popen(
             [str(chroma), "run", "--path", str(self.folder), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=self.log,

@@ -14,7 +14,11 @@ from synth.embeddings import Embedder
 from synth.errors import StoreVersionError
 from synth.readers import ReadOptions
 
-NOTE = "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\nDana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
+NOTE = (
+    "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\n"
+    "Dana: Vega Labs wants annual billing in euros.\n\n"
+    "Tom (Engineering): Euro invoices need the new tax engine.\n"
+)
 
 
 def test_unchanged_files_are_skipped_without_any_embedding(example_app):

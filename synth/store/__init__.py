@@ -38,6 +38,7 @@ from ..models import MeetingRecord, Turn
 from . import client
 from .cache import ReplyCache, ReplyKind
 from .client import diagnose, forget_client, wrap
+from .codec import DenseHit, passage_turns
 from .flags import FlagRepo
 from .insights import InsightRepo, InsightVector
 from .meetings import MeetingRepo, PendingWrite
@@ -51,12 +52,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckState",
+    "DenseHit",
     "InsightVector",
     "PendingWrite",
     "Session",
     "Store",
     "diagnose",
     "forget_client",
+    "passage_turns",
 ]
 
 SCHEMA = 2

@@ -11,11 +11,13 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import Flag, Insight, MeetingRecord, Passage, Turn
 from ..teams import FUNCTIONS
-from ..vision import VisionStatement
+
+if TYPE_CHECKING:
+    from ..vision import VisionStatement  # not imported to search: it compiles many patterns
 
 Scalar = str | int | float | bool
 Metadata = dict[str, Scalar]

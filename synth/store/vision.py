@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..models import VisionVersion
-from ..vision import Vision, VisionStatement, parse_vision
 from . import codec
 from .client import wrap
 
 if TYPE_CHECKING:
+    from ..vision import Vision, VisionStatement  # imported when used: a search never needs it
     from . import Store
 
 VERSIONS = "vision_versions"
 TEXT = "vision_text:"
 
-StatementVectors = list[tuple[VisionStatement, list[float]]]
+StatementVectors = list[tuple["VisionStatement", list[float]]]
 
 
 class VisionRepo:
@@ -41,6 +41,8 @@ class VisionRepo:
 
     def load(self, entry: VisionVersion) -> Vision:
         """A stored version, parsed again from its text."""
+        from ..vision import parse_vision
+
         vision = parse_vision(self.text(entry.version) or "", entry.source, set_at=entry.set_at)
         vision.number = entry.number
         return vision
