@@ -36,7 +36,7 @@ def synth_results(folder, queries, rebuild, suffix=""):
         report = app.ingest([str(p) for p in sorted(folder.glob("*.md"))], extract=False)
     print(
         f"synth store: {report.meetings} meetings ingested, {report.unchanged} unchanged, "
-        f"{app.store().count_passages()} passages ({t.seconds:.1f} s)",
+        f"{app.store().meetings.count_passages()} passages ({t.seconds:.1f} s)",
         file=sys.stderr,
     )
     results = {}
@@ -100,7 +100,13 @@ def covered(chunk, turns):
     meeting, (kind, start, end), _ = chunk
     found = set()
     for t in turns.get(meeting, []):
-        if kind == "lines" and start <= t["line"] <= end or kind == "chars" and start < t["text_end"] and t["text_start"] < end:
+        if (
+            kind == "lines"
+            and start <= t["line"] <= end
+            or kind == "chars"
+            and start < t["text_end"]
+            and t["text_start"] < end
+        ):
             found.add(t["turn"])
     return found
 
