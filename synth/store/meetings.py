@@ -44,17 +44,10 @@ class MeetingRepo:
     # --- reading ------------------------------------------------------------------------------
 
     @wrap("reading the meetings")
-    def records_with_postings(self, with_postings: bool = False) -> list[tuple[MeetingRecord, str | None]]:
-        """Every stored meeting, oldest first, and (if asked) its lexical postings."""
-        include = ["metadatas", "documents"] if with_postings else ["metadatas"]
-        got = self._store._meetings.get(include=include)
-        documents = got.get("documents") or [None] * len(got["ids"])
-        rows = [(codec.record_from_metadata(m), d) for m, d in zip(got["metadatas"], documents)]
-        return sorted(rows, key=lambda row: (row[0].date, row[0].title))
-
     def records(self) -> list[MeetingRecord]:
         """Every stored meeting, oldest first."""
-        return [record for record, _ in self.records_with_postings()]
+        got = self._store._meetings.get(include=["metadatas"])
+        return sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
 
     @wrap("reading postings")
     def postings(self, meeting_ids: list[str]) -> dict[str, str]:
