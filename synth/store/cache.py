@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from .client import wrap
 
 if TYPE_CHECKING:
-    from . import Store
+    from .core import Store
 
 ReplyKind = Literal["extraction", "check", "brief"]
 

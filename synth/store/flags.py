@@ -13,7 +13,7 @@ from . import codec
 from .client import wrap
 
 if TYPE_CHECKING:
-    from . import Store
+    from .core import Store
 
 
 class FlagRepo:

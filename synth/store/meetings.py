@@ -20,7 +20,7 @@ from .client import wrap
 from .locking import owner_alive, owner_id, release_owner
 
 if TYPE_CHECKING:
-    from . import Store
+    from .core import Store
 
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
 

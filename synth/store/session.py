@@ -18,7 +18,7 @@ from .locking import StoreLocks, for_store
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
-    from . import Store
+    from .core import Store
 
 
 class Session:
@@ -81,7 +81,7 @@ class Session:
         """The store, opened (or reopened, after another process wrote) when first needed."""
         if self._store is None:
             from ..embeddings import MINILM
-            from . import Store
+            from .core import Store
 
             name = MINILM if self.settings.embeddings == "minilm" else f"openai:{self.settings.embeddings}"
             locks = self._locks

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .client import wrap
 
 if TYPE_CHECKING:
-    from . import Store
+    from .core import Store
 
 ROSTER = "roster"
 CHECK_STATE = "check_state"

@@ -12,7 +12,7 @@ from .client import wrap
 
 if TYPE_CHECKING:
     from ..vision import Vision, VisionStatement  # imported when used: a search never needs it
-    from . import Store
+    from .core import Store
 
 VERSIONS = "vision_versions"
 TEXT = "vision_text:"
