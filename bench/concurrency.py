@@ -130,11 +130,10 @@ def run(backend: str, ingesters: int, searchers: int, files: list[Path], queries
         expected = {Path(f).name for part in parts for f in part}
         with app._session(write=False):
             store = app.store(create=False)
-            visible = store.count_passages()
+            visible = store.meetings.count_passages()
             complete = 0
             for record in records:
-                got = store._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
-                complete += Counter(m["version"] for m in got["metadatas"]).get(record.version) == record.passages
+                complete += store.meetings.passage_versions(record.meeting_id).get(record.version) == record.passages
         return {
             "backend": backend,
             "wall": wall,

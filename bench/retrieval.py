@@ -36,7 +36,7 @@ def synth_results(folder, queries, rebuild, suffix=""):
         report = app.ingest([str(p) for p in sorted(folder.glob("*.md"))], extract=False)
     print(
         f"synth store: {report.meetings} meetings ingested, {report.unchanged} unchanged, "
-        f"{app.store().count_passages()} passages ({t.seconds:.1f} s)",
+        f"{app.store().meetings.count_passages()} passages ({t.seconds:.1f} s)",
         file=sys.stderr,
     )
     results = {}

@@ -12,13 +12,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .config import Settings
-from .errors import NoStoreError, NotFoundError, StoreError
+from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
 from .models import (
     Answer,
@@ -35,25 +34,22 @@ from .models import (
 )
 from .readers import ReadOptions
 from .retriever import Filters, Retriever
+from .store import Session
 
 if TYPE_CHECKING:
     from .answer import Retrieved
     from .brief.facts import Facts, NearPassage
     from .brief.model import Brief
-    from .check import CheckInputs, CheckResult, Judge, StatementItem
+    from .check import CheckInputs, CheckResult, Judge
+    from .embeddings import Embedder
     from .report import ReportData
     from .store import Store
     from .vision import Vision
 
-ROSTER_SETTING = "roster"
-VISION_VERSIONS = "vision_versions"
-VISION_TEXT = "vision_text:"
-CHECK_STATE = "check_state"
-
 
 def _reads(method):
     """A command that only reads: on a store folder, it sees one state of the store (the data
-    lock held shared while it runs), and writers wait for it (see locking.py)."""
+    lock held shared while it runs), and writers wait for it (see store/locking.py)."""
 
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
@@ -77,21 +73,19 @@ def _writes(method):
 class Synth:
     """One store, one embedder, opened when first needed.
 
-    Each command is a session: a writing one holds the store's writer lock, a reading one the
-    shared data lock, from its start to its end; the store is reopened when another process
-    wrote since this one last looked. On a Chroma server there are no locks."""
+    Each command is a session (see store/session.py): a writing one holds the store's writer
+    lock, a reading one the shared data lock, from its start to its end; the store is reopened
+    when another process wrote since this one last looked. On a Chroma server there are no locks."""
 
     def __init__(self, settings: Settings, on_wait: Callable[[str], None] | None = None):
         self.settings = settings
         self.on_wait = on_wait  # told when a command waits for another process's write
-        self._store = None
-        self._embedder = None
+        self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
-        self._locks = None
-        self._depth = 0
+        self.session = Session(settings, lambda: self.embedder, on_wait)
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             from .embeddings import get_embedder
 
@@ -99,81 +93,19 @@ class Synth:
             self._embedder = get_embedder(s.embeddings, api_key=s.api_key, base_url=s.base_url)
         return self._embedder
 
-    @contextlib.contextmanager
-    def _session(self, write: bool, command: str = "read"):
-        if self.settings.chroma_url or self._depth:
-            if write and self._locks is not None and not self._locks.writing:
-                raise RuntimeError(f"synth {command} writes inside a reading command")
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        from .locking import for_store
+    def _session(self, write: bool, command: str = "read") -> contextlib.AbstractContextManager[None]:
+        """The session of a command (see Session.command)."""
+        return self.session.command(write, command)
 
-        folder = Path(self.settings.store)
-        locks = None
-        if write:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                os.chmod(folder, 0o700)
-            except OSError as exc:
-                raise StoreError(f"cannot create the store folder {folder}: {exc.strerror}") from None
-            locks = for_store(folder)
-            locks.acquire_writer(command, self.on_wait)
-        elif folder.is_dir():
-            try:
-                locks = for_store(folder)
-                locks.acquire_read()
-            except OSError:
-                locks = None  # a folder this user cannot write to: read without locks
-        self._locks = locks
-        self._depth = 1
-        try:
-            if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
-                self._store = self._retriever = None  # another process wrote since: store() reopens it
-            yield
-        finally:
-            self._depth = 0
-            self._locks = None
-            if locks is not None:
-                if write:
-                    locks.release_writer()
-                else:
-                    locks.release_read()
-
-    def store(self, create: bool = True):
-        if self._store is None:
-            from .embeddings import MINILM
-            from .store import Store, forget_client
-
-            name = MINILM if self.settings.embeddings == "minilm" else f"openai:{self.settings.embeddings}"
-            locks = self._locks
-            if locks is None and not self.settings.chroma_url:
-                from .locking import for_store
-
-                locks = for_store(Path(self.settings.store))  # used outside a command: each write takes turns
-            seen = locks.generation() if locks is not None else None
-            if locks is not None and locks.seen not in (None, seen):
-                forget_client(str(self.settings.store))  # Chroma's cached client saw an older store
-            self._store = Store(
-                self.settings.store,
-                name,
-                lambda: self.embedder,
-                create=create,
-                url=self.settings.chroma_url,
-                token=self.settings.chroma_token,
-                locks=locks,
-            )
-            if locks is not None:
-                locks.seen = seen
-        return self._store
+    def store(self, create: bool = True) -> Store:
+        """The store, opened when first needed (and again after another process wrote)."""
+        return self.session.store(create)
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = Retriever(self.store(create=False), self.embedder)
+        store = self.store(create=False)
+        if self._retriever is None or self._retriever.store is not store:
+            self._retriever = Retriever(store, self.embedder)  # a reopened store gets a new one
         return self._retriever
 
     # --- commands -----------------------------------------------------------------------------
@@ -195,7 +127,7 @@ class Synth:
         files = expand_paths(paths, report, skip=self.settings.store)
         store = self.store()
         if not options.roster:
-            options.roster = store.get_setting(ROSTER_SETTING) or {}
+            options.roster = store.settings.roster()
         progress = on_files(files) if on_files else None
         stored: list = []
         if files:
@@ -209,7 +141,7 @@ class Synth:
 
             stored += [
                 (reconstruct(store, r), r)
-                for r in store.meeting_records()
+                for r in store.meetings.records()
                 if r.extraction == "pending" and r.meeting_id not in done
             ]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
@@ -288,46 +220,32 @@ class Synth:
         text, _ = decode_text(raw, str(path))
         vision = parse_vision(text, str(path))
         store = self.store()
-        versions = store.get_setting(VISION_VERSIONS) or []
-        if versions and versions[-1]["version"] == vision.version:
-            vision.number, vision.set_at = versions[-1]["number"], versions[-1]["set_at"]
+        latest = store.vision.latest()
+        if latest and latest.version == vision.version:
+            vision.number, vision.set_at = latest.number, latest.set_at
             return vision, False, None
-        vision.number = (versions[-1]["number"] + 1) if versions else 1
         vectors = self.embedder.embed([s.text for s in vision.statements])
-        store.write_vision_statements(vision.statements, vectors)
-        store.set_setting(VISION_TEXT + vision.version, text)
-        entry = {
-            "version": vision.version,
-            "number": vision.number,
-            "source": vision.source,
-            "set_at": vision.set_at,
-            "statements": len(vision.statements),
-            "title": vision.title,
-        }
-        store.set_setting(VISION_VERSIONS, versions + [entry])  # the commit: this version is now current
-        store.remove_other_vision_versions(vision.version)
+        store.vision.add(vision, text, vectors)
         report = self.check() if check else None
         return vision, True, report
 
     @_reads
     def vision(self, version: str | None = None):
         """The current vision, or an earlier one by number or version hash; None if none is set."""
-        entries = self._vision_entries()
+        try:
+            store = self.store(create=False)
+        except NoStoreError:
+            return None
+        entries = store.vision.versions()
         if not entries:
             return None
-        if version is None:
-            return stored_vision(self.store(create=False), entries[-1])
-        return stored_vision(self.store(create=False), self._vision_entry(version, entries))
+        return store.vision.load(entries[-1] if version is None else self._vision_entry(version, entries))
 
     @_reads
     def vision_history(self) -> list[VisionVersion]:
         """The versions of the vision, oldest first."""
-        return [VisionVersion(**entry) for entry in self._vision_entries()]
-
-    @_reads
-    def _vision_entries(self) -> list[dict]:
         try:
-            return self.store(create=False).get_setting(VISION_VERSIONS) or []
+            return self.store(create=False).vision.versions()
         except NoStoreError:
             return []
 
@@ -336,18 +254,18 @@ class Synth:
         """Statements added and removed between two versions (default: the previous and the current)."""
         from .vision import diff
 
-        entries = self._vision_entries()
+        entries = self.vision_history()
         if len(entries) < 2 and not (old and new):
             raise NotFoundError(f"{len(entries)} vision version(s) stored; a diff needs two (synth vision set FILE)")
-        first = self.vision(old or str(entries[-2]["number"]))
-        second = self.vision(new or str(entries[-1]["number"]))
+        first = self.vision(old or str(entries[-2].number))
+        second = self.vision(new or str(entries[-1].number))
         return first, second, diff(first, second)
 
     @staticmethod
-    def _vision_entry(version: str, entries: list[dict]) -> dict:
+    def _vision_entry(version: str, entries: list[VisionVersion]) -> VisionVersion:
         wanted = version.strip().lower().lstrip("v")
         for entry in entries:
-            if wanted == str(entry["number"]) or (len(wanted) >= 4 and entry["version"].startswith(wanted)):
+            if wanted == str(entry.number) or (len(wanted) >= 4 and entry.version.startswith(wanted)):
                 return entry
         raise NotFoundError(f"no vision version {version!r}; `synth vision history` lists them")
 
@@ -375,15 +293,13 @@ class Synth:
             return None
         from .check.judge_llm import LLMJudge
 
-        return LLMJudge(self.settings, store, CheckReplyCache(store))
+        return LLMJudge(self.settings, store.settings, CheckReplyCache(store))
 
     @_reads
     def flags(self, status: str | None = "open", kind: str | None = None) -> list:
         """Stored flags, newest evidence first."""
-        from .models import Flag
-
         try:
-            found = [Flag(**f) for f in self.store(create=False).flags()]
+            found = self.store(create=False).flags.all()
         except NoStoreError:
             return []
         found = [
@@ -396,20 +312,7 @@ class Synth:
     @_writes
     def set_flag_status(self, flag: str, status: str, note: str | None = None):
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
-        from .check.flags import timestamp as _now
-        from .models import Flag
-
-        store = self.store(create=False)
-        wanted = flag.strip().lower()
-        matches = [f for f in store.flags() if f["id"].startswith(wanted)]
-        if not matches:
-            raise NotFoundError(f"no flag {flag!r}; `synth flags --status all` lists them")
-        if len(matches) > 1:
-            raise NotFoundError(f"{flag!r} matches {len(matches)} flags; give more of the id")
-        data = matches[0]
-        data.update(status=status, note=note if note is not None else data.get("note"), updated_at=_now())
-        store.put_flags([data])
-        return Flag(**data)
+        return self.store(create=False).flags.set_status(flag, status, note)
 
     def brief(
         self,
@@ -466,14 +369,13 @@ class Synth:
             and (filters.until is None or r.date <= filters.until.isoformat())
         ]
         store = self.store(create=False)
-        found = store.insights(
+        found = store.insights.query(
             [r.extraction_run for r in records], kind=kind, team=team, meeting_ids=[r.meeting_id for r in records]
         )
         if any(i.kind == "assumption" for i in found):
             from .check import assumption_statuses, insight_key
-            from .models import Flag
 
-            statuses = assumption_statuses([Flag(**f) for f in store.flags()])
+            statuses = assumption_statuses(store.flags.all())
             for insight in found:
                 if insight.kind == "assumption":
                     got = statuses.get(insight_key(insight))
@@ -515,13 +417,14 @@ class Synth:
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:
-        return self.store(create=False).meeting_records()
+        """Every stored meeting, oldest first."""
+        return self.store(create=False).meetings.records()
 
     @_writes
     def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
         """Remove one meeting, named by id or by a unique part of its title."""
         record = self._match_meeting(meeting, self.meetings())
-        removed = self.store().forget(record.meeting_id)
+        removed = self.store().meetings.forget(record.meeting_id)
         return record, removed
 
     @staticmethod
@@ -542,17 +445,17 @@ class Synth:
         from .roster import load_roster
 
         roster = load_roster(path)
-        self.store().set_setting(ROSTER_SETTING, roster)
+        self.store().settings.set_roster(roster)
         return roster
 
     @_reads
     def roster(self) -> dict[str, str]:
-        return self.store(create=False).get_setting(ROSTER_SETTING) or {}
+        return self.store(create=False).settings.roster()
 
     @_reads
     def insights_stored(self) -> int:
         """How many insights the visible extraction runs hold."""
-        return sum(r.insights for r in self.store(create=False).meeting_records() if r.extraction_run)
+        return sum(r.insights for r in self.store(create=False).meetings.records() if r.extraction_run)
 
     @_reads
     def status(self) -> StatusReport:
@@ -562,17 +465,17 @@ class Synth:
             store = self.store(create=False)
         except NoStoreError:
             return StatusReport(settings=settings, store=StoreStatus(exists=False))
-        records = store.meeting_records()
+        records = store.meetings.records()
         return StatusReport(
             settings=settings,
             store=StoreStatus(
                 exists=True,
                 meetings=len(records),
-                passages=store.count_passages(),
+                passages=store.meetings.count_passages(),
                 turns=sum(r.turns for r in records),
                 first_meeting=records[0].date if records else None,
                 last_meeting=records[-1].date if records else None,
-                roster_people=len(store.get_setting(ROSTER_SETTING) or {}),
+                roster_people=len(store.settings.roster()),
                 insights=sum(r.insights for r in records if r.extraction_run),
                 extraction=ExtractionCounts(
                     **{
@@ -590,110 +493,69 @@ class Synth:
         )
 
 
-# --- what synth check reads and writes, through today's store API ---------------------------------
+# --- what the use cases read from the store and write to it -------------------------------------
+# Each command's session is open when these run; the use cases themselves never see the store.
 
 
-def stored_vision(store: Store, entry: dict[str, Any]) -> Vision:
-    """A stored version of the vision, parsed again from its stored text."""
-    from .vision import parse_vision
-
-    text = store.get_setting(VISION_TEXT + entry["version"]) or ""
-    vision = parse_vision(text, entry["source"], set_at=entry["set_at"])
-    vision.number = entry["number"]
-    return vision
-
-
-def current_vision(store: Store) -> Vision | None:
-    """The vision set last; None when none is set."""
-    versions = store.get_setting(VISION_VERSIONS) or []
-    if not versions:
-        return None
-    return stored_vision(store, versions[-1])
-
-
-def load_vision(store: Store) -> tuple[Vision | None, list[list[float]]]:
-    """The current vision and its statements' stored vectors (`vectors[k]` is statement k's)."""
-    vision = current_vision(store)
-    if vision is None:
-        return None, []
-    rows, vectors = store.vision_statements(vision.version)
-    by_place = {(r["id"], r["start_line"]): v for r, v in zip(rows, vectors)}
-    present = [s for s in vision.statements if (s.id, s.start_line) in by_place]
-    if len(present) != len(vision.statements):
-        vision = vision.model_copy(update={"statements": present})
-    return vision, [by_place[(s.id, s.start_line)] for s in present]
-
-
-def vision_items(store: Store) -> tuple[Vision | None, list[StatementItem]]:
-    """The current vision and its statements as items (for brief.py and answer.py, until they
-    are given the vision as data)."""
-    from .check import statement_items
-
-    vision, vectors = load_vision(store)
-    return vision, statement_items(vision, vectors)
+def _vision_vectors(store: Store) -> tuple[Vision | None, list[list[float]]]:
+    """The current vision and its statements' vectors (`vectors[k]` is statement k's)."""
+    vision, statements = store.vision.current_with_vectors()
+    return vision, [vector for _, vector in statements]
 
 
 def _check_inputs(store: Store) -> CheckInputs:
     """Everything synth check reads: the visible insights with their vectors, the vision with its
     vectors, the stored flags and what the last check saw."""
-    from .check import CheckInputs, CheckState
-    from .models import Flag
+    from .check import CheckInputs
 
-    vision, vectors = load_vision(store)
-    runs = {r.meeting_id: r.extraction_run for r in store.meeting_records() if r.extraction_run}
-    insights = [(i, v) for i, run, v in store.insight_vectors(list(runs.values())) if runs.get(i.meeting_id) == run]
+    records = store.meetings.records()
+    vision, vectors = _vision_vectors(store)
     return CheckInputs(
-        insights=insights,
-        runs=runs,
+        insights=[(row.insight, row.vector) for row in store.insights.visible_with_vectors(records)],
+        runs={r.meeting_id: r.extraction_run for r in records if r.extraction_run},
         vision=vision,
         vision_vectors=vectors,
-        flags=[Flag(**f) for f in store.flags()],
-        state=CheckState.model_validate(store.get_setting(CHECK_STATE) or {}),
+        flags=store.flags.all(),
+        state=store.settings.check_state(),
     )
 
 
 def _save_check(store: Store, result: CheckResult) -> None:
     """Store what a check decided: flags written, flags deleted, then what it saw."""
-    store.put_flags([flag.model_dump() for flag in result.put])
-    store.delete_flags(result.delete)
-    store.set_setting(CHECK_STATE, result.state.model_dump())
+    store.flags.put(result.put)
+    store.flags.delete(result.delete)
+    store.settings.set_check_state(result.state)
 
 
 class CheckReplyCache:
-    """The store's model cache, as the prompted judge's reply cache."""
+    """The store's reply cache, as the prompted judge's (its replies kept as kind "check")."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def get(self, keys: list[str]) -> dict[str, str]:
-        return self.store.cache_get(keys)
+        return self.store.cache.get_many(keys)
 
     def put(self, key: str, value: str) -> None:
-        self.store.cache_put(key, value, kind="check")
-
-
-# --- what the brief, the report and ask read from the store ----------------------------------------
-# Written against today's store API; the store's repositories replace the raw calls here.
+        self.store.cache.put(key, value, kind="check")
 
 
 def _brief_facts(store: Store, as_of: dt.date) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed."""
     from .brief.facts import Facts
-    from .models import Flag
 
-    records = [r for r in store.meeting_records() if r.date <= as_of.isoformat()]
+    records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]
-    insights = [(insight, vector) for insight, _, vector in store.insight_vectors(runs)]
-    vision, items = vision_items(store)
+    vision, statements = store.vision.current_with_vectors()
     return Facts(
         as_of,
         records,
-        insights,
-        flags=[Flag(**f) for f in store.flags()],
-        roster=store.get_setting(ROSTER_SETTING) or {},
+        [(row.insight, row.vector) for row in store.insights.with_vectors(runs)],
+        flags=store.flags.all(),
+        roster=store.settings.roster(),
         vision=vision,
-        statements=[(i.statement, i.vector) for i in items],
+        statements=statements,
         texts=_StoredTexts(store),
     )
 
@@ -705,22 +567,15 @@ class _StoredTexts:
         self.store = store
 
     def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
-        import json
-
         from .brief.facts import NearPassage
+        from .store import passage_turns
 
-        hits = self.store.query_passages(vector, versions, n=n)
-        near = []
-        for text, meta in self.store.get_passages([h[0] for h in hits]).values():
-            turns = []
-            for line, (first, last, speaker) in zip(text.split("\n"), json.loads(meta.get("turns", "[]"))):
-                body = line[len(speaker) + 2 :] if speaker and line.startswith(f"{speaker}: ") else line
-                turns.append(Turn(speaker=speaker, text=body, start_line=first, end_line=last))
-            near.append(NearPassage(meta["meeting_id"], meta["version"], turns))
-        return near
+        hits = self.store.meetings.nearest(vector, versions, n)
+        passages = self.store.meetings.passages([h.id for h in hits])
+        return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
-        return self.store.meeting_turns(record.meeting_id, record.version)
+        return self.store.meetings.turns(record)
 
 
 def _retrieve(
@@ -731,12 +586,12 @@ def _retrieve(
 
     ranked, searched = retriever.candidates(question, filters, vector=vector)
     pairs = retriever.materialize(ranked, k, filters)
-    vision, items = vision_items(store)
+    vision, statements = store.vision.current_with_vectors()
     return Retrieved(
         pairs=pairs,
         searched=searched,
-        similarities=store.similarities(vector, [c.id for _, c in pairs]),
+        similarities=store.meetings.similarities(vector, [c.id for _, c in pairs]),
         records=retriever.records_by_meeting(),
         vision=vision,
-        statements=[(i.statement, i.vector) for i in items],
+        statements=statements,
     )

@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 
 from .models import Meeting, Passage, Turn
+from .store.codec import passage_id  # the store owns the id scheme of passages
 
 MAX_CHARS = 900
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def passage_id(meeting_id: str, version: str, index: int) -> str:
-    """Deterministic: the same meeting version always yields the same ids."""
-    return f"{meeting_id}:{version[:12]}:{index:04d}"
 
 
 _MARKERS = re.compile(r"\{[a-z]+\}|\[(?:inaudible|crosstalk|laughter|laughs|music|silence)\]", re.I)

@@ -9,17 +9,20 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .chunker import chunk_meeting, embedding_text
 from .errors import InputError, SynthError
 from .lexical import build_postings
-from .locking import owner_alive, owner_id, release_owner
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .teams import FUNCTIONS
 
+if TYPE_CHECKING:
+    from .embeddings import Embedder
+    from .store import Store
+
 STDIN = "-"
-PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
 
 
 @dataclass
@@ -88,13 +91,14 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
 
 
 class Ingestor:
-    """Stores meetings: the embedder and the store are given, so tests and benchmarks share them."""
+    """Stores meetings: the embedder and the store are given, so tests and benchmarks share them.
+    The store's meetings repository writes each one (see store/meetings.py for the protocol)."""
 
-    def __init__(self, store, embedder, options: ReadOptions):
+    def __init__(self, store: Store, embedder: Embedder, options: ReadOptions):
         self.store = store
         self.embedder = embedder
         self.options = options
-        self._versions = {r.meeting_id: r.version for r in store.meeting_records()}
+        self._versions = {r.meeting_id: r.version for r in store.meetings.records()}
         self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
 
     def ingest(
@@ -106,7 +110,7 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest each file; a bad file is reported and the rest go on."""
         if files:
-            self._finish_interrupted()
+            self.store.meetings.finish_interrupted()
         for item in files:
             report.files += 1
             try:
@@ -121,49 +125,13 @@ class Ingestor:
                 progress(item)
         return report
 
-    def _finish_interrupted(self) -> None:
-        """Remove what an ingest that died (killed, crashed, lost its server) wrote but never
-        committed: the passages of a version no meeting record names."""
-        for entry in self.store.pending_writes():
-            if self._alive(entry):
-                continue
-            meeting_id, version = entry["meeting_id"], entry["version"]
-            if self.store.meeting_version(meeting_id) != version:
-                self.store.remove_version(meeting_id, version)
-            else:  # it died after its commit: its old versions are left to remove
-                self._remove_old_versions(meeting_id, version, entry["owner"])
-            self.store.unmark_pending(meeting_id, version)
-
-    def _remove_old_versions(self, meeting_id: str, version: str, owner: str) -> None:
-        """The passages and insights of a meeting's versions before `version`, unless another
-        live process is writing one (a server with several writers)."""
-        writing = tuple(
-            e["version"]
-            for e in self.store.pending_writes()
-            if e["meeting_id"] == meeting_id and e["owner"] != owner and self._alive(e)
-        )
-        self.store.remove_stale_passages(meeting_id, version, also_keep=writing)
-        self.store.remove_stale_insights(meeting_id, None)
-
-    def _alive(self, entry: dict) -> bool:
-        """Whether the process that recorded a pending write may still be writing it. On an
-        embedded store this process is the only writer; on a server, a process on this host is
-        asked, and one elsewhere is trusted for PENDING_LEASE."""
-        if not self.store.server:
-            return False
-        alive = owner_alive(entry["owner"])
-        if alive is None:
-            started = dt.datetime.fromisoformat(entry["started"])
-            return dt.datetime.now(dt.UTC) - started < PENDING_LEASE
-        return alive
-
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
         if item.path is None:
             data = stdin if stdin is not None else sys.stdin.buffer.read()
             fmt, mtime = "sniff", None
         else:
-            fmt = format_of(item.path)
-            if fmt is None:
+            found = format_of(item.path)
+            if found is None:
                 raise InputError(
                     item.source,
                     f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
@@ -171,6 +139,7 @@ class Ingestor:
                 )
             if item.path.is_dir():
                 raise InputError(item.source, "is a directory")
+            fmt = found
             data = item.path.read_bytes()
             mtime = item.path.stat().st_mtime
             # Unchanged: same id and same content hash. No parse, no embedding.
@@ -182,7 +151,7 @@ class Ingestor:
             data, item.source, self.options, identity=item.identity, fmt=fmt, mtime=mtime, warnings=report.warnings
         )
         if self._versions.get(meeting.meeting_id) == meeting.content_hash or (
-            self.store.server and self.store.meeting_version(meeting.meeting_id) == meeting.content_hash
+            self.store.server and self.store.meetings.version_of(meeting.meeting_id) == meeting.content_hash
         ):
             report.unchanged += 1  # (on a server, another process may have stored it meanwhile)
             return
@@ -215,21 +184,9 @@ class Ingestor:
             ingested_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
         vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
-        # Recorded before writing, so a later run can remove what an interruption leaves behind.
-        # One turn of the data lock for the whole meeting: searches wait for one meeting at most.
-        owner = owner_id()
-        try:
-            with self.store.changing():
-                self.store.mark_pending(meeting.meeting_id, meeting.content_hash, owner)
-                self.store.write_passages(passages, vectors[:-1], record)
-                self.store.commit_meeting(record, build_postings([p.text for p in passages]), vectors[-1])
-                # Old versions go, unless another process committed another one meanwhile (its
-                # clean-up decides) or is writing one now (a server with several writers).
-                if self.store.meeting_version(meeting.meeting_id) == meeting.content_hash:
-                    self._remove_old_versions(meeting.meeting_id, meeting.content_hash, owner)
-                self.store.unmark_pending(meeting.meeting_id, meeting.content_hash)
-        finally:
-            release_owner(owner)  # an abandoned write is left to the clean-up
+        self.store.meetings.write_version(
+            record, passages, vectors[:-1], build_postings([p.text for p in passages]), vectors[-1]
+        )
         self._versions[meeting.meeting_id] = meeting.content_hash
         self.stored.append((meeting, record))
         return len(passages)

@@ -281,3 +281,11 @@ class StatusReport(BaseModel):
 
     settings: SettingsStatus
     store: StoreStatus
+
+
+class CheckState(BaseModel):
+    """What the last `synth check` saw: the vision version, and each meeting's visible extraction
+    run; the next check looks only at what changed since."""
+
+    vision: str | None = None
+    runs: dict[str, str] = {}

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from .errors import ModelError
 from .extraction import (
@@ -29,6 +30,10 @@ from .llm.chain import PromptedChain
 from .llm.structured import Usage
 from .models import IngestReport, Insight, Meeting, MeetingRecord
 
+if TYPE_CHECKING:
+    from .config import Settings
+    from .store import Store
+
 
 @dataclass
 class WindowOutcome:
@@ -40,8 +45,8 @@ class WindowOutcome:
 class LLMExtractor(PromptedChain):
     """The prompted chain: one structured call per window, all kinds at once."""
 
-    def __init__(self, settings, store):
-        super().__init__(settings, store, EXTRACT_PROMPT, ExtractionOutput, max_tokens=2048)
+    def __init__(self, settings: Settings, store: Store):
+        super().__init__(settings, store.settings, EXTRACT_PROMPT, ExtractionOutput, max_tokens=2048)
 
     def windows(self, meeting: Meeting) -> list[Window]:
         return make_windows(meeting, self.settings.window_chars)
@@ -52,10 +57,10 @@ class LLMExtractor(PromptedChain):
             result = self.chat.invoke(self.prompt, user, usage)
         except ModelError as exc:
             return WindowOutcome(error=str(exc), usage=usage)
-        return WindowOutcome(items=list(result.value.insights), usage=usage)
+        return WindowOutcome(items=list(cast(ExtractionOutput, result.value).insights), usage=usage)
 
 
-def reconstruct(store, record: MeetingRecord) -> Meeting:
+def reconstruct(store: Store, record: MeetingRecord) -> Meeting:
     """A stored meeting with its turns, for extracting again without the source file."""
     return Meeting(
         meeting_id=record.meeting_id,
@@ -66,13 +71,13 @@ def reconstruct(store, record: MeetingRecord) -> Meeting:
         source=record.source,
         format=record.format,
         content_hash=record.version,
-        turns=store.meeting_turns(record.meeting_id, record.version),
+        turns=store.meetings.turns(record),
         speaker_teams=record.speaker_teams,
     )
 
 
 def extract_meetings(
-    store,
+    store: Store,
     embedder,
     work: list[tuple[Meeting, MeetingRecord]],
     extractor,
@@ -101,7 +106,7 @@ def extract_meetings(
             (w, user := user_message(meeting, w, len(windows)), extractor.key(user)) for w in windows
         ]
     keys = [key for plan in plans.values() for _, _, key in plan]
-    cached = store.cache_get(keys) if use_cache else {}
+    cached = store.cache.get_many(keys) if use_cache else {}
     outcomes: dict[str, list[WindowOutcome | None]] = {m.meeting_id: [None] * len(plans[m.meeting_id]) for m, _ in work}
     by_id = {m.meeting_id: (m, r) for m, r in work}
     remaining = {mid: len(plan) for mid, plan in plans.items()}
@@ -109,12 +114,13 @@ def extract_meetings(
     def settle(meeting_id: str, index: int, outcome: WindowOutcome, key: str | None = None) -> None:
         """Record a window's outcome (caching a fresh reply); finish its meeting when complete."""
         if key is not None and outcome.items is not None:
-            store.cache_put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
+            store.cache.put(key, ExtractionOutput(insights=outcome.items).model_dump_json())
         outcomes[meeting_id][index] = outcome
         remaining[meeting_id] -= 1
         if remaining[meeting_id] == 0:
             meeting, record = by_id[meeting_id]
-            pairs = [(plan[0], o) for plan, o in zip(plans[meeting_id], outcomes[meeting_id])]
+            done = [o for o in outcomes[meeting_id] if o is not None]  # all of them, now
+            pairs = [(plan[0], o) for plan, o in zip(plans[meeting_id], done)]
             _finish(store, embedder, meeting, record, pairs, extractor, report)
             if progress:
                 progress(meeting_id)
@@ -148,11 +154,11 @@ def extract_meetings(
         for future in as_completed(futures):
             meeting_id, index, key = futures[future]
             settle(meeting_id, index, future.result(), key)
-    extractor.remember(store)
+    extractor.remember()
 
 
 def _finish(
-    store,
+    store: Store,
     embedder,
     meeting: Meeting,
     record: MeetingRecord,
@@ -203,11 +209,7 @@ def _finish(
             completion_tokens=record.completion_tokens + usage.completion_tokens,
         )
     )
-    with store.changing():  # one turn of the data lock: searches wait for one meeting at most
-        if not failed_all:
-            store.write_insights(insights, vectors, new_run, meeting.content_hash)
-        store.commit_extraction(record)
-        store.remove_stale_insights(meeting.meeting_id, keep_run)
+    store.insights.write_run(record, None if failed_all else new_run, insights, vectors)
     report.llm_calls += usage.calls
     report.dropped_ungrounded += dropped
     if errors:

@@ -7,15 +7,16 @@ import bisect
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .chunker import passage_id
 from .errors import NotFoundError
 from .lexical import LexicalIndex
-from .models import MeetingRecord, SearchHit
-from .store import hit_from_passage
-from .teams import team_flag
+from .models import MeetingRecord, Passage, SearchHit
+from .store.codec import DenseHit, passage_id, touches_team
+
+if TYPE_CHECKING:
+    from .embeddings import Embedder
+    from .store import Store
 
 CANDIDATES = 100
 # How the two signals and the neighbours combine, measured on QMSum val (bench/retrieval.py).
@@ -29,7 +30,6 @@ DENSE_SCALE = 5.0
 LEXICAL_SCALE = 6.0
 SPREAD = 1.25
 REACH = 5
-_KERNEL = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Candidate:
 class Retriever:
     """Searches a store. Keeps the lexical index in memory and refreshes it when meetings change."""
 
-    def __init__(self, store, embedder):
+    def __init__(self, store: Store, embedder: Embedder):
         self.store = store
         self.embedder = embedder
         self._records: dict[str, MeetingRecord] = {}
@@ -62,13 +62,13 @@ class Retriever:
 
     def refresh(self) -> list[MeetingRecord]:
         """Re-read the meeting records; load postings only for versions not yet in memory."""
-        records = self.store.meeting_records()
+        records = self.store.meetings.records()
         current = {r.version: r for r in records}
         if set(current) != self._index.versions():
             known = self._index.versions()
             missing = [r.meeting_id for v, r in current.items() if v not in known]
-            postings = {v: self._index.postings(v) for v in current if v in known}
-            postings.update(self.store.postings(missing))
+            postings: dict[str, str | dict] = {v: self._index.postings(v) for v in current if v in known}
+            postings.update(self.store.meetings.postings(missing))
             postings = {v: p for v, p in postings.items() if v in current}
             self._index = LexicalIndex(postings)
         self._records = current
@@ -106,10 +106,10 @@ class Retriever:
         if vector is None:
             vector = self.embedder.embed([query])[0]
         # the version filter costs more than the search; skip it when nothing else is stored
-        everything = len(scope) == len(self._records) and self.store.count_passages() == sum(
+        everything = len(scope) == len(self._records) and self.store.meetings.count_passages() == sum(
             r.passages for r in self._records.values()
         )
-        dense = self.store.query_passages(vector, versions, limit, filters.team, every_version=everything)
+        dense = self.store.meetings.nearest(vector, versions, limit, filters.team, every_version=everything)
         lexical = self._index.scores(query, set(versions))
         return _rank(scope, dense, lexical, limit * 4 if filters.team else limit), len(scope)
 
@@ -128,35 +128,54 @@ class Retriever:
         while len(results) < k and start < len(ranked):
             batch = ranked[start : start + max(k * 2, 10)]
             start += len(batch)
-            stored = self.store.get_passages([c.id for c in batch])
+            stored = self.store.meetings.passages([c.id for c in batch])
             for c in batch:
                 if c.id not in stored:
                     continue  # removed by a concurrent ingest since the index was read
-                text, metadata = stored[c.id]
-                if filters.team and not metadata.get(team_flag(filters.team)):
+                passage = stored[c.id]
+                if filters.team and not touches_team(passage, filters.team):
                     continue
-                results.append((hit_from_passage(text, metadata, self._records[c.version], c.score), c))
+                results.append((hit_from_passage(passage, self._records[c.version], c.score), c))
                 if len(results) == k:
                     break
         return results
 
 
+def hit_from_passage(passage: Passage, record: MeetingRecord, score: float) -> SearchHit:
+    """A search result from a stored passage and its meeting."""
+    return SearchHit(
+        meeting_id=record.meeting_id,
+        title=record.title,
+        date=record.date,
+        source=record.source,
+        start_line=passage.start_line,
+        end_line=passage.end_line,
+        speakers=passage.speakers,
+        teams=passage.teams,
+        score=round(float(score), 4),
+        text=passage.text,
+    )
+
+
 def _rank(
-    scope: list[MeetingRecord], dense: list[tuple[str, str, float]], lexical: dict[tuple[str, int], float], limit: int
+    scope: list[MeetingRecord], dense: list[DenseHit], lexical: dict[tuple[str, int], float], limit: int
 ) -> list[Candidate]:
     """The best `limit` passages of the meetings in scope, each ranked by the weights of the
     passages around it. Passages beyond the dense candidates count with the lowest similarity
     among them."""
+    import numpy as np  # here, not at the top: `synth --help` does not load numpy
+
+    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
     starts = list(itertools.accumulate((r.passages for r in scope), initial=0))
     offset = {r.version: start for r, start in zip(scope, starts)}
     total = starts[-1]
     if not total:
         return []
-    similarity = np.full(total, min((s for _, _, s in dense), default=0.0))
+    similarity = np.full(total, min((hit.similarity for hit in dense), default=0.0))
     known: dict[int, float] = {}
-    for pid, version, s in dense:
-        at = offset[version] + int(pid.rsplit(":", 1)[1])
-        similarity[at] = known[at] = s
+    for hit in dense:
+        at = offset[hit.version] + hit.index
+        similarity[at] = known[at] = hit.similarity
     bm25 = np.zeros(total)
     for (version, index), s in lexical.items():
         bm25[offset[version] + index] = s
@@ -164,7 +183,7 @@ def _rank(
     weight = np.exp(logit - logit.max())
     ranked = np.concatenate(
         [
-            np.convolve(weight[start : start + r.passages], _KERNEL)[REACH : REACH + r.passages]
+            np.convolve(weight[start : start + r.passages], kernel)[REACH : REACH + r.passages]
             for r, start in zip(scope, starts)
         ]
     )

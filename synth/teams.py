@@ -118,10 +118,5 @@ def team_named_in(question: str) -> tuple[str | None, str | None]:
     return team, phrase
 
 
-def team_flag(team: str) -> str:
-    """The metadata key that marks a passage as touching a function (Chroma metadata is flat)."""
-    return f"team_{team}"
-
-
 # Who counts as the customer's side of a conversation rather than a function of the team.
 OUTSIDE = ("unknown", "", "customer", "external", "guest")

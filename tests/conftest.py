@@ -75,8 +75,7 @@ def assert_each_meeting_once_and_complete(store: Path | Settings, expected: int 
     with app._session(write=False):
         store_ = app.store(create=False)
         for record in records:
-            got = store_._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas"])
-            versions = Counter(m["version"] for m in got["metadatas"])
+            versions = store_.meetings.passage_versions(record.meeting_id)
             assert versions.get(record.version) == record.passages, (record.source, versions)
     return records
 

@@ -239,7 +239,7 @@ def test_the_chroma_server_going_away_mid_ingest(tmp_path):
         from synth.app import Synth
 
         app = Synth(settings)
-        assert app.store(create=False).count_passages() == sum(r.passages for r in records)
+        assert app.store(create=False).meetings.count_passages() == sum(r.passages for r in records)
         assert {r.extraction for r in records} == {"done"}
     finally:
         server.stop()

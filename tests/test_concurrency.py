@@ -134,7 +134,7 @@ def test_sigkill_at_random_moments_leaves_only_complete_meetings(tmp_path):
     assert {r.extraction for r in records} == {"done"}
     app = Synth(Settings(store=store, offline=True))
     with app._session(write=False):
-        total = app.store(create=False).count_passages()
+        total = app.store(create=False).meetings.count_passages()
     assert total == sum(r.passages for r in records)  # nothing orphaned
     hits = app.search("pricing", k=20)
     assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)
@@ -154,7 +154,7 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
     starts meanwhile must not read the half-written store, so it waits, then answers."""
     import fcntl
 
-    from synth.locking import DATA_FILE
+    from synth.store.locking import DATA_FILE
 
     if not Path("/proc/locks").exists():
         pytest.skip("needs Linux's /proc/locks to see who waits for a lock")

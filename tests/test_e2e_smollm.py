@@ -126,9 +126,7 @@ def test_extraction_with_a_real_model_keeps_only_grounded_insights(smollm_server
     again = Synth(settings).ingest([str(notes)])
     assert again.unchanged == 3 and again.llm_calls == 0
     # the method the server accepted was remembered (llama.cpp refuses json_schema)
-    from synth.llm.chain import STRUCTURED_SETTING
-
-    method = app.store().get_setting(STRUCTURED_SETTING + smollm_server.rstrip("/"))
+    method = app.store().settings.structured_method(smollm_server.rstrip("/"))
     assert method in ("tools", "json_mode")
 
 

@@ -16,7 +16,8 @@ from synth.readers import ReadOptions
 
 NOTE = (
     "---\ntitle: Pricing council\ndate: 2026-10-02\nteam: sales\n---\n\n"
-    "Dana: Vega Labs wants annual billing in euros.\n\nTom (Engineering): Euro invoices need the new tax engine.\n"
+    "Dana: Vega Labs wants annual billing in euros.\n\n"
+    "Tom (Engineering): Euro invoices need the new tax engine.\n"
 )
 
 
@@ -49,7 +50,7 @@ def test_a_changed_file_replaces_its_meeting(app, tmp_path):
     assert second.meetings == 1
     records = app.meetings()
     assert len(records) == 1
-    assert app.store().count_passages() == records[0].passages
+    assert app.store().meetings.count_passages() == records[0].passages
     assert app.search("quarterly billing yen", k=3)[0].text.count("yen") == 1
     assert not any("euros" in h.text for h in app.search("annual billing euros", k=5))
 
@@ -66,19 +67,19 @@ def test_an_interrupted_ingest_leaves_exactly_one_complete_version(app, tmp_path
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies between writing passages and the commit
 
-    monkeypatch.setattr(store, "commit_meeting", crash)
+    monkeypatch.setattr(store.meetings, "commit", crash)
     with pytest.raises(KeyboardInterrupt):
         app.ingest([str(note)])
     monkeypatch.undo()
     # the new passages exist on disk but are invisible: the old version is what search sees
-    assert store.count_passages() == 2 * old.passages
+    assert store.meetings.count_passages() == 2 * old.passages
     fresh = Synth(app.settings)
     assert [r.version for r in fresh.meetings()] == [old.version]
     assert all("yen" not in h.text for h in fresh.search("quarterly billing in yen", k=5))
     # a re-run completes the new version and removes the old one
     report = fresh.ingest([str(note)])
     assert report.meetings == 1
-    assert fresh.store().count_passages() == fresh.meetings()[0].passages
+    assert fresh.store().meetings.count_passages() == fresh.meetings()[0].passages
     assert "yen" in fresh.search("quarterly billing in yen", k=1)[0].text
 
 
@@ -87,7 +88,7 @@ def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, mon
     note = tmp_path / "council.md"
     note.write_text(NOTE)
     store = app.store()
-    monkeypatch.setattr(store, "commit_meeting", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(store.meetings, "commit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         app.ingest([str(note)])
     monkeypatch.undo()
@@ -96,7 +97,7 @@ def test_first_ingest_interrupted_is_invisible_and_cleaned_up(app, tmp_path, mon
     other = tmp_path / "other.md"
     other.write_text("Ana: Something else entirely about onboarding.\n")
     fresh.ingest([str(other)])  # any later ingest removes the orphaned passages
-    assert fresh.store().count_passages() == 1
+    assert fresh.store().meetings.count_passages() == 1
 
 
 @pytest.mark.slow
@@ -118,11 +119,11 @@ def test_a_directory_with_some_bad_files_stores_the_good_ones(app, tmp_path):
 @pytest.mark.slow
 def test_nothing_stored_before_is_touched_by_a_failing_ingest(example_app):
     before = [(r.meeting_id, r.version) for r in example_app.meetings()]
-    count = example_app.store().count_passages()
+    count = example_app.store().meetings.count_passages()
     report = example_app.ingest([str(DATA / "bad")])
     assert report.failed > 0 and report.meetings == 0
     assert [(r.meeting_id, r.version) for r in example_app.meetings()] == before
-    assert example_app.store().count_passages() == count
+    assert example_app.store().meetings.count_passages() == count
 
 
 @pytest.mark.slow

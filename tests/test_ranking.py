@@ -7,6 +7,7 @@ import pytest
 from synth.chunker import passage_id
 from synth.models import MeetingRecord
 from synth.retriever import REACH, _rank
+from synth.store import DenseHit
 
 
 def record(meeting_id: str, passages: int) -> MeetingRecord:
@@ -23,8 +24,8 @@ def record(meeting_id: str, passages: int) -> MeetingRecord:
     )
 
 
-def dense_hit(r: MeetingRecord, index: int, similarity: float) -> tuple[str, str, float]:
-    return passage_id(r.meeting_id, r.version, index), r.version, similarity
+def dense_hit(r: MeetingRecord, index: int, similarity: float) -> DenseHit:
+    return DenseHit(passage_id(r.meeting_id, r.version, index), r.version, index, similarity)
 
 
 def test_nothing_in_scope_ranks_nothing():

@@ -12,6 +12,7 @@ from synth.chunker import passage_id
 from synth.config import Settings
 from synth.models import MeetingRecord
 from synth.retriever import Filters, _rank
+from synth.store.codec import DenseHit
 
 
 def _lines(hit):
@@ -125,9 +126,9 @@ def _record(meeting_id, passages):
 
 def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_back_together():
     lone, stretch = _record("lone", 12), _record("stretch", 12)
-    dense = [(passage_id("lone", lone.version, 3), lone.version, 0.62)]
-    dense += [(passage_id("stretch", stretch.version, i), stretch.version, 0.55) for i in (5, 6, 7)]
-    dense += [(passage_id("lone", lone.version, 10), lone.version, 0.10)]
+    dense = [DenseHit(passage_id("lone", lone.version, 3), lone.version, 3, 0.62)]
+    dense += [DenseHit(passage_id("stretch", stretch.version, i), stretch.version, i, 0.55) for i in (5, 6, 7)]
+    dense += [DenseHit(passage_id("lone", lone.version, 10), lone.version, 10, 0.10)]
     ranked = _rank([lone, stretch], dense, {}, limit=24)
     names = [f"{c.id.split(':')[0]}{int(c.id.rsplit(':', 1)[1])}" for c in ranked]
     assert names[0] == "stretch6" and set(names[1:3]) == {"stretch5", "stretch7"} and names[3] == "lone3"
@@ -138,7 +139,7 @@ def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_b
 
 def test_a_strong_word_match_counts_even_beyond_the_dense_candidates():
     a, b = _record("alpha", 6), _record("beta", 6)
-    dense = [(passage_id("alpha", a.version, i), a.version, 0.30) for i in range(6)]
+    dense = [DenseHit(passage_id("alpha", a.version, i), a.version, i, 0.30) for i in range(6)]
     ranked = _rank([a, b], dense, {(b.version, 2): 25.0}, limit=12)
     assert ranked[0].id == passage_id("beta", b.version, 2)
     assert ranked[0].dense is None and ranked[0].lexical == 25.0

@@ -116,7 +116,7 @@ class BriefWriter(PromptedChain):
     """One call for the whole brief; the reply cached by the facts it was given."""
 
     def __init__(self, settings: Settings, store: Store):
-        super().__init__(settings, store, BRIEF_PROMPT, BriefProse, max_tokens=900)
+        super().__init__(settings, store.settings, BRIEF_PROMPT, BriefProse, max_tokens=900)
 
     @staticmethod
     def message(brief: Brief) -> str:
@@ -144,7 +144,7 @@ class BriefWriter(PromptedChain):
 
         user = self.message(brief)
         key = self.key(user)
-        cached = store.cache_get([key]).get(key)
+        cached = store.cache.get_many([key]).get(key)
         if cached:
             prose = BriefProse(**json.loads(cached))
         else:
@@ -157,8 +157,8 @@ class BriefWriter(PromptedChain):
                     "the brief is the offline one"
                 )
                 return brief
-            store.cache_put(key, prose.model_dump_json(), kind="brief")
-            self.remember(store)
+            store.cache.put(key, prose.model_dump_json(), kind="brief")
+            self.remember()
         facts = {f.id: f for f in brief.all_facts()}
         sections: dict[str, Section] = {s.key: s for s in brief.sections}
         dropped = {"citation": 0, "number": 0, "section": 0}

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..config import Settings
 from ..errors import ModelError
-from ..llm.chain import PromptedChain
+from ..llm.chain import MethodMemory, PromptedChain
 from ..llm.structured import Usage
 from ..models import CheckReport
 from .flags import VERDICTS, PairCategory, Verdict
@@ -32,14 +32,6 @@ class ReplyCache(Protocol):
     def put(self, key: str, value: str) -> None:
         """Keep one value."""
         ...
-
-
-class MethodMemory(Protocol):
-    """Where the prompted chain remembers the structured-output method a server accepted."""
-
-    def get_setting(self, key: str) -> Any: ...
-
-    def set_setting(self, key: str, value: Any) -> None: ...
 
 
 # No docstrings on these two: pydantic would put them into the schema the model is sent.
@@ -122,11 +114,11 @@ _Outcome = tuple[list[Pair], CheckOutput | None, str | None, Usage]
 
 class LLMJudge(PromptedChain):
     """Pairs in batches through the prompted chain (prompts/check_pairs.md); every judgement
-    cached by pair. `methods` is where the chain remembers the server's structured-output method."""
+    cached by pair. `methods` is where the chain remembers the server's structured-output method
+    (the store's settings)."""
 
     def __init__(self, settings: Settings, methods: MethodMemory, cache: ReplyCache):
         super().__init__(settings, methods, CHECK_PROMPT, CheckOutput, max_tokens=1500)
-        self.methods = methods
         self.cache = cache
 
     def judge(self, pairs: list[Pair], report: CheckReport) -> dict[str, Judgement]:
@@ -188,5 +180,5 @@ class LLMJudge(PromptedChain):
             report.warnings.append(
                 f"{failed} pairs had no usable judgement from the model; the offline checker judged them"
             )
-        self.remember(self.methods)
+        self.remember()
         return results

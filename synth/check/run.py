@@ -7,10 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from ..kinds import FLAG_TYPES
-from ..models import CheckReport, Flag, Insight
+from ..models import CheckReport, CheckState, Flag, Insight
 from ..vision import Vision
 from .candidates import candidate_pairs
 from .flags import VERDICTS, flag_id, flag_type, timestamp
@@ -33,13 +31,6 @@ class Judge(Protocol):
         """Judgements by pair key; a pair left out is judged offline. Counts calls, cache hits
         and warnings in `report`."""
         ...
-
-
-class CheckState(BaseModel):
-    """What the last check saw: the vision version, and each meeting's visible extraction run."""
-
-    vision: str | None = None
-    runs: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

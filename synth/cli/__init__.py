@@ -115,7 +115,7 @@ def main() -> None:
     try:
         cli(prog_name="synth")
     except SystemExit as exc:
-        from ..locking import wrote_in_this_process
+        from ..store.locking import wrote_in_this_process
 
         if not wrote_in_this_process():
             _exit_now(exc.code)

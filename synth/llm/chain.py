@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -13,15 +13,14 @@ from .chat import chat_model
 from .prompts import load_prompt
 from .structured import StructuredChat
 
-STRUCTURED_SETTING = "structured_method:"  # + the server's key: the output method it took last time
 
+class MethodMemory(Protocol):
+    """Where a chain remembers the structured-output method each model server accepted (the
+    store's settings)."""
 
-class SettingsStore(Protocol):
-    """What a chain needs of the store: to remember which structured-output method a server took."""
+    def structured_method(self, server: str) -> str | None: ...
 
-    def get_setting(self, key: str) -> Any: ...
-
-    def set_setting(self, key: str, value: Any) -> None: ...
+    def set_structured_method(self, server: str, method: str) -> None: ...
 
 
 class PromptedChain:
@@ -31,13 +30,14 @@ class PromptedChain:
     offline = False
 
     def __init__(
-        self, settings: Settings, store: SettingsStore, prompt_name: str, schema: type[BaseModel], max_tokens: int
+        self, settings: Settings, memory: MethodMemory, prompt_name: str, schema: type[BaseModel], max_tokens: int
     ) -> None:
         self.settings = settings
+        self._memory = memory
         self.prompt = load_prompt(prompt_name, settings.prompts_dir)
         self.name = f"llm:{settings.chat_model}"
-        self._setting_key = STRUCTURED_SETTING + server_key(settings.base_url)
-        self._remembered = store.get_setting(self._setting_key)
+        self._server = server_key(settings.base_url)
+        self._remembered = memory.structured_method(self._server)
         self.chat = StructuredChat(
             chat_model(settings, max_tokens=max_tokens), schema, first_method=settings.structured or self._remembered
         )
@@ -46,8 +46,8 @@ class PromptedChain:
         """The cache key of a reply to this user message."""
         return cache_key(self.prompt, self.settings.chat_model or "", self.settings.base_url, user)
 
-    def remember(self, store: SettingsStore) -> None:
+    def remember(self) -> None:
         """Keep the structured-output method this server took, for the next run."""
         if self.chat.confirmed and self.chat.method != self._remembered:
-            store.set_setting(self._setting_key, self.chat.method)
+            self._memory.set_structured_method(self._server, self.chat.method)
             self._remembered = self.chat.method

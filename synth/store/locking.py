@@ -15,7 +15,7 @@ folder, released by the system when a process dies, even by SIGKILL):
   cannot keep a writer waiting forever.
 
 A Chroma server needs none of this: the server orders the requests, and synth's writes are
-made safe for concurrent processes by the store's commit protocol (see store.py).
+made safe for concurrent processes by the store's commit protocol (see meetings.py).
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ class StoreLocks:
 
     def _file(self, name: str):
         if name not in self._files:
-            self._files[name] = open(self.folder / name, "a+", encoding="utf-8")
+            # held open for the life of the process: a lock lives as long as its open file
+            self._files[name] = open(self.folder / name, "a+", encoding="utf-8")  # noqa: SIM115
             os.chmod(self.folder / name, 0o600)
         return self._files[name]
 

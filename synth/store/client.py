@@ -1,0 +1,284 @@
+"""Chroma itself: importing it quickly, opening a folder or a server, saying what went wrong.
+
+The only module that imports chromadb (inside functions: `synth --help` stays instant).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+from ..redact import public_url, without_secrets
+from ..errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from ..embeddings import Embedder
+
+READ_RETRIES = 4
+# What Chroma says when a process reads a folder's index files while they are being rewritten.
+_TRANSIENT = ("error finding id", "error creating hnsw segment reader", "nothing found on disk")
+
+DATABASE = "chroma.sqlite3"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGE_WORDS = (
+    "malformed",
+    "not a database",
+    "disk image",
+    "database corrupt",
+    "nothing found on disk",
+    "error creating hnsw segment reader",
+)
+
+
+def chroma() -> Any:
+    """chromadb, imported without the checks of the `overrides` package.
+
+    Chroma marks a few hundred methods with `@override`; at class creation that decorator finds
+    the base classes by disassembling the caller's bytecode and compares signatures. The check
+    is about Chroma's own code and changes nothing it does, yet it is 0.15 s of every command's
+    start (a quarter of `import chromadb` and opening a store). So the decorator only marks the
+    method, as it would after its checks, which `EnforceOverrides` classes still require."""
+    if "chromadb" not in sys.modules:
+        try:
+            import overrides.overrides
+        except ImportError:  # a Chroma that no longer uses it
+            pass
+        else:
+            setattr(overrides.overrides, "_overrides", _mark_override)  # noqa: B010 - the stub types it as a function
+    import chromadb
+
+    return chromadb
+
+
+def _mark_override(method: Any, check_signature: bool, check_at_runtime: bool) -> Any:
+    method.__override__ = True
+    return method
+
+
+class StoreLike(Protocol):
+    """What `wrap` needs of the store a repository belongs to."""
+
+    location: str
+
+    def changing(self) -> Any: ...
+
+    def reopen_after(self, exc: Exception, attempt: int) -> bool: ...
+
+    def explain(self, exc: Exception) -> str: ...
+
+
+class HasStore(Protocol):
+    """A repository (or the store itself): `_store` is the store it reads and writes."""
+
+    @property
+    def _store(self) -> StoreLike: ...
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wrap(action: str, writes: bool = False) -> Callable[[F], F]:
+    """Turn Chroma's exceptions into a StoreError that says what failed; `writes` marks a
+    method that changes the store (on an embedded store, it runs with no reader inside)."""
+
+    def decorator(function: F) -> F:
+        @functools.wraps(function)
+        def wrapped(self: HasStore, *args: Any, **kwargs: Any) -> Any:
+            store = self._store
+            for attempt in range(READ_RETRIES + 1):
+                try:
+                    if writes:
+                        with store.changing():
+                            return function(self, *args, **kwargs)
+                    return function(self, *args, **kwargs)
+                except (StoreError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    if not writes and attempt < READ_RETRIES and store.reopen_after(exc, attempt):
+                        continue
+                    raise StoreError(f"{action} failed in the store at {store.location}: {store.explain(exc)}") from exc
+
+        return wrapped  # type: ignore[return-value]  # functools.wraps loses the ParamSpec of F
+
+    return decorator
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether a folder read met index files in the middle of a rewrite."""
+    return any(w in str(exc).lower() for w in _TRANSIENT)
+
+
+def forget_client(location: str) -> None:
+    """Drop Chroma's cached client of a store folder, so the next open reads what other
+    processes wrote since."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(location, None)
+    SharedSystemClient._identifier_to_refcount.pop(location, None)
+
+
+def persistent_client(path: Path) -> Any:
+    """A client of the store folder at `path` (which exists), or a StoreError that says what to do."""
+    check_database(path)
+    chromadb = chroma()
+    try:
+        return chromadb.PersistentClient(
+            path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        )
+    except Exception as exc:
+        damage = diagnose(path, exc)
+        if damage:
+            raise StoreError(damage) from None
+        raise StoreError(
+            f"cannot open the store at {path}: {exc}. If it was written by another version of "
+            "synth or Chroma, move it aside and ingest again (synth --store NEW_PATH ingest ...)"
+        ) from None
+
+
+def http_client(url: str, token: str | None) -> Any:
+    """A client of the Chroma server at `url`; the token goes in the headers Chroma's own token
+    auth and a reverse proxy in front of the server read."""
+    from urllib.parse import urlsplit
+
+    shown = public_url(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"SYNTH_CHROMA_URL / --chroma-url {shown!r} is not a URL like http://HOST:8000")
+    if parts.path not in ("", "/"):
+        raise ConfigError(f"--chroma-url {shown!r}: give the server's address only (no path)")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 8000)
+    except ValueError:
+        raise ConfigError(f"--chroma-url {shown!r} has a port that is not a number") from None
+    headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
+    chromadb = chroma()
+    try:
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=port,
+            ssl=parts.scheme == "https",
+            headers=headers,
+            settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
+        )
+    except Exception as exc:
+        raise StoreError(f"cannot use the Chroma server at {shown}: {explain(exc, (token,))}") from None
+
+
+def explain(exc: Exception, secrets: tuple[str | None, ...] = ()) -> str:
+    """What went wrong, in words a person can act on, with no secret in it."""
+    text = str(exc) or type(exc).__name__
+    name = type(exc).__name__
+    lowered = text.lower()
+    if (
+        name
+        in (
+            "ConnectError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "RemoteProtocolError",
+            "ReadError",
+            "WriteError",
+            "PoolTimeout",
+        )
+        or "connection refused" in lowered
+        or "could not connect" in lowered
+    ):
+        text = (
+            f"the Chroma server does not answer ({name}: {text}). Is it running? Start one with "
+            "`chroma run --path DIR --host 127.0.0.1 --port 8000`; synth keeps nothing half-stored, so run "
+            "the command again once it is back"
+        )
+    elif any(code in lowered for code in ("401", "403", "unauthorized", "forbidden")):
+        text = f"the Chroma server refused the request ({text}); check SYNTH_CHROMA_TOKEN"
+    return without_secrets(text, secrets)
+
+
+def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
+    """Why the store folder looks damaged, with what to do, or None. Reads only; called before
+    Chroma opens the folder (which would write to a damaged database) and after an error."""
+    database = folder / DATABASE
+    segments = [p for p in folder.iterdir() if p.is_dir() and len(p.name) == 36] if folder.is_dir() else []
+    problem = None
+    try:
+        size = database.stat().st_size if database.exists() else None
+        if size is None:
+            problem = f"its database file {DATABASE} is missing" if segments else None
+        elif size == 0:
+            problem = f"its database file {DATABASE} is empty" if segments else None
+        else:
+            with open(database, "rb") as handle:
+                header = handle.read(100)
+            if not header.startswith(_SQLITE_HEADER):
+                problem = f"{DATABASE} is not a SQLite database"
+            elif len(header) == 100:
+                page_size = int.from_bytes(header[16:18], "big")
+                page_size = 65536 if page_size == 1 else page_size
+                pages = int.from_bytes(header[28:32], "big")
+                counter, valid_for = header[24:28], header[92:96]
+                if counter == valid_for and pages and size < page_size * pages:
+                    problem = f"{DATABASE} is truncated ({size} of {page_size * pages} bytes)"
+            else:
+                problem = f"{DATABASE} is truncated ({size} bytes)"
+    except OSError as error:
+        problem = f"{DATABASE} cannot be read ({error.strerror})"
+    if problem is None and exc is not None and any(w in str(exc).lower() for w in _DAMAGE_WORDS):
+        problem = f"Chroma reports: {exc}"
+    if problem is None:
+        return None
+    return (
+        f"the store at {folder} is damaged: {problem}. synth changed nothing in it. Restore the folder "
+        f"from a backup, or move it aside and ingest your meetings again into a new store "
+        f"(synth --store NEW_PATH ingest ...)"
+    )
+
+
+def check_database(folder: Path) -> None:
+    """Raise a StoreError if the store folder looks damaged."""
+    damage = diagnose(folder)
+    if damage:
+        raise StoreError(damage)
+
+
+def make_folder(path: Path) -> None:
+    """Create the store folder, readable by this user only."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store folder {path}: {exc.strerror}") from None
+
+
+def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -> Any:
+    """synth's embedder in Chroma's interface, so Chroma never falls back to its own model
+    (which it would try to download). synth passes vectors it computed itself; this is the
+    guard for any path that would make Chroma embed."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class SynthEmbeddingFunction(EmbeddingFunction):
+        def __init__(self) -> None:
+            self._embedder: Embedder | None = None
+
+        def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's parameter name
+            if self._embedder is None:
+                self._embedder = load_embedder()
+            return [list(v) for v in self._embedder.embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "synth"
+
+        def get_config(self) -> dict[str, str]:
+            return {"model": model_name}
+
+        @staticmethod
+        def build_from_config(config: dict[str, str]) -> SynthEmbeddingFunction:
+            return SynthEmbeddingFunction()
+
+        def default_space(self) -> Literal["cosine"]:
+            return "cosine"
+
+    return SynthEmbeddingFunction()

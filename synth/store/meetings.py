@@ -1,0 +1,280 @@
+"""Meetings: their records, passages and lexical postings, and the protocol that writes them.
+
+A new version of a meeting is written in full before its meeting record points at it, and the
+old version's passages are removed after; searches only see versions that a meeting record
+names, so an interruption at any moment leaves exactly one complete version visible. The
+pending-write record lets a later ingest remove what a dead one left; on a Chroma server, where
+several processes write at once, a version another live process is writing is never removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import StoreError
+from ..models import MeetingRecord, Passage, Turn
+from . import codec
+from .client import wrap
+from .locking import owner_alive, owner_id, release_owner
+
+if TYPE_CHECKING:
+    from .core import Store
+
+PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
+
+
+class PendingWrite(NamedTuple):
+    """A meeting version being written, and by whom (host:pid:number, see locking.owner_id)."""
+
+    meeting_id: str
+    version: str
+    owner: str
+    started: str
+
+
+class MeetingRepo:
+    """The meetings collection (one record per meeting, the commit of its version) and the
+    passages collection (one record per passage of a version)."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @wrap("reading the meetings")
+    def records(self) -> list[MeetingRecord]:
+        """Every stored meeting, oldest first."""
+        got = self._store._meetings.get(include=["metadatas"])
+        return sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
+
+    @wrap("reading postings")
+    def postings(self, meeting_ids: list[str]) -> dict[str, str]:
+        """Lexical postings by version for the given meetings."""
+        if not meeting_ids:
+            return {}
+        got = self._store._meetings.get(ids=meeting_ids, include=["metadatas", "documents"])
+        return {m["version"]: d for m, d in zip(got["metadatas"], got["documents"])}
+
+    @wrap("reading a meeting")
+    def version_of(self, meeting_id: str) -> str | None:
+        """The version a meeting's record names now (None if it is not stored)."""
+        got = self._store._meetings.get(ids=[meeting_id], include=["metadatas"])
+        return got["metadatas"][0].get("version") if got["ids"] else None
+
+    @wrap("counting")
+    def count_passages(self) -> int:
+        """How many passages are stored (of every version, visible or not)."""
+        return int(self._store._passages.count())
+
+    @wrap("counting passages")
+    def passage_versions(self, meeting_id: str) -> Counter[str]:
+        """How many passages of each version of a meeting are stored (visible or not)."""
+        got = self._store._passages.get(where={"meeting_id": meeting_id}, include=["metadatas"])
+        return Counter(m["version"] for m in got["metadatas"])
+
+    def turns(self, record: MeetingRecord) -> list[Turn]:
+        """The turns of a stored meeting version, rebuilt from its passages."""
+        return self.turns_of(record.meeting_id, record.version)
+
+    @wrap("reading a meeting's turns")
+    def turns_of(self, meeting_id: str, version: str) -> list[Turn]:
+        """The turns of the version `version` of a meeting, rebuilt from its passages."""
+        got = self._store._passages.get(
+            where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
+            include=["documents", "metadatas"],
+        )
+        passages = [
+            codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+        ]
+        return [turn for p in sorted(passages, key=lambda p: p.index) for turn in codec.passage_turns(p)]
+
+    @wrap("searching")
+    def nearest(
+        self, vector: list[float], versions: list[str], n: int, team: str | None = None, every_version: bool = False
+    ) -> list[codec.DenseHit]:
+        """Nearest passages among the given meeting versions, by cosine similarity.
+
+        `every_version` says the collection holds exactly these versions (no filter is then
+        needed, which makes the query several times faster); results are still checked."""
+        if not versions or n <= 0:
+            return []
+        conditions: list[dict[str, Any]] = [] if every_version else [{"version": {"$in": versions}}]
+        if team:
+            conditions.append({codec.team_flag(team): True})
+        where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        result = self._store._passages.query(
+            query_embeddings=[vector], n_results=n, where=where, include=["distances", "metadatas"]
+        )
+        wanted = set(versions)
+        return [
+            codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+            if meta["version"] in wanted
+        ]
+
+    @wrap("reading passages")
+    def passages(self, ids: list[str]) -> dict[str, Passage]:
+        """Stored passages by id (those still stored: a concurrent ingest may have removed some)."""
+        if not ids:
+            return {}
+        got = self._store._passages.get(ids=ids, include=["documents", "metadatas"])
+        return {
+            i: codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+        }
+
+    @wrap("reading embeddings")
+    def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of a (unit) vector to stored passages, by id."""
+        if not ids:
+            return {}
+        got = self._store._passages.get(ids=ids, include=["embeddings"])
+        return {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+
+    # --- the write protocol -------------------------------------------------------------------
+
+    def write_version(
+        self,
+        record: MeetingRecord,
+        passages: list[Passage],
+        vectors: list[list[float]],
+        postings: str,
+        title_vector: list[float],
+    ) -> None:
+        """Write a meeting's new version, commit it, then drop the old one."""
+        # Recorded before writing, so a later run can remove what an interruption leaves behind.
+        # One turn of the data lock for the whole meeting: searches wait for one meeting at most.
+        meeting_id, version = record.meeting_id, record.version
+        owner = owner_id()
+        try:
+            with self._store.changing():
+                self.mark_pending(meeting_id, version, owner)
+                self.write_passages(passages, vectors, record)
+                self.commit(record, postings, title_vector)
+                # Old versions go, unless another process committed another one meanwhile (its
+                # clean-up decides) or is writing one now (a server with several writers).
+                if self.version_of(meeting_id) == version:
+                    self._remove_old_versions(meeting_id, version, owner)
+                self.unmark_pending(meeting_id, version)
+        finally:
+            release_owner(owner)  # an abandoned write is left to the clean-up
+
+    def finish_interrupted(self) -> None:
+        """Remove what an ingest that died (killed, crashed, lost its server) wrote but never
+        committed: the passages of a version no meeting record names."""
+        for entry in self.pending_writes():
+            if self._alive(entry):
+                continue
+            if self.version_of(entry.meeting_id) != entry.version:
+                self.remove_version(entry.meeting_id, entry.version)
+            else:  # it died after its commit: its old versions are left to remove
+                self._remove_old_versions(entry.meeting_id, entry.version, entry.owner)
+            self.unmark_pending(entry.meeting_id, entry.version)
+
+    def _remove_old_versions(self, meeting_id: str, version: str, owner: str) -> None:
+        """The passages and insights of a meeting's versions before `version`, unless another
+        live process is writing one (a server with several writers)."""
+        writing = tuple(
+            e.version
+            for e in self.pending_writes()
+            if e.meeting_id == meeting_id and e.owner != owner and self._alive(e)
+        )
+        self.remove_stale_passages(meeting_id, version, also_keep=writing)
+        self._store.insights.remove_stale(meeting_id, None)
+
+    def _alive(self, entry: PendingWrite) -> bool:
+        """Whether the process that recorded a pending write may still be writing it. On an
+        embedded store this process is the only writer; on a server, a process on this host is
+        asked, and one elsewhere is trusted for PENDING_LEASE."""
+        if not self._store.server:
+            return False
+        alive = owner_alive(entry.owner)
+        if alive is None:
+            started = dt.datetime.fromisoformat(entry.started)
+            return dt.datetime.now(dt.UTC) - started < PENDING_LEASE
+        return alive
+
+    # Pending writes: a meeting version being written, recorded before its first passage and
+    # removed after its old version is gone, with the process that writes it. A later process
+    # removes what a dead one left (the passages of a version no record names).
+
+    @wrap("recording a pending write", writes=True)
+    def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self._store._config.upsert(
+            ids=[f"pending:{meeting_id}:{version}"],
+            embeddings=[[1.0]],
+            documents=[owner],
+            metadatas=[
+                {"key": "pending", "meeting_id": meeting_id, "version": version, "owner": owner, "started": started}
+            ],
+        )
+
+    @wrap("clearing a pending write", writes=True)
+    def unmark_pending(self, meeting_id: str, version: str) -> None:
+        self._store._config.delete(ids=[f"pending:{meeting_id}:{version}"])
+
+    @wrap("reading pending writes")
+    def pending_writes(self) -> list[PendingWrite]:
+        got = self._store._config.get(where={"key": "pending"}, include=["metadatas"])
+        return [PendingWrite(m["meeting_id"], m["version"], m["owner"], m["started"]) for m in got["metadatas"]]
+
+    @wrap("removing an unfinished version", writes=True)
+    def remove_version(self, meeting_id: str, version: str) -> int:
+        """Delete the passages of one version of a meeting."""
+        where = {"$and": [{"meeting_id": meeting_id}, {"version": version}]}
+        return self._store.delete_where(self._store._passages, where)
+
+    @wrap("writing passages", writes=True)
+    def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
+        """Write a meeting version's passages. They stay invisible until `commit`."""
+        date_ord = codec.date_ordinal(record.date)
+        batch_size = self._store.batch
+        for start in range(0, len(passages), batch_size):
+            batch = passages[start : start + batch_size]
+            self._store._passages.upsert(
+                ids=[p.id for p in batch],
+                embeddings=vectors[start : start + batch_size],
+                documents=[p.text for p in batch],
+                metadatas=[codec.passage_metadata(p, date_ord) for p in batch],
+            )
+
+    @wrap("committing a meeting", writes=True)
+    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
+        """Make a written version visible: one upsert of the meeting's record."""
+        self._store._meetings.upsert(
+            ids=[record.meeting_id],
+            embeddings=[title_vector],
+            documents=[postings],
+            metadatas=[codec.record_metadata(record)],
+        )
+
+    @wrap("committing an extraction", writes=True)
+    def update_record(self, record: MeetingRecord) -> None:
+        """Replace a meeting's record (its extraction run and counts), keeping its postings and
+        vector; the version it names must still be the stored one."""
+        got = self._store._meetings.get(ids=[record.meeting_id], include=["documents", "embeddings", "metadatas"])
+        if not got["ids"] or got["metadatas"][0].get("version") != record.version:
+            raise StoreError(f"meeting {record.meeting_id} changed or was removed while it was being extracted")
+        self._store._meetings.upsert(
+            ids=[record.meeting_id],
+            embeddings=[list(got["embeddings"][0])],
+            documents=[got["documents"][0]],
+            metadatas=[codec.record_metadata(record)],
+        )
+
+    @wrap("removing old passages", writes=True)
+    def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
+        """Delete passages of a meeting that belong to any version but `keep_version` (and
+        `also_keep`: versions other processes are writing now)."""
+        keep = [keep_version, *also_keep] if keep_version is not None else None
+        return self._store.delete_all_but(self._store._passages, meeting_id, "version", keep)
+
+    @wrap("removing a meeting", writes=True)
+    def forget(self, meeting_id: str) -> int:
+        """Remove a meeting: its record first (it disappears at once), then its insights and
+        passages. Returns how many passages were removed."""
+        self._store._meetings.delete(ids=[meeting_id])
+        self._store.insights.remove_stale(meeting_id, None)
+        return self.remove_stale_passages(meeting_id, None)

@@ -1,0 +1,104 @@
+"""Sessions: how a `Synth` opens its store for one command, with the locks of locking.py.
+
+Each command is a session: a writing one holds the store's writer lock, a reading one the shared
+data lock, from its start to its end; the store is reopened when another process wrote since
+this one last looked. On a Chroma server there are no locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import Settings
+from .client import forget_client, make_folder
+from .locking import StoreLocks, for_store
+
+if TYPE_CHECKING:
+    from ..embeddings import Embedder
+    from .core import Store
+
+
+class Session:
+    """The store of one `Synth`: opened when first needed, within the session of a command."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        load_embedder: Callable[[], Embedder],
+        on_wait: Callable[[str], None] | None = None,
+    ):
+        self.settings = settings
+        self.on_wait = on_wait  # told when a command waits for another process's write
+        self._load_embedder = load_embedder
+        self._store: Store | None = None
+        self._locks: StoreLocks | None = None
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def command(self, write: bool, command: str = "read") -> Iterator[None]:
+        """The session of a command: a writing one (`write`) holds the writer lock, a reading one
+        the shared data lock, until it ends. A session inside a session joins it."""
+        if self.settings.chroma_url or self._depth:
+            if write and self._locks is not None and not self._locks.writing:
+                raise RuntimeError(f"synth {command} writes inside a reading command")
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        folder = Path(self.settings.store)
+        locks = None
+        if write:
+            make_folder(folder)
+            locks = for_store(folder)
+            locks.acquire_writer(command, self.on_wait)
+        elif folder.is_dir():
+            try:
+                locks = for_store(folder)
+                locks.acquire_read()
+            except OSError:
+                locks = None  # a folder this user cannot write to: read without locks
+        self._locks = locks
+        self._depth = 1
+        try:
+            if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
+                self._store = None  # another process wrote since: store() reopens it
+            yield
+        finally:
+            self._depth = 0
+            self._locks = None
+            if locks is not None:
+                if write:
+                    locks.release_writer()
+                else:
+                    locks.release_read()
+
+    def store(self, create: bool = True) -> Store:
+        """The store, opened (or reopened, after another process wrote) when first needed."""
+        if self._store is None:
+            from ..embeddings import MINILM
+            from .core import Store
+
+            name = MINILM if self.settings.embeddings == "minilm" else f"openai:{self.settings.embeddings}"
+            locks = self._locks
+            if locks is None and not self.settings.chroma_url:
+                locks = for_store(Path(self.settings.store))  # used outside a command: each write takes turns
+            seen = locks.generation() if locks is not None else None
+            if locks is not None and locks.seen not in (None, seen):
+                forget_client(str(self.settings.store))  # Chroma's cached client saw an older store
+            self._store = Store(
+                self.settings.store,
+                name,
+                self._load_embedder,
+                create=create,
+                url=self.settings.chroma_url,
+                token=self.settings.chroma_token,
+                locks=locks,
+            )
+            if locks is not None:
+                locks.seen = seen
+        return self._store

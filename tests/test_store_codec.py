@@ -1,0 +1,76 @@
+"""The store's record format: every model comes back from its Chroma record as it was written."""
+
+from __future__ import annotations
+
+from synth.models import Flag, FlagSide, Insight, MeetingRecord, Passage, Turn
+from synth.store import codec
+
+
+def test_a_passage_comes_back_with_its_turns_and_team_flags():
+    passage = Passage(
+        id=codec.passage_id("m1", "abcdef0123456789", 3),
+        meeting_id="m1",
+        version="abcdef0123456789",
+        index=3,
+        text="Dana: We need SSO.\nthen offline mode",
+        start_line=10,
+        end_line=12,
+        speakers=["Dana"],
+        teams=["sales", "unknown"],
+        turns=[(10, 11, "Dana"), (12, 12, None)],
+    )
+    metadata = codec.passage_metadata(passage, 740000)
+    assert metadata[codec.team_flag("sales")] is True and codec.team_flag("unknown") not in metadata
+    back = codec.passage_from_stored(passage.id, passage.text, metadata)
+    assert back == passage
+    assert codec.touches_team(back, "sales") and not codec.touches_team(back, "unknown")
+    assert codec.passage_turns(back) == [
+        Turn(speaker="Dana", text="We need SSO.", start_line=10, end_line=11),
+        Turn(speaker=None, text="then offline mode", start_line=12, end_line=12),
+    ]
+
+
+def test_records_insights_and_flags_come_back_as_written():
+    record = MeetingRecord(
+        meeting_id="m1",
+        title="Pricing council",
+        date="2026-10-02",
+        attendees=["Dana"],
+        speaker_teams={"Dana": "sales"},
+        source="council.md",
+        format="markdown",
+        version="abc",
+        passages=2,
+        turns=3,
+        ingested_at="2026-10-02T00:00:00+00:00",
+    )
+    assert codec.record_from_metadata(codec.record_metadata(record)) == record
+    insight = Insight(
+        id="i1",
+        kind="finding",
+        statement="Vega wants euros",
+        quote="annual billing in euros",
+        meeting_id="m1",
+        title="Pricing council",
+        date="2026-10-02",
+        source="council.md",
+        start_line=7,
+        end_line=7,
+        confidence=0.8,
+        extractor="offline",
+    )
+    metadata = codec.insight_metadata(insight, "run1", "abc")
+    assert metadata["run"] == "run1" and codec.insight_from_metadata(metadata) == insight
+    side = FlagSide(kind="finding", text="t", quote="q", source="s.md", start_line=1, end_line=1, key="k")
+    flag = Flag(
+        id="f1",
+        type="team_conflict",
+        sides=[side, side],
+        explanation="e",
+        confidence=0.5,
+        checker="offline",
+        created_at="2026-10-02T00:00:00+00:00",
+        updated_at="2026-10-02T00:00:00+00:00",
+    )
+    assert codec.flag_from_document(codec.flag_document(flag)) == flag
+    assert codec.flag_metadata(flag) == {"type": "team_conflict", "status": "open"}
