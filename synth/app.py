@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
@@ -47,23 +47,27 @@ if TYPE_CHECKING:
     from .vision import Vision
 
 
-def _reads(method):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reads(method: Callable[Concatenate[Synth, P], R]) -> Callable[Concatenate[Synth, P], R]:
     """A command that only reads: on a store folder, it sees one state of the store (the data
     lock held shared while it runs), and writers wait for it (see store/locking.py)."""
 
     @functools.wraps(method)
-    def wrapped(self, *args, **kwargs):
+    def wrapped(self: Synth, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._session(write=False):
             return method(self, *args, **kwargs)
 
     return wrapped
 
 
-def _writes(method):
+def _writes(method: Callable[Concatenate[Synth, P], R]) -> Callable[Concatenate[Synth, P], R]:
     """A command that changes the store: writers take turns (saying that they wait)."""
 
     @functools.wraps(method)
-    def wrapped(self, *args, **kwargs):
+    def wrapped(self: Synth, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._session(write=True, command=method.__name__.replace("_", " ")):
             return method(self, *args, **kwargs)
 
@@ -151,7 +155,7 @@ class Synth:
 
     def _check_after(self, report: IngestReport) -> None:
         """The check that follows extraction: the new insights against the vision and the rest."""
-        checked = self.check()
+        checked = self._check(self.store())
         report.new_flags, report.open_flags = len(checked.new_flags), checked.open_flags
         report.warnings.extend(checked.warnings)
 
@@ -182,7 +186,7 @@ class Synth:
         from .errors import SynthError
         from .pipeline import reconstruct
 
-        records = self.meetings()
+        records = self.store(create=False).meetings.records()
         if meeting:
             chosen = [self._match_meeting(meeting, records)]
         elif everything:
@@ -226,24 +230,27 @@ class Synth:
             return vision, False, None
         vectors = self.embedder.embed([s.text for s in vision.statements])
         store.vision.add(vision, text, vectors)
-        report = self.check() if check else None
+        report = self._check(store) if check else None
         return vision, True, report
 
     @_reads
     def vision(self, version: str | None = None):
         """The current vision, or an earlier one by number or version hash; None if none is set."""
-        try:
-            store = self.store(create=False)
-        except NoStoreError:
-            return None
-        entries = store.vision.versions()
+        return self._vision(version)
+
+    def _vision(self, version: str | None):
+        entries = self._vision_versions()
         if not entries:
             return None
-        return store.vision.load(entries[-1] if version is None else self._vision_entry(version, entries))
+        entry = entries[-1] if version is None else self._vision_entry(version, entries)
+        return self.store(create=False).vision.load(entry)
 
     @_reads
     def vision_history(self) -> list[VisionVersion]:
         """The versions of the vision, oldest first."""
+        return self._vision_versions()
+
+    def _vision_versions(self) -> list[VisionVersion]:
         try:
             return self.store(create=False).vision.versions()
         except NoStoreError:
@@ -254,11 +261,11 @@ class Synth:
         """Statements added and removed between two versions (default: the previous and the current)."""
         from .vision import diff
 
-        entries = self.vision_history()
+        entries = self._vision_versions()
         if len(entries) < 2 and not (old and new):
             raise NotFoundError(f"{len(entries)} vision version(s) stored; a diff needs two (synth vision set FILE)")
-        first = self.vision(old or str(entries[-2].number))
-        second = self.vision(new or str(entries[-1].number))
+        first = self._vision(old or str(entries[-2].number))
+        second = self._vision(new or str(entries[-1].number))
         return first, second, diff(first, second)
 
     @staticmethod
@@ -273,9 +280,12 @@ class Synth:
     def check(self, since: dt.date | None = None, everything: bool = False) -> CheckReport:
         """Hold the new insights (or all of them, or those of meetings on or after `since`) against
         the vision and each other; store the flags."""
+        return self._check(self.store(), since, everything)
+
+    def _check(self, store: Store, since: dt.date | None = None, everything: bool = False) -> CheckReport:
+        """The check, inside a writing command's session (its own, or ingest's, or vision set's)."""
         from .check import run_check
 
-        store = self.store()
         result = run_check(
             _check_inputs(store),
             self._check_judge(store),
@@ -358,7 +368,8 @@ class Synth:
     ) -> list[Insight]:
         """Stored insights (of the visible extraction runs), oldest meeting first."""
         filters = filters or Filters()
-        records = self.meetings()
+        store = self.store(create=False)
+        records = store.meetings.records()
         if filters.meeting:
             records = [self._match_meeting(filters.meeting, records)]
         records = [
@@ -368,9 +379,11 @@ class Synth:
             and (filters.since is None or r.date >= filters.since.isoformat())
             and (filters.until is None or r.date <= filters.until.isoformat())
         ]
-        store = self.store(create=False)
         found = store.insights.query(
-            [r.extraction_run for r in records], kind=kind, team=team, meeting_ids=[r.meeting_id for r in records]
+            [run for r in records if (run := r.extraction_run)],
+            kind=kind,
+            team=team,
+            meeting_ids=[r.meeting_id for r in records],
         )
         if any(i.kind == "assumption" for i in found):
             from .check import assumption_statuses, insight_key
@@ -423,7 +436,7 @@ class Synth:
     @_writes
     def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
         """Remove one meeting, named by id or by a unique part of its title."""
-        record = self._match_meeting(meeting, self.meetings())
+        record = self._match_meeting(meeting, self.store(create=False).meetings.records())
         removed = self.store().meetings.forget(record.meeting_id)
         return record, removed
 

@@ -35,20 +35,22 @@ class Session:
         self._load_embedder = load_embedder
         self._store: Store | None = None
         self._locks: StoreLocks | None = None
-        self._depth = 0
+        self._active = False  # a command's session is open
 
     @contextlib.contextmanager
     def command(self, write: bool, command: str = "read") -> Iterator[None]:
         """The session of a command: a writing one (`write`) holds the writer lock, a reading one
-        the shared data lock, until it ends. A session inside a session joins it."""
-        if self.settings.chroma_url or self._depth:
-            if write and self._locks is not None and not self._locks.writing:
-                raise RuntimeError(f"synth {command} writes inside a reading command")
-            self._depth += 1
+        the shared data lock, until it ends. Commands do not nest: a command that needs another's
+        work calls its session-free part (Synth._check, for one), so the lock a command holds is
+        the one it took."""
+        if self._active:
+            raise RuntimeError(f"synth {command}: a session is already open in this process")
+        if self.settings.chroma_url:  # a server: no locks; the session only marks the command
+            self._active = True
             try:
                 yield
             finally:
-                self._depth -= 1
+                self._active = False
             return
         folder = Path(self.settings.store)
         locks = None
@@ -63,13 +65,13 @@ class Session:
             except OSError:
                 locks = None  # a folder this user cannot write to: read without locks
         self._locks = locks
-        self._depth = 1
+        self._active = True
         try:
             if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
                 self._store = None  # another process wrote since: store() reopens it
             yield
         finally:
-            self._depth = 0
+            self._active = False
             self._locks = None
             if locks is not None:
                 if write:
