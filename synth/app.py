@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
+from .inputs import CheckReplyCache, brief_facts, check_inputs, retrieve, save_check
 from .models import (
     Answer,
     CheckReport,
@@ -29,7 +30,6 @@ from .models import (
     SearchHit,
     StatusReport,
     StoreStatus,
-    Turn,
     VisionVersion,
 )
 from .readers import ReadOptions
@@ -37,14 +37,11 @@ from .retriever import Filters, Retriever
 from .store import Session
 
 if TYPE_CHECKING:
-    from .answer import Retrieved
-    from .brief.facts import Facts, NearPassage
     from .brief.model import Brief
-    from .check import CheckInputs, CheckResult, Judge
+    from .check import Judge
     from .embeddings import Embedder
     from .report import ReportData
     from .store import Store
-    from .vision import Vision
 
 
 P = ParamSpec("P")
@@ -287,13 +284,13 @@ class Synth:
         from .check import run_check
 
         result = run_check(
-            _check_inputs(store),
+            check_inputs(store),
             self._check_judge(store),
             since=since,
             everything=everything,
             candidates=self.settings.check_candidates,
         )
-        _save_check(store, result)
+        save_check(store, result)
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:
@@ -341,7 +338,7 @@ class Synth:
         prose = prose and self.settings.llm_configured
         with self._session(write=prose, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
-            brief = build_brief(_brief_facts(store, as_of), audience=audience, since=since, series=series)
+            brief = build_brief(brief_facts(store, as_of), audience=audience, since=since, series=series)
             if prose:
                 from .brief.writer import BriefWriter
 
@@ -355,7 +352,7 @@ class Synth:
         from .report import build_report
 
         with self._session(write=False):  # building reads later meetings' words: inside the session too
-            facts = _brief_facts(self.store(create=False), until or as_of or dt.date.today())
+            facts = brief_facts(self.store(create=False), until or as_of or dt.date.today())
             return build_report(facts, since=since)
 
     @_reads
@@ -421,7 +418,7 @@ class Synth:
         scope, scoped = question_scope(question, filters or Filters())
         vector = self.embedder.embed([question])[0]  # before the read lock: writers wait less
         with self._session(write=False):
-            retrieved = _retrieve(self.retriever, self.store(create=False), question, vector, scoped, k)
+            retrieved = retrieve(self.retriever, self.store(create=False), question, vector, scoped, k)
         # the model is called after the read lock is released, so a writer need not wait for it
         chat = answer_chat(self.settings)
         return answer_question(
@@ -504,107 +501,3 @@ class Synth:
                 completion_tokens=sum(r.completion_tokens for r in records),
             ),
         )
-
-
-# --- what the use cases read from the store and write to it -------------------------------------
-# Each command's session is open when these run; the use cases themselves never see the store.
-
-
-def _vision_vectors(store: Store) -> tuple[Vision | None, list[list[float]]]:
-    """The current vision and its statements' vectors (`vectors[k]` is statement k's)."""
-    vision, statements = store.vision.current_with_vectors()
-    return vision, [vector for _, vector in statements]
-
-
-def _check_inputs(store: Store) -> CheckInputs:
-    """Everything synth check reads: the visible insights with their vectors, the vision with its
-    vectors, the stored flags and what the last check saw."""
-    from .check import CheckInputs
-
-    records = store.meetings.records()
-    vision, vectors = _vision_vectors(store)
-    return CheckInputs(
-        insights=[(row.insight, row.vector) for row in store.insights.visible_with_vectors(records)],
-        runs={r.meeting_id: r.extraction_run for r in records if r.extraction_run},
-        vision=vision,
-        vision_vectors=vectors,
-        flags=store.flags.all(),
-        state=store.settings.check_state(),
-    )
-
-
-def _save_check(store: Store, result: CheckResult) -> None:
-    """Store what a check decided: flags written, flags deleted, then what it saw."""
-    store.flags.put(result.put)
-    store.flags.delete(result.delete)
-    store.settings.set_check_state(result.state)
-
-
-class CheckReplyCache:
-    """The store's reply cache, as the prompted judge's (its replies kept as kind "check")."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def get(self, keys: list[str]) -> dict[str, str]:
-        return self.store.cache.get_many(keys)
-
-    def put(self, key: str, value: str) -> None:
-        self.store.cache.put(key, value, kind="check")
-
-
-def _brief_facts(store: Store, as_of: dt.date) -> Facts:
-    """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
-    the vision, for the brief and the report; later meetings' words are read as they are needed."""
-    from .brief.facts import Facts
-
-    records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
-    runs = [r.extraction_run for r in records if r.extraction_run]
-    vision, statements = store.vision.current_with_vectors()
-    return Facts(
-        as_of,
-        records,
-        [(row.insight, row.vector) for row in store.insights.with_vectors(runs)],
-        flags=store.flags.all(),
-        roster=store.settings.roster(),
-        vision=vision,
-        statements=statements,
-        texts=_StoredTexts(store),
-    )
-
-
-class _StoredTexts:
-    """Meetings' words as the brief reads them (`brief.facts.MeetingTexts`), from the passages."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
-        from .brief.facts import NearPassage
-        from .store import passage_turns
-
-        hits = self.store.meetings.nearest(vector, versions, n)
-        passages = self.store.meetings.passages([h.id for h in hits])
-        return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
-
-    def turns(self, record: MeetingRecord) -> list[Turn]:
-        return self.store.meetings.turns(record)
-
-
-def _retrieve(
-    retriever: Retriever, store: Store, question: str, vector: list[float], filters: Filters, k: int
-) -> Retrieved:
-    """The passages that answer a question best, their similarity to it, and the vision."""
-    from .answer import Retrieved
-
-    ranked, searched = retriever.candidates(question, filters, vector=vector)
-    pairs = retriever.materialize(ranked, k, filters)
-    vision, statements = store.vision.current_with_vectors()
-    return Retrieved(
-        pairs=pairs,
-        searched=searched,
-        similarities=store.meetings.similarities(vector, [c.id for _, c in pairs]),
-        records=retriever.records_by_meeting(),
-        vision=vision,
-        statements=statements,
-    )

@@ -1,0 +1,118 @@
+"""What each use case reads from the store, loaded into its typed inputs, and what the check
+writes back. `Synth` calls these inside a command's session; the use cases themselves (check/,
+brief/, report.py, answer.py) never see the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from .models import MeetingRecord, Turn
+
+if TYPE_CHECKING:
+    from .answer import Retrieved
+    from .brief.facts import Facts, NearPassage
+    from .check import CheckInputs, CheckResult
+    from .retriever import Filters, Retriever
+    from .store import Store
+    from .vision import Vision
+
+
+def vision_vectors(store: Store) -> tuple[Vision | None, list[list[float]]]:
+    """The current vision and its statements' vectors (`vectors[k]` is statement k's)."""
+    vision, statements = store.vision.current_with_vectors()
+    return vision, [vector for _, vector in statements]
+
+
+def check_inputs(store: Store) -> CheckInputs:
+    """Everything synth check reads: the visible insights with their vectors, the vision with its
+    vectors, the stored flags and what the last check saw."""
+    from .check import CheckInputs
+
+    records = store.meetings.records()
+    vision, vectors = vision_vectors(store)
+    return CheckInputs(
+        insights=[(row.insight, row.vector) for row in store.insights.visible_with_vectors(records)],
+        runs={r.meeting_id: r.extraction_run for r in records if r.extraction_run},
+        vision=vision,
+        vision_vectors=vectors,
+        flags=store.flags.all(),
+        state=store.settings.check_state(),
+    )
+
+
+def save_check(store: Store, result: CheckResult) -> None:
+    """Store what a check decided: flags written, flags deleted, then what it saw."""
+    store.flags.put(result.put)
+    store.flags.delete(result.delete)
+    store.settings.set_check_state(result.state)
+
+
+class CheckReplyCache:
+    """The store's reply cache, as the prompted judge's (its replies kept as kind "check")."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, keys: list[str]) -> dict[str, str]:
+        return self.store.cache.get_many(keys)
+
+    def put(self, key: str, value: str) -> None:
+        self.store.cache.put(key, value, kind="check")
+
+
+def brief_facts(store: Store, as_of: dt.date) -> Facts:
+    """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
+    the vision, for the brief and the report; later meetings' words are read as they are needed."""
+    from .brief.facts import Facts
+
+    records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
+    runs = [r.extraction_run for r in records if r.extraction_run]
+    vision, statements = store.vision.current_with_vectors()
+    return Facts(
+        as_of,
+        records,
+        [(row.insight, row.vector) for row in store.insights.with_vectors(runs)],
+        flags=store.flags.all(),
+        roster=store.settings.roster(),
+        vision=vision,
+        statements=statements,
+        texts=StoredTexts(store),
+    )
+
+
+class StoredTexts:
+    """Meetings' words as the brief reads them (`brief.facts.MeetingTexts`), from the passages."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
+        from .brief.facts import NearPassage
+        from .store import passage_turns
+
+        hits = self.store.meetings.nearest(vector, versions, n)
+        passages = self.store.meetings.passages([h.id for h in hits])
+        return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
+
+    def turns(self, record: MeetingRecord) -> list[Turn]:
+        return self.store.meetings.turns(record)
+
+
+def retrieve(
+    retriever: Retriever, store: Store, question: str, vector: list[float], filters: Filters, k: int
+) -> Retrieved:
+    """The passages that answer a question best, their similarity to it, and the vision."""
+    from .answer import Retrieved
+
+    ranked, searched = retriever.candidates(question, filters, vector=vector)
+    pairs = retriever.materialize(ranked, k, filters)
+    vision, statements = store.vision.current_with_vectors()
+    return Retrieved(
+        pairs=pairs,
+        searched=searched,
+        similarities=store.meetings.similarities(vector, [c.id for _, c in pairs]),
+        records=retriever.records_by_meeting(),
+        vision=vision,
+        statements=statements,
+    )
