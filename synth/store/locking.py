@@ -20,6 +20,7 @@ made safe for concurrent processes by the store's commit protocol (see meetings.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
@@ -29,6 +30,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 WRITER_FILE = "synth-writer.lock"
 DATA_FILE = "synth-data.lock"
@@ -81,6 +83,17 @@ def for_store(folder: Path) -> StoreLocks:
         return _registry[key]
 
 
+@atexit.register
+def _close_lock_files() -> None:
+    """At exit, close the lock files (their locks would go with the process anyway), so that
+    Python does not report them as unclosed files."""
+    with _registry_guard:
+        for locks in _registry.values():
+            for handle in locks._files.values():
+                handle.close()
+            locks._files.clear()
+
+
 def wrote_in_this_process() -> bool:
     """Whether this process took the writer lock of any store folder."""
     with _registry_guard:
@@ -92,7 +105,7 @@ class StoreLocks:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._files: dict[str, object] = {}
+        self._files: dict[str, TextIO] = {}
         self.writing = False  # this process holds the writer lock
         self.wrote = False  # this process has held it
         self._reading = 0
@@ -113,7 +126,7 @@ class StoreLocks:
         os.replace(temporary, self.folder / GENERATION_FILE)
         self.seen = value
 
-    def _file(self, name: str):
+    def _file(self, name: str) -> TextIO:
         if name not in self._files:
             # held open for the life of the process: a lock lives as long as its open file
             self._files[name] = open(self.folder / name, "a+", encoding="utf-8")  # noqa: SIM115
