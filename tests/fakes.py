@@ -5,6 +5,11 @@ retriever's query, the checker's items): it has the interface of `synth.embeddin
 (`name`, `dimensions`, `embed`, `embed_batch`) and gives every text a unit vector made of hashed
 word features. Texts that share words get similar vectors, texts that share none are nearly
 orthogonal, and the same text gives the same vector in every process (no `hash()` salt).
+
+`MemoryStore` can stand in for a Chroma store: `Synth(settings, embedder=HashEmbedder(),
+store=MemoryStore())` runs every command in memory, without a folder, Chroma or locks. Its
+repositories are the real ones (synth/store/) with their Chroma calls replaced by dicts, so the
+commit protocols are the real code; what it does not reproduce is listed on `MemoryStore`.
 """
 
 from __future__ import annotations
@@ -319,7 +324,10 @@ class MemorySettings(SettingsRepo):
 class MemoryStore:
     """A synth store in memory, with the repositories of `synth.store.Store` (for `Synth(store=...)`).
 
-    No Chroma, no folder, no locks: one process, one writer."""
+    No Chroma, no folder, no locks: one process, one writer. Unlike Chroma it searches exactly
+    (not through an approximate index) in float64 (not float32); it never raises StoreError or
+    NoStoreError (an empty store is an existing one: `status` says it exists); it does not check
+    that metadata is flat, nor split writes into batches; nothing survives the process."""
 
     server = False
     writer = True

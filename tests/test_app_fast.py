@@ -178,6 +178,22 @@ def test_set_flag_status_by_prefix(synth, notes, tmp_path):
         synth.set_flag_status("zzzz", "dismissed")
 
 
+def test_nearest_passages_keep_the_version_and_team_filters(synth, notes):
+    synth.ingest([str(notes)], extract=False)
+    meetings = synth.store().meetings
+    by_title = {r.title: r for r in synth.meetings()}
+    versions = [r.version for r in by_title.values()]
+    vector = HashEmbedder().embed(["QuickBooks invoice export"])[0]
+    hits = meetings.nearest(vector, versions, 5)
+    assert [h.version for h in hits] == [by_title["Engineering standup"].version, by_title["Product sync"].version]
+    assert hits[0].similarity > hits[1].similarity > -1
+    assert [h.version for h in meetings.nearest(vector, versions, 5, team="product")] == [
+        by_title["Product sync"].version
+    ]
+    assert meetings.nearest(vector, [by_title["Product sync"].version], 1)[0].id == hits[1].id
+    assert meetings.nearest(vector, versions, 0) == [] and meetings.nearest(vector, [], 5) == []
+
+
 def test_an_uncommitted_version_stays_invisible_and_an_interrupted_one_is_cleaned(synth, notes):
     """The in-memory store keeps the real protocol (store/meetings.py): passages written but not
     committed are invisible, and the next ingest removes what a dead write left behind."""
