@@ -78,12 +78,21 @@ class Synth:
     lock, a reading one the shared data lock, from its start to its end; the store is reopened
     when another process wrote since this one last looked. On a Chroma server there are no locks."""
 
-    def __init__(self, settings: Settings, on_wait: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        on_wait: Callable[[str], None] | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+    ):
+        """`embedder` replaces the one the settings name, and `store` the store they name (an open
+        store, used as it is, without locks): the seams of the fast tests (tests/fakes.py)."""
         self.settings = settings
         self.on_wait = on_wait  # told when a command waits for another process's write
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
         self._retriever: Retriever | None = None
-        self.session = Session(settings, lambda: self.embedder, on_wait)
+        self.session = Session(settings, lambda: self.embedder, on_wait, store=store)
 
     @property
     def embedder(self) -> Embedder:

@@ -5,15 +5,33 @@ retriever's query, the checker's items): it has the interface of `synth.embeddin
 (`name`, `dimensions`, `embed`, `embed_batch`) and gives every text a unit vector made of hashed
 word features. Texts that share words get similar vectors, texts that share none are nearly
 orthogonal, and the same text gives the same vector in every process (no `hash()` salt).
+
+`MemoryStore` can stand in for a Chroma store: `Synth(settings, embedder=HashEmbedder(),
+store=MemoryStore())` runs every command in memory, without a folder, Chroma or locks. Its
+repositories are the real ones (synth/store/) with their Chroma calls replaced by dicts, so the
+commit protocols are the real code; what it does not reproduce is listed on `MemoryStore`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
+import json
 import math
 import re
+from collections import Counter
 
 from synth.embeddings import Embedder
+from synth.errors import StoreError
+from synth.models import Flag, Insight, MeetingRecord, Passage, Turn
+from synth.store import codec
+from synth.store.cache import ReplyCache, ReplyKind
+from synth.store.flags import FlagRepo
+from synth.store.insights import InsightRepo, InsightVector
+from synth.store.meetings import MeetingRepo, PendingWrite
+from synth.store.settings import SettingsRepo
+from synth.store.vision import VisionRepo
 
 _WORD = re.compile(r"[a-z0-9]+")
 # a few words that every sentence has; without them unrelated sentences would look alike
@@ -59,3 +77,288 @@ class HashEmbedder(Embedder):
 def cosine(a: list[float], b: list[float]) -> float:
     """The cosine of two unit vectors."""
     return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+# --- an in-memory store -----------------------------------------------------------------------
+# The repositories of synth/store/ with their Chroma calls replaced by dicts. Each memory
+# repository subclasses the real one and overrides only the methods that talk to Chroma, so the
+# protocols built on them (a meeting's pending -> write -> commit -> clean, an extraction run's
+# write -> commit -> remove, a vision version's statements -> text -> versions setting, flags'
+# set_status by prefix, the typed settings) are the real code. Records keep the real encoding
+# (codec.py): documents, flat metadata and vectors, so what comes back is what Chroma would return.
+
+
+class _Records:
+    """One collection: id -> (document, metadata, vector), in insertion order as Chroma keeps them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, dict, list[float]]] = {}
+
+    def upsert(self, ids: list[str], documents: list[str], metadatas: list[dict], vectors: list[list[float]]) -> None:
+        for i, d, m, v in zip(ids, documents, metadatas, vectors, strict=True):
+            self.rows[i] = (d, dict(m), [float(x) for x in v])
+
+    def where(self, test) -> list[tuple[str, str, dict, list[float]]]:
+        return [(i, d, dict(m), list(v)) for i, (d, m, v) in self.rows.items() if test(m)]
+
+    def delete(self, ids) -> int:
+        gone = [i for i in ids if i in self.rows]
+        for i in gone:
+            del self.rows[i]
+        return len(gone)
+
+
+class MemoryMeetings(MeetingRepo):
+    """Meeting records (the commit of a version) and passages, in memory."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self._records = _Records()  # meeting id -> (postings, record metadata, title vector)
+        self._passages = _Records()  # passage id -> (text, passage metadata, vector)
+        self._pending: dict[str, dict] = {}
+
+    def records(self) -> list[MeetingRecord]:
+        found = [codec.record_from_metadata(m) for _, _, m, _ in self._records.where(lambda m: True)]
+        return sorted(found, key=lambda r: (r.date, r.title))
+
+    def postings(self, meeting_ids: list[str]) -> dict[str, str]:
+        wanted = set(meeting_ids)
+        return {m["version"]: d for i, d, m, _ in self._records.where(lambda m: True) if i in wanted}
+
+    def version_of(self, meeting_id: str) -> str | None:
+        row = self._records.rows.get(meeting_id)
+        return row[1].get("version") if row else None
+
+    def count_passages(self) -> int:
+        return len(self._passages.rows)
+
+    def passage_versions(self, meeting_id: str) -> Counter[str]:
+        return Counter(m["version"] for _, _, m, _ in self._passages.where(lambda m: m["meeting_id"] == meeting_id))
+
+    def turns_of(self, meeting_id: str, version: str) -> list[Turn]:
+        rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
+        passages = sorted((codec.passage_from_stored(i, d, m) for i, d, m, _ in rows), key=lambda p: p.index)
+        return [turn for p in passages for turn in codec.passage_turns(p)]
+
+    def nearest(
+        self, vector: list[float], versions: list[str], n: int, team: str | None = None, every_version: bool = False
+    ) -> list[codec.DenseHit]:
+        """Exact cosine (Chroma's index is approximate), with the same version and team filters."""
+        if not versions or n <= 0:
+            return []
+        wanted = set(versions)
+        rows = self._passages.where(
+            lambda m: m["version"] in wanted and (not team or m.get(codec.team_flag(team)) is True)
+        )
+        hits = [codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows]
+        return sorted(hits, key=lambda h: -h.similarity)[:n]
+
+    def passages(self, ids: list[str]) -> dict[str, Passage]:
+        wanted = set(ids)
+        return {
+            i: codec.passage_from_stored(i, d, m) for i, d, m, _ in self._passages.where(lambda m: True) if i in wanted
+        }
+
+    def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        wanted = set(ids)
+        return {
+            i: float(sum(a * b for a, b in zip(vector, v)))
+            for i, _, _, v in self._passages.where(lambda m: True)
+            if i in wanted
+        }
+
+    def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self._pending[f"pending:{meeting_id}:{version}"] = dict(
+            meeting_id=meeting_id, version=version, owner=owner, started=started
+        )
+
+    def unmark_pending(self, meeting_id: str, version: str) -> None:
+        self._pending.pop(f"pending:{meeting_id}:{version}", None)
+
+    def pending_writes(self) -> list[PendingWrite]:
+        return [PendingWrite(**entry) for entry in self._pending.values()]
+
+    def remove_version(self, meeting_id: str, version: str) -> int:
+        rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
+        return self._passages.delete([r[0] for r in rows])
+
+    def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
+        date_ord = codec.date_ordinal(record.date)
+        self._passages.upsert(
+            [p.id for p in passages],
+            [p.text for p in passages],
+            [codec.passage_metadata(p, date_ord) for p in passages],
+            vectors,
+        )
+
+    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
+        self._records.upsert([record.meeting_id], [postings], [codec.record_metadata(record)], [title_vector])
+
+    def update_record(self, record: MeetingRecord) -> None:
+        row = self._records.rows.get(record.meeting_id)
+        if row is None or row[1].get("version") != record.version:
+            raise StoreError(f"meeting {record.meeting_id} changed or was removed while it was being extracted")
+        self._records.upsert([record.meeting_id], [row[0]], [codec.record_metadata(record)], [row[2]])
+
+    def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
+        keep = {keep_version, *also_keep} if keep_version is not None else set()
+        rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] not in keep)
+        return self._passages.delete([r[0] for r in rows])
+
+    def forget(self, meeting_id: str) -> int:
+        self._records.delete([meeting_id])
+        self._store.insights.remove_stale(meeting_id, None)
+        return self.remove_stale_passages(meeting_id, None)
+
+
+class MemoryInsights(InsightRepo):
+    """Extraction runs' insights, in memory."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self._rows = _Records()  # run:insight id -> (statement, insight metadata, vector)
+
+    def write(self, insights: list[Insight], vectors: list[list[float]], run: str, version: str) -> None:
+        self._rows.upsert(
+            [codec.insight_id(run, i) for i in insights],
+            [i.statement for i in insights],
+            [codec.insight_metadata(i, run, version) for i in insights],
+            vectors,
+        )
+
+    def remove_stale(self, meeting_id: str, keep_run: str | None) -> int:
+        rows = self._rows.where(lambda m: m["meeting_id"] == meeting_id and (keep_run is None or m["run"] != keep_run))
+        return self._rows.delete([r[0] for r in rows])
+
+    def query(
+        self, runs: list[str], kind: str | None = None, team: str | None = None, meeting_ids: list[str] | None = None
+    ) -> list[Insight]:
+        wanted = set(runs)
+        rows = self._rows.where(
+            lambda m: (
+                m["run"] in wanted
+                and (not kind or m.get("kind") == kind)
+                and (not team or m.get("team") == team)
+                and (meeting_ids is None or m["meeting_id"] in meeting_ids)
+            )
+        )
+        return [codec.insight_from_metadata(m) for _, _, m, _ in rows]
+
+    def with_vectors(self, runs: list[str]) -> list[InsightVector]:
+        wanted = set(runs)
+        rows = self._rows.where(lambda m: m["run"] in wanted)
+        return [InsightVector(codec.insight_from_metadata(m), m["run"], v) for _, _, m, v in rows]
+
+
+class MemoryVision(VisionRepo):
+    """The current vision version's statement vectors, in memory (the versions are settings)."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self._rows = _Records()  # statement id -> (text, statement metadata, vector)
+
+    def vectors(self, vision):
+        rows = self._rows.where(lambda m: m["version"] == vision.version)
+        by_place = {codec.statement_place(m): v for _, _, m, v in rows}
+        return [(s, by_place[(s.id, s.start_line)]) for s in vision.statements if (s.id, s.start_line) in by_place]
+
+    def _write_statements(self, statements, vectors: list[list[float]]) -> None:
+        self._rows.upsert(
+            [codec.statement_id(s) for s in statements],
+            [s.text for s in statements],
+            [codec.statement_metadata(s) for s in statements],
+            vectors,
+        )
+
+    def _remove_other_versions(self, keep: str) -> int:
+        return self._rows.delete([r[0] for r in self._rows.where(lambda m: m["version"] != keep)])
+
+
+class MemoryFlags(FlagRepo):
+    """Flags, in memory (stored as their JSON documents, as in Chroma)."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self._documents: dict[str, str] = {}
+
+    def all(self) -> list[Flag]:
+        return [codec.flag_from_document(d) for d in self._documents.values()]
+
+    def delete(self, ids: list[str]) -> None:
+        for i in ids:
+            self._documents.pop(i, None)
+
+    def _upsert(self, ids: list[str], documents: list[str], metadatas: list) -> None:
+        self._documents.update(zip(ids, documents, strict=True))
+
+
+class MemoryCache(ReplyCache):
+    """Model replies, in memory."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self.replies: dict[str, tuple[str, str]] = {}  # key -> (reply, kind)
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        return {k: self.replies[k][0] for k in dict.fromkeys(keys) if k in self.replies}
+
+    def put(self, key: str, value: str, kind: ReplyKind = "extraction") -> None:
+        self.replies[key] = (value, kind)
+
+
+class MemorySettings(SettingsRepo):
+    """Settings, in memory, kept as JSON text so that a value read is a copy, as from Chroma."""
+
+    def __init__(self, store: MemoryStore):
+        super().__init__(store)
+        self._values: dict[str, str] = {}
+
+    def value(self, key: str):
+        return json.loads(self._values[key]) if key in self._values else None
+
+    def set_value(self, key: str, value) -> None:
+        self._values[key] = json.dumps(value)
+
+
+class MemoryStore:
+    """A synth store in memory, with the repositories of `synth.store.Store` (for `Synth(store=...)`).
+
+    No Chroma, no folder, no locks: one process, one writer. Unlike Chroma it searches exactly
+    (not through an approximate index) in float64 (not float32); it never raises StoreError or
+    NoStoreError (an empty store is an existing one: `status` says it exists); it does not check
+    that metadata is flat, nor split writes into batches; nothing survives the process."""
+
+    server = False
+    writer = True
+
+    def __init__(self, embedder_name: str = HashEmbedder.name):
+        self.embedder_name = embedder_name
+        self.location = "memory"
+        self.batch = 1000
+        self.meetings = MemoryMeetings(self)
+        self.insights = MemoryInsights(self)
+        self.vision = MemoryVision(self)
+        self.flags = MemoryFlags(self)
+        self.cache = MemoryCache(self)
+        self.settings = MemorySettings(self)
+
+    @property
+    def _store(self) -> MemoryStore:
+        return self
+
+    def changing(self) -> contextlib.AbstractContextManager[None]:
+        """A write needs no lock here."""
+        return contextlib.nullcontext()
+
+    def reopen_after(self, exc: Exception, attempt: int) -> bool:
+        return False
+
+    def explain(self, exc: Exception) -> str:
+        return str(exc)
+
+
+def cosine_of(a: list[float], b: list[float]) -> float:
+    """Cosine similarity of any two vectors (Chroma's `1 - cosine distance`)."""
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b)) / norm if norm else 0.0

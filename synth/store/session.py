@@ -29,11 +29,15 @@ class Session:
         settings: Settings,
         load_embedder: Callable[[], Embedder],
         on_wait: Callable[[str], None] | None = None,
+        store: Store | None = None,
     ):
+        """`store` is a store already open (the fast tests' in-memory one, tests/fakes.py): the
+        session hands it out and takes no locks, as on a server."""
         self.settings = settings
         self.on_wait = on_wait  # told when a command waits for another process's write
         self._load_embedder = load_embedder
-        self._store: Store | None = None
+        self._given = store is not None
+        self._store: Store | None = store
         self._locks: StoreLocks | None = None
         self._active = False  # a command's session is open
 
@@ -45,7 +49,7 @@ class Session:
         the one it took."""
         if self._active:
             raise RuntimeError(f"synth {command}: a session is already open in this process")
-        if self.settings.chroma_url:  # a server: no locks; the session only marks the command
+        if self.settings.chroma_url or self._given:  # a server or a given store: no locks; only marks the command
             self._active = True
             try:
                 yield
