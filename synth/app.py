@@ -20,10 +20,12 @@ from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
 from .inputs import CheckReplyCache, brief_facts, check_inputs, retrieve, save_check
+from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
 from .models import (
     Answer,
     CheckReport,
     ExtractionCounts,
+    Flag,
     IngestReport,
     Insight,
     MeetingRecord,
@@ -312,7 +314,7 @@ class Synth:
         return LLMJudge(self.settings, store.settings, CheckReplyCache(store))
 
     @_reads
-    def flags(self, status: str | None = "open", kind: str | None = None) -> list:
+    def flags(self, status: FlagStatus | Literal["all"] | None = "open", kind: FlagType | None = None) -> list[Flag]:
         """Stored flags, newest evidence first."""
         try:
             found = self.store(create=False).flags.all()
@@ -326,7 +328,7 @@ class Synth:
         return sorted(found, key=lambda f: newest[f.id], reverse=True)
 
     @_writes
-    def set_flag_status(self, flag: str, status: str, note: str | None = None):
+    def set_flag_status(self, flag: str, status: FlagStatus, note: str | None = None) -> Flag:
         """Resolve, dismiss or reopen a flag (by id or a unique prefix of it)."""
         return self.store(create=False).flags.set_status(flag, status, note)
 
@@ -367,10 +369,10 @@ class Synth:
     @_reads
     def insights(
         self,
-        kind: str | None = None,
+        kind: Kind | None = None,
         team: str | None = None,
         filters: Filters | None = None,
-        status: str | None = None,
+        status: AssumptionStatus | None = None,
     ) -> list[Insight]:
         """Stored insights (of the visible extraction runs), oldest meeting first."""
         filters = filters or Filters()

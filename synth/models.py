@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
+
 
 class Turn(BaseModel):
     """One contiguous stretch of speech (or one paragraph or bullet of written notes)."""
@@ -95,7 +97,7 @@ class Insight(BaseModel):
     action, request or promise to a customer, with the verbatim quote it rests on and where that quote is."""
 
     id: str
-    kind: str
+    kind: Kind
     statement: str
     quote: str = Field(description="the transcript's words, found at start_line..end_line")
     speaker: str | None = None
@@ -109,7 +111,7 @@ class Insight(BaseModel):
     confidence: float
     owner: str | None = Field(None, description="actions: who will do it, when stated")
     due: str | None = Field(None, description="actions: when, as stated")
-    status: str | None = Field(None, description="assumptions: untested, validated or invalidated")
+    status: AssumptionStatus | None = Field(None, description="assumptions: untested, validated or invalidated")
     status_flag: str | None = Field(None, description="assumptions: the flag whose evidence set the status")
     extractor: str = Field(description="offline, or llm:MODEL")
 
@@ -186,12 +188,12 @@ class Flag(BaseModel):
     theme nobody planned for; with both sides, an explanation and a status a person sets."""
 
     id: str
-    type: str
+    type: FlagType
     sides: list[FlagSide]
     explanation: str
     confidence: float
     checker: str = Field(description="offline, or llm:MODEL")
-    status: str = "open"
+    status: FlagStatus = "open"
     note: str | None = None
     created_at: str
     updated_at: str

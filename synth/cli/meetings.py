@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..kinds import ASSUMPTION_STATUSES, KINDS
+from ..kinds import ASSUMPTION_STATUSES, KINDS, AssumptionStatus, Kind
 from .adapter import echo_json, pass_app
 from .options import TEAM, filter_options, filters_of, json_option, period_options
 
@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 @pass_app
 def insights(
     app: Synth,
-    kind: str | None,
+    kind: Kind | None,
     team: str | None,
     since: dt.date | None,
     until: dt.date | None,
     meeting: str | None,
-    status: str | None,
+    status: AssumptionStatus | None,
     as_json: bool,
 ) -> None:
     """List what the meetings found, grouped by kind, each with its quote and file:line.

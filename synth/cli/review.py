@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from ..kinds import FLAG_STATUSES, FLAG_TYPES
+from ..kinds import FLAG_STATUSES, FLAG_TYPES, FlagStatus, FlagType
 from .adapter import echo_json, pass_app, write_out
 from .options import DATE, SINCE, json_option
 
@@ -145,7 +145,7 @@ def check(app: Synth, since: dt.date | None, everything: bool, as_json: bool) ->
 @click.option("--type", "kind", type=click.Choice(list(FLAG_TYPES)), help="Only flags of this type.")
 @json_option("Print the flags as JSON.")
 @pass_app
-def flags(app: Synth, status: str, kind: str | None, as_json: bool) -> None:
+def flags(app: Synth, status: FlagStatus | Literal["all"], kind: FlagType | None, as_json: bool) -> None:
     """List flags; resolve or dismiss them.
 
     Each flag shows both sides with their quotes and file:line, an explanation and a confidence.
@@ -168,7 +168,7 @@ def flags(app: Synth, status: str, kind: str | None, as_json: bool) -> None:
     click.echo(flags_text(found, empty=empty))
 
 
-def _set_flag(app: Synth, flag_id: str, status: str, note: str | None) -> None:
+def _set_flag(app: Synth, flag_id: str, status: FlagStatus, note: str | None) -> None:
     from ..render import safe
 
     flag = app.set_flag_status(flag_id, status, note)

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFoundError
+from ..kinds import FlagStatus
 from ..models import Flag
 from . import codec
 from .client import wrap
@@ -39,7 +40,7 @@ class FlagRepo:
         """Remove flags by id."""
         self._store.delete_ids(self._store._flags, ids)
 
-    def set_status(self, id_prefix: str, status: str, note: str | None = None) -> Flag:
+    def set_status(self, id_prefix: str, status: FlagStatus, note: str | None = None) -> Flag:
         """Resolve, dismiss or reopen the flag whose id starts with `id_prefix` (it must name one);
         `note` replaces the flag's note when given."""
         wanted = id_prefix.strip().lower()
