@@ -1,0 +1,337 @@
+"""Offline extraction and check on the four labelled teams of issue 15 (bench/data/teams).
+
+    python bench/teams.py
+
+Each team is ingested into a fresh temporary store, offline, with the library, as a person would:
+roster, then vision, then the meetings folder. The meetings synth refuses because their front
+matter says `team: <ProductName>` are ingested again with ReadOptions(team="product"), exactly as
+`synth ingest --team product FILE` would; the output counts them. Nothing of synth is changed.
+
+The matching rule (the same for every team and both splits):
+
+- Quotes are normalised by lower-casing, collapsing whitespace and stripping punctuation and
+  spaces at both ends. A stored quote S matches a labelled quote L when they come from the same
+  file (compared by file name) and either one normalised quote contains the other, or at least
+  60% of L's distinct words (runs of letters, digits, % and ') are among S's words.
+- Insights: a labelled insight is found when some stored insight matches its quote; "right kind"
+  also needs the stored kind to equal the labelled kind. The precision proxy is the share of
+  stored insights that match some labelled insight (of any kind); the labels list what a PM
+  would want, not every true statement, so this is a lower bound on precision.
+- Flags: a flag matches a labelled tension when each labelled side (a and b; for `unheard`, any
+  2 of the evidence quotes) matches a different side of the flag by the rule above. A vision
+  side is compared the same way: the flag side's quote (the vision statement) against the
+  labelled vision line, both from vision.md. "Right type" also needs flag.type == tension type.
+  A flag matching a look-alike's a and b the same way is a known-false flag. A false flag is
+  one that matches no tension.
+
+For the dev teams the false flags are listed with both sides' quotes, to study; the test teams
+(frozen split) are reported as numbers only.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from common import ROOT, Timer, table
+
+from synth.app import Synth
+from synth.config import Settings
+from synth.kinds import FLAG_TYPES, KINDS
+from synth.readers import ReadOptions
+
+TEAMS = ROOT / "bench" / "data" / "teams"
+WORD_SHARE = 0.6
+REFUSED = "front matter team"
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" \t.,;:!?\"'“”‘’-–—…")
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[\w%']+", text.lower()))
+
+
+def quote_match(stored: str, stored_file: str, label: str, label_file: str) -> bool:
+    """The rule of the docstring: same file name, and containment or 60% of the label's words."""
+    if Path(stored_file).name != Path(label_file).name:
+        return False
+    s, lab = norm(stored), norm(label)
+    if not s or not lab:
+        return False
+    if lab in s or s in lab:
+        return True
+    want = words(label)
+    return bool(want) and len(want & words(stored)) / len(want) >= WORD_SHARE
+
+
+def side_match(side, label: dict) -> bool:
+    return quote_match(side.quote, side.source, label["quote"], label["file"])
+
+
+def sides_match(flag, labels: list[dict], need: int) -> bool:
+    """`need` of the labelled sides each match a different side of the flag (a small matching search)."""
+
+    def search(i: int, used: frozenset[int], got: int) -> bool:
+        if got >= need:
+            return True
+        if i == len(labels) or got + len(labels) - i < need:
+            return False
+        for j, side in enumerate(flag.sides):
+            if j not in used and side_match(side, labels[i]) and search(i + 1, used | {j}, got + 1):
+                return True
+        return search(i + 1, used, got)
+
+    return search(0, frozenset(), 0)
+
+
+def tension_sides(t: dict) -> tuple[list[dict], int]:
+    if t["type"] == "unheard":
+        return t["evidence"], 2
+    return [t["a"], t["b"]], 2
+
+
+def run_team(team: Path) -> dict:
+    labels = yaml.safe_load((team / "labels.yaml").read_text())
+    store = Path(tempfile.mkdtemp(prefix=f"synth-teams-{team.name}-"))
+    app = Synth(Settings(store=store, offline=True))
+    with Timer() as timer:
+        app.set_roster(team / "roster.yaml")
+        app.set_vision(team / "vision.md")
+        report = app.ingest([str(team / "meetings")])
+        refused = [e.split(": ", 1)[0] for e in report.errors if REFUSED in e]
+        other_errors = [e for e in report.errors if REFUSED not in e]
+        retried = None
+        if refused:
+            retried = app.ingest(refused, options=ReadOptions(team="product", roster=app.roster()))
+            other_errors += retried.errors
+    meetings = len(app.meetings())
+    insights = app.insights()
+    flags = app.flags(status="all")
+    labelled = labels["insights"]
+
+    found, found_kind = set(), set()
+    useful = 0
+    for ins in insights:
+        hit = False
+        for lab in labelled:
+            if quote_match(ins.quote, ins.source, lab["quote"], lab["file"]):
+                hit = True
+                found.add(lab["id"])
+                if ins.kind == lab["kind"]:
+                    found_kind.add(lab["id"])
+        useful += hit
+    per_kind = {
+        k: (
+            sum(1 for lab in labelled if lab["kind"] == k),
+            sum(1 for lab in labelled if lab["kind"] == k and lab["id"] in found),
+            sum(1 for lab in labelled if lab["kind"] == k and lab["id"] in found_kind),
+        )
+        for k in KINDS
+    }
+
+    tensions = labels.get("tensions") or []
+    lookalikes = labels.get("lookalikes") or []
+    flag_rows = []
+    for flag in flags:
+        hits = [t for t in tensions if sides_match(flag, *tension_sides(t))]
+        looks = [lk for lk in lookalikes if sides_match(flag, [lk["a"], lk["b"]], 2)]
+        flag_rows.append({"flag": flag, "tensions": hits, "lookalikes": looks})
+    return {
+        "name": team.name,
+        "split": team.name.split("-", 1)[0],
+        "seconds": timer.seconds,
+        "meetings": meetings,
+        "refused": len(refused),
+        "retried_ok": retried.meetings if retried else 0,
+        "errors": other_errors,
+        "stored": len(insights),
+        "stored_kinds": Counter(i.kind for i in insights),
+        "labelled": len(labelled),
+        "found": len(found),
+        "found_kind": len(found_kind),
+        "useful": useful,
+        "per_kind": per_kind,
+        "flags": flag_rows,
+        "tensions": tensions,
+        "lookalikes": lookalikes,
+    }
+
+
+def pct(num: int, den: int) -> str:
+    return f"{100 * num / den:.0f}% ({num}/{den})" if den else "-"
+
+
+def combine(results: list[dict]) -> dict:
+    """Totals over teams: counts add up, ratios are recomputed from the sums."""
+    out = {
+        "meetings": sum(r["meetings"] for r in results),
+        "refused": sum(r["refused"] for r in results),
+        "retried_ok": sum(r["retried_ok"] for r in results),
+        "stored": sum(r["stored"] for r in results),
+        "labelled": sum(r["labelled"] for r in results),
+        "found": sum(r["found"] for r in results),
+        "found_kind": sum(r["found_kind"] for r in results),
+        "useful": sum(r["useful"] for r in results),
+        "per_kind": {k: tuple(sum(r["per_kind"][k][n] for r in results) for n in range(3)) for k in KINDS},
+        "flags": [row for r in results for row in r["flags"]],
+        "tensions": [t for r in results for t in r["tensions"]],
+        "lookalikes": [lk for r in results for lk in r["lookalikes"]],
+    }
+    # tensions and look-alikes are told apart across teams by object identity, not by id
+    return out
+
+
+def flag_numbers(r: dict) -> dict:
+    rows = r["flags"]
+    found = {id(t) for row in rows for t in row["tensions"]}
+    found_type = {id(t) for row in rows for t in row["tensions"] if t["type"] == row["flag"].type}
+    looks = {id(lk) for row in rows for lk in row["lookalikes"]}
+    return {
+        "raised": len(rows),
+        "open": sum(1 for row in rows if row["flag"].status == "open"),
+        "true": sum(1 for row in rows if row["tensions"]),
+        "true_type": sum(1 for row in rows if any(t["type"] == row["flag"].type for t in row["tensions"])),
+        "lookalike_flags": sum(1 for row in rows if row["lookalikes"] and not row["tensions"]),
+        "tensions": len(r["tensions"]),
+        "found": len(found),
+        "found_type": len(found_type),
+        "lookalikes": len(r["lookalikes"]),
+        "looks_flagged": len(looks),
+        "found_ids": found,
+        "found_type_ids": found_type,
+    }
+
+
+def short(text: str, n: int = 90) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def main() -> None:
+    teams = sorted(p for p in TEAMS.iterdir() if p.is_dir())
+    results = []
+    for team in teams:
+        results.append(run_team(team))
+    dev = [r for r in results if r["split"] == "dev"]
+    test = [r for r in results if r["split"] == "test"]
+    columns = [(r["name"], r) for r in dev] + [("DEV", combine(dev))]
+    columns += [(r["name"], r) for r in test] + [("TEST", combine(test)), ("ALL", combine(results))]
+    headers = [""] + [name for name, _ in columns]
+    cols = [c for _, c in columns]
+
+    print("Labelled teams (bench/data/teams), offline extraction and check, one fresh store per team\n")
+    print("== Ingest ==")
+    print(
+        table(
+            headers,
+            [
+                ["meetings stored"] + [c["meetings"] for c in cols],
+                ["refused (team: <Product>)"] + [c["refused"] for c in cols],
+                ["  ... stored with --team product"] + [c["retried_ok"] for c in cols],
+            ],
+        )
+    )
+    for r in results:
+        for error in r["errors"]:
+            print(f"  {r['name']}: error: {error}")
+        print(f"  {r['name']}: {r['seconds']:.1f} s")
+
+    print("\n== Insights ==")
+    print(
+        table(
+            headers,
+            [
+                ["stored"] + [c["stored"] for c in cols],
+                ["labelled"] + [c["labelled"] for c in cols],
+                ["stored per meeting"] + [f"{c['stored'] / c['meetings']:.1f}" if c["meetings"] else "-" for c in cols],
+                ["recall (any kind)"] + [pct(c["found"], c["labelled"]) for c in cols],
+                ["recall (right kind)"] + [pct(c["found_kind"], c["labelled"]) for c in cols],
+                ["precision proxy"] + [pct(c["useful"], c["stored"]) for c in cols],
+            ],
+        )
+    )
+    print("\nrecall by labelled kind: found any kind / right kind / labelled")
+    print(
+        table(
+            headers,
+            [[k] + [f"{c['per_kind'][k][1]}/{c['per_kind'][k][2]}/{c['per_kind'][k][0]}" for c in cols] for k in KINDS],
+        )
+    )
+    stored_kinds = Counter()
+    for r in results:
+        stored_kinds.update(r["stored_kinds"])
+    print(
+        "\nstored by kind: "
+        + "; ".join(f"{r['name']} " + ", ".join(f"{k} {r['stored_kinds'].get(k, 0)}" for k in KINDS) for r in results)
+    )
+
+    print("\n== Flags ==")
+    numbers = [flag_numbers(c) for c in cols]
+    print(
+        table(
+            headers,
+            [
+                ["flags raised"] + [n["raised"] for n in numbers],
+                ["open flags per meeting"]
+                + [f"{n['open'] / c['meetings']:.2f}" if c["meetings"] else "-" for n, c in zip(numbers, cols)],
+                ["precision (any type)"] + [pct(n["true"], n["raised"]) for n in numbers],
+                ["precision (right type)"] + [pct(n["true_type"], n["raised"]) for n in numbers],
+                ["recall (any type)"] + [pct(n["found"], n["tensions"]) for n in numbers],
+                ["recall (right type)"] + [pct(n["found_type"], n["tensions"]) for n in numbers],
+                ["look-alikes flagged"] + [f"{n['looks_flagged']}/{n['lookalikes']}" for n in numbers],
+                ["flags on a look-alike only"] + [n["lookalike_flags"] for n in numbers],
+            ],
+        )
+    )
+    print("\nflags raised, by flag type: raised / matching a tension (any type)")
+    print(
+        table(
+            headers,
+            [
+                [ft]
+                + [
+                    f"{sum(1 for row in c['flags'] if row['flag'].type == ft)}"
+                    f"/{sum(1 for row in c['flags'] if row['flag'].type == ft and row['tensions'])}"
+                    for c in cols
+                ]
+                for ft in FLAG_TYPES
+            ],
+        )
+    )
+    print("\ntensions by labelled type: found any type / right type / labelled")
+    print(
+        table(
+            headers,
+            [
+                [ft]
+                + [
+                    f"{sum(1 for t in c['tensions'] if t['type'] == ft and id(t) in n['found_ids'])}"
+                    f"/{sum(1 for t in c['tensions'] if t['type'] == ft and id(t) in n['found_type_ids'])}"
+                    f"/{sum(1 for t in c['tensions'] if t['type'] == ft)}"
+                    for c, n in zip(cols, numbers)
+                ]
+                for ft in FLAG_TYPES
+            ],
+        )
+    )
+
+    print("\n== False flags of the DEV teams (matching no tension), to study ==")
+    for r in dev:
+        false = [row for row in r["flags"] if not row["tensions"]]
+        print(f"\n{r['name']}: {len(false)} of {len(r['flags'])} flags")
+        for row in false:
+            flag = row["flag"]
+            look = f" [look-alike {', '.join(lk['id'] + ' ' + lk['kind'] for lk in row['lookalikes'])}]"
+            print(f"- {flag.type} ({flag.confidence:.2f}){look if row['lookalikes'] else ''}")
+            for side in flag.sides:
+                print(f"    {side.kind:10} {Path(side.source).name}: {short(side.quote)}")
+    print("\n(test teams: numbers only; the test split is for reporting, not for studying cases)")
+
+
+if __name__ == "__main__":
+    main()
