@@ -71,6 +71,7 @@ bench: install
 	$(BIN)/python bench/speed.py
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/flags.py
+	$(BIN)/python bench/teams.py
 	$(BIN)/python bench/concurrency.py
 
 help-doc: install
