@@ -20,7 +20,7 @@ from ..check.items import InsightItem, Lexicon, connected, insight_item
 from ..models import Flag, FlagSide, Insight, MeetingRecord, Turn
 from ..teams import OUTSIDE, display_team
 from ..vision import Vision, VisionStatement
-from .model import Cite
+from .model import Cite, Details, Fact, SectionKey
 from .period import SERIES_NOISE
 
 if TYPE_CHECKING:
@@ -193,6 +193,23 @@ def who_said(insight: Insight) -> str:
     """ "Name (function)", or "Name (customer)" for someone in no function."""
     team = display_team(insight.team) if insight.team not in OUTSIDE else "customer"
     return f"{insight.speaker or 'unknown'} ({team})"
+
+
+def insight_fact(
+    section: SectionKey, insight: Insight, details: Details, cites: list[Cite] | None = None, text: str | None = None
+) -> Fact:
+    """A bullet about what one insight said: its statement (or `text`), who said it and when, with
+    its quote cited (or `cites`). The id is given when the brief is assembled."""
+    return Fact(
+        id="",
+        section=section,
+        text=insight.statement if text is None else text,
+        team=insight.team,
+        who=who_said(insight),
+        date=insight.date,
+        details=details,
+        cites=[cite_insight(insight)] if cites is None else cites,
+    )
 
 
 def days_between(a: str, b: dt.date) -> int:

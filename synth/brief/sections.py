@@ -18,6 +18,7 @@ from .facts import (
     cite_side,
     cite_statement,
     days_between,
+    insight_fact,
     unique_cites,
     who_said,
 )
@@ -169,30 +170,16 @@ def assumptions(a: Assembly) -> list[Fact]:
         if flag is not None and evidence_date and a.since <= evidence_date <= a.until:
             details.changed_on, details.flag, details.evidence = evidence_date, flag.id, flag.sides[1].text
             changed.append(
-                Fact(
-                    id="",
-                    section="assumptions",
-                    text=f"{first.statement} Now {details.status}: {flag.sides[1].text}",
-                    team=first.team,
-                    who=who_said(first),
-                    date=first.date,
-                    details=details,
+                insight_fact(
+                    "assumptions",
+                    first,
+                    details,
                     cites=cites + [cite_side(flag.sides[1])],
+                    text=f"{first.statement} Now {details.status}: {flag.sides[1].text}",
                 )
             )
         elif not statuses:
-            untested.append(
-                Fact(
-                    id="",
-                    section="assumptions",
-                    text=first.statement,
-                    team=first.team,
-                    who=who_said(first),
-                    date=first.date,
-                    details=details,
-                    cites=cites,
-                )
-            )
+            untested.append(insight_fact("assumptions", first, details, cites=cites))
     untested.sort(key=lambda f: (-details_as(f, AssumptionDetails).reliance, f.date or ""))
     return changed + untested
 
@@ -255,19 +242,7 @@ def flags(a: Assembly) -> list[Fact]:
 
 def decisions(a: Assembly) -> list[Fact]:
     """Decisions recorded in the period."""
-    return [
-        Fact(
-            id="",
-            section="decisions",
-            text=i.insight.statement,
-            team=i.insight.team,
-            who=who_said(i.insight),
-            date=i.insight.date,
-            details=DecisionDetails(),
-            cites=[cite_insight(i.insight)],
-        )
-        for i in a.recent("decision")
-    ]
+    return [insight_fact("decisions", i.insight, DecisionDetails()) for i in a.recent("decision")]
 
 
 def actions(a: Assembly) -> list[Fact]:
@@ -287,18 +262,7 @@ def actions(a: Assembly) -> list[Fact]:
         details = ActionDetails(owner=ins.owner or "unassigned", due=due, due_as_said=ins.due, state=state)
         if due and state == "overdue":
             details.overdue_days = days_between(due, a.f.as_of)
-        out.append(
-            Fact(
-                id="",
-                section="actions",
-                text=ins.statement,
-                team=ins.team,
-                who=who_said(ins),
-                date=ins.date,
-                details=details,
-                cites=[cite_insight(ins)],
-            )
-        )
+        out.append(insight_fact("actions", ins, details))
 
     def urgency(f: Fact) -> tuple[int, str]:
         d = details_as(f, ActionDetails)
@@ -335,18 +299,7 @@ def requests(a: Assembly, with_problems: bool = False) -> list[Fact]:
             cites += unique_cites(behind, limit=2)
         if found.fit_statement is not None and found.fit != NOT_PLANNED:
             cites.append(cite_statement(found.fit_statement.statement))
-        out.append(
-            Fact(
-                id="",
-                section="problems" if with_problems else "requests",
-                text=thread.first.statement,
-                team=thread.first.team,
-                who=who_said(thread.first),
-                date=thread.first.date,
-                details=details,
-                cites=cites,
-            )
-        )
+        out.append(insight_fact("problems" if with_problems else "requests", thread.first, details, cites=cites))
 
     def reach(f: Fact) -> tuple[int, int]:
         d = details_as(f, RequestDetails)

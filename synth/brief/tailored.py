@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from .assembly import Assembly
-from .facts import cite_insight, cite_statement, cosine, unique_cites, who_said
+from .facts import cite_insight, cite_statement, cosine, insight_fact, unique_cites
 from .model import (
     ActionDetails,
     AssumptionDetails,
@@ -109,14 +109,10 @@ def outcomes(a: Assembly) -> list[Fact]:
         if close:
             ins = item.insight
             out.append(
-                Fact(
-                    id="",
-                    section="outcomes",
-                    text=ins.statement,
-                    team=ins.team,
-                    who=who_said(ins),
-                    date=ins.date,
-                    details=OutcomeDetails(metric=close[0].statement.text),
+                insight_fact(
+                    "outcomes",
+                    ins,
+                    OutcomeDetails(metric=close[0].statement.text),
                     cites=[cite_insight(ins), cite_statement(close[0].statement)],
                 )
             )
