@@ -86,50 +86,33 @@ def roadblocks(a: Assembly) -> list[Fact]:
         first, last = thread.first, thread.last
         if resolution is not None:
             if a.since <= resolution.date <= a.until:
-                resolved.append(
-                    Fact(
-                        id="",
-                        section="roadblocks",
-                        text=f"Resolved: {first.statement} ({resolution.text})",
-                        team=first.team,
-                        who=who_said(first),
-                        date=first.date,
-                        details=ResolvedRoadblockDetails(
-                            resolved_on=resolution.date,
-                            raised_by=who_said(first),
-                            open_days=days_between(first.date, dt.date.fromisoformat(resolution.date)),
-                            mentions=len(thread.members),
-                            meetings=len(thread.meetings),
-                            last_raised=last.date,
-                        ),
-                        cites=unique_cites([m.insight for m in thread.members], 3) + [resolution.cite],
-                    )
+                details = ResolvedRoadblockDetails(
+                    resolved_on=resolution.date,
+                    raised_by=who_said(first),
+                    open_days=days_between(first.date, dt.date.fromisoformat(resolution.date)),
+                    mentions=len(thread.members),
+                    meetings=len(thread.meetings),
+                    last_raised=last.date,
                 )
+                cites = unique_cites([m.insight for m in thread.members], 3) + [resolution.cite]
+                text = f"Resolved: {first.statement} ({resolution.text})"
+                resolved.append(insight_fact("roadblocks", first, details, cites=cites, text=text))
             continue
         text = (
             first.statement
             if len(thread.members) == 1
             else f"{first.statement} (still raised {last.date}: {last.statement})"
         )
-        out.append(
-            Fact(
-                id="",
-                section="roadblocks",
-                text=text,
-                team=first.team,
-                who=who_said(first),
-                date=first.date,
-                details=OpenRoadblockDetails(
-                    open_days=days_between(first.date, a.f.as_of),
-                    raised_by=who_said(first),
-                    mentions=len(thread.members),
-                    meetings=len(thread.meetings),
-                    last_raised=last.date,
-                    technical=bool(TECHNICAL.search(" ".join(m.insight.statement for m in thread.members))),
-                ),
-                cites=unique_cites([m.insight for m in thread.members]),
-            )
+        open_details = OpenRoadblockDetails(
+            open_days=days_between(first.date, a.f.as_of),
+            raised_by=who_said(first),
+            mentions=len(thread.members),
+            meetings=len(thread.meetings),
+            last_raised=last.date,
+            technical=bool(TECHNICAL.search(" ".join(m.insight.statement for m in thread.members))),
         )
+        cites = unique_cites([m.insight for m in thread.members])
+        out.append(insight_fact("roadblocks", first, open_details, cites=cites, text=text))
 
     def open_days(f: Fact) -> int:
         return details_as(f, OpenRoadblockDetails).open_days
