@@ -39,6 +39,7 @@ import yaml
 from common import ROOT, Timer, table
 
 from synth.app import Synth
+from synth.check.tensions import group_tensions, likely
 from synth.config import Settings
 from synth.kinds import FLAG_TYPES, KINDS
 from synth.readers import ReadOptions
@@ -116,15 +117,24 @@ def run_team(team: Path) -> dict:
 
     found, found_kind = set(), set()
     useful = 0
+    stored_as: dict[str, list[str]] = {}
+    right_of_kind: Counter = Counter()
     for ins in insights:
         hit = False
+        right_of_kind[ins.kind] += any(
+            lab["kind"] == ins.kind and quote_match(ins.quote, ins.source, lab["quote"], lab["file"])
+            for lab in labelled
+            for lab in labelled
+        )
         for lab in labelled:
             if quote_match(ins.quote, ins.source, lab["quote"], lab["file"]):
                 hit = True
                 found.add(lab["id"])
+                stored_as.setdefault(lab["id"], []).append(ins.kind)
                 if ins.kind == lab["kind"]:
                     found_kind.add(lab["id"])
         useful += hit
+    misses = [(lab, stored_as.get(lab["id"], [])) for lab in labelled if lab["id"] not in found_kind]
     per_kind = {
         k: (
             sum(1 for lab in labelled if lab["kind"] == k),
@@ -143,7 +153,7 @@ def run_team(team: Path) -> dict:
         flag_rows.append({"flag": flag, "tensions": hits, "lookalikes": looks})
     return {
         "name": team.name,
-        "split": team.name.split("-", 1)[0],
+        "split": "test" if team.name.startswith("test-") else "dev",
         "seconds": timer.seconds,
         "meetings": meetings,
         "refused": len(refused),
@@ -156,6 +166,8 @@ def run_team(team: Path) -> dict:
         "found_kind": len(found_kind),
         "useful": useful,
         "per_kind": per_kind,
+        "right_of_kind": right_of_kind,
+        "misses": misses,
         "flags": flag_rows,
         "tensions": tensions,
         "lookalikes": lookalikes,
@@ -178,6 +190,8 @@ def combine(results: list[dict]) -> dict:
         "found_kind": sum(r["found_kind"] for r in results),
         "useful": sum(r["useful"] for r in results),
         "per_kind": {k: tuple(sum(r["per_kind"][k][n] for r in results) for n in range(3)) for k in KINDS},
+        "right_of_kind": sum((r["right_of_kind"] for r in results), Counter()),
+        "stored_kinds": sum((r["stored_kinds"] for r in results), Counter()),
         "flags": [row for r in results for row in r["flags"]],
         "tensions": [t for r in results for t in r["tensions"]],
         "lookalikes": [lk for r in results for lk in r["lookalikes"]],
@@ -191,7 +205,18 @@ def flag_numbers(r: dict) -> dict:
     found = {id(t) for row in rows for t in row["tensions"]}
     found_type = {id(t) for row in rows for t in row["tensions"] if t["type"] == row["flag"].type}
     looks = {id(lk) for row in rows for lk in row["lookalikes"]}
+    likely_rows = [row for row in rows if likely(row["flag"])]
+    tensions = group_tensions([row["flag"] for row in rows])
+    true_ids = {row["flag"].id for row in rows if row["tensions"]}
     return {
+        "likely": len(likely_rows),
+        "likely_true": sum(1 for row in likely_rows if row["tensions"]),
+        "possible": len(rows) - len(likely_rows),
+        "possible_true": sum(1 for row in rows if row["tensions"] and not likely(row["flag"])),
+        "groups": len(tensions),
+        "groups_true": sum(1 for t in tensions if any(f.id in true_ids for f in t.flags)),
+        "groups_likely": sum(1 for t in tensions if t.likely),
+        "found_likely": len({id(t) for row in likely_rows for t in row["tensions"]}),
         "raised": len(rows),
         "open": sum(1 for row in rows if row["flag"].status == "open"),
         "true": sum(1 for row in rows if row["tensions"]),
@@ -205,6 +230,12 @@ def flag_numbers(r: dict) -> dict:
         "found_ids": found,
         "found_type_ids": found_type,
     }
+
+
+def f1(true: int, raised: int, found: int, labelled: int) -> str:
+    p = true / raised if raised else 0.0
+    r = found / labelled if labelled else 0.0
+    return f"{200 * p * r / (p + r):.0f}" if p + r else "0"
 
 
 def short(text: str, n: int = 90) -> str:
@@ -262,6 +293,19 @@ def main() -> None:
             [[k] + [f"{c['per_kind'][k][1]}/{c['per_kind'][k][2]}/{c['per_kind'][k][0]}" for c in cols] for k in KINDS],
         )
     )
+    print("\nby kind: precision (stored of the kind matching a label of the kind) / recall (right kind) / F1")
+    rows = []
+    for k in KINDS:
+        row = [k]
+        for c in cols:
+            right, stored = c["right_of_kind"].get(k, 0), c["stored_kinds"].get(k, 0)
+            labelled_k, found_k = c["per_kind"][k][0], c["per_kind"][k][2]
+            p_k = right / stored if stored else 0.0
+            r_k = found_k / labelled_k if labelled_k else 0.0
+            f_k = 2 * p_k * r_k / (p_k + r_k) if p_k + r_k else 0.0
+            row.append(f"{100 * p_k:.0f}/{100 * r_k:.0f}/{100 * f_k:.0f}")
+        rows.append(row)
+    print(table(headers, rows))
     stored_kinds = Counter()
     for r in results:
         stored_kinds.update(r["stored_kinds"])
@@ -283,6 +327,13 @@ def main() -> None:
                 ["precision (right type)"] + [pct(n["true_type"], n["raised"]) for n in numbers],
                 ["recall (any type)"] + [pct(n["found"], n["tensions"]) for n in numbers],
                 ["recall (right type)"] + [pct(n["found_type"], n["tensions"]) for n in numbers],
+                ["F1 (any type)"] + [f1(n["true"], n["raised"], n["found"], n["tensions"]) for n in numbers],
+                ["likely flags: precision"] + [pct(n["likely_true"], n["likely"]) for n in numbers],
+                ["likely flags: recall"] + [pct(n["found_likely"], n["tensions"]) for n in numbers],
+                ["possible flags: precision"] + [pct(n["possible_true"], n["possible"]) for n in numbers],
+                ["tensions shown (groups)"] + [n["groups"] for n in numbers],
+                ["  ... matching a label"] + [pct(n["groups_true"], n["groups"]) for n in numbers],
+                ["  ... likely"] + [n["groups_likely"] for n in numbers],
                 ["look-alikes flagged"] + [f"{n['looks_flagged']}/{n['lookalikes']}" for n in numbers],
                 ["flags on a look-alike only"] + [n["lookalike_flags"] for n in numbers],
             ],
@@ -330,6 +381,12 @@ def main() -> None:
             print(f"- {flag.type} ({flag.confidence:.2f}){look if row['lookalikes'] else ''}")
             for side in flag.sides:
                 print(f"    {side.kind:10} {Path(side.source).name}: {short(side.quote)}")
+    print("\n== Labelled insights the DEV teams missed (or stored as another kind), to study ==")
+    for r in dev:
+        print(f"\n{r['name']}: {len(r['misses'])} of {r['labelled']}")
+        for lab, kinds in r["misses"]:
+            got = f" (stored as {', '.join(kinds)})" if kinds else ""
+            print(f"- {lab['kind']:10} {Path(lab['file']).name}: {short(lab['quote'], 110)}{got}")
     print("\n(test teams: numbers only; the test split is for reporting, not for studying cases)")
 
 

@@ -32,6 +32,7 @@ from .models import (
     SearchHit,
     StatusReport,
     StoreStatus,
+    Tension,
     VisionVersion,
 )
 from .readers import ReadOptions
@@ -326,6 +327,14 @@ class Synth:
         newest = {f.id: max((s.date or "" for s in f.sides), default="") for f in found}
         found.sort(key=lambda f: (f.type, f.id))
         return sorted(found, key=lambda f: newest[f.id], reverse=True)
+
+    def tensions(
+        self, status: FlagStatus | Literal["all"] | None = "open", kind: FlagType | None = None
+    ) -> list[Tension]:
+        """The flags grouped into tensions, ranked by evidence (likely first)."""
+        from .check.tensions import group_tensions
+
+        return group_tensions(self.flags(status=status, kind=kind))
 
     @_writes
     def set_flag_status(self, flag: str, status: FlagStatus, note: str | None = None) -> Flag:

@@ -199,6 +199,22 @@ class Flag(BaseModel):
     updated_at: str
 
 
+class Tension(BaseModel):
+    """Flags that say the same thing, as one tension: the same vision statement held against, the
+    same assumption tested, or the same claims in conflict across meetings. Ranked by evidence."""
+
+    id: str = Field(description="the id of its strongest flag")
+    type: FlagType
+    summary: str = Field(description="what the flags share: the vision statement, the assumption, or the claim")
+    confidence: float = Field(description="the highest confidence of its flags")
+    likely: bool = Field(description="confidence in the likely band (see docs/benchmarks.md); else possible")
+    functions: list[str] = Field(description="the functions on its insight sides")
+    meetings: int = Field(description="how many meetings its evidence comes from")
+    first_date: str | None = None
+    last_date: str | None = None
+    flags: list[Flag] = Field(description="its flags, strongest first")
+
+
 class CheckReport(BaseModel):
     """What one `synth check` did."""
 

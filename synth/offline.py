@@ -89,6 +89,103 @@ _EVIDENCE_ABOUT_ASSUMPTION = re.compile(REFUTES.pattern + "|" + SUPPORTS.pattern
 _PRONOUN = re.compile(r"\b(?:it|that|this|them|those)\b", re.I)
 LATE_CONFIDENCE = {"promise": 0.5, "roadblock": 0.5, "assumption": 0.35, "finding": 0.4}
 
+# A belief said as one ("I assume", "our hypothesis"), unlike a hedge ("I guess", "probably").
+_EXPLICIT_BELIEF = re.compile(
+    r"\b(?:i assume|we assume|assuming|assumption|hypothes[ie]s|we believe|i bet|my bet|we bet|we're betting)\b", re.I
+)
+
+# Kinds said without cue words (issue 15): how people write them in notes and say them in calls.
+_NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|half)"
+_PEOPLE = (
+    r"(?:customers?|users?|people|clients?|teams?|plants?|floors?|shops?|sites?|warehouses?|drivers?|techs?|"
+    r"technicians?|buyers?|merchants?|managers?|owners?|operators?|leads?|companies|businesses|carriers?|"
+    r"engineers?|admins?|schools?|clinics?|stores?|restaurants?|patients?|families|parents|students|teachers)"
+)
+# A first-person commitment: "I'll add ...", "I send the quote on Friday", "ok I call Frank tomorrow".
+_COMMIT = re.compile(
+    r"(?i:(?:^|[.;:!?]\s+|\b(?:ok|okay|so|then|and|yes|sure),?\s+)"
+    r"i(?:'ll| will| am going to|'m going to|'m gonna| can)?\s+"
+    r"(?:send|call|ask|check|add|write|book|share|prepare|follow|set|fix|look|talk|get|put|update|draft|schedule|"
+    r"push|bump|email|mail|phone|ping|bring|do|make|build|test|review|try|organise|organize|arrange|chase|visit)\b)"
+    r"|\b[A-Z][a-z]+(?:'s| is) on it\b|\b[A-Z][a-z]+,? you (?:make|do|take|send|write|build|check)\b",
+)
+_TIMED = re.compile(
+    r"\b(?:today|tomorrow|tonight|this week|next week|on (?:mon|tue|wed|thu|fri)\w*|by \w+|until \w+)\b", re.I
+)
+# A team deciding: "we'll build the importer first", "we stop the campaign", "let's try one campaign",
+# and decisions written as questions about what the team will do ("do we cut a build for X?").
+_WE_DECIDE = re.compile(
+    r"\b(?:we(?:'ll| will| are going to|'re going to)? (?:build|ship|go with|stop|start|drop|cut|move|put|keep|pull|"
+    r"launch|switch|pick|choose|use|focus|skip|delay|postpone|kill|cancel)|let's (?:try|prototype|build|ship|go|do|"
+    r"keep|drop|move|put|start|stop|test|run)|my answer is|i say (?:yes|no)|we (?:decided|agreed|settled))\b",
+    re.I,
+)
+_ASK_DECIDE = re.compile(
+    r"^(?:\W*)(?:so,? |ok,? |and )?(?:do|shall|should|can) we (?:build|ship|go|cut|make|move|put|pull|keep|make|"
+    r"pilot|launch|drop|stop|start|switch|add|take|book|commit|push|delay)\b[^?]*\?"
+    r"|^(?:\W*)we (?:go with|put|build|ship|cut|move|pull|keep|stop|start|drop)\b[^?]*\?",
+    re.I,
+)
+# Trouble said plainly: "the import stops when the file has 3,500 rows", "it's taken us three days".
+_TROUBLE = re.compile(
+    r"\b(?:stops? when|falls? over|crash(?:es|ed|ing)?|times? out|timed out|drops? (?:their|the|its|out)|"
+    r"pins? (?:the|it|our)|won't (?:open|budge|let|allow|work|load|start)|can't (?:use|get|open|reach|see|find)|"
+    r"(?:is|are) closed|takes? (?:too )?long|(?:is|are) taking|(?:has|have) taken|it's taken|confusing|"
+    r"must (?:click|do|type|enter|re-?enter)|nobody knows|no one knows|(?:is|are) broken|doesn't (?:work|load|sync)|"
+    r"never (?:finished|worked|loads?|arrived)|not working|keeps? (?:failing|crashing|dropping)|goes down|went down)\b",
+    re.I,
+)
+# A number that was measured or counted: "median 5 days", "five of the seven techs", "41% to 63%".
+_MEASURED = re.compile(
+    r"\b(?:median|average|mean|avg)\b|\b" + _NUM + r" (?:out )?of (?:the |our )?(?:" + _NUM + r"|\w+ " + _NUM + r")\b|"
+    r"\d+(?:[.,]\d+)?\s?%|\bwent from\b|\b" + _NUM + r"(?: and a half)? (?:minutes|hours|days|weeks|months)\b",
+    re.I,
+)
+# Something that happened to a customer: "Baltiq Cold left because ...", "we lost a compressor".
+_EVENT = re.compile(
+    r"\b(?:left because|churned|cancel(?:l)?ed|we lost|they lost|had fines|complained|silenced|switched to|"
+    r"told (?:me|us)|said (?:that|they)|never finished|stayed on|gave up)\b",
+    re.I,
+)
+# A claim about a whole class of people or things, without evidence: an assumption.
+_GENERIC = re.compile(
+    r"\b(?:every|all|any|most|no)\s+(?:\w+\s+){0,2}?" + _PEOPLE + r"\b|\banyone (?:running|who|using|with|on)\b|"
+    r"\b(?:nobody|no one)(?:'s| is| has)? (?:ask|want|need|care|use|read|pay)\w*|"
+    r"^(?:[\w'-]+\s+){0,2}" + _PEOPLE + r" (?:will|would|want|prefer|need|love|hate|don't|won't|always|never|"
+    r"are going to|care|trust|pay|buy|close)\b",
+    re.I,
+)
+_EVIDENCE_MARK = re.compile(
+    r"\b(?:told (?:me|us)|said|we (?:saw|found|measured|learned|heard|tested)|data|survey|interviews?|"
+    r"last (?:week|month|quarter|year)|in the pilot|at (?:the )?pilot|our experience|"
+    + _NUM
+    + r" of (?:the )?"
+    + _NUM
+    + r")\b|"
+    r"\d+(?:[.,]\d+)?\s?%",
+    re.I,
+)
+# What a belief about the market is about: a bet the team plans around, not a design opinion.
+_MARKET = re.compile(
+    r"\b(?:market|segment|enterprise|smb|mid-?market|fleets?|money|revenue|price|pricing|pay|buy|deals?|churn|"
+    r"convert|conversion|adoption|demand|competitors?|sell|sales)\b",
+    re.I,
+)
+# Someone outside asking for something: "can we see the waiting time per carrier?", "we'd need ...".
+_ASKS = re.compile(
+    r"\b(?:can (?:we|i|you|the system|the app|your \w+|it) (?:see|have|get|keep|export|move|open|book|do|use|add|"
+    r"publish|send|show)|could (?:your|the|you) \w+|we'd need|we would need|(?:needs|wants) (?:the|our|one|a|an|to)|"
+    r"any news on|it would be great if|would be great to|we want to (?:see|have|get|know)|my \w+ wants|"
+    r"ask(?:s|ed)? (?:again )?for|one (?:login|invoice|account|bill|report) for)\b",
+    re.I,
+)
+# A commitment to a customer: "we can have the SAP connection ready for you in December".
+_FOR_YOU = re.compile(
+    r"\b(?:ready for you|for you by|i can commit|we can commit|i'll (?:send|get|have) you\b[^.]*\bby|"
+    r"you(?:'ll| will) have (?:it|that|this)\b)",
+    re.I,
+)
+
 
 def clean(text: str) -> str:
     """A sentence without transcription markers and fillers."""
@@ -190,7 +287,7 @@ class OfflineExtractor:
                 kind = _LABEL_KINDS[labelled.group(1).lower()]
                 items.append(self._item(kind, sentence, cleaned[labelled.end() :], speaker, LABEL_CONFIDENCE))
                 continue
-            if PROMISE.search(cleaned):
+            if (PROMISE.search(cleaned) and _commits(cleaned)) or _FOR_YOU.search(cleaned):
                 items.append(self._item("promise", sentence, cleaned, speaker, LATE_CONFIDENCE["promise"], previous))
                 continue
             if _EVIDENCE_ABOUT_ASSUMPTION.search(cleaned) and re.search(
@@ -204,6 +301,13 @@ class OfflineExtractor:
             if re.search(r"\b(?:that|this|the) assumption\b", cleaned, re.I) and not _BELIEF.search(cleaned):
                 cue = list(cue)
                 cue[CUE_KINDS.index("assumption")] = 0.0  # talk about an assumption ("hold that assumption loosely")
+            if (
+                cue[CUE_KINDS.index("assumption")]
+                and not _EXPLICIT_BELIEF.search(cleaned)
+                and not _GENERIC.search(cleaned)
+            ):
+                cue = list(cue)
+                cue[CUE_KINDS.index("assumption")] = 0.0  # a hedge ("I guess", "probably") is not an assumption
             if cue[CUE_KINDS.index("assumption")] and p[best] < 0.8:
                 # "I assume ..." says what it is more reliably than the classifier, which never saw one
                 items.append(self._item("assumption", sentence, cleaned, speaker, CUE_CONFIDENCE["assumption"]))
@@ -221,19 +325,11 @@ class OfflineExtractor:
                 confidence, kind = max(cued)
                 items.append(self._item(kind, sentence, cleaned, speaker, confidence))
                 continue
-            if _BLOCKED.search(cleaned):
-                items.append(self._item("roadblock", sentence, cleaned, speaker, LATE_CONFIDENCE["roadblock"]))
-                continue
-            for k, flag in zip(CUE_KINDS, cue):
-                if flag and k in CUE_CONFIDENCE:
-                    items.append(self._item(k, sentence, cleaned, speaker, CUE_CONFIDENCE[k], previous))
-                    break
-            else:
-                if _BELIEF.search(cleaned):
-                    items.append(
-                        self._item("assumption", sentence, cleaned, speaker, LATE_CONFIDENCE["assumption"], previous)
-                    )
-        return items
+            late = _late_kind(cleaned)
+            if late:
+                kind, confidence = late
+                items.append(self._item(kind, sentence, cleaned, speaker, confidence, previous))
+        return budget(items)
 
     def _item(
         self,
@@ -296,6 +392,69 @@ _LABELLED = re.compile(
 )
 _OWNER = re.compile(r"\b([A-Z][a-z]+)(?:'ll| will| is going to| can| to (?=[a-z]+ ))")
 _DUE = re.compile(r"\b(?:by|before|on|until)\s+(" + _DAYS + r"|\d{4}-\d{2}-\d{2}|\w+ \d{1,2}(?:st|nd|rd|th)?)\b", re.I)
+
+
+PER_KIND = 6  # insights of one kind kept per meeting, the most confident first
+
+
+def budget(items: list[ModelInsight]) -> list[ModelInsight]:
+    """At most PER_KIND insights of each kind per meeting, the most confident (the earliest of
+    equals), in the meeting's order: a long discussion yields a handful worth reading, not dozens."""
+    keep: set[int] = set()
+    for kind in {i.kind for i in items}:
+        ranked = sorted((k for k, i in enumerate(items) if i.kind == kind), key=lambda k: -items[k].confidence)
+        keep.update(ranked[:PER_KIND])
+    return [item for k, item in enumerate(items) if k in keep]
+
+
+_TOLD_NOT = re.compile(r"\b(?:nobody|no one|never|didn't|did not|haven't|have not|hasn't)\b[^.]*\btold\b", re.I)
+_HEDGE = re.compile(r"\b(?:might|maybe|perhaps|possibly|not sure|could be)\b", re.I)
+_COMMITMENT = re.compile(
+    r"\b(?:will|'ll|would|going to|gonna|by|in (?:january|february|march|april|may|june|july|august|september|"
+    r"october|november|december)|q[1-4]|ready|ship(?:s|ped)?|have (?:it|that|this)|on (?:our|the) (?:roadmap|list)|"
+    r"next (?:week|month|quarter|release)|this (?:week|month|quarter)|promised|guarantee[sd]?|assured|committed)\b",
+    re.I,
+)
+
+
+def _commits(text: str) -> bool:
+    """Whether a sentence that reports telling a customer something holds a commitment: a
+    future, a date, a readiness; not a hedge ("there might be some slippage") or a denial
+    ("nobody ever told him")."""
+    return bool(_COMMITMENT.search(text)) and not _TOLD_NOT.search(text) and not _HEDGE.search(text)
+
+
+def _late_kind(text: str) -> tuple[str, float] | None:
+    """The kind of a sentence the classifier and the cue phrases left alone, from how it is said:
+    a plainly stated blocker or trouble, a first-person commitment, a team's decision (also one
+    written as a question), a request, a measured fact, a claim about a whole class of people
+    (an assumption unless it gives evidence), a belief about customers. None: an opinion or
+    chatter, which is not an insight ("I think we should ..." in a design discussion is not)."""
+    if _BLOCKED.search(text):
+        return "roadblock", LATE_CONFIDENCE["roadblock"]
+    if _COMMIT.search(text) or (re.search(r"\bi(?:'ll| will)\b", text, re.I) and _TIMED.search(text)):
+        return "action", 0.45
+    if _WE_DECIDE.search(text) or _ASK_DECIDE.search(text):
+        return "decision", 0.4
+    for kind, flag in zip(CUE_KINDS, cue_vector(text)):
+        if flag and kind in CUE_CONFIDENCE:
+            return kind, CUE_CONFIDENCE[kind]
+    if _TROUBLE.search(text):
+        return "roadblock", 0.4
+    if _ASKS.search(text):
+        return "request", 0.4
+    evidence = bool(_EVIDENCE_MARK.search(text) or _EVENT.search(text))
+    if _GENERIC.search(text) and not evidence:
+        return "assumption", 0.4
+    if (_MEASURED.search(text) or _EVENT.search(text)) and not text.rstrip().endswith("?"):
+        return "finding", 0.4
+    if (
+        _BELIEF.search(text)
+        and (re.search(r"\b" + _PEOPLE + r"\b", text, re.I) or _MARKET.search(text))
+        and not evidence
+    ):
+        return "assumption", LATE_CONFIDENCE["assumption"]
+    return None
 
 
 def _owner_due(text: str, speaker: str | None) -> tuple[str | None, str | None]:

@@ -21,6 +21,7 @@ from .models import (
     MeetingRecord,
     SearchHit,
     StatusReport,
+    Tension,
     VisionVersion,
 )
 from .teams import display_team
@@ -216,6 +217,59 @@ def flags_text(flags: list[Flag], width: int = 100, empty: str = "No flags.") ->
                 out.append(f"    note: {safe(flag.note)}")
         out.append("")
     return "\n".join(out).rstrip()
+
+
+def tensions_text(
+    tensions: list[Tension], width: int = 100, empty: str = "No flags.", show_possible: bool = False
+) -> str:
+    """Tensions ranked by evidence: the likely ones, each with its flags and their sides; then the
+    possible ones (when asked) or how many there are."""
+    if not tensions:
+        return empty
+    likely = [t for t in tensions if t.likely]
+    possible = [t for t in tensions if not t.likely]
+    out: list[str] = []
+    if likely:
+        out.append(f"Likely tensions ({len(likely)}), strongest evidence first")
+        out.append("")
+        for number, tension in enumerate(likely, 1):
+            out.extend(_tension_lines(number, tension, width))
+    if possible and show_possible:
+        out.append(f"Possible tensions ({len(possible)}): weaker evidence, check before acting")
+        out.append("")
+        for number, tension in enumerate(possible, len(likely) + 1):
+            out.extend(_tension_lines(number, tension, width))
+    elif possible:
+        out.append(
+            f"{'And ' if likely else ''}{len(possible)} possible tension{'s' if len(possible) != 1 else ''} "
+            "with weaker evidence: synth flags --possible"
+        )
+    return "\n".join(out).rstrip()
+
+
+def _tension_lines(number: int, tension: Tension, width: int) -> list[str]:
+    title = _FLAG_TITLES[tension.type].rstrip("s") if tension.type != "unheard" else "Recurring theme"
+    evidence = (
+        f"{len(tension.flags)} flag{'s' if len(tension.flags) != 1 else ''}, {tension.meetings} "
+        f"meeting{'s' if tension.meetings != 1 else ''}"
+        + (f", {', '.join(display_team(t) for t in tension.functions)}" if tension.functions else "")
+        + (f", latest {tension.last_date}" if tension.last_date else "")
+        + f", confidence {tension.confidence:.2f}"
+    )
+    out = textwrap.wrap(
+        f"{number}. {title}: {safe(tension.summary)}", width, subsequent_indent="   ", max_lines=3, placeholder=" …"
+    )
+    out.append(f"   {evidence}")
+    for flag in tension.flags:
+        status = "" if flag.status == "open" else f" [{flag.status}]"
+        out.append(f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})")
+        out.extend(textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    "))
+        for side in flag.sides:
+            out.extend(side_text(side, width))
+        if flag.note:
+            out.append(f"    note: {safe(flag.note)}")
+    out.append("")
+    return out
 
 
 def check_text(report: CheckReport) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from ..check.compare import due_by
+from ..check.tensions import group_tensions
 from ..models import Flag, FlagSide
 from ..teams import FUNCTIONS, OUTSIDE, display_team, normalize_team
 from .assembly import NOT_PLANNED, Assembly, SectionBuilder
@@ -167,14 +168,16 @@ def assumptions(a: Assembly) -> list[Fact]:
     return changed + untested
 
 
+def _said(x: FlagSide) -> str:
+    if x.kind == "vision":
+        return f'the vision ({x.section or "vision"}) says "{x.text}"'
+    team = display_team(x.team) if x.team and x.team not in OUTSIDE else "customer"
+    return f'{x.speaker or "someone"} ({team}, {x.date}) said "{x.quote}"'
+
+
 def flag_text(flag: Flag) -> str:
     """A flag as one line: its type, what each side says and who said it, and why it is raised."""
-
-    def side(x: FlagSide) -> str:
-        if x.kind == "vision":
-            return f'the vision ({x.section or "vision"}) says "{x.text}"'
-        team = display_team(x.team) if x.team and x.team not in OUTSIDE else "customer"
-        return f'{x.speaker or "someone"} ({team}, {x.date}) said "{x.quote}"'
+    side = _said
 
     label = flag.type.replace("_", " ").capitalize()
     if flag.type == "unheard":
@@ -183,20 +186,46 @@ def flag_text(flag: Flag) -> str:
 
 
 def flags(a: Assembly) -> list[Fact]:
-    """Open flags raised by the end of the period; those across functions or against the vision first."""
-    out: list[Fact] = []
+    """Open tensions raised by the end of the period, one fact each (its strongest flag, with the
+    others as evidence); only likely ones (a brief is no place for weak evidence); those across
+    functions or against the vision first."""
+
+    raised: list[Flag] = []
     for flag in a.f.flags:
         if flag.status != "open" or flag.type == "assumption_supported":
             continue
-        teams = sorted({s.team for s in flag.sides if s.team and s.team not in OUTSIDE})
         dates = [s.date for s in flag.sides if s.date]
         if dates and min(dates) > a.until:
             continue
+        raised.append(flag)
+    out: list[Fact] = []
+    for tension in group_tensions(raised):
+        if not tension.likely:
+            continue
+        flag = tension.flags[0]
+        sides = [s for f in tension.flags for s in f.sides]
+        teams = sorted({s.team for s in sides if s.team and s.team not in OUTSIDE})
+        dates = [s.date for s in sides if s.date]
+        shown = {s.key for s in flag.sides}
+        others = []
+        for side in sides:
+            if side.key not in shown:
+                shown.add(side.key)
+                others.append(_said(side))
+        text = flag_text(flag)
+        if others:
+            rest = f" and {len(others) - 3} more" if len(others) > 3 else ""
+            text += f" Also on this: {'; '.join(others[:3])}{rest}."
+        cites, seen = [], set()
+        for side in sides:
+            if (side.source, side.start_line) not in seen:
+                seen.add((side.source, side.start_line))
+                cites.append(cite_side(side))
         out.append(
             Fact(
                 id="",
                 section="flags",
-                text=flag_text(flag),
+                text=text,
                 team=teams[0] if len(teams) == 1 else None,
                 date=max(dates) if dates else None,
                 details=FlagDetails(
@@ -208,7 +237,7 @@ def flags(a: Assembly) -> list[Fact]:
                     topic=next((f"{s.source}:{s.start_line}" for s in flag.sides if s.kind == "vision"), flag.id),
                     vision_text=next((s.text for s in flag.sides if s.kind == "vision"), None),
                 ),
-                cites=[cite_side(s) for s in flag.sides][:5],
+                cites=cites[:5],
             )
         )
 

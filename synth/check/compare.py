@@ -38,8 +38,10 @@ NEGATORS = _word_set(
     """
     not no never none nobody nothing neither nor without cannot cant dont doesnt didnt wont isnt
     arent wasnt werent shouldnt wouldnt hasnt havent hadnt couldnt mustnt hardly non-goal non-goals
+    waiting awaiting pending missing lack lacks lacking
     """
-)
+)  # "still waiting on the contract" denies the contract, as "we don't have the contract" does
+_COPULAS = frozenset(["is", "are", "was", "were", "be", "been", "has", "have", "had", "its", "theyre"])
 _BOUNDARY = frozenset(
     ["but", "because", "although", "though", "however", "whereas", "while", "so", "yet", "instead", "except", "unless"]
 )
@@ -49,6 +51,7 @@ _CONCEPTS = [  # phrases that name one thing in several ways
     (re.compile(r"\bset(?:ting)?[- ]up\b"), "setup"),
     (re.compile(r"\bsign(?:ing)?[- ]up\b"), "signup"),
     (re.compile(r"\be-mail\b"), "email"),
+    (re.compile(r"\bun(sign|approv|fund|pai)ed\b"), r"not \1ed"),
     (re.compile(r"\bon[- ]?boarding\b"), "onboarding"),
     (re.compile(r"\bout of scope\b"), "not scope"),
     (re.compile(r"\bnon[- ]goal\b"), "non-goal"),
@@ -129,7 +132,7 @@ SUPPORTS = re.compile(
     re.I,
 )
 PROMISE = re.compile(
-    r"\b(?:promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|"
+    r"\b(?:(?<!as )promised|i told (?:them|him|her|\w+)|we told (?:them|him|her|\w+)|"
     r"told (?:them|him|her|the customer|the prospect)|"
     r"assured|guaranteed|committed to (?:them|him|her|the customer)|(?:it|that|this|sso|\w+) is on (?:our|the) "
     r"(?:roadmap|list)|we(?:'ll| will) (?:have|ship|deliver|support|add|launch) (?:it|that|this|\w+)[^.]*? by|"
@@ -181,6 +184,7 @@ class Reading:
     terms: dict[str, bool]  # content stem -> asserted (True) or denied (False), by majority
     stems: set[str]
     numbers: list[Count]
+    contexts: list[frozenset[str]]  # contexts[k]: the content words around numbers[k]
     negative: bool  # the whole statement denies something
 
     def shared(self, other: Reading) -> set[str]:
@@ -190,17 +194,25 @@ class Reading:
 
 def read(text: str, negative: bool = False) -> Reading:
     """Content words with their polarity: a negator denies the words after it up to the next
-    clause boundary or five words on. `negative` denies every word (a non-goal)."""
+    clause boundary or five words on; after a copula ("the contract is still not signed") it
+    denies the clause's subject too. `negative` denies every word (a non-goal)."""
     lowered = normalize(text)
     votes: dict[str, list[bool]] = {}
     stems: set[str] = set()
     for clause in _PUNCT_BOUNDARY.split(lowered):
         scope = 0
+        previous = ""
+        said: list[str] = []  # the content stems of this clause so far
         for token in _TOKEN.findall(clause):
             plain = token.replace("'", "")
             if plain in NEGATORS or token.endswith("n't"):
+                if previous in _COPULAS or plain in ("isnt", "arent", "wasnt", "werent", "hasnt", "havent"):
+                    for earlier in said:
+                        votes[earlier][-1] = False
                 scope = 5
                 continue
+            if plain not in ("still", "yet", "really", "actually", "even"):
+                previous = plain
             if plain in _BOUNDARY:
                 scope = 0
                 continue
@@ -210,11 +222,46 @@ def read(text: str, negative: bool = False) -> Reading:
                 scope = max(0, scope - 1)
                 continue
             votes.setdefault(s, []).append(not (scope > 0 or negative))
+            said.append(s)
             scope = max(0, scope - 1)
     terms = {s: sum(v) * 2 >= len(v) for s, v in votes.items()}
     if negative:
         terms = {s: False for s in terms}
-    return Reading(text=text, terms=terms, stems=stems, numbers=numbers(lowered), negative=negative)
+    counted = numbers(lowered)
+    return Reading(
+        text=text,
+        terms=terms,
+        stems=stems,
+        numbers=counted,
+        contexts=number_contexts(lowered, counted),
+        negative=negative,
+    )
+
+
+def number_contexts(lowered: str, counted: list[Count], reach: int = 6) -> list[frozenset[str]]:
+    """For each count, the content words of its sentence within `reach` tokens of its unit (the
+    unit itself left out): what the number measures ("go live ... 4 days ... signup")."""
+    sentences = [_TOKEN.findall(part) for part in re.split(r"[.!?;]+\s", lowered)]
+    out = []
+    for _, _, unit in counted:
+        context: frozenset[str] = frozenset()
+        for tokens in sentences:
+            stems = [stem(t.replace("'", "")) for t in tokens]
+            if unit not in stems:
+                continue
+            k = stems.index(unit)
+            near = [
+                stems[n]
+                for n in [*range(max(0, k - reach), k), *range(k + 1, min(len(tokens), k + 1 + reach))]
+                if tokens[n].replace("'", "") not in STOPWORDS
+                and len(tokens[n]) >= 3
+                and not tokens[n][0].isdigit()
+                and tokens[n] not in _WORD_NUMBERS
+            ]
+            context = frozenset(t for t in near if t != unit and t not in UNITS)
+            break
+        out.append(context)
+    return out
 
 
 def polarity_flips(a: Reading, b: Reading) -> list[str]:
@@ -234,13 +281,13 @@ def antonym_clash(a: Reading, b: Reading) -> tuple[str, str] | None:
 
 def numbers(lowered: str) -> list[Count]:
     """(low, high, unit) for each number followed by what it counts: "2 to 20 technicians",
-    "two or three hours", "once an hour", "25%"."""
+    "two or three hours", "two and a half days", "once an hour", "25%"."""
     tokens = _TOKEN.findall(lowered)
     found: list[Count] = []
     i = 0
     while i < len(tokens):
         value = _number(tokens[i])
-        if value is None:
+        if value is None or tokens[i] == "half":
             i += 1
             continue
         low = high = value
@@ -249,6 +296,9 @@ def numbers(lowered: str) -> list[Count]:
             found.append((low, high, "%"))
             i = j
             continue
+        if tokens[j : j + 3] == ["and", "a", "half"]:
+            low = high = value + 0.5
+            j += 3
         upper = _number(tokens[j + 1]) if j + 1 < len(tokens) and tokens[j] in ("to", "or", "-") else None
         if upper is not None:
             high = upper
@@ -273,13 +323,124 @@ def _number(token: str) -> float | None:
         return None
 
 
-def number_clash(a: Reading, b: Reading) -> tuple[Count, Count] | None:
-    """Two counts of the same unit whose ranges do not overlap (allowing 10%)."""
-    for x in a.numbers:
-        for y in b.numbers:
-            if x[2] == y[2] and x[2] != "%" and (x[1] * 1.1 < y[0] or y[1] * 1.1 < x[0]):
+# What a unit measures and its size in that measure's base unit (hours for time): numbers are
+# compared after conversion, and numbers of different measures are not compared at all.
+UNITS: dict[str, tuple[str, float]] = {
+    "second": ("time", 1 / 3600),
+    "sec": ("time", 1 / 3600),
+    "minute": ("time", 1 / 60),
+    "min": ("time", 1 / 60),
+    "hour": ("time", 1.0),
+    "hr": ("time", 1.0),
+    "h": ("time", 1.0),
+    "afternoon": ("time", 4.0),
+    "morning": ("time", 4.0),
+    "day": ("time", 24.0),
+    "week": ("time", 168.0),
+    "month": ("time", 730.0),
+    "quarter": ("time", 2190.0),
+    "year": ("time", 8760.0),
+    "%": ("percent", 1.0),
+    "percent": ("percent", 1.0),
+    "euro": ("money", 1.0),
+    "eur": ("money", 1.0),
+    "dollar": ("money", 1.0),
+    "usd": ("money", 1.0),
+    "buck": ("money", 1.0),
+}
+
+
+def measure(count: Count) -> tuple[str, float, float]:
+    """A count in its measure's base unit: ("time", 96, 96) for "4 days"; a unit synth does not
+    know is its own measure ("2 to 20 technicians" -> ("technician", 2, 20))."""
+    low, high, unit = count
+    kind, factor = UNITS.get(unit, (unit, 1.0))
+    return kind, low * factor, high * factor
+
+
+def number_clash(a: Reading, b: Reading, ratio: float = 1.1) -> tuple[Count, Count] | None:
+    """Two numbers of the same measure, compared after converting their units (days and hours),
+    whose ranges do not overlap: one is more than `ratio` times the other. Percentages are left
+    out (a share of what?), and so are numbers of different measures."""
+    for x, cx in zip(a.numbers, a.contexts):
+        for y, cy in zip(b.numbers, b.contexts):
+            (kx, lx, hx), (ky, ly, hy) = measure(x), measure(y)
+            if kx != ky or kx == "percent" or not cx & cy:
+                continue  # different measures, or numbers about different things
+            if hx * ratio < ly or hy * ratio < lx:
                 return x, y
     return None
+
+
+_UPPER = re.compile(r"\b(?:under|less than|within|at most|no more than|below|up to|max(?:imum)?|fewer than)\s+$")
+_LOWER = re.compile(r"\b(?:over|at least|more than|above|min(?:imum)?)\s+$")
+
+
+def bounds(text: str) -> list[tuple[str, str, float]]:
+    """The limits a metric sets: ("max", "time", 48.0) for "live in under 48 hours"; ("min", ...)
+    for "at least" or a target ("conversion of 25%")."""
+    lowered = normalize(text)
+    found = []
+    for match in re.finditer(r"(\d+(?:[.,]\d+)?%?|\b(?:" + "|".join(_WORD_NUMBERS) + r")\b)", lowered):
+        before = lowered[: match.start()]
+        count = numbers(lowered[match.start() :])
+        if not count:
+            continue
+        kind, low, high = measure(count[0])
+        if _UPPER.search(before):
+            found.append(("max", kind, high))
+        elif _LOWER.search(before):
+            found.append(("min", kind, low))
+    return found
+
+
+def misses_bound(metric: Reading, measured: Reading) -> tuple[Count, str] | None:
+    """A number in `measured` that breaks a limit of `metric` after unit conversion, by more
+    than half again (4 days against "under 48 hours"): the number and the limit's words."""
+    for side, kind, limit in bounds(metric.text):
+        for count, context in zip(measured.numbers, measured.contexts):
+            got, low, high = measure(count)
+            if got != kind or kind == "percent" or not context & set(metric.terms):
+                continue
+            if (side == "max" and low > limit * 1.5) or (side == "min" and high * 1.5 < limit):
+                unit = {"time": " hours", "money": ""}.get(kind, f" {kind}")
+                return count, f"{'under' if side == 'max' else 'at least'} {limit:g}{unit}"
+    return None
+
+
+# A number that was measured, not guessed: "median 5 days", "we measured 47 minutes".
+MEASURED = re.compile(
+    r"\b(?:median|average|mean|avg|typical(?:ly)?|measured|took|takes|taken|on average|p50|p90)\b", re.I
+)
+HEDGED = re.compile(r"\b(?:maybe|perhaps|probably|i guess|i think|might|could be|roughly|or so)\b", re.I)
+
+
+# A statement whose whole point is that something is missing or not happening: two of them about
+# the same thing agree ("still waiting on the contract" and "we don't have it signed").
+_LACK = re.compile(
+    r"\b(?:not|no|never|nobody|none|without|cannot|can't|won't|don't|doesn't|didn't|isn't|aren't|hasn't|haven't|"
+    r"still waiting|waiting (?:on|for)|pending|missing|lack(?:s|ing)?|unsigned|not yet|yet to|blocked|stuck)\b",
+    re.I,
+)
+
+
+def denies(text: str) -> bool:
+    """Whether a statement says something is missing, not done or not so."""
+    return bool(_LACK.search(text.replace("\u2019", "'")))
+
+
+# "nobody asks for X" (one function) against a customer that needs X (another).
+NOBODY_WANTS = re.compile(
+    r"\b(?:nobody|no one|no customer|none of (?:our|the) (?:customers|users|clients)|"
+    r"no(?:t| one) (?:a )?single customer)(?:'s| is| has| have| ever| really|\s)*\s*"
+    r"(?:ask(?:s|ed|ing)?|want(?:s|ed)?|need(?:s|ed)?|care(?:s|d)?|use(?:s|d)?|request(?:s|ed)?)\b(?:\s+(?:for|about))?\s+([^,.;!?]+)",
+    re.I,
+)
+REQUIRES = re.compile(
+    r"\b(?:need(?:s|ed)?|require[sd]?|req'd|requirement|must|mandatory|deal ?breaker|blocker|without \w+(?: \w+)? no|"
+    r"ask(?:s|ed|ing)? (?:for|about|again|whether|if)|want(?:s|ed)?|no deal)\b",
+    re.I,
+)
 
 
 # --- dates ------------------------------------------------------------------------------------

@@ -143,29 +143,49 @@ def check(app: Synth, since: dt.date | None, everything: bool, as_json: bool) ->
 @click.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice([*FLAG_STATUSES, "all"]), default="open", show_default=True)
 @click.option("--type", "kind", type=click.Choice(list(FLAG_TYPES)), help="Only flags of this type.")
-@json_option("Print the flags as JSON.")
+@click.option("--possible", is_flag=True, help="Also show the possible tensions (weaker evidence) in full.")
+@click.option("--flat", is_flag=True, help="One flag after another, by type, instead of tensions.")
+@json_option("Print the flags as JSON (every flag, likely and possible; with --tensions, the tensions).")
+@click.option("--tensions", "as_tensions", is_flag=True, help="With --json: print the tensions instead of the flags.")
 @pass_app
-def flags(app: Synth, status: FlagStatus | Literal["all"], kind: FlagType | None, as_json: bool) -> None:
-    """List flags; resolve or dismiss them.
+def flags(
+    app: Synth,
+    status: FlagStatus | Literal["all"],
+    kind: FlagType | None,
+    possible: bool,
+    flat: bool,
+    as_json: bool,
+    as_tensions: bool,
+) -> None:
+    """List flags as tensions; resolve or dismiss them.
 
-    Each flag shows both sides with their quotes and file:line, an explanation and a confidence.
-    A dismissed pair is never flagged again.
+    Flags that say the same thing (the same vision statement, the same assumption, the same
+    claims in several meetings) are one tension. Tensions are ranked by evidence: likely ones
+    first, then how many functions and meetings, how recent, how confident. Possible tensions
+    (weaker evidence) are counted, and shown with --possible. Each flag shows both sides with
+    their quotes and file:line, an explanation and a confidence. A dismissed pair is never
+    flagged again.
 
     \b
     Example:
       synth flags --type promise_gap
+      synth flags --possible
       synth flags resolve f3a9c21 --note "Omar told Northside it is exploring"
     """
     if click.get_current_context().invoked_subcommand is not None:
         return
-    from ..render import flags_empty, flags_text
+    from ..render import flags_empty, flags_text, tensions_text
 
-    found = app.flags(status=status, kind=kind)
     if as_json:
-        echo_json(found)
+        echo_json(app.tensions(status=status, kind=kind) if as_tensions else app.flags(status=status, kind=kind))
         return
-    empty = flags_empty(status, kind, app.insights_stored() if not found else 0)
-    click.echo(flags_text(found, empty=empty))
+    if flat:
+        found = app.flags(status=status, kind=kind)
+        click.echo(flags_text(found, empty=flags_empty(status, kind, app.insights_stored() if not found else 0)))
+        return
+    tensions = app.tensions(status=status, kind=kind)
+    empty = flags_empty(status, kind, app.insights_stored() if not tensions else 0)
+    click.echo(tensions_text(tensions, empty=empty, show_possible=possible))
 
 
 def _set_flag(app: Synth, flag_id: str, status: FlagStatus, note: str | None) -> None:
