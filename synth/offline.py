@@ -132,24 +132,31 @@ _TROUBLE = re.compile(
     r"pins? (?:the|it|our)|won't (?:open|budge|let|allow|work|load|start)|can't (?:use|get|open|reach|see|find)|"
     r"(?:is|are) closed|takes? (?:too )?long|(?:is|are) taking|(?:has|have) taken|it's taken|confusing|"
     r"must (?:click|do|type|enter|re-?enter)|nobody knows|no one knows|(?:is|are) broken|doesn't (?:work|load|sync)|"
-    r"never (?:finished|worked|loads?|arrived)|not working|keeps? (?:failing|crashing|dropping)|goes down|went down)\b",
+    r"never (?:finished|worked|loads?|arrived)|not working|keeps? (?:failing|crashing|dropping)|goes down|went down|"
+    r"froze|freezes|frozen|hangs|by hand|manually|double-?key\w*|re-?key\w*|re-?typ\w*|"
+    r"i had to (?:type|enter|key|copy)|dead on arrival|deal ?breaker|non-?starter|show-?stopper|"
+    r"(?:will not|won't) (?:sign|approve|go live|pay|buy|use))\b",
     re.I,
 )
 # A number that was measured or counted: "median 5 days", "five of the seven techs", "41% to 63%".
 _MEASURED = re.compile(
     r"\b(?:median|average|mean|avg)\b|\b" + _NUM + r" (?:out )?of (?:the |our )?(?:" + _NUM + r"|\w+ " + _NUM + r")\b|"
-    r"\d+(?:[.,]\d+)?\s?%|\bwent from\b|\b" + _NUM + r"(?: and a half)? (?:minutes|hours|days|weeks|months)\b",
+    r"\d+(?:[.,]\d+)?\s?%|[$€£]\s?\d|\bwent from\b|\bof the " + _NUM + r"\b|"
+    r"\b" + _NUM + r"(?: and a half)? (?:minutes|hours|days|weeks|months)\b",
     re.I,
 )
 # Something that happened to a customer: "Baltiq Cold left because ...", "we lost a compressor".
 _EVENT = re.compile(
     r"\b(?:left because|churned|cancel(?:l)?ed|we lost|they lost|had fines|complained|silenced|switched to|"
-    r"told (?:me|us)|said (?:that|they)|never finished|stayed on|gave up)\b",
+    r"told (?:me|us)|said (?:that|they)|never finished|stayed on|gave up|described|reported|"
+    r"(?:i|we) (?:saw|shadowed|watched|observed|interviewed|visited|measured|counted))\b",
     re.I,
 )
 # A claim about a whole class of people or things, without evidence: an assumption.
 _GENERIC = re.compile(
-    r"\b(?:every|all|any|most|no)\s+(?:\w+\s+){0,2}?" + _PEOPLE + r"\b|\banyone (?:running|who|using|with|on)\b|"
+    r"\b(?:every|all|any|most|no)\s+(?!(?:day|week|month|year|time|morning|night|monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday)\b)(?:\w+\s+)?" + _PEOPLE + r"\b|\banyone (?:running|who|using|with|on)\b|"
+    r"\b(?:don't|do not|doubt) (?:think )?(?:anyone|anybody)\b|\bnot a single (?:customer|user|ticket|request)\b|"
     r"\b(?:nobody|no one)(?:'s| is| has)? (?:ask|want|need|care|use|read|pay)\w*|"
     r"^(?:[\w'-]+\s+){0,2}" + _PEOPLE + r" (?:will|would|want|prefer|need|love|hate|don't|won't|always|never|"
     r"are going to|care|trust|pay|buy|close)\b",
@@ -165,6 +172,12 @@ _EVIDENCE_MARK = re.compile(
     r"\d+(?:[.,]\d+)?\s?%",
     re.I,
 )
+# Minutes and bot summaries in the third person: "Adriana agreed to a small test", "Rafael agreed
+# to call Lucia on Thursday".
+_AGREED_TO = re.compile(r"\b(?:[A-Z][a-z]+|we|they|everyone|the team) (?:agreed|decided|committed) to\b")
+# A prediction about what will happen if the team does something: "if we auto-approve, ... drops out".
+_PREDICTS = re.compile(r"\b(?:i|we|she|he|they) (?:think|believe|expect|bet)s? (?:that )?if (?:we|they|you)\b", re.I)
+
 # What a belief about the market is about: a bet the team plans around, not a design opinion.
 _MARKET = re.compile(
     r"\b(?:market|segment|enterprise|smb|mid-?market|fleets?|money|revenue|price|pricing|pay|buy|deals?|churn|"
@@ -176,12 +189,15 @@ _ASKS = re.compile(
     r"\b(?:can (?:we|i|you|the system|the app|your \w+|it) (?:see|have|get|keep|export|move|open|book|do|use|add|"
     r"publish|send|show)|could (?:your|the|you) \w+|we'd need|we would need|(?:needs|wants) (?:the|our|one|a|an|to)|"
     r"any news on|it would be great if|would be great to|we want to (?:see|have|get|know)|my \w+ wants|"
-    r"ask(?:s|ed)? (?:again )?for|one (?:login|invoice|account|bill|report) for)\b",
+    r"ask(?:s|ed)? (?:again )?for|one (?:login|invoice|account|bill|report) for|"
+    r"(?:i|we) (?:will |'ll )?need (?!to\b)|we'd want|want(?:s)? to know if|can (?:the|your|our) \w+ \w+|"
+    r"can " + _PEOPLE + r" \w+|can you (?:advance|support|give|handle|do|add|send|export|show|make))\b",
     re.I,
 )
 # A commitment to a customer: "we can have the SAP connection ready for you in December".
 _FOR_YOU = re.compile(
-    r"\b(?:ready for you|for you by|i can commit|we can commit|i'll (?:send|get|have) you\b[^.]*\bby|"
+    r"\b(?:ready for you|for you by|live for you|i can commit|we can commit|i'll (?:send|get|have) you\b[^.]*\bby|"
+    r"i can have (?:it|that|this|a|the|your) [^.]*\bby|i'll make sure (?:of it|it)|will be in the \w+ release|"
     r"you(?:'ll| will) have (?:it|that|this)\b)",
     re.I,
 )
@@ -384,6 +400,8 @@ _LABEL_KINDS = {
     "feature request": "request",
     "ask": "request",
     "finding": "finding",
+    "approved": "decision",
+    "resolved": "decision",
     "learned": "finding",
     "insight": "finding",
 }
@@ -434,25 +452,26 @@ def _late_kind(text: str) -> tuple[str, float] | None:
         return "roadblock", LATE_CONFIDENCE["roadblock"]
     if _COMMIT.search(text) or (re.search(r"\bi(?:'ll| will)\b", text, re.I) and _TIMED.search(text)):
         return "action", 0.45
+    if _AGREED_TO.search(text):
+        return ("action" if _TIMED.search(text) else "decision"), 0.4
     if _WE_DECIDE.search(text) or _ASK_DECIDE.search(text):
         return "decision", 0.4
+    evidence = bool(_EVIDENCE_MARK.search(text) or _EVENT.search(text) or _MEASURED.search(text))
+    if (_GENERIC.search(text) or _PREDICTS.search(text)) and not evidence:
+        return "assumption", 0.4  # a claim about a whole class, or a prediction, before any cue
+    if _TROUBLE.search(text):
+        return "roadblock", 0.4
+    if len(re.findall(r"\d+(?:[.,]\d+)?", text)) >= 2 and not text.rstrip().endswith("?"):
+        return "finding", 0.4  # several numbers: something was counted
     for kind, flag in zip(CUE_KINDS, cue_vector(text)):
         if flag and kind in CUE_CONFIDENCE:
             return kind, CUE_CONFIDENCE[kind]
-    if _TROUBLE.search(text):
-        return "roadblock", 0.4
     if _ASKS.search(text):
         return "request", 0.4
-    evidence = bool(_EVIDENCE_MARK.search(text) or _EVENT.search(text))
-    if _GENERIC.search(text) and not evidence:
-        return "assumption", 0.4
     if (_MEASURED.search(text) or _EVENT.search(text)) and not text.rstrip().endswith("?"):
         return "finding", 0.4
-    if (
-        _BELIEF.search(text)
-        and (re.search(r"\b" + _PEOPLE + r"\b", text, re.I) or _MARKET.search(text))
-        and not evidence
-    ):
+    about_market = re.search(r"\b" + _PEOPLE + r"\b", text, re.I) or _MARKET.search(text)
+    if _BELIEF.search(text) and about_market and not evidence:
         return "assumption", LATE_CONFIDENCE["assumption"]
     return None
 

@@ -100,6 +100,13 @@ def _judge_team(pair: InsightPair) -> Judgement:
     return Judgement("unrelated", "No opposite polarity, numbers or options found.", 0.5)
 
 
+# The team's own plan, in any kind of statement: "I want the main campaign for ...", "let's target ...".
+_WE_PLAN = re.compile(
+    r"\b(?:we should|let's|we(?:'ll| will)|we need to|i want|we want|we're going to|we are going to|go after|"
+    r"target(?:ing)?|campaign|aimed at|pilot with)\b",
+    re.I,
+)
+_REFUSED = re.compile(r"\b(?:declined|turned (?:it |them )?down|said no|passed on|not something we|refused)\b", re.I)
 _REPORTED = re.compile(
     r"\b(?:heard|told (?:me|us)|said|found|measured|saw|observed|data|survey|interview(?:s|ed)?|of the \w+)\b", re.I
 )
@@ -158,13 +165,21 @@ def _judge_vision(pair: VisionPair) -> Judgement:
     a, b, sim = pair.a.reading, pair.b.reading, pair.similarity
     flips, clash, numbers = polarity_flips(a, b), antonym_clash(a, b), number_clash(a, b)
     acts = insight.kind in ("decision", "action", "assumption", "promise") or bool(ADVOCACY.search(text))
-    if statement.section in ("vision", "other"):
-        # a mission is too broad for one statement to contradict; the model may judge it
-        return Judgement("unrelated", "The mission is not contradicted by one statement.", 0.5)
-    if statement.section == "metrics" and insight.kind in ("finding", "roadblock"):
+    if statement.section in ("vision", "customers", "market", "other"):
+        # a mission or a persona is too broad for one statement to contradict offline; what the
+        # vision excludes is in its non-goals (the model may judge these)
+        return Judgement("unrelated", "The mission and personas are not contradicted by one statement.", 0.5)
+    if statement.section == "metrics":
+        # a metric is missed by a measured number, not contradicted by words
         missed = misses_bound(b, a) if MEASURED.search(text) and not HEDGED.search(text) else None
-        if missed and pair.cosine >= 0.4:
+        if missed and pair.cosine >= 0.4 and insight.kind in ("finding", "roadblock"):
             return Judgement("contradicts", f"Measured {_count(missed[0])} against the vision's {missed[1]}.", 0.45)
+        if sim >= 0.5 and numbers and acts:
+            return Judgement(
+                "contradicts",
+                f"It acts outside the vision's numbers: {_count(numbers[0])} versus {_count(numbers[1])}.",
+                0.35,
+            )
         return Judgement("unrelated", "No measured number that misses the metric.", 0.5)
     if statement.section == "principles" and insight.kind in ("decision", "action", "request", "promise"):
         single = _one_customer(statement.text, text)
@@ -175,7 +190,9 @@ def _judge_vision(pair: VisionPair) -> Judgement:
     if statement.section == "non_goals":
         asserted = sorted(t for t in a.shared(b) if a.terms[t])
         denied = [t for t in a.shared(b) if not a.terms[t]]
-        if acts and asserted and not denied and not denies(insight.quote) and sim >= 0.4:
+        plans = insight.kind in ("decision", "action", "promise", "assumption") or bool(_WE_PLAN.search(text))
+        refused = denies(insight.quote) or _REFUSED.search(text)
+        if plans and asserted and not denied and not refused and sim >= 0.4:
             return Judgement(
                 "contradicts", f"This pushes toward something the vision rules out ({', '.join(asserted[:3])}).", 0.45
             )
