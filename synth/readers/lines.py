@@ -63,6 +63,10 @@ _NOT_SPEAKERS = {
     "tldr",
     "result",
     "results",
+    "links",
+    "tags",
+    "related",
+    "see also",
 }
 
 
