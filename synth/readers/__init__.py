@@ -142,7 +142,7 @@ def read_meeting(
         else:
             meta, body, offset = split_front_matter(text, source)
             meta, body = _with_properties(meta, body)
-            body = unwrap_links(body)
+            body = _LINKED_LABEL.sub(r"\g<lead>\g<name>\g<colon>", body) if "[[" in body else body
             if is_speaker_export(body):
                 fmt = "speaker-export"
                 turns = read_speaker_export(body, offset)
@@ -229,12 +229,19 @@ def _json_export(text: str, fmt: str, source: str) -> tuple[object, str | None]:
 
 
 _WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]+)\]\]")
+# "[[Dana Whitfield]]: text" (Obsidian, Logseq): the link is the speaker's label. Links elsewhere
+# stay as written, so a quote is the file's own words.
+_LINKED_LABEL = re.compile(
+    r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\*\*)?)"
+    r"\[\[(?:[^\]|\n]*\|)?(?P<name>[^\]|\n]+)\]\](?P<colon>(?:\*\*)?[ \t]*[:：])",
+    re.M,
+)
 _LOGSEQ_PROPERTY = re.compile(r"^\s*(?:-\s+)?(?P<key>[A-Za-z][\w-]{0,40})::\s*(?P<value>.*)$")
 
 
 def unwrap_links(text: str) -> str:
-    """Obsidian and Logseq `[[links]]` kept as their text: `[[Dana Whitfield]]` -> Dana Whitfield,
-    `[[2026-03-12|Thursday]]` -> Thursday. Lines stay where they are, so citations still hold."""
+    """Obsidian and Logseq `[[links]]` in properties as their text: `[[Dana Whitfield]]` -> Dana
+    Whitfield, `[[2026-03-12|Thursday]]` -> Thursday."""
     return _WIKI_LINK.sub(r"\1", text) if "[[" in text else text
 
 

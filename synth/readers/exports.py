@@ -59,18 +59,20 @@ def _fireflies(data: dict, locator: _Locator, source: str) -> tuple[list[Turn], 
     if data.get("dateString") or data.get("date") is not None:
         meta["date_value"] = data.get("dateString") or data.get("date")
     attendees = [
-        (a.get("displayName") or a.get("name") or a.get("email") or "").strip()
-        for a in data.get("meeting_attendees") or []
+        _text(a.get("displayName")) or _text(a.get("name")) or _text(a.get("email"))
+        for a in _list(data.get("meeting_attendees"))
         if isinstance(a, dict)
     ]
     if not any(attendees):
-        attendees = [p.strip() for p in data.get("participants") or [] if isinstance(p, str)]
+        attendees = [_text(p) for p in _list(data.get("participants"))]
     if not any(attendees):
-        attendees = [s.get("name", "").strip() for s in data.get("speakers") or [] if isinstance(s, dict)]
+        attendees = [_text(s.get("name")) for s in _list(data.get("speakers")) if isinstance(s, dict)]
     if any(attendees):
         meta["attendees"] = [a for a in attendees if a]
+    if not isinstance(data.get("sentences"), list):
+        raise InputError(source, 'is a Fireflies transcript whose "sentences" is not a list')
     pieces = []
-    for index, sentence in enumerate(data.get("sentences") or []):
+    for index, sentence in enumerate(data["sentences"]):
         if not isinstance(sentence, dict):
             raise InputError(source, f"sentence {index + 1} of the Fireflies transcript is not an object")
         body = sentence.get("text") if isinstance(sentence.get("text"), str) else sentence.get("raw_text")
@@ -98,24 +100,24 @@ def _gong(data: dict, locator: _Locator, source: str) -> tuple[list[Turn], dict]
     extensive = next(
         (
             c
-            for c in data.get("calls") or []
-            if isinstance(c, dict) and str((c.get("metaData") or {}).get("id", call_id)) == call_id
+            for c in _list(data.get("calls"))
+            if isinstance(c, dict) and str(_dict(c.get("metaData")).get("id", call_id)) == call_id
         ),
         {},
     )
-    parties = data.get("parties") or extensive.get("parties") or []
+    parties = _list(data.get("parties")) or _list(extensive.get("parties"))
     names = {
-        str(p["speakerId"]): (p.get("name") or p.get("emailAddress") or "").strip()
+        str(p["speakerId"]): _text(p.get("name")) or _text(p.get("emailAddress"))
         for p in parties
         if isinstance(p, dict) and p.get("speakerId") is not None
     }
     meta: dict = {}
-    details = extensive.get("metaData") or {}
-    if isinstance(details.get("title"), str) and details["title"].strip():
-        meta["title"] = details["title"].strip()
+    details = _dict(extensive.get("metaData"))
+    if _text(details.get("title")):
+        meta["title"] = _text(details.get("title"))
     if details.get("started") or details.get("scheduled"):
         meta["date_value"] = details.get("started") or details.get("scheduled")
-    people = [(p.get("name") or p.get("emailAddress") or "").strip() for p in parties if isinstance(p, dict)]
+    people = [_text(p.get("name")) or _text(p.get("emailAddress")) for p in parties if isinstance(p, dict)]
     if any(people):
         meta["attendees"] = [p for p in people if p]
     pieces = []
@@ -134,6 +136,18 @@ def _gong(data: dict, locator: _Locator, source: str) -> tuple[list[Turn], dict]
     if not pieces:
         raise InputError(source, "is a Gong transcript with no sentences")
     return _merge(pieces, locator), meta
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _name(value: Any) -> str | None:

@@ -4,8 +4,9 @@ The page is parsed with lxml (a real HTML parser) and written out as Markdown-li
 headings as `#` lines, list items as `- ` lines (nested ones indented), table rows as
 `cell | cell` lines, paragraphs separated by blank lines. Scripts, styles, forms and the
 page's chrome (navigation, breadcrumbs, footers, sidebars) are dropped. That derived text is
-what synth reads and cites: a citation `notes.html:14` is line 14 of it (`html_text` gives it),
-and the quote is the original element's text.
+what synth cites: a citation `notes.html:14` is line 14 of it (`html_text` gives it). Each
+block (paragraph, heading, list item, table row) is one turn whose text is the element's own
+text, so a quote is always the original element's words; a paragraph "Dana: ..." is Dana's turn.
 
 A properties table in the page header (Notion writes the page's Date, Attendees, ... that way)
 gives the meeting's date and attendees instead of becoming turns.
@@ -18,7 +19,7 @@ import re
 from ..errors import InputError
 from ..models import Turn
 from .dates import date_in_text
-from .lines import read_labelled_lines
+from .lines import split_label
 
 _DROPPED = {
     "script",
@@ -74,10 +75,27 @@ _ATTENDEE_KEYS = {"attendees", "participants", "people", "present", "invitees"}
 
 def read_html(data: bytes, source: str) -> tuple[list[Turn], dict]:
     """Turns of an HTML page, and what it says about the meeting (title, date, attendees)."""
-    text, meta = html_text_and_meta(data, source)
-    turns, heading = read_labelled_lines(text)
-    if heading and "title" not in meta:
-        meta["title"] = heading
+    writer, meta = _write(data, source)
+    turns: list[Turn] = []
+    titled = False
+    listing: list[str] | None = None  # the names under a "Participants" heading (Confluence's meeting notes)
+    for line, kind, content in writer.blocks:
+        if kind == "h1" and not titled:
+            titled = True
+            meta.setdefault("title", content)
+            continue
+        if kind.startswith("h"):
+            listing = [] if content.strip().lower() in _ATTENDEE_KEYS and "attendees" not in meta else None
+            if listing is not None:
+                meta["attendees"] = listing
+            turns.append(Turn(speaker=None, text=content + ":", start_line=line, end_line=line))
+            continue
+        if listing is not None and kind == "li":
+            listing.append(content)
+            continue
+        speaker, words = split_label(content) if kind in ("p", "li") else (None, content)
+        if words:
+            turns.append(Turn(speaker=speaker, text=words, start_line=line, end_line=line))
     return turns, meta
 
 
@@ -87,6 +105,11 @@ def html_text(data: bytes, source: str) -> str:
 
 
 def html_text_and_meta(data: bytes, source: str) -> tuple[str, dict]:
+    writer, meta = _write(data, source)
+    return writer.text(), meta
+
+
+def _write(data: bytes, source: str) -> tuple[_Writer, dict]:
     try:
         import lxml.html
         from lxml import etree
@@ -95,7 +118,7 @@ def html_text_and_meta(data: bytes, source: str) -> tuple[str, dict]:
     if not data.strip():
         raise InputError(source, "is empty")
     try:
-        root = lxml.html.document_fromstring(data)
+        root = lxml.html.document_fromstring(_decoded(data))
     except (etree.ParserError, ValueError) as exc:
         raise InputError(source, f"is not readable HTML ({exc})") from None
     meta: dict = {}
@@ -109,10 +132,21 @@ def html_text_and_meta(data: bytes, source: str) -> tuple[str, dict]:
     writer = _Writer(meta)
     if body is not None:
         writer.block(body)
-    text = writer.text()
-    if not text.strip():
+    writer.flush()
+    if not writer.blocks:
         raise InputError(source, "has no text in its <body> (after scripts, styles and navigation are left out)")
-    return text, meta
+    return writer, meta
+
+
+def _decoded(data: bytes) -> str | bytes:
+    """UTF-8 when the bytes are UTF-8 (most exports, with or without a charset declaration: lxml
+    would guess Latin-1 without one); otherwise the bytes, for lxml to read the page's charset."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data
+    # lxml refuses a str that starts with an XML declaration naming an encoding (XHTML exports)
+    return re.sub(r"\A\s*<\?xml[^>]*\?>", "", text)
 
 
 class _Writer:
@@ -121,23 +155,29 @@ class _Writer:
     def __init__(self, meta: dict) -> None:
         self.lines: list[str] = []
         self.inline: list[str] = []
+        self.blocks: list[tuple[int, str, str]] = []  # (line, kind, the element's words)
         self.meta = meta
 
     def text(self) -> str:
         self.flush()
         return "\n".join(self.lines).strip("\n") + "\n"
 
-    def flush(self, prefix: str = "") -> None:
+    def flush(self) -> None:
         words = " ".join("".join(self.inline).split())
         self.inline.clear()
         if words:
-            self.paragraph(prefix + words)
+            self.paragraph(words, "p")
 
-    def paragraph(self, line: str) -> None:
+    def paragraph(self, words: str, kind: str, marker: str = "") -> None:
+        """A block on a line of its own, after a blank line: `marker` + the element's words."""
         if self.lines and self.lines[-1] != "":
             self.lines.append("")
-        self.lines.append(line)
+        self.line(words, kind, marker)
         self.lines.append("")
+
+    def line(self, words: str, kind: str, marker: str = "") -> None:
+        self.lines.append(marker + words)
+        self.blocks.append((len(self.lines), kind, words))
 
     def block(self, element) -> None:
         """A block element's content: its text, then each child in order."""
@@ -167,7 +207,7 @@ class _Writer:
             self.flush()
             words = _words(element)
             if words:
-                self.paragraph("#" * _HEADINGS[tag] + " " + words)
+                self.paragraph(words, tag, "#" * _HEADINGS[tag] + " ")
             return
         if tag in ("ul", "ol"):
             self.flush()
@@ -181,7 +221,7 @@ class _Writer:
             self.flush()
             for line in element.text_content().splitlines():
                 if line.strip():
-                    self.paragraph(line.rstrip())
+                    self.paragraph(" ".join(line.split()), "pre")
             return
         if tag in _BLOCKS or tag == "li":
             self.flush()
@@ -204,7 +244,7 @@ class _Writer:
                 continue
             own, nested = _item_parts(item)
             if own:
-                self.lines.append("  " * depth + "- " + own)
+                self.line(own, "li", "  " * depth + "- ")
             for sub in nested:
                 self.list_lines_inline(sub, depth + 1)
         if len(self.lines) > start:
@@ -216,7 +256,7 @@ class _Writer:
                 continue
             own, nested = _item_parts(item)
             if own:
-                self.lines.append("  " * depth + "- " + own)
+                self.line(own, "li", "  " * depth + "- ")
             for sub in nested:
                 self.list_lines_inline(sub, depth + 1)
 
@@ -232,7 +272,7 @@ class _Writer:
             return
         for row in cells:
             if any(row):
-                self.paragraph(" | ".join(row))
+                self.paragraph(" | ".join(row), "row")
 
     def property(self, key: str, value: str) -> None:
         name = key.strip().lower()

@@ -97,11 +97,30 @@ def _speaker_from_label(name: str) -> str | None:
     return name
 
 
-def is_speaker_export(text: str) -> bool:
-    """True when the text looks like an Otter-style export (name-and-time lines, text below)."""
-    lines = [line for line in text.splitlines() if line.strip()][:60]
+def split_label(line: str) -> tuple[str | None, str]:
+    """("Dana", "text") for a labelled line "Dana: text" (or "**Dana:** text"), else (None, line)."""
+    content = _TIMESTAMP_PREFIX.sub("", line)
+    labelled = _LABELLED.match(content)
+    name = _speaker_from_label(labelled.group("name")) if labelled else None
+    if labelled and name:
+        return name, labelled.group("text").strip()
+    return None, line.strip()
+
+
+def export_header(line: str) -> tuple[str, float] | None:
+    """(speaker, seconds) of a "Name  00:01:23" line that starts a turn of an export, else None."""
+    header = _EXPORT_HEADER.match(line.strip())
+    if header is None or _LABELLED.match(line.strip()):
+        return None
+    return header.group("name").strip(), _seconds(header.group("time"))
+
+
+def is_speaker_export(text: str, lines_per_header: int = 4) -> bool:
+    """True when the text looks like an Otter-style export (name-and-time lines, text below).
+    A PDF wraps what was said over several lines, so its reader allows more lines per header."""
+    lines = [line for line in text.splitlines() if line.strip()][: 15 * lines_per_header]
     headers = sum(1 for line in lines if _EXPORT_HEADER.match(line) and not _LABELLED.match(line))
-    return headers >= 2 and headers * 4 >= len(lines) * 1
+    return headers >= 2 and headers * lines_per_header >= len(lines)
 
 
 def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:

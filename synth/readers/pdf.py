@@ -20,7 +20,7 @@ from ..citations import PAGE_LINES, page_line_number
 from ..errors import InputError
 from ..models import Turn
 from .dates import date_in_text
-from .lines import is_speaker_export, read_labelled_lines, read_speaker_export
+from .lines import export_header, is_speaker_export, read_labelled_lines, read_speaker_export
 
 _ATTENDEES = re.compile(r"^\s*(?:attendees|participants|present)\s*[:：]\s*(?P<names>.+)$", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•◦▪]|\d+[.)])\s+")
@@ -45,18 +45,23 @@ def read_pdf(data: bytes, source: str, warnings: list[str] | None = None) -> tup
     texts = [
         "\n".join("" if (n, i) in furniture else line for i, line in enumerate(lines)) for n, lines in enumerate(pages)
     ]
-    export = is_speaker_export("\n".join(texts))
+    export = is_speaker_export("\n".join(texts), lines_per_header=12)
     turns: list[Turn] = []
+    pending: tuple[str, float] | None = None  # a speaker's line that ended the previous page
     for number, text in enumerate(texts, start=1):
         offset = page_line_number(number, 0)
         if export:
             page_turns = read_speaker_export(text, offset)
         else:
             page_turns, _ = read_labelled_lines(text, offset)
-        if page_turns and turns and _continues(page_turns[0], turns[-1], text):
+        if page_turns and pending and page_turns[0].speaker is None:
+            page_turns[0].speaker, page_turns[0].start_time = pending
+        elif page_turns and turns and _continues(page_turns[0], turns[-1], text):
             page_turns[0].speaker = turns[-1].speaker
             page_turns[0].start_time = turns[-1].start_time
         turns.extend(page_turns)
+        content = [line for line in text.split("\n") if line.strip()]
+        pending = export_header(content[-1]) if export and content else None
     meta = _first_page_meta(pages[0] if pages else [], info)
     return turns, meta, "pdf-transcript" if export else "pdf"
 
@@ -124,30 +129,39 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
+_PAGE_WORD = re.compile(r"\bpage\s+\d+(?:\s*(?:of|/)\s*\d+)?\b", re.I)
+_BARE_NUMBER = re.compile(r"^\W*(\d{1,4})(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
+
+
 def _running_lines(pages: list[list[str]]) -> set[tuple[int, int]]:
-    """(page index, line index) of running headers and footers: a first or last line that, with
-    its digits masked, stands on at least half of the pages (on every page of a two-page file)."""
-    if len(pages) < 2:
-        return set()
+    """(page index, line index) of running headers and footers, at the top or bottom of a page:
+    "Page 3 of 9" on any page; a bare number that counts the pages ("- 3 -", "3/9"); a line that
+    stands, the same, on at least half of the pages (on every page of a two-page file)."""
+    found: set[tuple[int, int]] = set()
+    numbers: dict[tuple[str, int], list[tuple[int, int]]] = {}  # (top or bottom, number - page) -> places
     counts: Counter[tuple[str, str]] = Counter()
-    for lines in pages:
-        present = [line for line in lines if line]
-        if present:
-            counts[("top", _mask(present[0]))] += 1
-            counts[("bottom", _mask(present[-1]))] += 1
-    repeated = {key for key, n in counts.items() if n * 2 >= len(pages) and n >= min(3, len(pages))}
-    found = set()
+    ends: list[list[tuple[str, int, str]]] = []
     for n, lines in enumerate(pages):
         indexed = [(i, line) for i, line in enumerate(lines) if line]
-        if indexed and ("top", _mask(indexed[0][1])) in repeated:
-            found.add((n, indexed[0][0]))
-        if indexed and ("bottom", _mask(indexed[-1][1])) in repeated:
-            found.add((n, indexed[-1][0]))
+        here = [("top", *indexed[0]), ("bottom", *indexed[-1])] if indexed else []
+        ends.append(here)
+        for where, i, line in here:
+            if len(line) <= 60 and _PAGE_WORD.search(line):
+                found.add((n, i))
+            bare = _BARE_NUMBER.match(line)
+            if bare:
+                numbers.setdefault((where, int(bare.group(1)) - n), []).append((n, i))
+            counts[(where, line.strip().lower())] += 1
+    if len(pages) >= 2:
+        for places in numbers.values():
+            if len(places) >= 2 and len(places) * 2 >= len(pages):
+                found.update(places)
+        for n, here in enumerate(ends):
+            for where, i, line in here:
+                repeats = counts[(where, line.strip().lower())]
+                if repeats * 2 >= len(pages) and repeats >= min(3, len(pages)):
+                    found.add((n, i))
     return found
-
-
-def _mask(line: str) -> str:
-    return re.sub(r"\d+", "#", line.strip().lower())
 
 
 def _continues(first: Turn, previous: Turn, page_text: str) -> bool:
