@@ -183,7 +183,8 @@ def compare_on_other_layouts(corpus) -> None:
             agree.append(2 * common / max(sum(mine.values()) + sum(theirs.values()), 1))
         row.append(f"{sum(agree) / len(agree):.3f}")
     print(
-        f"\nJustified notes ({len(justified)} PDFs, words known) and {len(real)} real PDFs of this machine ({', '.join(p.name for p in real)})"
+    names = ", ".join(p.name for p in real)
+    print(f"\nJustified notes ({len(justified)} PDFs, words known) and {len(real)} real PDFs of this machine ({names})")
     )
     print(
         table(
