@@ -182,10 +182,8 @@ def compare_on_other_layouts(corpus) -> None:
             common = sum((mine & theirs).values())
             agree.append(2 * common / max(sum(mine.values()) + sum(theirs.values()), 1))
         row.append(f"{sum(agree) / len(agree):.3f}")
-    print(
     names = ", ".join(p.name for p in real)
     print(f"\nJustified notes ({len(justified)} PDFs, words known) and {len(real)} real PDFs of this machine ({names})")
-    )
     print(
         table(
             [
