@@ -94,7 +94,7 @@ SAMPLES = {
         12,
         4,
     ),
-    "google-docs-onboarding-review.pdf": ("pdf", "Onboarding review", "2026-03-10", {"Marco", "Lena"}, 8, 3),
+    "google-docs-onboarding-review.pdf": ("pdf", "Onboarding review", "2026-03-10", {"Marco", "Lena"}, 12, 3),
     "notion-roadmap-review.html": ("html", "Roadmap review", "2026-03-13", {"Omar", "Priya", "Dana"}, 10, 3),
     "confluence-release-planning.html": (
         "html",

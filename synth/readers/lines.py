@@ -157,11 +157,18 @@ def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:
     return turns
 
 
-def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False) -> tuple[list[Turn], str | None]:
+_LOOSE_HEADING = re.compile(r"^[A-Z][\w'&/-]*(?: [\w'&/()-]+){0,5}$")
+
+
+def read_labelled_lines(
+    text: str, line_offset: int = 0, each_line: bool = False, loose: bool = False
+) -> tuple[list[Turn], str | None]:
     """Turns of notes or a labelled transcript, and the first top-level heading (a title).
 
     A line "Name: text" starts a speaker turn that continues over following unlabelled lines
     until a blank line (with `each_line`, every line is its own turn: paragraphs of a document).
+    With `loose` (text without blank lines between paragraphs, as a PDF's text layer), a bullet
+    also ends a speaker's turn, and a short title-like line after a finished sentence is a heading.
     Other paragraphs and bullets become turns with no speaker; headings become short turns.
     """
     turns: list[Turn] = []
@@ -207,7 +214,11 @@ def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False
             if each_line:
                 flush()
             continue
-        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) and buf and speaker is None:
+        if loose and not in_code and _LOOSE_HEADING.match(line.strip()) and (not buf or buf[-1][1][-1:] in ".?!"):
+            flush()
+            turns.append(Turn(speaker=None, text=line.strip() + ":", start_line=number, end_line=number))
+            continue
+        if re.match(r"^\s*(?:[-*+•]|\d+[.)])\s+", line) and buf and (speaker is None or loose):
             flush()  # each bullet of written notes is its own statement
         buf.append((number, content.strip()))
         if each_line:

@@ -53,7 +53,7 @@ def read_pdf(data: bytes, source: str, warnings: list[str] | None = None) -> tup
         if export:
             page_turns = read_speaker_export(text, offset)
         else:
-            page_turns, _ = read_labelled_lines(text, offset)
+            page_turns, _ = read_labelled_lines(text, offset, loose=True)
         if page_turns and pending and page_turns[0].speaker is None:
             page_turns[0].speaker, page_turns[0].start_time = pending
         elif page_turns and turns and _continues(page_turns[0], turns[-1], text):
