@@ -57,14 +57,14 @@ def transcript_pages(
     body: list[str] = []
     for speaker, stamp, text in turns:
         body.append(f"{speaker}  {stamp}")
-        body.extend(textwrap.wrap(text, 95))
+        body.extend(textwrap.wrap(text, 95, break_on_hyphens=False, break_long_words=False))
     return _paginate(header, body, per_page, footer)
 
 
 def notes_pages(header: list[str], lines: list[str], per_page: int = 48, footer: str | None = None) -> list[list[str]]:
     body: list[str] = []
     for line in lines:
-        wrapped = textwrap.wrap(line, 95) or [""]
+        wrapped = textwrap.wrap(line, 95, break_on_hyphens=False, break_long_words=False) or [""]
         body.extend(wrapped)
     return _paginate(header, body, per_page, footer)
 

@@ -130,6 +130,7 @@ SAMPLES = {
     ),
     "gong-keller-renewal.json": ("gong", "Keller Logistics renewal", "2026-03-16", {"Sam Ortiz", "Ruth Keller"}, 3, 2),
     "teams-standup.vtt": ("vtt", "Teams standup", "1970-01-01", {"Priya Raman", "Marco Feld"}, 3, 0),
+    "zoom-cloud-recording.vtt": ("vtt", "Zoom cloud recording", "1970-01-01", {"Ruth Keller", "Sam Ortiz"}, 3, 0),
     "teams-design-review.docx": (
         "docx",
         "Design review - reporting",
@@ -233,6 +234,11 @@ def test_a_pdf_with_some_scanned_pages_warns_about_them():
     meeting = read_meeting(good, "mixed.pdf", ReadOptions(), mtime=0.0, warnings=warnings)
     assert [t.speaker for t in meeting.turns] == ["Dana", "Sam"]
     assert warnings == ["mixed.pdf: page 2 have no text layer (scanned?)"]
+
+
+def test_a_pdf_locked_only_against_printing_reads_without_a_password():
+    locked = exportkit.pdf_bytes([["Dana: Pricing moves to seats."]], owner_password="owner-only")
+    assert read_meeting(locked, "locked.pdf", ReadOptions(), mtime=0.0).turns[0].text == "Pricing moves to seats."
 
 
 def test_a_gong_reply_with_several_calls_is_refused_with_what_to_do():
@@ -389,6 +395,42 @@ def test_zip_members_read_back_to_the_same_turns(turns, tmp_path_factory):
     for member in list_members(archive, str(archive)):
         data = read_member(archive, member.name, member.source(str(archive)))
         assert read_back(data, member.source(str(archive))) == merged(turns)
+
+
+def teams_vtt(turns) -> bytes:
+    """Teams' WebVTT: a cue id, the timing, then `<v Name>words</v>`."""
+    cues = [
+        f"a1b2c3d4-0000-4000-8000-{i:012d}/{i}-0\n"
+        f"00:{i // 60:02d}:{i % 60:02d}.000 --> 00:{i // 60:02d}:{i % 60:02d}.900\n<v {speaker}>{text}</v>"
+        for i, (speaker, text) in enumerate(turns)
+    ]
+    return ("WEBVTT\n\n" + "\n\n".join(cues) + "\n").encode()
+
+
+def teams_docx(turns) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for i, (speaker, text) in enumerate(turns):
+        document.add_paragraph(f"{speaker}   {i // 60}:{i % 60:02d}")
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@PROPERTY
+@given(turns=TURNS)
+def test_teams_vtt_reads_back_to_the_same_turns(turns):
+    assert read_back(teams_vtt(turns), "t.vtt") == merged(turns)
+
+
+@PROPERTY
+@given(turns=st.lists(st.tuples(st.sampled_from(NAMES), TEXT), min_size=2, max_size=8))
+def test_teams_docx_reads_back_to_the_same_turns(turns):
+    assert read_back(teams_docx(turns), "t.docx") == merged(turns)
 
 
 def test_export_dates_come_from_the_exports_own_fields():
