@@ -6,6 +6,7 @@ import datetime as dt
 import glob
 import os
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,7 +18,7 @@ from .errors import InputError, SynthError
 from .lexical import build_postings
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
-from .readers.archive import list_members, read_member
+from .readers.archive import list_members, open_zip, read_member
 from .teams import FUNCTIONS
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class Ingestor:
         self.options = options
         self._versions = {r.meeting_id: r.version for r in store.meetings.records()}
         self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
+        self._archives: dict[Path, zipfile.ZipFile] = {}  # zip exports open while their members are read
 
     def ingest(
         self,
@@ -149,19 +151,30 @@ class Ingestor:
         """Ingest each file; a bad file is reported and the rest go on."""
         if files:
             self.store.meetings.finish_interrupted()
-        for item in files:
-            report.files += 1
-            try:
-                self._ingest_one(item, report, stdin)
-            except InputError as exc:
-                report.failed += 1
-                report.errors.append(str(exc))
-            except OSError as exc:
-                report.failed += 1
-                report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
-            if progress:
-                progress(item)
+        try:
+            for item in files:
+                report.files += 1
+                try:
+                    self._ingest_one(item, report, stdin)
+                except InputError as exc:
+                    report.failed += 1
+                    report.errors.append(str(exc))
+                except OSError as exc:
+                    report.failed += 1
+                    report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
+                if progress:
+                    progress(item)
+        finally:
+            for archive in self._archives.values():
+                archive.close()
+            self._archives.clear()
         return report
+
+    def _archive(self, path: Path, source: str) -> zipfile.ZipFile:
+        """A zip export, opened once for all its members (its limits were checked when listed)."""
+        if path not in self._archives:
+            self._archives[path] = open_zip(path, source.split(ARCHIVE_SEPARATOR)[0], check=False)
+        return self._archives[path]
 
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
         if item.path is None:
@@ -181,7 +194,7 @@ class Ingestor:
                 raise InputError(item.source, "is a directory")
             fmt = found
             if item.member is not None:
-                data = read_member(item.path, item.member, item.source)
+                data = read_member(self._archive(item.path, item.source), item.member, item.source)
                 mtime = item.member_mtime
             else:
                 data = item.path.read_bytes()

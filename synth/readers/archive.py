@@ -37,13 +37,14 @@ class Member:
         return f"{archive}{ARCHIVE_SEPARATOR}{self.name}"
 
 
-def open_zip(data: bytes | Path, source: str, what: str = "zip archive") -> zipfile.ZipFile:
+def open_zip(data: bytes | Path, source: str, what: str = "zip archive", check: bool = True) -> zipfile.ZipFile:
     """Open a zip and check its limits; a broken or oversized archive is an InputError naming it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise InputError(source, f"is not a readable {what} ({exc})") from None
-    check_limits(archive, source)
+    if check:
+        check_limits(archive, source)
     return archive
 
 
@@ -54,23 +55,28 @@ def check_limits(archive: zipfile.ZipFile, source: str) -> None:
         raise InputError(source, f"has {len(entries)} entries; synth reads archives of at most {MAX_MEMBERS}")
     total = 0
     for entry in entries:
-        if entry.file_size > MAX_MEMBER_BYTES:
-            raise InputError(
-                source,
-                f"member {entry.filename!r} expands to {entry.file_size // (1024 * 1024)} MiB; "
-                f"the limit is {MAX_MEMBER_BYTES // (1024 * 1024)} MiB per member",
-            )
-        if entry.file_size > _RATIO_FLOOR and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
-            raise InputError(
-                source,
-                f"member {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)} times "
-                f"(more than {MAX_RATIO}): refusing a likely zip bomb",
-            )
+        check_member(entry, source)
         total += entry.file_size
     if total > MAX_TOTAL_BYTES:
         raise InputError(
             source,
             f"expands to {total // (1024 * 1024)} MiB in all; the limit is {MAX_TOTAL_BYTES // (1024 * 1024)} MiB",
+        )
+
+
+def check_member(entry: zipfile.ZipInfo, source: str) -> None:
+    """The limits of one member: its size, and how many times it expands."""
+    if entry.file_size > MAX_MEMBER_BYTES:
+        raise InputError(
+            source,
+            f"member {entry.filename!r} expands to {entry.file_size // (1024 * 1024)} MiB; "
+            f"the limit is {MAX_MEMBER_BYTES // (1024 * 1024)} MiB per member",
+        )
+    if entry.file_size > _RATIO_FLOOR and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
+        raise InputError(
+            source,
+            f"member {entry.filename!r} expands {entry.file_size // max(entry.compress_size, 1)} times "
+            f"(more than {MAX_RATIO}): refusing a likely zip bomb",
         )
 
 
@@ -93,14 +99,24 @@ def list_members(path: Path, source: str) -> list[Member]:
         return members
 
 
-def read_member(path: Path, name: str, source: str) -> bytes:
-    """One member's bytes; the archive's limits are checked again (it may have changed)."""
-    with open_zip(path, source.split(ARCHIVE_SEPARATOR)[0]) as archive:
-        try:
-            with archive.open(name) as handle:
-                return handle.read(MAX_MEMBER_BYTES + 1)
-        except KeyError:
-            raise InputError(source, "is no longer in the archive") from None
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-            # a bad CRC, an unsupported compression method, an encrypted member
-            raise InputError(source, f"cannot be read from the archive ({exc})") from None
+def read_member(archive: Path | zipfile.ZipFile, name: str, source: str) -> bytes:
+    """One member's bytes, from the archive's path or from an archive already open (ingest keeps
+    each archive open while it reads its members). The whole archive was checked when it was
+    listed; this member's own limits are checked again, as the file may have changed since."""
+    if isinstance(archive, zipfile.ZipFile):
+        return _read_entry(archive, name, source)
+    with open_zip(archive, source.split(ARCHIVE_SEPARATOR)[0], check=False) as opened:
+        return _read_entry(opened, name, source)
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
+    try:
+        entry = archive.getinfo(name)
+        check_member(entry, source)
+        with archive.open(entry) as handle:
+            return handle.read(MAX_MEMBER_BYTES + 1)
+    except KeyError:
+        raise InputError(source, "is no longer in the archive") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        # a bad CRC, an unsupported compression method, an encrypted member
+        raise InputError(source, f"cannot be read from the archive ({exc})") from None
