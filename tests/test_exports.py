@@ -200,6 +200,23 @@ def test_html_keeps_structure_and_drops_scripts_navigation_and_footer():
     assert not any("page-title" in t.text or "@March" in t.text for t in notion.turns)  # properties are metadata
 
 
+def test_html_reads_its_declared_charset_and_utf8_without_one():
+    declared = '<html><head><meta charset="windows-1252"></head><body><p>Zoë: Café prices rise.</p></body></html>'
+    meeting = read_meeting(declared.encode("cp1252"), "old.html", ReadOptions(), mtime=0.0)
+    assert (meeting.turns[0].speaker, meeting.turns[0].text) == ("Zoë", "Café prices rise.")
+    bare = "<html><body><p>Zoë: Café prices rise.</p></body></html>".encode()
+    assert read_meeting(bare, "new.html", ReadOptions(), mtime=0.0).turns[0].text == "Café prices rise."
+
+
+def test_logseq_and_obsidian_conventions():
+    logseq = read(EXPORTS / "logseq-growth-sync.md")
+    assert logseq.attendees == ["Sam Ortiz", "Lena Brooks", "Dana Whitfield"]  # [[links]] read as names
+    assert not any("::" in t.text for t in logseq.turns)  # properties are metadata, not turns
+    assert any("[[onboarding checklist]]" in t.text for t in logseq.turns)  # links in text stay as written
+    obsidian = read(EXPORTS / "obsidian-research-synthesis.md")
+    assert obsidian.turns[2].speaker == "Lena Brooks" and obsidian.turns[0].speaker is None  # "Links:" is no one
+
+
 def test_a_txt_holding_a_fireflies_export_and_standard_input_are_read_by_content():
     data = (EXPORTS / "fireflies-pricing-sync-export.txt").read_bytes()
     piped = read_meeting(data, "<stdin>", ReadOptions(), fmt="sniff", mtime=0.0)
