@@ -258,6 +258,13 @@ def test_a_pdf_locked_only_against_printing_reads_without_a_password():
     assert read_meeting(locked, "locked.pdf", ReadOptions(), mtime=0.0).turns[0].text == "Pricing moves to seats."
 
 
+def test_a_fireflies_reply_with_several_transcripts_is_refused_with_what_to_do():
+    one = json.loads((EXPORTS / "fireflies-pricing-sync.json").read_text())["data"]["transcript"]
+    reply = json.dumps({"data": {"transcripts": [one, one]}}).encode()
+    with pytest.raises(InputError, match="holding 2 transcripts; synth reads one transcript per file"):
+        read_meeting(reply, "all.json", ReadOptions(), mtime=0.0)
+
+
 def test_a_gong_reply_with_several_calls_is_refused_with_what_to_do():
     reply = json.loads((EXPORTS / "gong-keller-renewal.json").read_text())
     reply["callTranscripts"].append(dict(reply["callTranscripts"][0], callId="2"))

@@ -30,6 +30,8 @@ def export_kind(data: Any) -> str | None:
     """Which documented export a parsed JSON value is, or None."""
     if isinstance(data, dict):
         inner = data.get("data")
+        if isinstance(inner, dict) and isinstance(inner.get("transcripts"), list):
+            return "fireflies-list"
         if isinstance(inner, dict) and isinstance(inner.get("transcript"), dict):
             data = inner["transcript"]
         sentences = data.get("sentences")
@@ -45,6 +47,13 @@ def export_kind(data: Any) -> str | None:
 def read_export(data: Any, text: str, source: str, kind: str) -> tuple[list[Turn], dict]:
     """Turns and front matter (title, date, attendees) of a recognised export."""
     locator = _Locator(text)
+    if kind == "fireflies-list":
+        count = len(data["data"]["transcripts"])
+        raise InputError(
+            source,
+            f"is a Fireflies `transcripts` reply holding {count} transcripts; synth reads one transcript "
+            "per file (query `transcript(id:)` for each, or put the files in a folder or a zip)",
+        )
     if kind == "fireflies":
         return _fireflies(data, locator, source)
     return _gong(data, locator, source)
