@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python bench/flags.py
 	$(BIN)/python bench/teams.py
 	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/formats.py
 
 help-doc: install
 	$(BIN)/python -m synth.helpdoc > docs/help.md

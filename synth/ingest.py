@@ -6,16 +6,19 @@ import datetime as dt
 import glob
 import os
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from .chunker import chunk_meeting, embedding_text
+from .citations import ARCHIVE_SEPARATOR
 from .errors import InputError, SynthError
 from .lexical import build_postings
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
+from .readers.archive import list_members, open_zip, read_member
 from .teams import FUNCTIONS
 
 if TYPE_CHECKING:
@@ -30,11 +33,22 @@ class SourceFile:
     """One thing to ingest: a path as the person wrote it, or standard input."""
 
     source: str
-    path: Path | None  # None for standard input
+    path: Path | None  # None for standard input; the archive for a member of a zip
+    member: str | None = None  # the path inside the zip archive
+    member_mtime: float | None = None
 
     @property
     def identity(self) -> str:
-        return str(self.path.resolve()) if self.path else "<stdin>"
+        if self.path is None:
+            return "<stdin>"
+        if self.member is not None:
+            return f"{self.path.resolve()}{ARCHIVE_SEPARATOR}{self.member}"
+        return str(self.path.resolve())
+
+    @property
+    def name(self) -> PurePosixPath | Path | None:
+        """The file's own name (a member's path inside its archive)."""
+        return PurePosixPath(self.member) if self.member is not None else self.path
 
 
 def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None = None) -> list[SourceFile]:
@@ -49,9 +63,34 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
 
     def add(path: Path, source: str) -> None:
         key = str(path.resolve())
-        if key not in seen:
-            seen.add(key)
+        if key in seen:
+            return
+        seen.add(key)
+        if format_of(path) == "zip" and path.is_file():
+            add_members(path, source)
+        else:
             found.append(SourceFile(source, path))
+
+    def add_members(path: Path, source: str) -> None:
+        """A zip export read like a folder: each member a file of its own, cited archive!/member."""
+        try:
+            members = list_members(path, source)
+        except InputError as exc:
+            report.errors.append(str(exc))
+            report.failed += 1
+            return
+        for member in members:
+            kind = format_of(PurePosixPath(member.name))
+            if kind is None or kind == "zip":
+                report.ignored += 1
+                why = (
+                    "archives inside archives are not read"
+                    if kind == "zip"
+                    else f"synth reads {', '.join(sorted(EXTENSIONS))}"
+                )
+                report.warnings.append(f"{member.source(source)}: ignored ({why})")
+                continue
+            found.append(SourceFile(member.source(source), path, member=member.name, member_mtime=member.mtime))
 
     for argument in arguments:
         if argument == STDIN:
@@ -100,6 +139,7 @@ class Ingestor:
         self.options = options
         self._versions = {r.meeting_id: r.version for r in store.meetings.records()}
         self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
+        self._archives: dict[Path, zipfile.ZipFile] = {}  # zip exports open while their members are read
 
     def ingest(
         self,
@@ -111,39 +151,56 @@ class Ingestor:
         """Ingest each file; a bad file is reported and the rest go on."""
         if files:
             self.store.meetings.finish_interrupted()
-        for item in files:
-            report.files += 1
-            try:
-                self._ingest_one(item, report, stdin)
-            except InputError as exc:
-                report.failed += 1
-                report.errors.append(str(exc))
-            except OSError as exc:
-                report.failed += 1
-                report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
-            if progress:
-                progress(item)
+        try:
+            for item in files:
+                report.files += 1
+                try:
+                    self._ingest_one(item, report, stdin)
+                except InputError as exc:
+                    report.failed += 1
+                    report.errors.append(str(exc))
+                except OSError as exc:
+                    report.failed += 1
+                    report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
+                if progress:
+                    progress(item)
+        finally:
+            for archive in self._archives.values():
+                archive.close()
+            self._archives.clear()
         return report
+
+    def _archive(self, path: Path, source: str) -> zipfile.ZipFile:
+        """A zip export, opened once for all its members (its limits were checked when listed)."""
+        if path not in self._archives:
+            self._archives[path] = open_zip(path, source.split(ARCHIVE_SEPARATOR)[0], check=False)
+        return self._archives[path]
 
     def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
         if item.path is None:
             data = stdin if stdin is not None else sys.stdin.buffer.read()
             fmt, mtime = "sniff", None
         else:
-            found = format_of(item.path)
+            name = item.name
+            assert name is not None
+            found = format_of(Path(name.name))
             if found is None:
                 raise InputError(
                     item.source,
-                    f"unsupported file type {item.path.suffix or '(no extension)'!r}; "
+                    f"unsupported file type {name.suffix or '(no extension)'!r}; "
                     f"synth reads {', '.join(sorted(EXTENSIONS))}",
                 )
             if item.path.is_dir():
                 raise InputError(item.source, "is a directory")
             fmt = found
-            data = item.path.read_bytes()
-            mtime = item.path.stat().st_mtime
+            if item.member is not None:
+                data = read_member(self._archive(item.path, item.source), item.member, item.source)
+                mtime = item.member_mtime
+            else:
+                data = item.path.read_bytes()
+                mtime = item.path.stat().st_mtime
             # Unchanged: same id and same content hash. No parse, no embedding.
-            meeting_id = meeting_id_for(item.identity, item.path.stem)
+            meeting_id = meeting_id_for(item.identity, name.stem)
             if self._versions.get(meeting_id) == content_hash(data, self.options, meeting_id):
                 report.unchanged += 1
                 return

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from .citations import cite, json_location
 from .kinds import KINDS
 from .models import (
     Answer,
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 
 
 def where(source: str, start: int, end: int) -> str:
-    return f"{safe(source)}:{start}" if start == end else f"{safe(source)}:{start}-{end}"
+    """file:12-15, or file.pdf:p3:12-15 (see citations.py)."""
+    return safe(cite(source, start, end))
 
 
 def hits_text(hits: list[SearchHit], query: str, meetings_searched: int, width: int = 100) -> str:
@@ -403,9 +405,9 @@ def to_json(value: JsonValue) -> str:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return _plain(value.model_dump(mode="json"))
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return json_location({key: _plain(item) for key, item in value.items()})
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value

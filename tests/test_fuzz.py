@@ -233,5 +233,161 @@ def test_standard_input_sniffing(data):
     check(data, "sniff", "")
 
 
+def export_json():
+    """Documented note-taker shapes (Fireflies, Gong) with any values where the fields go."""
+    value = st.one_of(
+        st.text(max_size=20), st.integers(), st.floats(), st.none(), st.booleans(), st.lists(st.none(), max_size=1)
+    )
+    sentence = st.dictionaries(
+        st.sampled_from(["speaker_name", "text", "raw_text", "start_time", "end_time", "index"]), value, max_size=5
+    )
+    fireflies = st.fixed_dictionaries(
+        {"sentences": st.one_of(st.lists(sentence, max_size=5), value)},
+        optional={
+            "title": value,
+            "date": value,
+            "dateString": value,
+            "meeting_attendees": st.lists(
+                st.dictionaries(st.sampled_from(["name", "email", "displayName"]), value, max_size=2), max_size=2
+            ),
+            "participants": st.one_of(value, st.lists(value, max_size=2)),
+        },
+    )
+    wrapped = fireflies.map(lambda t: {"data": {"transcript": t}})
+    monologue = st.fixed_dictionaries(
+        {},
+        optional={
+            "speakerId": value,
+            "topic": value,
+            "sentences": st.one_of(
+                value,
+                st.lists(st.dictionaries(st.sampled_from(["start", "end", "text"]), value, max_size=3), max_size=3),
+            ),
+        },
+    )
+    gong = st.fixed_dictionaries(
+        {
+            "callTranscripts": st.lists(
+                st.fixed_dictionaries(
+                    {"callId": value}, optional={"transcript": st.one_of(value, st.lists(monologue, max_size=3))}
+                ),
+                max_size=2,
+            )
+        },
+        optional={
+            "calls": st.lists(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "metaData": st.dictionaries(st.sampled_from(["id", "title", "started"]), value, max_size=3),
+                        "parties": st.lists(
+                            st.dictionaries(st.sampled_from(["speakerId", "name"]), value, max_size=2), max_size=3
+                        ),
+                    },
+                ),
+                max_size=2,
+            )
+        },
+    )
+    return st.one_of(fireflies, wrapped, gong).map(json.dumps).map(str.encode)
+
+
+@FUZZ
+@given(data=export_json())
+def test_note_taker_exports(data):
+    check(data, "json", ".json")
+    check(data, "text", ".txt")  # found by its content in a .txt as well
+
+
+HTML_FRAGMENTS = [
+    "<html>",
+    "<body>",
+    "</body>",
+    "<p>",
+    "</p>",
+    "<h2>",
+    "</h2>",
+    "<ul><li>",
+    "</li></ul>",
+    "<table><tr><td>",
+    "</td><td>",
+    "</td></tr></table>",
+    "<script>",
+    "</script>",
+    "<nav>",
+    "</nav>",
+    "<br>",
+    "Ana: ",
+    "&amp;",
+    "&#0;",
+    "<!--",
+    "-->",
+    "<time datetime='2026-13-45'>",
+    '<table class="properties"><tr><th>Date</th><td>',
+    "<?xml?>",
+    "<pre>",
+]
+
+
+def html_lines(data: bytes) -> int:
+    from synth.readers.html import html_text
+
+    return len(html_text(data, "fuzzed.html").splitlines())
+
+
+@FUZZ
+@given(data=st.one_of(fuzzed_text(HTML_FRAGMENTS).flatmap(encodings), st.binary(max_size=300)))
+def test_html_reader(data):
+    source = "fuzzed.html"
+    try:
+        meeting = read_meeting(data, source, ReadOptions(), identity="/fuzz/x.html", fmt="html", warnings=[])
+    except InputError as error:
+        assert str(error).startswith(source) and error.reason, error
+        return
+    lines = html_lines(data)
+    assert meeting.turns and all(1 <= t.start_line <= t.end_line <= lines for t in meeting.turns)
+
+
+def pdf_variants():
+    from tests.exportkit import pdf_bytes
+
+    good = pdf_bytes([["Ana  00:00:01", "We ship in April.", "Bo  00:00:05", "Fine."], ["Ana: one more page"]])
+
+    def damage(cut: int, flips: list[tuple[int, int]]) -> bytes:
+        data = bytearray(good[: max(cut, 0)] if cut else good)
+        for at, byte in flips:
+            if data:
+                data[at % len(data)] = byte
+        return bytes(data)
+
+    return st.one_of(
+        st.just(good),
+        st.builds(
+            damage,
+            st.integers(0, len(good)),
+            st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
+        ),
+        st.binary(max_size=300).map(lambda b: b"%PDF-1.4\n" + b),
+    )
+
+
+@FUZZ
+@given(data=pdf_variants())
+def test_pdf_reader(data):
+    from synth.citations import PAGE_LINES
+
+    source = "fuzzed.pdf"
+    try:
+        meeting = read_meeting(data, source, ReadOptions(), identity="/fuzz/x.pdf", fmt="pdf", warnings=[])
+    except InputError as error:
+        assert str(error).startswith(source) and error.reason, error
+        return
+    for turn in meeting.turns:
+        assert turn.start_line // PAGE_LINES == turn.end_line // PAGE_LINES >= 1  # one page, numbered from 1
+        assert 1 <= turn.start_line % PAGE_LINES <= turn.end_line % PAGE_LINES
+
+
 def test_every_format_is_fuzzed():
-    assert set(EXTENSIONS.values()) == {"markdown", "text", "vtt", "srt", "json", "docx"}
+    fuzzed = {"markdown", "text", "vtt", "srt", "json", "docx", "html", "pdf"}
+    # a zip is read as a folder of these: tests/test_exports.py fuzzes the archive reader
+    assert set(EXTENSIONS.values()) == fuzzed | {"zip"}

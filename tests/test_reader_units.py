@@ -79,7 +79,9 @@ def test_standard_input_reads_in_its_sniffed_format_and_takes_its_id_from_the_ti
 
 
 def test_errors_name_the_file_and_what_to_do():
-    with pytest.raises(InputError, match=r"notes/x\.pdf.*unsupported file type '\.pdf'"):
+    with pytest.raises(InputError, match=r"notes/x\.pptx.*unsupported file type '\.pptx'"):
+        read(b"x", "notes/x.pptx")
+    with pytest.raises(InputError, match=r"notes/x\.pdf.*not a PDF file"):
         read(b"x", "notes/x.pdf")
     with pytest.raises(InputError, match="not a date"):
         read(b"---\ndate: someday\n---\nAna: Hi.\n")

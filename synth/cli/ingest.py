@@ -52,10 +52,11 @@ def ingest(
 ) -> None:
     """Read meeting notes and transcripts into the store.
 
-    PATHS are files, folders (read recursively), globs, or - for standard input. Formats:
-    Markdown (with YAML front matter: title, date, team, attendees), plain text, WebVTT, SRT,
-    speaker-labelled exports ("Name  00:01:23" then the text), JSON turn lists and .docx.
-    Unchanged files are skipped; a changed file replaces its meeting.
+    PATHS are files, folders (read recursively), zip exports (read like a folder), globs, or -
+    for standard input. Formats: Markdown (with YAML front matter: title, date, team, attendees),
+    plain text, WebVTT, SRT, speaker-labelled exports ("Name  00:01:23" then the text), JSON turn
+    lists, Fireflies and Gong JSON exports, .docx, PDF (cited file.pdf:p3:12) and HTML (Notion,
+    Confluence, Google Docs). Unchanged files are skipped; a changed file replaces its meeting.
 
     Each new meeting's findings, roadblocks, assumptions, decisions, actions and requests are
     extracted: by the model when one is configured, else by the offline extractor. Every insight
@@ -66,6 +67,7 @@ def ingest(
     Example:
       synth ingest notes/ calls/*.vtt --roster team.yaml
       cat call.vtt | synth ingest - --title "Acme call" --team sales
+      synth ingest notion-export.zip fireflies/*.json q1-calls.pdf
     """
     from ..readers import ReadOptions
     from ..render import report_text, safe

@@ -1,7 +1,10 @@
 """Readers turn a file (or standard input) into a Meeting.
 
-Formats: Markdown notes with YAML front matter, plain text, WebVTT, SRT, speaker-labelled text
-exports ("Name  00:01:23" then the text), JSON turn lists and .docx.
+Formats: Markdown notes with YAML front matter (and Obsidian/Logseq properties), plain text,
+WebVTT, SRT, speaker-labelled text exports ("Name  00:01:23" then the text), JSON turn lists,
+note-taker JSON exports (Fireflies, Gong), .docx, PDF and HTML. A zip export is read like a
+folder by ingest (archive.py). The content decides as well as the extension: a `.txt` that holds
+a Fireflies export, a PDF or an HTML page is read as what it is.
 """
 
 from __future__ import annotations
@@ -11,18 +14,22 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from ..errors import InputError
 from ..models import Meeting, Turn
 from ..teams import normalize_team
+from .dates import date_from_value, date_in_text
 from .decoding import decode_text
+from .exports import export_kind, read_export
+from .html import read_html
 from .lines import is_speaker_export, read_labelled_lines, read_speaker_export, split_front_matter
+from .pdf import read_pdf
 from .structured import read_docx, read_json
 from .subtitles import read_srt, read_vtt
 
 # Bump when parsing changes what a file yields, so unchanged files are read again once.
-READER_VERSION = "2"
+READER_VERSION = "3"
 
 EXTENSIONS = {
     ".md": "markdown",
@@ -33,6 +40,10 @@ EXTENSIONS = {
     ".srt": "srt",
     ".json": "json",
     ".docx": "docx",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".zip": "zip",
 }
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 _LABEL_TEAM = re.compile(r"^(?P<name>.*?)\s*\((?P<team>[^)]+)\)\s*$")
@@ -53,7 +64,7 @@ class ReadOptions:
         )
 
 
-def format_of(path: Path) -> str | None:
+def format_of(path: PurePath) -> str | None:
     """The format a file name says, or None for an extension synth does not read."""
     return EXTENSIONS.get(path.suffix.lower())
 
@@ -99,17 +110,30 @@ def read_meeting(
                 f"unsupported file type {Path(source).suffix or '(no extension)'!r}; "
                 f"synth reads {', '.join(sorted(set(EXTENSIONS)))}",
             )
+    if fmt == "zip":
+        raise InputError(source, "is a zip archive: ingest it by its path and synth reads its files like a folder")
     meta: dict = {}
     title_in_body: str | None = None
+    fmt = _format_by_content(data, fmt)
     if fmt == "docx":
         turns, title_in_body = read_docx(data, source)
+    elif fmt == "pdf":
+        turns, meta, fmt = read_pdf(data, source, warnings)
+    elif fmt == "html":
+        turns, meta = read_html(data, source)
     else:
         text, decode_warnings = decode_text(data, source)
         if warnings is not None:
             warnings.extend(decode_warnings)
         if fmt == "sniff":
             fmt = sniff_format(text)
-        if fmt == "vtt":
+        parsed, kind = _json_export(text, fmt, source)
+        if kind is not None:
+            fmt = kind
+            turns, meta = read_export(parsed, text, source, kind)
+        elif fmt == "html":
+            turns, meta = read_html(data, source)
+        elif fmt == "vtt":
             turns = read_vtt(text, source)
         elif fmt == "srt":
             turns = read_srt(text, source)
@@ -117,11 +141,18 @@ def read_meeting(
             turns, meta = read_json(text, source)
         else:
             meta, body, offset = split_front_matter(text, source)
+            meta, body = _with_properties(meta, body)
+            body = _LINKED_LABEL.sub(r"\g<lead>\g<name>\g<colon>", body) if "[[" in body else body
             if is_speaker_export(body):
                 fmt = "speaker-export"
                 turns = read_speaker_export(body, offset)
             else:
                 turns, title_in_body = read_labelled_lines(body, offset)
+    if "date_value" in meta:  # an export's own date field: epoch milliseconds, ISO or words
+        found = date_from_value(meta.pop("date_value"))
+        if found is not None:
+            meta.setdefault("date", found)
+    created = meta.pop("created", None)  # a PDF's creation date: later than the meeting, if anything
     if not turns:
         raise InputError(source, "has no text to ingest")
 
@@ -134,6 +165,8 @@ def read_meeting(
         options.date
         or _date_value(meta.get("date"), source)
         or _date_in_name(name)
+        or _date_line(turns)
+        or (created if isinstance(created, dt.date) else None)
         or (dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today())
     )
     meeting_id = meeting_id_for(identity or source, stem if source != "<stdin>" else title)
@@ -156,11 +189,93 @@ def sniff_format(text: str) -> str:
     head = text.lstrip()[:200]
     if head.startswith("WEBVTT"):
         return "vtt"
+    if _HTML_START.match(head):
+        return "html"
     if head[:1] in "[{":
         return "json"
     if re.match(r"^\d+\s*\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
         return "srt"
     return "markdown"
+
+
+def _format_by_content(data: bytes, fmt: str) -> str:
+    """What the bytes are when they say so more surely than the name: a PDF, an HTML page, a
+    WebVTT file saved as .txt."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if fmt in ("pdf", "docx"):
+        return fmt  # not a PDF after all: the PDF reader says so; .docx is a zip, checked by its reader
+    text_head = head.lstrip(b"\xef\xbb\xbf")[:200].decode("utf-8", "ignore")
+    if fmt in ("text", "markdown", "sniff") and _HTML_START.match(text_head):
+        return "html"
+    if fmt in ("text", "sniff") and text_head.startswith("WEBVTT"):
+        return "vtt"
+    return fmt
+
+
+_HTML_START = re.compile(r"^(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
+
+
+def _json_export(text: str, fmt: str, source: str) -> tuple[object, str | None]:
+    """A documented note-taker export (Fireflies, Gong) in a .json, a .txt or standard input."""
+    if fmt not in ("json", "text", "markdown", "sniff") or text.lstrip()[:1] not in ("{", "["):
+        return None, None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return None, None  # not JSON after all: read as the extension says (the JSON reader reports why)
+    return parsed, export_kind(parsed)
+
+
+_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]+)\]\]")
+# "[[Dana Whitfield]]: text" (Obsidian, Logseq): the link is the speaker's label. Links elsewhere
+# stay as written, so a quote is the file's own words.
+_LINKED_LABEL = re.compile(
+    r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\*\*)?)"
+    r"\[\[(?:[^\]|\n]*\|)?(?P<name>[^\]|\n]+)\]\](?P<colon>(?:\*\*)?[ \t]*[:：])",
+    re.M,
+)
+_LOGSEQ_PROPERTY = re.compile(r"^\s*(?:-\s+)?(?P<key>[A-Za-z][\w-]{0,40})::\s*(?P<value>.*)$")
+
+
+def unwrap_links(text: str) -> str:
+    """Obsidian and Logseq `[[links]]` in properties as their text: `[[Dana Whitfield]]` -> Dana
+    Whitfield, `[[2026-03-12|Thursday]]` -> Thursday."""
+    return _WIKI_LINK.sub(r"\1", text) if "[[" in text else text
+
+
+def _with_properties(meta: dict, body: str) -> tuple[dict, str]:
+    """Logseq page properties (`key:: value` lines at the top of a page) read like front matter
+    (front matter wins where both say something) and left out of the turns (blank lines keep the
+    line numbers)."""
+    found: dict = {}
+    lines = body.split("\n")
+    for index, line in enumerate(lines):
+        if not line.strip():
+            if found:
+                break
+            continue
+        match = _LOGSEQ_PROPERTY.match(line)
+        if not match:
+            break
+        key, value = match.group("key").lower(), unwrap_links(match.group("value")).strip()
+        if key == "date":  # Logseq writes journal dates as links: [[Mar 16th, 2026]]
+            day = date_in_text(value)
+            value = day.isoformat() if day else value
+        found[key] = value
+        lines[index] = ""
+    merged = {**found, **meta}
+    return {key: _unlinked(value) for key, value in merged.items()}, "\n".join(lines) if found else body
+
+
+def _unlinked(value):
+    """Front matter values written as links (Obsidian: `attendees: ["[[Dana]]"]`) read as names."""
+    if isinstance(value, str):
+        return unwrap_links(value)
+    if isinstance(value, list):
+        return [unwrap_links(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 def _string(value) -> str | None:
@@ -191,6 +306,17 @@ def _date_value(value, source: str) -> dt.date | None:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         raise InputError(source, f"front matter date {value!r} is not a date (write YYYY-MM-DD)") from None
+
+
+def _date_line(turns: list[Turn]) -> dt.date | None:
+    """A date written on a short line near the top ("Date: March 11, 2026", "2026-03-10"), as
+    notes exported to PDF, HTML or Word carry it."""
+    for turn in turns[:8]:
+        if turn.speaker is None and len(turn.text) <= 80:
+            found = date_in_text(turn.text)
+            if found:
+                return found
+    return None
 
 
 def _date_in_name(name: str) -> dt.date | None:

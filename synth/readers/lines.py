@@ -63,6 +63,10 @@ _NOT_SPEAKERS = {
     "tldr",
     "result",
     "results",
+    "links",
+    "tags",
+    "related",
+    "see also",
 }
 
 
@@ -93,11 +97,30 @@ def _speaker_from_label(name: str) -> str | None:
     return name
 
 
-def is_speaker_export(text: str) -> bool:
-    """True when the text looks like an Otter-style export (name-and-time lines, text below)."""
-    lines = [line for line in text.splitlines() if line.strip()][:60]
+def split_label(line: str) -> tuple[str | None, str]:
+    """("Dana", "text") for a labelled line "Dana: text" (or "**Dana:** text"), else (None, line)."""
+    content = _TIMESTAMP_PREFIX.sub("", line)
+    labelled = _LABELLED.match(content)
+    name = _speaker_from_label(labelled.group("name")) if labelled else None
+    if labelled and name:
+        return name, labelled.group("text").strip()
+    return None, line.strip()
+
+
+def export_header(line: str) -> tuple[str, float] | None:
+    """(speaker, seconds) of a "Name  00:01:23" line that starts a turn of an export, else None."""
+    header = _EXPORT_HEADER.match(line.strip())
+    if header is None or _LABELLED.match(line.strip()):
+        return None
+    return header.group("name").strip(), _seconds(header.group("time"))
+
+
+def is_speaker_export(text: str, lines_per_header: int = 4) -> bool:
+    """True when the text looks like an Otter-style export (name-and-time lines, text below).
+    A PDF wraps what was said over several lines, so its reader allows more lines per header."""
+    lines = [line for line in text.splitlines() if line.strip()][: 15 * lines_per_header]
     headers = sum(1 for line in lines if _EXPORT_HEADER.match(line) and not _LABELLED.match(line))
-    return headers >= 2 and headers * 4 >= len(lines) * 1
+    return headers >= 2 and headers * lines_per_header >= len(lines)
 
 
 def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:
@@ -134,11 +157,18 @@ def read_speaker_export(text: str, line_offset: int = 0) -> list[Turn]:
     return turns
 
 
-def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False) -> tuple[list[Turn], str | None]:
+_LOOSE_HEADING = re.compile(r"^[A-Z][\w'&/-]*(?: [\w'&/()-]+){0,5}$")
+
+
+def read_labelled_lines(
+    text: str, line_offset: int = 0, each_line: bool = False, loose: bool = False
+) -> tuple[list[Turn], str | None]:
     """Turns of notes or a labelled transcript, and the first top-level heading (a title).
 
     A line "Name: text" starts a speaker turn that continues over following unlabelled lines
     until a blank line (with `each_line`, every line is its own turn: paragraphs of a document).
+    With `loose` (text without blank lines between paragraphs, as a PDF's text layer), a bullet
+    also ends a speaker's turn, and a short title-like line after a finished sentence is a heading.
     Other paragraphs and bullets become turns with no speaker; headings become short turns.
     """
     turns: list[Turn] = []
@@ -184,7 +214,11 @@ def read_labelled_lines(text: str, line_offset: int = 0, each_line: bool = False
             if each_line:
                 flush()
             continue
-        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line) and buf and speaker is None:
+        if loose and not in_code and _LOOSE_HEADING.match(line.strip()) and (not buf or buf[-1][1][-1:] in ".?!"):
+            flush()
+            turns.append(Turn(speaker=None, text=line.strip() + ":", start_line=number, end_line=number))
+            continue
+        if re.match(r"^\s*(?:[-*+•]|\d+[.)])\s+", line) and buf and (speaker is None or loose):
             flush()  # each bullet of written notes is its own statement
         buf.append((number, content.strip()))
         if each_line:

@@ -7,7 +7,8 @@ import json
 
 from ..errors import InputError
 from ..models import Turn
-from .lines import read_labelled_lines
+from .archive import open_zip
+from .lines import is_speaker_export, read_labelled_lines, read_speaker_export
 
 
 def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
@@ -64,18 +65,30 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
 
 
 def read_docx(data: bytes, source: str) -> tuple[list[Turn], str | None]:
-    """Paragraphs of a Word document; a paragraph's number counts as its line."""
+    """Paragraphs of a Word document; a paragraph's number counts as its line. A transcript laid
+    out as "Name  0:03" paragraphs, each followed by what was said, is read as a speaker export."""
     try:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a dependency of synth
         raise InputError(source, "reading .docx needs python-docx (pip install python-docx)") from exc
+    open_zip(data, source, ".docx file").close()  # the archive limits (a zip bomb) before python-docx unpacks it
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several unrelated types for broken files
         raise InputError(source, f"is not a readable .docx file ({type(exc).__name__})") from None
-    text = "\n".join(p.text for p in document.paragraphs)
+    text = "\n".join(p.text.replace("\n", " ") for p in document.paragraphs)
     if not text.strip():
         raise InputError(source, "has no text")
+    if is_speaker_export(text):
+        title = next(
+            (
+                p.text.strip()
+                for p in document.paragraphs
+                if p.style is not None and (p.style.name or "").lower() in ("title", "heading 1")
+            ),
+            None,
+        )
+        return read_speaker_export(text), title or None
     # Paragraphs become lines, so "Dana: ..." labels and headings work as in notes.
     styled = []
     for paragraph in document.paragraphs:
