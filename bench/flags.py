@@ -1,5 +1,7 @@
-"""Flag quality on a labelled set: precision and recall per flag type, for the offline checker
-and (with --llm) for the prompted chain.
+"""Flag quality on a labelled set of pairs (bench/data/flag_pairs.jsonl, written before issue 15 and
+tuned on since: a floor check, not a result; the labelled teams in bench/teams.py are the
+measurement): precision, recall and F1 per flag type, for the offline checker and (with --llm)
+for the prompted chain.
 
     python bench/flags.py
     OPENAI_BASE_URL=... SYNTH_MODEL=... python bench/flags.py --llm
@@ -147,11 +149,20 @@ def main() -> None:
             fn = sum(1 for i, p in predicted.items() if p != kind and labels[i] == kind)
             precision = tp / (tp + fp) if tp + fp else 0.0
             recall = tp / (tp + fn) if tp + fn else 0.0
-            out.append([kind, tp + fn, tp, fp, fn, f"{100 * precision:.1f}", f"{100 * recall:.1f}"])
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            out.append([kind, tp + fn, tp, fp, fn, f"{100 * precision:.1f}", f"{100 * recall:.1f}", f"{100 * f1:.1f}"])
         lookalikes = [i for i in labels if labels[i] == "none"]
         clean = sum(1 for i in lookalikes if predicted[i] == "none")
         print(f"\n{name}: {len(predicted)} items, {seconds.get(name, 0):.1f} s to judge the pairs")
-        print(table(["type", "gold", "tp", "fp", "fn", "precision", "recall"], out))
+        tp_all = sum(int(r[2]) for r in out)
+        fp_all = sum(int(r[3]) for r in out)
+        fn_all = sum(int(r[4]) for r in out)
+        p_all = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
+        r_all = tp_all / (tp_all + fn_all) if tp_all + fn_all else 0.0
+        f_all = 2 * p_all * r_all / (p_all + r_all) if p_all + r_all else 0.0
+        out.append(["ALL", tp_all + fn_all, tp_all, fp_all, fn_all, f"{100 * p_all:.1f}", f"{100 * r_all:.1f}"])
+        out[-1].append(f"{100 * f_all:.1f}")
+        print(table(["type", "gold", "tp", "fp", "fn", "precision", "recall", "F1"], out))
         print(f"look-alikes left unflagged: {clean} of {len(lookalikes)}")
         if args.show_errors:
             for i, p in predicted.items():

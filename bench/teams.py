@@ -96,10 +96,12 @@ def tension_sides(t: dict) -> tuple[list[dict], int]:
     return [t["a"], t["b"]], 2
 
 
-def run_team(team: Path) -> dict:
+def run_team(team: Path, llm: bool = False) -> dict:
     labels = yaml.safe_load((team / "labels.yaml").read_text())
     store = Path(tempfile.mkdtemp(prefix=f"synth-teams-{team.name}-"))
-    app = Synth(Settings(store=store, offline=True))
+    # --llm: extraction and check with the model the environment configures (OPENAI_BASE_URL,
+    # SYNTH_MODEL, OPENAI_API_KEY), as `synth` would; without it, offline
+    app = Synth(Settings(store=store, offline=not llm))
     with Timer() as timer:
         app.set_roster(team / "roster.yaml")
         app.set_vision(team / "vision.md")
@@ -244,10 +246,15 @@ def short(text: str, n: int = 90) -> str:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--llm", action="store_true", help="extract and check with the configured model")
+    args = parser.parse_args()
     teams = sorted(p for p in TEAMS.iterdir() if p.is_dir())
     results = []
     for team in teams:
-        results.append(run_team(team))
+        results.append(run_team(team, llm=args.llm))
     dev = [r for r in results if r["split"] == "dev"]
     test = [r for r in results if r["split"] == "test"]
     columns = [(r["name"], r) for r in dev] + [("DEV", combine(dev))]
@@ -255,7 +262,8 @@ def main() -> None:
     headers = [""] + [name for name, _ in columns]
     cols = [c for _, c in columns]
 
-    print("Labelled teams (bench/data/teams), offline extraction and check, one fresh store per team\n")
+    mode = "with the configured model" if args.llm else "offline"
+    print(f"Labelled teams (bench/data/teams), extraction and check {mode}, one fresh store per team\n")
     print("== Ingest ==")
     print(
         table(

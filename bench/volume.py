@@ -31,6 +31,7 @@ from pathlib import Path
 from common import CACHE, ROOT, Timer, qmsum_val_markdown, table
 
 from synth.app import Synth
+from synth.check.tensions import group_tensions, likely
 from synth.config import Settings
 from synth.kinds import FLAG_TYPES, KINDS
 
@@ -139,6 +140,21 @@ def main() -> None:
             + [per(lambda d, k=kind: sum(1 for f in flags if f.type == k and flag_domain(f) == d), d) for d in columns]
             + [per(lambda d, k=kind: sum(1 for f in flags if f.type == k), None)]
         )
+    tensions = group_tensions(flags)
+    rows.append(
+        [
+            "likely open flags",
+            *[per(lambda d: sum(1 for f in flags if likely(f) and flag_domain(f) == d), d) for d in columns],
+        ]
+        + [per(lambda d: sum(1 for f in flags if likely(f)), None)]
+    )
+    rows.append(
+        [
+            "tensions (likely)",
+            *[per(lambda d: sum(1 for t in tensions if t.likely and flag_domain(t.flags[0]) == d), d) for d in columns],
+        ]
+        + [per(lambda d: sum(1 for t in tensions if t.likely), None)]
+    )
     print(table(head, rows))
     print(f"\ntotals: {len(insights)} insights ({dict(Counter(i.kind for i in insights))}), {len(flags)} open flags")
     if args.sample:
@@ -193,6 +209,7 @@ def write_sample(out: Path, folder: Path, insights, flags) -> None:
             }
         )
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out.with_suffix(".ready").touch()
     print(f"sample: {len(flag_pick)} flags and {len(insight_pick)} insights in {out}")
 
 

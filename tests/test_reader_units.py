@@ -87,3 +87,13 @@ def test_errors_name_the_file_and_what_to_do():
         read(b"---\ndate: someday\n---\nAna: Hi.\n")
     with pytest.raises(InputError, match="is not a function synth knows"):
         read(b"---\nteam: astrology\n---\nAna: Hi.\n")
+
+
+def test_a_product_name_as_the_meeting_team_is_a_warning_not_a_lost_meeting():
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "product-as-team.md"
+    warnings: list[str] = []
+    meeting = read_meeting(path.read_bytes(), str(path), ReadOptions(), warnings=warnings)
+    assert meeting.team is None and meeting.turns[0].speaker == "Ana"
+    assert len(warnings) == 1 and "'Dockslot' is not a function synth knows" in warnings[0] and str(path) in warnings[0]

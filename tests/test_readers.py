@@ -130,7 +130,6 @@ def test_encodings(name, warning):
         ("not-vtt.vtt", "not a WebVTT file", 1),
         ("notes.xyz", "unsupported file type", None),
         ("bad-front-matter.md", "front matter is not valid YAML", None),
-        ("bad-team.md", "not a function synth knows", None),
         ("bad.json", "not valid JSON", 1),
         ("wrong-shape.json", "JSON must be a list", None),
         ("broken.docx", "not a readable .docx", None),

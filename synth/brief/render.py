@@ -7,20 +7,23 @@ import html
 import re
 from collections.abc import Iterator
 
+from ..citations import cite
 from ..render import safe
 from ..teams import display_team
 from .model import Brief, Cite, Fact, plural
 
-CITATION = re.compile(r"([^\s;,()]+\.(?:md|markdown|txt|vtt|srt|json|docx|text)):(\d+)(?:-(\d+))?")
+CITATION = re.compile(
+    r"([^\s;,()]+\.(?:md|markdown|txt|vtt|srt|json|docx|text|pdf|html?))(?:!/[^\s;,()]+)?:(?:p\d+:)?(\d+)(?:-(\d+))?"
+)
 """A file:line (or file:first-last) as the brief writes its sources."""
 
 
 def cite_text(c: Cite) -> str:
     """A source as the brief shows it: the meeting (or the vision) and file:lines."""
-    lines = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
+    where = safe(cite(c.source, c.start_line, c.end_line))  # file:12-15, file.pdf:p3:12-15
     if c.meeting_id is None:
-        return f"product vision, {safe(c.source)}:{lines}"
-    return f"{safe(c.title)} ({c.date}), {safe(c.source)}:{lines}"
+        return f"product vision, {where}"
+    return f"{safe(c.title)} ({c.date}), {where}"
 
 
 def _title(brief: Brief) -> str:

@@ -156,7 +156,7 @@ def read_meeting(
     if not turns:
         raise InputError(source, "has no text to ingest")
 
-    team = options.team or _team_value(meta.get("team"), source)
+    team = options.team or _team_value(meta.get("team"), source, warnings)
     attendees, attendee_teams = _attendees(meta.get("attendees"))
     speaker_teams = _speaker_teams(turns, options.roster, attendee_teams, team)
     stem = Path(name).stem
@@ -282,16 +282,22 @@ def _string(value) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
-def _team_value(value, source: str) -> str | None:
+def _team_value(value, source: str, warnings: list[str] | None = None) -> str | None:
+    """The meeting's function from its front matter. A value that is not a function (teams often
+    write the product's name, `team: Dockslot`, for an all-hands) is not a reason to lose the
+    meeting: it is stored without a meeting function (the roster still gives each speaker's) and a
+    warning says so; without a place for warnings it is an error."""
     if value in (None, ""):
         return None
     team = normalize_team(str(value))
     if team is None:
-        raise InputError(
-            source,
+        message = (
             f"front matter team {value!r} is not a function synth knows "
-            "(sales, marketing, customer success, engineering, design, product, leadership)",
+            "(sales, marketing, customer success, engineering, design, product, leadership)"
         )
+        if warnings is None:
+            raise InputError(source, message)
+        warnings.append(f"{source}: {message}; stored without a meeting function (--team gives one)")
     return team
 
 
