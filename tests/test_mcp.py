@@ -230,22 +230,41 @@ def test_stdio_server_answers_each_read_tool_as_the_cli_does(brief_store, tmp_pa
         seen["brief:resource"] = (await session.read_resource("synth://brief/sales")).contents[0].text
         prompt = await session.get_prompt("prepare_for_sync", {"audience": "engineering"})
         seen["prompt"] = prompt.messages[0].content.text
+        # another process stores a meeting: the running server sees it on its next call
+        extra = tmp_path / "2026-10-20-late-sync.md"
+        extra.write_text("---\ntitle: Late sync\ndate: 2026-10-20\n---\n\n**Sam Ortiz:** We decided to ship SSO.\n")
+        assert run_on(store, "ingest", str(extra), offline=True).exit_code == 0
+        after = (await session.call_tool("meetings", {})).structured_content
+        seen["meetings after"] = [m["title"] for m in after["meetings"]]
+
+    # what the CLI prints, before the server starts (a meeting is added while it runs)
+    query = "technicians losing signal offline"
+    brief_args = ("brief", "--for", "engineering", "--as-of", "2026-10-20")
+    expected = {
+        "search": cli_json(store, "search", query, "--k", "3", "--json"),
+        "ask": cli_json(store, "ask", "what did sales hear about QuickBooks?", "--json"),
+        "insights": cli_json(store, "insights", "--kind", "roadblock", "--json"),
+        "flags": cli_json(store, "flags", "--status", "all", "--json"),
+        "meetings": cli_json(store, "meetings", "--json"),
+        "vision": cli_json(store, "vision", "show", "--json"),
+        "status": cli_json(store, "status", "--json"),
+        "brief": cli_json(store, *brief_args, "--format", "json"),
+    }
+    markdown = run_on(store, *brief_args, offline=True).output
 
     over_stdio(store, [], scenario, tmp_path / "server.log")
 
-    assert seen["search"]["hits"] == cli_json(
-        store, "search", "technicians losing signal offline", "--k", "3", "--json"
-    )
-    assert seen["ask"]["answer"] == cli_json(store, "ask", "what did sales hear about QuickBooks?", "--json")
+    assert seen["search"]["hits"] == expected["search"]
+    assert seen["ask"]["answer"] == expected["ask"]
     assert seen["ask"]["answer"]["mode"] == "extractive" and seen["ask"]["citations"]
-    assert seen["insights"]["insights"] == cli_json(store, "insights", "--kind", "roadblock", "--json")
-    assert seen["flags"]["flags"] == cli_json(store, "flags", "--status", "all", "--json")
-    assert seen["meetings"]["meetings"] == cli_json(store, "meetings", "--json")
-    assert seen["vision"]["vision"] == cli_json(store, "vision", "show", "--json")
-    assert seen["status"]["status"] == cli_json(store, "status", "--json")
-    brief_args = ("brief", "--for", "engineering", "--as-of", "2026-10-20")
-    assert seen["brief"]["brief"] == cli_json(store, *brief_args, "--format", "json")
-    markdown = run_on(store, *brief_args, offline=True).output
+    assert seen["ask"]["answer"]["note"]  # offline, it says the answer is extractive and how to get a model
+    assert seen["insights"]["insights"] == expected["insights"]
+    assert seen["flags"]["flags"] == expected["flags"]
+    assert seen["meetings"]["meetings"] == expected["meetings"]
+    assert seen["meetings after"] == [m["title"] for m in expected["meetings"]] + ["Late sync"]
+    assert seen["vision"]["vision"] == expected["vision"]
+    assert seen["status"]["status"] == expected["status"]
+    assert seen["brief"]["brief"] == expected["brief"]
     assert seen["brief"]["markdown"] == markdown
     assert markdown.split("\n")[0] in seen["prompt"]
 
