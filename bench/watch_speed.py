@@ -43,7 +43,7 @@ def searchable_latency(work: Path) -> tuple[list[str], float]:
     notes = work / "latency-notes"
     notes.mkdir()
     app = Synth(Settings(store=work / "latency-store", offline=True))
-    app.search("warm up")  # the model loaded, as in a watcher that has been running
+    app.embedder.embed(["warm up"])  # the model loaded, as in a watcher that has been running
     done = threading.Event()
     watcher = FolderWatcher(app, [notes], settle=SETTLE, on_batch=lambda b: done.set() if b.files else None)
     watcher.start()

@@ -147,6 +147,7 @@ class FolderWatcher:
         self._guard = threading.Lock()
         self._pending: dict[Path, tuple[float, tuple[int, int] | None]] = {}  # path -> (last event, its stat)
         self._deleted: set[Path] = set()
+        self._ingested: dict[Path, tuple[int, int]] = {}  # path -> its stat when last ingested
         self._store = Path(app.settings.store).resolve()
         self.observer: Any = None
         self.mode = "polling" if poll else "events"
@@ -261,8 +262,10 @@ class FolderWatcher:
                 elif current != signature:
                     self._pending[path] = (now, current)  # written since its last event
                 else:
-                    ready.append(path)
                     del self._pending[path]
+                    if self._ingested.get(path) != current:  # a late event of a file already read: nothing new
+                        ready.append(path)
+                        self._ingested[path] = current
         return sorted(ready)
 
     def _process(self, files: list[Path]) -> Batch:
@@ -270,6 +273,11 @@ class FolderWatcher:
         with self._guard:
             deleted = sorted(p for p in self._deleted if not p.exists())
             self._deleted.clear()
+            for path in deleted:
+                self._ingested.pop(path, None)
+            for path in files:
+                if (signature := _signature(path)) is not None:
+                    self._ingested.setdefault(path, signature)  # the catch-up's files
         if files:
             try:
                 batch.report = self.app.ingest([str(f) for f in files], on_files=self._stop_between_files)
