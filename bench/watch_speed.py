@@ -32,7 +32,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
-def searchable_latency(work: Path) -> tuple[list[str], float]:
+def searchable_latency(work: Path) -> tuple[list[str], float, float]:
     sys.path.insert(0, str(ROOT))
     from synth.app import Synth
     from synth.config import Settings
@@ -45,7 +45,14 @@ def searchable_latency(work: Path) -> tuple[list[str], float]:
     app = Synth(Settings(store=work / "latency-store", offline=True))
     app.embedder.embed(["warm up"])  # the model loaded, as in a watcher that has been running
     done = threading.Event()
-    watcher = FolderWatcher(app, [notes], settle=SETTLE, on_batch=lambda b: done.set() if b.files else None)
+    stored_at: list[float] = []
+    watcher = FolderWatcher(
+        app,
+        [notes],
+        settle=SETTLE,
+        on_batch=lambda b: done.set() if b.files else None,
+        on_file=lambda source: stored_at.append(time.perf_counter()),
+    )
     watcher.start()
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
@@ -56,6 +63,7 @@ def searchable_latency(work: Path) -> tuple[list[str], float]:
     if not done.wait(timeout=900):
         raise SystemExit("the meeting was not ingested within 15 minutes")
     total = time.perf_counter() - written
+    searchable = stored_at[0] - written
     phrase = max(text.split("\n"), key=len)[:200]  # its longest line: the meeting is the best hit
     if not any(hit.source == str(target) for hit in app.search(phrase, k=3)):
         raise SystemExit("ingested, but not found by a search for its own words")
@@ -64,7 +72,7 @@ def searchable_latency(work: Path) -> tuple[list[str], float]:
     watcher.close()
     (record,) = app.meetings()
     about = f"{longest.name}: {len(text) // 1000} kB, {record.turns} turns, {record.passages} passages"
-    return [about], total
+    return [about], searchable, total
 
 
 def watcher_memory(work: Path, changes: int) -> list[list[str]]:
@@ -111,14 +119,14 @@ def main() -> None:
     load = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="synth-watch-bench-"))
     try:
-        about, total = searchable_latency(work)
+        about, searchable, total = searchable_latency(work)
         rows = [
             [
                 "1-hour transcript: written -> searchable",
-                f"{total:.1f} s",
-                f"of which settle {SETTLE:.1f} s; {about[0]}",
+                f"{searchable:.1f} s",
+                f"settle {SETTLE:.1f} s + read, chunk, embed, commit; {about[0]}",
             ],
-            ["  after settling (ingest, extract, check)", f"{total - SETTLE:.1f} s", ""],
+            ["  -> its insights extracted and checked", f"{total:.1f} s", "offline extractor and checker"],
         ]
         rows += watcher_memory(work, args.changes)
     finally:

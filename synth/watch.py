@@ -129,6 +129,7 @@ class FolderWatcher:
         poll: bool = False,
         on_batch: Callable[[Batch], None] | None = None,
         poll_interval: float = 1.0,
+        on_file: Callable[[str], None] | None = None,
     ):
         self.app = app
         self.roots = [Path(p).resolve() for p in paths]
@@ -142,6 +143,7 @@ class FolderWatcher:
         self.poll = poll
         self.poll_interval = poll_interval
         self.on_batch = on_batch
+        self.on_file = on_file  # told each file as soon as it is stored (searchable), before extraction
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self._guard = threading.Lock()
@@ -291,7 +293,9 @@ class FolderWatcher:
         return batch
 
     def _stop_between_files(self, files: list[Any]) -> Callable[[Any], None]:
-        def after_each(_: Any) -> None:
+        def after_each(item: Any) -> None:
+            if self.on_file:
+                self.on_file(item.source)
             if self.stop_event.is_set():
                 raise Stop()
 

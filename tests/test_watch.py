@@ -95,7 +95,8 @@ def test_each_change_is_ingested_once_and_deletions_forgotten(tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()
     app = fake_app(tmp_path)
-    running = Running(FolderWatcher(app, [notes], settle=0.2, forget_deleted=True))
+    stored: list[str] = []
+    running = Running(FolderWatcher(app, [notes], settle=0.2, forget_deleted=True, on_file=stored.append))
     try:
         assert running.next("catch-up").files == []
 
@@ -136,6 +137,8 @@ def test_each_change_is_ingested_once_and_deletions_forgotten(tmp_path):
     finally:
         running.stop()
     assert running.batches.empty()  # nothing was ingested twice
+    sync, standup = str(notes / "sync.md"), str(notes / "standup.md")
+    assert stored == [sync, standup, sync, str(notes / "broken.docx")]  # each file told once per change
 
 
 def test_one_watcher_per_store(tmp_path):
