@@ -141,6 +141,21 @@ def test_each_change_is_ingested_once_and_deletions_forgotten(tmp_path):
     assert stored == [sync, standup, sync, str(notes / "broken.docx")]  # each file told once per change
 
 
+def test_polling_sees_new_files_where_events_do_not_arrive(tmp_path):
+    notes = tmp_path / "notes"
+    (notes / "calls").mkdir(parents=True)
+    app = fake_app(tmp_path)
+    running = Running(FolderWatcher(app, [notes], settle=0.1, poll=True, poll_interval=0.1))
+    try:
+        assert running.watcher.mode == "polling"
+        assert running.next("catch-up").files == []
+        (notes / "calls" / "sync.md").write_text(NOTE.format(title="Polled sync", day=9))
+        batch = running.next("a file found by polling")
+        assert batch.report.meetings == 1 and [r.title for r in app.meetings()] == ["Polled sync"]
+    finally:
+        running.stop()
+
+
 def test_one_watcher_per_store(tmp_path):
     first = WatchLock(tmp_path / "store")
     first.acquire()
