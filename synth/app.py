@@ -42,6 +42,7 @@ from .store import Session
 if TYPE_CHECKING:
     from .brief.model import Brief
     from .check import Judge
+    from .deliver import Target
     from .embeddings import Embedder
     from .report import ReportData
     from .store import Store
@@ -444,6 +445,42 @@ class Synth:
         return answer_question(
             Question(question, scope, scoped, vector), retrieved, self.embedder.embed, chat, on_token
         )
+
+    # --- delivery -----------------------------------------------------------------------------
+
+    def post_brief(self, target: Target, brief: Brief) -> int:
+        """Post a brief to Slack or the webhook (synth/deliver.py); returns how many messages it
+        took. No store lock is held while posting."""
+        from .brief.render import to_markdown
+        from .deliver import destination, post_brief
+
+        return post_brief(destination(self.settings, target), brief, to_markdown(brief))
+
+    def post_flags(
+        self,
+        target: Target,
+        new: bool = True,
+        status: FlagStatus | Literal["all"] | None = "open",
+        kind: FlagType | None = None,
+    ) -> list[Flag]:
+        """Post flags to Slack or the webhook: the likely ones only (a channel is no place for weak
+        evidence); with `new`, only those not yet posted to that destination. They are remembered
+        as sent only once every message was accepted. Returns the flags posted."""
+        from .check.tensions import likely
+        from .deliver import destination, post_flags
+
+        where = destination(self.settings, target)
+        found = [f for f in self.flags(status=status, kind=kind) if likely(f)]
+        if new and found:
+            with self._session(write=False):
+                sent = self.store(create=False).settings.delivered_flags(where.key)
+            found = [f for f in found if f.id not in sent]
+        if not found:
+            return []
+        post_flags(where, found)  # outside the locks: a writer never waits for the network
+        with self._session(write=True, command="flags post"):
+            self.store().settings.add_delivered_flags(where.key, [f.id for f in found])
+        return found
 
     @_reads
     def meetings(self) -> list[MeetingRecord]:

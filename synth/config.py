@@ -48,12 +48,17 @@ class Settings:
     check_candidates: int = 3  # pairs per insight and kind of pair that synth check judges
     check_batch: int = 8  # pairs per model call
     auto_check: bool = True  # check the new insights after every ingest and extract
+    # where `--post` delivers (synth/deliver.py): secrets, like the API key
+    slack_webhook: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         from .errors import ConfigError
 
         self.store = Path(self.store)
         register_secrets(self.api_key, self.chroma_token, url_password(self.base_url), url_password(self.chroma_url))
+        register_secrets(self.slack_webhook, self.webhook_url, self.webhook_secret)
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
@@ -172,6 +177,9 @@ ENV_VARS: dict[str, EnvVar] = {
     "check_candidates": EnvVar("SYNTH_CHECK_CANDIDATES", _number(int)),
     "check_batch": EnvVar("SYNTH_CHECK_BATCH", _number(int)),
     "auto_check": EnvVar("SYNTH_AUTO_CHECK", _not_off),
+    "slack_webhook": EnvVar("SYNTH_SLACK_WEBHOOK"),
+    "webhook_url": EnvVar("SYNTH_WEBHOOK_URL"),
+    "webhook_secret": EnvVar("SYNTH_WEBHOOK_SECRET"),
 }
 
 

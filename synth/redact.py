@@ -15,7 +15,14 @@ import re
 _URL_CREDENTIALS = re.compile(r"(https?://)[^/@\s]*@")
 _SECRETS: set[str] = set()  # every key and token this process was given: masked wherever text is shown
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
-ENVIRONMENT_SECRETS = ("OPENAI_API_KEY", "SYNTH_CHROMA_TOKEN")
+ENVIRONMENT_SECRETS = (
+    "OPENAI_API_KEY",
+    "SYNTH_CHROMA_TOKEN",
+    "SYNTH_SLACK_WEBHOOK",  # a Slack incoming-webhook URL is its own credential
+    "SYNTH_WEBHOOK_URL",
+    "SYNTH_WEBHOOK_SECRET",
+    "SYNTH_MCP_TOKEN",
+)
 
 
 def register_secrets(*values: str | None) -> None:

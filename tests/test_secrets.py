@@ -23,6 +23,8 @@ pytestmark = pytest.mark.slow  # subprocesses, the real store and model
 
 KEY = "sk-MARKERKEY-4b7d0c9e1f"
 TOKEN = "MARKERTOKEN-93a1c7e5"
+HOOK = "MARKERHOOK-5e2f8a41"  # in the Slack and webhook URLs, which are secrets themselves
+SIGNING = "MARKERSIGNING-0c7d3b9a"
 
 
 def commands(tmp_path) -> list[list[str]]:
@@ -61,6 +63,10 @@ def commands(tmp_path) -> list[list[str]]:
         ["flags", "dismiss", "0"],
         ["flags", "reopen", "0"],
         ["forget", "Design research readout"],
+        ["brief", "--for", "sales", "--post", "slack"],
+        ["flags", "--post", "webhook", "--new"],
+        ["watch", str(examples), "--once"],
+        ["mcp", "--http", "0.0.0.0:1"],  # refused: off loopback without SYNTH_MCP_TOKEN
         ["--help"],
         ["--version"],
     ]
@@ -79,7 +85,7 @@ def scan(texts: list[str], *folders) -> None:
     blobs = [("output", t.encode()) for t in texts]
     for folder in folders:
         blobs += [(str(p), p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
-    for marker in (KEY, TOKEN):
+    for marker in (KEY, TOKEN, HOOK, SIGNING):
         for where, blob in blobs:
             assert marker.encode() not in blob, (where, blob[blob.find(marker.encode()) - 300 :][:600])
             assert marker.encode("utf-16-le") not in blob, where
@@ -106,6 +112,10 @@ def test_no_secret_in_any_output_log_or_store(tmp_path, openai_server, chroma_se
                 "SYNTH_CHROMA_TOKEN": TOKEN,
                 "SYNTH_LLM_RETRIES": "0",
                 "SYNTH_MODEL": "scripted",
+                # delivered to the scripted server, which answers them as it answers the model
+                "SYNTH_SLACK_WEBHOOK": f"{openai_server.url}/services/T0/B0/{HOOK}",
+                "SYNTH_WEBHOOK_URL": f"{openai_server.url}/hooks/{HOOK}",
+                "SYNTH_WEBHOOK_SECRET": SIGNING,
             }
             if replies is not None:
                 env["OPENAI_BASE_URL"] = openai_server.url

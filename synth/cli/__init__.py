@@ -4,7 +4,7 @@ work, synth's errors become one line and exit 1 (adapter.SynthGroup), and render
 
 This file is the root group and the process; the commands are in ingest.py (ingest, extract,
 roster), meetings.py (insights, search, ask, meetings, forget, status), vision.py and review.py
-(check, flags, brief, report). Heavy modules (the app pulls in numpy; the store, chromadb) are
+(check, flags, brief, report), serve.py (mcp, watch). Heavy modules (the app pulls in numpy; the store, chromadb) are
 imported inside the commands, so that `synth --help` stays instant.
 """
 
@@ -20,7 +20,7 @@ import click
 from .. import __version__
 from ..config import DEFAULT_STORE, Settings
 from ..redact import register_environment_secrets
-from . import ingest, meetings, review, vision
+from . import ingest, meetings, review, serve, vision
 from .adapter import AppContext, SynthGroup
 from .options import DefaultShownOption, env_name
 
@@ -106,6 +106,8 @@ for _command in (
     review.flags,
     review.brief,
     review.report,
+    serve.mcp,
+    serve.watch,
 ):
     cli.add_command(_command)
 

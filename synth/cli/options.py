@@ -135,3 +135,13 @@ def filters_of(team: str | None, since: dt.date | None, until: dt.date | None, m
     from ..retriever import Filters
 
     return Filters(team=team, since=since, until=until, meeting=meeting)
+
+
+def post_option(what: str) -> Callable[[F], F]:
+    """--post slack|webhook: deliver instead of printing (synth/deliver.py)."""
+    return click.option(
+        "--post",
+        type=click.Choice(["slack", "webhook"]),
+        help=f"Post {what} to Slack (SYNTH_SLACK_WEBHOOK) or a webhook (SYNTH_WEBHOOK_URL, "
+        "signed with SYNTH_WEBHOOK_SECRET).",
+    )

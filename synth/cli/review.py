@@ -9,10 +9,11 @@ import click
 
 from ..kinds import FLAG_STATUSES, FLAG_TYPES, FlagStatus, FlagType
 from .adapter import echo_json, pass_app, write_out
-from .options import DATE, SINCE, json_option
+from .options import DATE, SINCE, json_option, post_option
 
 if TYPE_CHECKING:
     from ..app import Synth
+    from ..deliver import Target
 
 
 @click.command()
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 @click.option(
     "--as-of", type=DATE, metavar="DATE", help="Write it as of DATE instead of today (ages and overdue count from it)."
 )
+@post_option("the brief")
 @pass_app
 def brief(
     app: Synth,
@@ -55,6 +57,7 @@ def brief(
     fmt: str | None,
     out: str | None,
     as_of: dt.date | None,
+    post: Target | None,
 ) -> None:
     """The brief to read before the next sync: what each function learned, open roadblocks,
     untested assumptions, open flags, decisions and actions, requests, who was not heard, and a
@@ -62,15 +65,25 @@ def brief(
     stored insights and flags; with a model, each section also gets a lead written from the same
     facts, and any sentence whose citation or number does not match them is dropped.
 
+    With --post, the brief goes to Slack (SYNTH_SLACK_WEBHOOK, as Block Kit messages) or to a
+    webhook (SYNTH_WEBHOOK_URL, its JSON signed with SYNTH_WEBHOOK_SECRET) instead of standard
+    output (--out still writes the file).
+
     \b
     Example:
       synth brief --for engineering
       synth brief --for "Dana Whitfield" --since 2026-09-01 --out brief.html
+      synth brief --for sales --post slack
     """
     from ..brief.render import to_html, to_markdown
     from ..render import to_json
 
     result = app.brief(audience=audience, since=since, series=series, as_of=as_of)
+    if post:
+        messages = app.post_brief(post, result)
+        click.echo(f"Posted the brief to {post} ({messages} message{'s' if messages != 1 else ''}).", err=True)
+        if not out:
+            return
     extension = out.rsplit(".", 1)[-1].lower() if out else ""
     fmt = fmt or (extension if extension in ("md", "html", "json") else "md")
     if fmt == "json":
@@ -147,6 +160,10 @@ def check(app: Synth, since: dt.date | None, everything: bool, as_json: bool) ->
 @click.option("--flat", is_flag=True, help="One flag after another, by type, instead of tensions.")
 @json_option("Print the flags as JSON (every flag, likely and possible; with --tensions, the tensions).")
 @click.option("--tensions", "as_tensions", is_flag=True, help="With --json: print the tensions instead of the flags.")
+@post_option("the flags")
+@click.option(
+    "--new", "new", is_flag=True, help="With --post: only flags not yet posted to that destination (for a cron)."
+)
 @pass_app
 def flags(
     app: Synth,
@@ -156,6 +173,8 @@ def flags(
     flat: bool,
     as_json: bool,
     as_tensions: bool,
+    post: Target | None,
+    new: bool,
 ) -> None:
     """List flags as tensions; resolve or dismiss them.
 
@@ -164,18 +183,28 @@ def flags(
     first, then how many functions and meetings, how recent, how confident. Possible tensions
     (weaker evidence) are counted, and shown with --possible. Each flag shows both sides with
     their quotes and file:line, an explanation and a confidence. A dismissed pair is never
-    flagged again.
+    flagged again. With --post, the flags go to Slack or a webhook (see synth brief --help);
+    with --new, each flag is sent to a destination once.
 
     \b
     Example:
       synth flags --type promise_gap
       synth flags --possible
       synth flags resolve f3a9c21 --note "Omar told Northside it is exploring"
+      synth flags --post slack --new
     """
     if click.get_current_context().invoked_subcommand is not None:
         return
     from ..render import flags_empty, flags_text, tensions_text
 
+    if new and not post:
+        raise click.UsageError("--new says which flags to post: give --post slack or --post webhook too")
+    if post:
+        posted = app.post_flags(post, new=new, status=status, kind=kind)
+        if as_json:
+            echo_json(posted)
+        click.echo(f"Posted {len(posted)} flag{'s' if len(posted) != 1 else ''} to {post}.", err=True)
+        return
     if as_json:
         echo_json(app.tensions(status=status, kind=kind) if as_tensions else app.flags(status=status, kind=kind))
         return

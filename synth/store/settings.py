@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 ROSTER = "roster"
 CHECK_STATE = "check_state"
 STRUCTURED_METHOD = "structured_method:"
+DELIVERED_FLAGS = "delivered_flags:"
 
 
 class SettingsRepo:
@@ -63,3 +64,11 @@ class SettingsRepo:
     def set_structured_method(self, server: str, method: str) -> None:
         """Remember the structured-output method a model server accepted."""
         self.set_value(STRUCTURED_METHOD + server, method)
+
+    def delivered_flags(self, destination: str) -> set[str]:
+        """The ids of the flags already posted to a destination (its key: a hash, never its URL)."""
+        return set(self.value(DELIVERED_FLAGS + destination) or [])
+
+    def add_delivered_flags(self, destination: str, flag_ids: list[str]) -> None:
+        """Remember that these flags were posted to a destination, so a later run sends only new ones."""
+        self.set_value(DELIVERED_FLAGS + destination, sorted(self.delivered_flags(destination) | set(flag_ids)))
