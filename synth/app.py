@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .inputs import CheckReplyCache, brief_facts, check_inputs, retrieve, save_check
+from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, retrieve, save_check
 from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
 from .models import (
     Answer,
@@ -313,7 +313,7 @@ class Synth:
             return None
         from .check.judge_llm import LLMJudge
 
-        return LLMJudge(self.settings, store.settings, CheckReplyCache(store))
+        return LLMJudge(self.settings, store.settings, CheckReplyCache(store), TurnsAround(store))
 
     @_reads
     def flags(self, status: FlagStatus | Literal["all"] | None = "open", kind: FlagType | None = None) -> list[Flag]:

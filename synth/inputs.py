@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from .models import MeetingRecord, Turn
+from .models import Insight, MeetingRecord, Turn
 
 if TYPE_CHECKING:
     from .answer import Retrieved
@@ -46,6 +46,44 @@ def save_check(store: Store, result: CheckResult) -> None:
     store.flags.put(result.put)
     store.flags.delete(result.delete)
     store.settings.set_check_state(result.state)
+
+
+class TurnsAround:
+    """The turn before and the turn after an insight's lines, read once per meeting from its
+    passages: what the model judge reads beside each side of a pair. Only the meetings of the
+    pairs judged are read."""
+
+    REACH = 300  # characters of each neighbouring turn
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._versions: dict[str, str] | None = None
+        self._turns: dict[str, list[Turn]] = {}
+
+    def __call__(self, insight: Insight) -> str:
+        if self._versions is None:
+            self._versions = {r.meeting_id: r.version for r in self.store.meetings.records()}
+        version = self._versions.get(insight.meeting_id)
+        if version is None:
+            return ""
+        if insight.meeting_id not in self._turns:
+            self._turns[insight.meeting_id] = self.store.meetings.turns_of(insight.meeting_id, version)
+        turns = self._turns[insight.meeting_id]
+        at = next(
+            (k for k, t in enumerate(turns) if t.start_line <= insight.end_line and t.end_line >= insight.start_line),
+            None,
+        )
+        if at is None:
+            return ""
+
+        def said(turn: Turn) -> str:
+            text = " ".join(turn.text.split())
+            text = text if len(text) <= self.REACH else text[: self.REACH - 1] + "…"
+            return f"{turn.speaker or 'someone'}: {text}"
+
+        before = f"before, {said(turns[at - 1])}" if at > 0 else ""
+        after = f"after, {said(turns[at + 1])}" if at + 1 < len(turns) else ""
+        return " | ".join(x for x in (before, after) if x)
 
 
 class CheckReplyCache:

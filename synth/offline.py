@@ -104,11 +104,13 @@ _PEOPLE = (
 # A first-person commitment: "I'll add ...", "I send the quote on Friday", "ok I call Frank tomorrow".
 _COMMIT = re.compile(
     r"(?i:(?:^|[.;:!?]\s+|\b(?:ok|okay|so|then|and|yes|sure),?\s+)"
-    r"i(?:'ll| will| am going to|'m going to|'m gonna| can)?\s+"
+    r"i(?:'ll| will| am going to|'m going to|'m gonna)\s+"
     r"(?:send|call|ask|check|add|write|book|share|prepare|follow|set|fix|look|talk|get|put|update|draft|schedule|"
     r"push|bump|email|mail|phone|ping|bring|do|make|build|test|review|try|organise|organize|arrange|chase|visit)\b)"
     r"|\b[A-Z][a-z]+(?:'s| is) on it\b|\b[A-Z][a-z]+,? you (?:make|do|take|send|write|build|check)\b",
 )
+# "I send the quote on Friday": a plain first person with a time is a commitment too.
+_I_DO = re.compile(r"(?:^|[.;:!?]\s+|\b(?:ok|okay|so|then|and|yes|sure),?\s+)i(?:'ll| will| can)?\s+[a-z]+", re.I)
 _TIMED = re.compile(
     r"\b(?:today|tomorrow|tonight|this week|next week|on (?:mon|tue|wed|thu|fri)\w*|by \w+|until \w+)\b", re.I
 )
@@ -450,7 +452,7 @@ def _late_kind(text: str) -> tuple[str, float] | None:
     chatter, which is not an insight ("I think we should ..." in a design discussion is not)."""
     if _BLOCKED.search(text):
         return "roadblock", LATE_CONFIDENCE["roadblock"]
-    if _COMMIT.search(text) or (re.search(r"\bi(?:'ll| will)\b", text, re.I) and _TIMED.search(text)):
+    if _COMMIT.search(text) or (_I_DO.search(text) and _TIMED.search(text)):
         return "action", 0.45
     if _AGREED_TO.search(text):
         return ("action" if _TIMED.search(text) else "decision"), 0.4

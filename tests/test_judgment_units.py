@@ -267,3 +267,13 @@ def test_a_long_discussion_yields_at_most_a_handful_of_each_kind():
     assert 0 < sum(1 for i in found if i.kind == "assumption") <= PER_KIND
     kept = budget(found + found)
     assert len([i for i in kept if i.kind == "assumption"]) <= PER_KIND
+
+
+def test_the_model_judge_reads_the_turns_around_each_side():
+    from synth.check.judge_llm import pair_text
+
+    contract = pair("Still waiting on it.", "We don't have the partner contract signed.")
+    plain = pair_text(contract)
+    assert "Around it" not in plain
+    shown = pair_text(contract, lambda i: "before, Ana: the partner contract" if i.id == "i1" else "")
+    assert shown.count("Around it in the meeting") == 1 and "before, Ana: the partner contract" in shown

@@ -14,7 +14,7 @@ from ..config import Settings
 from ..errors import ModelError
 from ..llm.chain import MethodMemory, PromptedChain
 from ..llm.structured import Usage
-from ..models import CheckReport
+from ..models import CheckReport, Insight
 from .flags import VERDICTS, PairCategory, Verdict
 from .items import Item, Judgement, Pair, StatementItem, VisionPair
 
@@ -87,24 +87,34 @@ QUESTIONS: dict[PairCategory, str] = {
 }
 
 
-def _describe(item: Item) -> str:
+class Surroundings(Protocol):
+    """The turns around an insight's lines, as text ("" when unknown): what the judge reads
+    beside each side, so that "still waiting on it" is read with what "it" is."""
+
+    def __call__(self, insight: Insight) -> str: ...
+
+
+def _describe(item: Item, around: Surroundings | None = None) -> str:
     side = item.side
     if isinstance(item, StatementItem):
         return f'vision statement ({side.section}): "{side.text}"'
     who = ", ".join(x for x in (side.speaker, side.team) if x)
-    return f'{side.kind} ({who}, {side.date}): {side.text} Quote: "{side.quote}"'
+    text = f'{side.kind} ({who}, {side.date}): {side.text} Quote: "{side.quote}"'
+    context = around(item.insight) if around else ""
+    return text + (f"\n   Around it in the meeting: {context}" if context else "")
 
 
-def pair_text(pair: Pair) -> str:
-    """How a pair is shown to the model (and keyed in the cache)."""
+def pair_text(pair: Pair, around: Surroundings | None = None) -> str:
+    """How a pair is shown to the model (and keyed in the cache), with the turns around each
+    insight when `around` can give them."""
     from ..extraction import _neutralize
 
-    lines = [f"A: {_describe(pair.a)}"]
+    lines = [f"A: {_describe(pair.a, around)}"]
     if isinstance(pair, VisionPair) and pair.category == "promise":
         lines.append("B: the roadmap and non-goals:")
         lines.extend(f"- {c.side.section}: {c.side.text}" for c in pair.context)
     else:
-        lines.append(f"B: {_describe(pair.b)}")
+        lines.append(f"B: {_describe(pair.b, around)}")
     lines.append(f"Question: {QUESTIONS[pair.category]}")
     return _neutralize("\n".join(lines))
 
@@ -117,13 +127,16 @@ class LLMJudge(PromptedChain):
     cached by pair. `methods` is where the chain remembers the server's structured-output method
     (the store's settings)."""
 
-    def __init__(self, settings: Settings, methods: MethodMemory, cache: ReplyCache):
+    def __init__(
+        self, settings: Settings, methods: MethodMemory, cache: ReplyCache, around: Surroundings | None = None
+    ):
         super().__init__(settings, methods, CHECK_PROMPT, CheckOutput, max_tokens=1500)
         self.cache = cache
+        self.around = around
 
     def judge(self, pairs: list[Pair], report: CheckReport) -> dict[str, Judgement]:
         """Judge the pairs not in the cache, a batch per call; cache every usable judgement."""
-        keys = {pair.key: self.key(pair_text(pair)) for pair in pairs}
+        keys = {pair.key: self.key(pair_text(pair, self.around)) for pair in pairs}
         cached = self.cache.get(list(keys.values()))
         results: dict[str, Judgement] = {}
         todo = []
@@ -142,7 +155,7 @@ class LLMJudge(PromptedChain):
         def run(batch: list[Pair]) -> _Outcome:
             usage = Usage()
             user = "\n\n".join(
-                f'<pair number="{n}" kind="{p.category}">\n{pair_text(p)}\n</pair>'
+                f'<pair number="{n}" kind="{p.category}">\n{pair_text(p, self.around)}\n</pair>'
                 for n, p in enumerate(batch, start=1)
             )
             try:
