@@ -305,6 +305,7 @@ def merge_duplicates(
                 and _overlap(a.quote, b.quote) >= 0.6
                 or vectors is not None
                 and sum(x * y for x, y in zip(vectors[i], vectors[j])) >= similar
+                and not _other_sentence_of_one_turn(a, b)
             ):
                 duplicate = True
             if duplicate:
@@ -313,6 +314,12 @@ def merge_duplicates(
             kept.append(i)
     kept.sort(key=lambda i: (insights[i].start_line, insights[i].kind))
     return [insights[i] for i in kept], kept
+
+
+def _other_sentence_of_one_turn(a: Insight, b: Insight) -> bool:
+    """Two different sentences of one turn ("I assume it takes two months. Nobody has asked for
+    it.") are two insights, however alike their statements read."""
+    return a.start_line == b.start_line and a.end_line == b.end_line and _overlap(a.quote, b.quote) < 0.3
 
 
 def _overlap(a: str, b: str) -> float:

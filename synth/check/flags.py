@@ -58,10 +58,15 @@ class AssumptionStatus(NamedTuple):
 
 def assumption_statuses(flags: list[Flag]) -> dict[str, AssumptionStatus]:
     """The status each assumption's flags give it (the latest evidence wins): side key ->
-    (status, flag id, evidence date). Dismissed flags do not count."""
+    (status, flag id, evidence date). Dismissed flags and possible ones (weak evidence, see
+    tensions.py) do not count."""
+    from .tensions import likely
+
     found: dict[str, AssumptionStatus] = {}
     for flag in flags:
         if flag.type not in ("assumption_refuted", "assumption_supported") or flag.status == "dismissed":
+            continue
+        if not likely(flag):
             continue
         status: Literal["validated", "invalidated"] = (
             "invalidated" if flag.type == "assumption_refuted" else "validated"
