@@ -117,15 +117,15 @@ _TIMED = re.compile(
 # A team deciding: "we'll build the importer first", "we stop the campaign", "let's try one campaign",
 # and decisions written as questions about what the team will do ("do we cut a build for X?").
 _WE_DECIDE = re.compile(
-    r"\b(?:we(?:'ll| will| are going to|'re going to)? (?:build|ship|go with|stop|start|drop|cut|move|put|keep|pull|"
-    r"launch|switch|pick|choose|use|focus|skip|delay|postpone|kill|cancel)|let's (?:try|prototype|build|ship|go|do|"
-    r"keep|drop|move|put|start|stop|test|run)|my answer is|i say (?:yes|no)|we (?:decided|agreed|settled))\b",
+    r"\b(?:we(?:'ll| will| are going to|'re going to)? (?:build|ship|go with|stop|drop|cut|put|keep|pull|"
+    r"launch|switch|pick|choose|focus|skip|delay|postpone|kill|cancel)|let's (?:prototype|build|ship|go with|"
+    r"keep|drop|pilot|target|launch|cut|use)|my answer is|i say (?:yes|no)|we (?:decided|agreed|settled))\b",
     re.I,
 )
 _ASK_DECIDE = re.compile(
-    r"^(?:\W*)(?:so,? |ok,? |and )?(?:do|shall|should|can) we (?:build|ship|go|cut|make|move|put|pull|keep|make|"
-    r"pilot|launch|drop|stop|start|switch|add|take|book|commit|push|delay)\b[^?]*\?"
-    r"|^(?:\W*)we (?:go with|put|build|ship|cut|move|pull|keep|stop|start|drop)\b[^?]*\?",
+    r"^(?:\W*)(?:so,? |ok,? |and )?(?:do|shall) we (?:build|ship|go with|cut|pull|keep|pilot|launch|drop|stop|"
+    r"switch|commit|push|delay|book)\b[^?]*\?"
+    r"|^(?:\W*)we (?:go with|put|build|ship|cut|pull|keep|stop|drop)\b[^?]*\?",
     re.I,
 )
 # Trouble said plainly: "the import stops when the file has 3,500 rows", "it's taken us three days".
@@ -192,8 +192,8 @@ _ASKS = re.compile(
     r"publish|send|show)|could (?:your|the|you) \w+|we'd need|we would need|(?:needs|wants) (?:the|our|one|a|an|to)|"
     r"any news on|it would be great if|would be great to|we want to (?:see|have|get|know)|my \w+ wants|"
     r"ask(?:s|ed)? (?:again )?for|one (?:login|invoice|account|bill|report) for|"
-    r"(?:i|we) (?:will |'ll )?need (?!to\b)|we'd want|want(?:s)? to know if|can (?:the|your|our) \w+ \w+|"
-    r"can " + _PEOPLE + r" \w+|can you (?:advance|support|give|handle|do|add|send|export|show|make))\b",
+    r"(?:i|we) (?:will |'ll )?need (?!to\b)|we'd want|want(?:s)? to know if|can (?:your|the system|the app) \w+|"
+    r"can " + _PEOPLE + r" \w+)\b",
     re.I,
 )
 # A commitment to a customer: "we can have the SAP connection ready for you in December".

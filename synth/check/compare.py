@@ -154,9 +154,13 @@ EVIDENCE = re.compile(
 )
 
 
+_MARKUP = re.compile(r"\{[a-z_]+\}|\[(?:inaudible|crosstalk|laughter|laughs|music|silence)\]", re.I)
+
+
 def normalize(text: str) -> str:
-    """Lower case, with the phrases that name one thing in several ways made one word."""
-    text = text.lower().replace("\u2019", "'")
+    """Lower case, without transcription markers ({vocalsound}, [crosstalk]), with the phrases
+    that name one thing in several ways made one word."""
+    text = _MARKUP.sub(" ", text).lower().replace("\u2019", "'")
     for pattern, replacement in _CONCEPTS:
         text = pattern.sub(replacement, text)
     return text

@@ -14,6 +14,7 @@ from .items import InsightItem, Lexicon, StatementItem, connected, known_team, v
 UNHEARD_LINK = 0.55
 UNHEARD_ADDRESSED = 0.45
 UNHEARD_MEETINGS = 3
+UNHEARD_CORE = 0.6  # cosine to the theme's centroid a member needs
 THEME_KINDS: tuple[Kind, ...] = ("request", "roadblock")
 
 
@@ -50,6 +51,12 @@ def unheard_themes(items: list[InsightItem], statements: list[StatementItem]) ->
     themes = []
     vision = vector_matrix(statements) if statements else None
     for members in groups:
+        if len(members) > 2:
+            # a chain of pairwise links can drift from one topic to another: keep the members
+            # close to what the group says on average
+            centroid = matrix[members].mean(axis=0)
+            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+            members = [i for i in members if float(matrix[i] @ centroid) >= UNHEARD_CORE]
         meetings = {themed[i].insight.meeting_id for i in members}
         if len(meetings) < UNHEARD_MEETINGS:
             continue
