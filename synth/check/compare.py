@@ -123,7 +123,7 @@ REFUTES = re.compile(
     r"breaks? (?:my|our|the|that|this) (?:assumption|hypothesis)|turn(?:ed|s) out|contrary to|"
     r"disprove[sd]?|refute[sd]?|"
     r"proved? wrong|not the case|(?:is|was) a myth|not what we (?:thought|expected)|the opposite|not why|not because|"
-    r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue)|rather than)\b",
+    r"(?:isn't|is not|wasn't|was not) (?:the|a) (?:reason|problem|issue))\b",
     re.I,
 )
 SUPPORTS = re.compile(

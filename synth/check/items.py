@@ -44,11 +44,13 @@ class InsightItem:
 
 @dataclass
 class StatementItem:
-    """A vision statement as one side of a flag, with its vector."""
+    """A vision statement as one side of a flag, with its vector, and the words of the whole vision
+    too common to say what one statement is about (the product's own words)."""
 
     side: FlagSide
     vector: Vector
     statement: VisionStatement
+    common: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -108,7 +110,20 @@ def statement_items(vision: Vision | None, vectors: Sequence[Vector]) -> list[St
         return []
     if len(vectors) != len(vision.statements):
         raise ValueError(f"{len(vision.statements)} vision statements but {len(vectors)} vectors")
-    return [statement_item(s, v) for s, v in zip(vision.statements, vectors)]
+    items = [statement_item(s, v) for s, v in zip(vision.statements, vectors)]
+    # The product's own words ("remote", "control" in a remote control's vision) are in its mission
+    # or in several statements: a statement is about what its other words name.
+    counts: dict[str, int] = {}
+    for item in items:
+        for term in item.reading.terms:
+            counts[term] = counts.get(term, 0) + 1
+    common = {t for t, n in counts.items() if n >= 3}
+    for item in items:
+        if item.statement.section == "vision":
+            common |= set(item.reading.terms)
+    for item in items:
+        item.common = frozenset(common)
+    return items
 
 
 class _Pair:
