@@ -465,7 +465,10 @@ def _late_kind(text: str) -> tuple[str, float] | None:
         return "roadblock", 0.4
     if len(re.findall(r"\d+(?:[.,]\d+)?", text)) >= 2 and not text.rstrip().endswith("?"):
         return "finding", 0.4  # several numbers: something was counted
+    about_one = re.search(r"\b(?:that|this|the|my|our) (?:assumption|hypothesis)\b", text, re.I)
     for kind, flag in zip(CUE_KINDS, cue_vector(text)):
+        if kind == "assumption" and about_one and not _BELIEF.search(text):
+            continue  # talk about an assumption ("hold that assumption loosely") is not one
         if flag and kind in CUE_CONFIDENCE:
             return kind, CUE_CONFIDENCE[kind]
     if _ASKS.search(text):

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .brief.facts import Facts
+from .check.tensions import likely
 from .errors import SynthError
 from .kinds import FLAG_TYPES
 from .teams import FUNCTIONS, OUTSIDE, display_team
@@ -124,6 +125,8 @@ def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
     evidence: dict[str, list[tuple[str, str]]] = {}
     for flag in facts.flags:
         if flag.type in ("assumption_refuted", "assumption_supported") and flag.status != "dismissed":
+            if not likely(flag):
+                continue  # possible evidence does not change a status (check/tensions.py)
             status = "invalidated" if flag.type == "assumption_refuted" else "validated"
             evidence.setdefault(flag.sides[0].key, []).append((flag.sides[1].date or "", status))
     counts = {s: [0] * len(weeks) for s in ("untested", "validated", "invalidated")}

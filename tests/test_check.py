@@ -94,7 +94,16 @@ def test_vision_versions_history_and_diff(example_app, tmp_path):
 def test_flags_on_the_examples_built_in_tensions(example_app):
     app = checked(example_app)
     flags = by_type(app)
-    assert set(flags) == {"vision_conflict", "team_conflict", "promise_gap", "assumption_refuted", "unheard"}
+    from synth.check.tensions import likely
+
+    # the built-in tensions are all likely; weaker evidence (possible flags) may add other types
+    assert {t for t, found in flags.items() if any(likely(f) for f in found)} == {
+        "vision_conflict",
+        "team_conflict",
+        "promise_gap",
+        "assumption_refuted",
+        "unheard",
+    }
 
     def one(kind, text):
         found = [f for f in flags[kind] if any(text in s.quote for s in f.sides)]

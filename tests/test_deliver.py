@@ -230,8 +230,9 @@ def test_flags_post_new_sends_each_flag_once_and_nothing_on_failure(brief_store,
     shutil.copytree(brief_store, store)
     secret_path = "T0123/B0456/cronsecret789xyz"
     env = {"SYNTH_SLACK_WEBHOOK": recorder.url(secret_path)}
-    open_flags = json.loads(run_on(store, "flags", "--json", offline=True).output)
-    assert open_flags
+    every_open = json.loads(run_on(store, "flags", "--json", offline=True).output)
+    open_flags = [f for f in every_open if f["checker"] != "offline" or f["confidence"] >= 0.4]  # likely ones
+    assert open_flags and len(open_flags) < len(every_open)  # possible flags are not posted
 
     recorder.statuses = [500] * 4  # Slack is down: exit 1, nothing remembered as sent
     failed = run_on(store, "flags", "--post", "slack", "--new", offline=True, env=env)
