@@ -145,7 +145,7 @@ class Synth:
         progress = on_files(files) if on_files else None
         stored: list = []
         if files:
-            ingestor = Ingestor(store, self.embedder, options)
+            ingestor = Ingestor(store, self.embedder, options, max_bytes=int(self.settings.max_file_mb * 1e6))
             ingestor.ingest(files, report, progress, stdin)
             stored = ingestor.stored
         if extract:

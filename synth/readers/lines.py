@@ -8,6 +8,7 @@ import yaml
 
 from ..errors import InputError
 from ..models import Turn
+from .safeyaml import load_yaml
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
@@ -76,7 +77,9 @@ def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
     if not match:
         return {}, text, 0
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = load_yaml(match.group(1)) or {}
+    except ValueError as exc:
+        raise InputError(source, f"front matter {exc}", line=2) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
