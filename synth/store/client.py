@@ -5,6 +5,7 @@ The only module that imports chromadb (inside functions: `synth --help` stays in
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ..redact import public_url, without_secrets
-from ..errors import ConfigError, StoreError
+from ..errors import ConfigError, NotAStoreError, StoreError
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -243,13 +244,72 @@ def check_database(folder: Path) -> None:
         raise StoreError(damage)
 
 
-def make_folder(path: Path) -> None:
-    """Create the store folder, readable by this user only."""
+# What a folder may hold and still be "empty" for a new store: the project's own store/ holds a
+# README and a .gitignore; the lock files are what a writer interrupted before its first write leaves.
+_HARMLESS = {".gitignore", ".gitkeep", ".keep", ".DS_Store", "synth-writer.lock", "synth-data.lock", "synth-turn.lock"}
+_HARMLESS_PREFIXES = ("README", "readme", "synth-generation")
+
+FolderState = Literal["missing", "file", "empty", "store", "other"]
+
+
+def folder_state(path: Path) -> FolderState:
+    """What is at the store path, looked at without changing anything: nothing, a file, a folder
+    with nothing of anyone's in it (only a README, a .gitignore, synth's lock files), a synth store
+    (its database file is there), or a folder of other things."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        os.chmod(path, 0o700)
+        if not path.exists():
+            return "missing"
+        if not path.is_dir():
+            return "file"
+        if (path / DATABASE).exists():
+            return "store"
+        names = [entry.name for entry in os.scandir(path)]
+    except OSError as exc:
+        raise StoreError(f"cannot look at the store folder {path}: {exc.strerror or exc}") from None
+    if all(name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES) for name in names):
+        return "empty"
+    return "other"
+
+
+def not_a_store(path: Path, state: FolderState) -> NotAStoreError:
+    """The error for a store path that is a file or a folder of other things."""
+    if state == "file":
+        return NotAStoreError(f"{path} is a file, not a store folder; give --store a folder")
+    return NotAStoreError(f"{path} is not a synth store (run `synth ingest` to create one)")
+
+
+def refuse_foreign_folder(path: Path) -> NotAStoreError:
+    """The error for a writer asked to create a store in a folder of other things."""
+    return NotAStoreError(
+        f"{path} is not a synth store and holds other files; synth creates a store only in a new or empty "
+        "folder (or one with just a README and a .gitignore). Give --store a new folder, or add --init-store "
+        "to create the store in this one anyway"
+    )
+
+
+def make_folder(path: Path) -> None:
+    """Create the store folder, readable by this user only. A folder that exists already is left
+    as it is (its permissions are its owner's)."""
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        return
     except OSError as exc:
         raise StoreError(f"cannot create the store folder {path}: {exc.strerror}") from None
+    try:
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot make the store folder {path} private: {exc.strerror}") from None
+
+
+def read_only_error(path: Path, exc: OSError) -> StoreError | None:
+    """A StoreError saying the store is read-only, when `exc` says so."""
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreError(
+            f"the store at {path} is read-only ({exc.strerror}): synth can search and read it, but not "
+            "write to it. Copy it to a folder you can write to (synth --store COPY ...) to change it"
+        )
+    return None
 
 
 def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -> Any:

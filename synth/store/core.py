@@ -79,7 +79,14 @@ class Store:
         return self
 
     def _persistent_client(self, path: Path, create: bool) -> Any:
-        if not create and not path.exists():
+        """Chroma's client of the folder. Only a writer (`create`) makes a folder or a database;
+        a reader finds a store there or says there is none, having changed nothing."""
+        state = client.folder_state(path)
+        if state == "file":
+            raise client.not_a_store(path, state)
+        if not create and state != "store":
+            if state == "other":
+                raise client.not_a_store(path, state)
             raise NoStoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
         client.make_folder(path)
         return client.persistent_client(path)

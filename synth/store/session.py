@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .client import forget_client, make_folder
+from ..errors import StoreError
+from .client import folder_state, forget_client, make_folder, not_a_store, read_only_error, refuse_foreign_folder
 from .locking import StoreLocks, for_store
 
 if TYPE_CHECKING:
@@ -58,16 +59,28 @@ class Session:
             return
         folder = Path(self.settings.store)
         locks = None
+        # Look before touching: a reader changes nothing in a folder that is not a store, and a
+        # writer creates a store only where nothing of anyone else's is.
+        state = folder_state(folder)
+        if state == "file" or (state == "other" and not (write and self.settings.init_store)):
+            raise refuse_foreign_folder(folder) if write and state == "other" else not_a_store(folder, state)
         if write:
             make_folder(folder)
             locks = for_store(folder)
-            locks.acquire_writer(command, self.on_wait)
-        elif folder.is_dir():
+            try:
+                locks.acquire_writer(command, self.on_wait)
+            except OSError as exc:
+                raise read_only_error(folder, exc) or StoreError(
+                    f"cannot lock the store at {folder} for writing: {exc.strerror or exc}"
+                ) from None
+        elif state == "store":
             try:
                 locks = for_store(folder)
                 locks.acquire_read()
             except OSError:
-                locks = None  # a folder this user cannot write to: read without locks
+                locks = None  # a folder this user cannot write to (a read-only backup): read without locks
+        else:
+            self._store = None  # no store (any more): an open one is not read as if it were there
         self._locks = locks
         self._active = True
         try:
