@@ -198,7 +198,7 @@ def test_a_read_only_store_is_refused_to_writers_with_a_clear_message(tmp_path, 
     monkeypatch.setattr(locking.StoreLocks, "_file", read_only)
     note = tmp_path / "note.md"
     note.write_text(GOOD)
-    with pytest.raises(StoreError, match="is read-only .*can search and read it"):
+    with pytest.raises(StoreError, match="is read-only: synth can search and read it"):
         Synth(Settings(store=folder, offline=True), embedder=HashEmbedder()).ingest([str(note)])
 
 
@@ -259,3 +259,48 @@ def test_out_refuses_a_folder_and_a_socket(tmp_path):
         with pytest.raises(SynthError, match="not a regular file"):
             write_atomic(path, "x")
         assert stat.S_ISSOCK(path.lstat().st_mode)
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A folder made read-only by a bind mount (as a mounted backup is); skipped where this
+    process cannot mount (not root, no mount namespace)."""
+    import subprocess
+
+    folder = tmp_path / "backup"
+    folder.mkdir()
+
+    def mount(*args: str) -> bool:
+        return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+    def read_only() -> None:
+        if not (mount("--bind", str(folder), str(folder)) and mount("-o", "remount,bind,ro", str(folder))):
+            subprocess.run(["umount", str(folder)], capture_output=True)
+            pytest.skip("cannot bind-mount a folder read-only here")
+
+    yield folder, read_only
+    subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_read_only_store_can_be_read_and_writers_say_it_is_read_only(read_only_mount, tmp_path):
+    import tempfile
+
+    folder, make_read_only = read_only_mount
+    store = folder / "store"
+    note = tmp_path / "note.md"
+    note.write_text(GOOD)
+    assert run_on(store, "ingest", str(note), offline=True).exit_code == 0
+    make_read_only()
+    before = snapshot(folder)
+    for args in (["meetings"], ["search", "annual billing"], ["ask", "what does Vega Labs want?"], ["status"]):
+        result = run_on(store, *args, offline=True)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Vega Labs" in result.output or "1 meetings" in result.output or "meetings:" in result.output, args
+    written = run_on(store, "ingest", str(note), offline=True)
+    assert written.exit_code == 1 and "is read-only" in written.output, written.output
+    assert snapshot(folder) == before
+    from synth.store.client import remove_read_only_copies
+
+    remove_read_only_copies()
+    assert not list(Path(tempfile.gettempdir()).glob(f"synth-readonly-{os.getpid()}-*"))

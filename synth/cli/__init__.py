@@ -128,6 +128,9 @@ def main() -> None:
         from ..store.locking import wrote_in_this_process
 
         if not wrote_in_this_process():
+            from ..store.client import remove_read_only_copies
+
+            remove_read_only_copies()  # the quick exit skips atexit
             _exit_now(exc.code)
         raise
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,64 @@ def forget_client(location: str) -> None:
 
     SharedSystemClient._identifier_to_system.pop(location, None)
     SharedSystemClient._identifier_to_refcount.pop(location, None)
+
+
+READ_ONLY_COPY = "synth-readonly-"
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether this process cannot write to the store folder or its database (a read-only mount,
+    a backup owned by someone else)."""
+    return not (os.access(path, os.W_OK) and os.access(path / DATABASE, os.W_OK))
+
+
+def readable_copy(path: Path) -> Path:
+    """A private copy of a store this process cannot write to, for reading. Chroma writes to its
+    database when it opens it ("attempt to write a readonly database"), so a read-only store is
+    read from a copy in the temporary folder, removed at exit (or, after a process that could not
+    clean up, by the next one)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    _remove_stale_copies(Path(tempfile.gettempdir()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{READ_ONLY_COPY}{os.getpid()}-"))
+    _copies.append(folder)
+    atexit.register(remove_read_only_copies)
+    copy = folder / "store"
+    try:
+        shutil.copytree(path, copy, ignore=shutil.ignore_patterns("synth-*"))
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StoreError(f"the store at {path} is read-only and could not be copied to read it: {exc}") from None
+    return copy
+
+
+_copies: list[Path] = []
+
+
+def remove_read_only_copies() -> None:
+    """Remove the copies of read-only stores this process made."""
+    import shutil
+
+    while _copies:
+        shutil.rmtree(_copies.pop(), ignore_errors=True)
+
+
+def _remove_stale_copies(temporary: Path) -> None:
+    """Copies of read-only stores whose process is gone."""
+    import shutil
+
+    for entry in temporary.glob(f"{READ_ONLY_COPY}*"):
+        pid = entry.name[len(READ_ONLY_COPY) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def persistent_client(path: Path) -> Any:
@@ -249,6 +308,7 @@ def check_database(folder: Path) -> None:
 _HARMLESS = {".gitignore", ".gitkeep", ".keep", ".DS_Store", "synth-writer.lock", "synth-data.lock", "synth-turn.lock"}
 _HARMLESS_PREFIXES = ("README", "readme", "synth-generation")
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 FolderState = Literal["missing", "file", "empty", "store", "other"]
 
 
@@ -266,6 +326,8 @@ def folder_state(path: Path) -> FolderState:
         names = [entry.name for entry in os.scandir(path)]
     except OSError as exc:
         raise StoreError(f"cannot look at the store folder {path}: {exc.strerror or exc}") from None
+    if any(_UUID.match(name) and (path / name).is_dir() for name in names):
+        return "store"  # Chroma's index folders without their database: a damaged store, said so on opening
     if all(name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES) for name in names):
         return "empty"
     return "other"
@@ -302,14 +364,17 @@ def make_folder(path: Path) -> None:
         raise StoreError(f"cannot make the store folder {path} private: {exc.strerror}") from None
 
 
+def read_only_store(path: Path) -> StoreError:
+    """What a writer says about a store it cannot write to."""
+    return StoreError(
+        f"the store at {path} is read-only: synth can search and read it, but not write to it. "
+        "Copy it to a folder you can write to (synth --store COPY ...) to change it"
+    )
+
+
 def read_only_error(path: Path, exc: OSError) -> StoreError | None:
-    """A StoreError saying the store is read-only, when `exc` says so."""
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return StoreError(
-            f"the store at {path} is read-only ({exc.strerror}): synth can search and read it, but not "
-            "write to it. Copy it to a folder you can write to (synth --store COPY ...) to change it"
-        )
-    return None
+    """`read_only_store` when `exc` says the store is read-only."""
+    return read_only_store(path) if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else None
 
 
 def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -> Any:

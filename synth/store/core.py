@@ -88,6 +88,8 @@ class Store:
             if state == "other":
                 raise client.not_a_store(path, state)
             raise NoStoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
+        if not create and client.is_read_only(path):
+            return client.persistent_client(client.readable_copy(path))  # a mounted backup, say
         client.make_folder(path)
         return client.persistent_client(path)
 

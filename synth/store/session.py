@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import StoreError
-from .client import folder_state, forget_client, make_folder, not_a_store, read_only_error, refuse_foreign_folder
+from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
 from .locking import StoreLocks, for_store
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class Session:
         if state == "file" or (state == "other" and not (write and self.settings.init_store)):
             raise refuse_foreign_folder(folder) if write and state == "other" else not_a_store(folder, state)
         if write:
+            if state == "store" and is_read_only(folder):
+                raise read_only_store(folder)
             make_folder(folder)
             locks = for_store(folder)
             try:
