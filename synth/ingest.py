@@ -21,6 +21,7 @@ from .lexical import build_postings
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .readers.archive import list_members, open_zip, read_member
+from .redact import shortened
 from .teams import FUNCTIONS
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def describe_failure(exc: BaseException) -> str:
         return "it is nested too deeply to read"
     if isinstance(exc, MemoryError):
         return "it needs more memory than there is"
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    text = shortened(str(exc).splitlines()[0], 200) if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
