@@ -304,3 +304,47 @@ def test_a_read_only_store_can_be_read_and_writers_say_it_is_read_only(read_only
 
     remove_read_only_copies()
     assert not list(Path(tempfile.gettempdir()).glob(f"synth-readonly-{os.getpid()}-*"))
+
+
+# --- bounded work: headings --------------------------------------------------------------------
+
+OLD_HEADING = r"^\s{0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$"  # cubic backtracking on long runs of spaces
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("# Title", (1, "Title")),
+        ("   ## Pricing ##  ", (2, "Pricing")),
+        ("#\u00a0Title\u00a0#", (1, "Title")),
+        ("###### six", (6, "six")),
+        ("####### seven", None),
+        ("    # indented code", None),
+        ("#hashtag", None),
+        ("# C# #", (1, "C#")),
+        ("# ", (1, "")),
+    ],
+)
+def test_headings_are_read_as_the_markdown_pattern_reads_them(line, expected):
+    import re
+
+    from synth.readers.lines import heading_parts
+
+    assert heading_parts(line) == expected
+    old = re.match(OLD_HEADING, line)
+    assert (old is None) == (expected is None) and (old is None or old.group("text").strip() == expected[1])
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0"])
+def test_a_heading_of_twenty_thousand_spaces_is_read_in_one_pass(tmp_path, space):
+    """No timing: the old pattern needed about n**3 steps here (10**13), so the test would not end;
+    heading_parts makes a fixed number of passes of string methods over the line."""
+    from synth.vision import parse_vision
+
+    padding = space * 20_000
+    note = tmp_path / "notes.md"
+    note.write_text(f"# Pricing council{padding}x\n\n## Decisions{padding}#\n\nDana: Annual billing in euros.\n")
+    report = memory_app(tmp_path).ingest([str(note)])
+    assert report.meetings == 1 and not report.failed
+    vision = parse_vision(f"# Vision{padding}x\n\n## Principles{padding}\n\n- Works offline.\n", "vision.md")
+    assert [s.text for s in vision.statements] == ["Works offline."]
