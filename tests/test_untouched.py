@@ -348,3 +348,50 @@ def test_a_heading_of_twenty_thousand_spaces_is_read_in_one_pass(tmp_path, space
     assert report.meetings == 1 and not report.failed
     vision = parse_vision(f"# Vision{padding}x\n\n## Principles{padding}\n\n- Works offline.\n", "vision.md")
     assert [s.text for s in vision.statements] == ["Works offline."]
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_said_plainly_and_the_next_run_completes(tmp_path):
+    """Chroma says "Error in compaction: Failed to apply logs to the metadata segment"; synth
+    says the disk is full, and once there is space the same command finishes the work."""
+    import subprocess
+    import sys
+
+    from conftest import assert_each_meeting_once_and_complete
+    from testkit import EXAMPLES
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        store = disk / "store"
+        full = run_on(store, "ingest", str(EXAMPLES / "meetings"), offline=True)
+        assert full.exit_code == 1, full.output
+        assert "the disk holding the store is full" in full.output and "compaction" not in full.output
+        subprocess.run(["mount", "-o", "remount,size=400m", str(disk)], check=True)
+        again = subprocess.run(  # as a person would: a new process
+            [sys.executable, "-m", "synth", "--store", str(store), "--offline", "ingest", str(EXAMPLES / "meetings")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert again.returncode == 0, again.stderr
+        assert_each_meeting_once_and_complete(store, 10)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_without_a_terminal_a_long_ingest_says_how_far_it_is(capsys, monkeypatch):
+    from synth.cli import ingest
+
+    advance = ingest._progress_lines(250)
+    for _ in range(250):
+        advance(None)
+    assert capsys.readouterr().err.splitlines() == ["ingesting: 100 of 250 files", "ingesting: 200 of 250 files"]
+    clock = iter([0.0, 11.0, 12.0])  # a slow file: a line after PROGRESS_SECONDS even before 100 files
+    monkeypatch.setattr("time.monotonic", lambda: next(clock))
+    slow = ingest._progress_lines(5)
+    slow(None)
+    slow(None)
+    assert capsys.readouterr().err.splitlines() == ["ingesting: 1 of 5 files"]

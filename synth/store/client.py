@@ -190,7 +190,7 @@ def persistent_client(path: Path) -> Any:
             path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
         )
     except Exception as exc:
-        damage = diagnose(path, exc)
+        damage = disk_full(path, exc) or diagnose(path, exc)
         if damage:
             raise StoreError(damage) from None
         raise StoreError(
@@ -294,6 +294,29 @@ def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
         f"from a backup, or move it aside and ingest your meetings again into a new store "
         f"(synth --store NEW_PATH ingest ...)"
     )
+
+
+_FULL_WORDS = ("no space left", "disk is full", "database or disk is full", "enospc")
+_LOW_SPACE = 32 * 1024 * 1024  # below this, Chroma's vaguer failures ("Error in compaction") are a full disk
+
+
+def disk_full(folder: Path, exc: Exception) -> str | None:
+    """The message for a write that failed because the disk holding the store is full, or None.
+    Chroma often says only "Error in compaction: Failed to apply logs"; the free space decides."""
+    import shutil
+
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    try:
+        free = shutil.disk_usage(folder if folder.exists() else folder.parent).free
+    except OSError:
+        return None
+    said = any(w in text for w in _FULL_WORDS) or getattr(exc, "errno", None) == errno.ENOSPC
+    if said or (free < _LOW_SPACE and ("compaction" in text or "apply logs" in text or "disk i/o" in text)):
+        return (
+            f"the disk holding the store is full ({free / 1e6:.1f} MB free); nothing was lost: "
+            "free space and run the command again"
+        )
+    return None
 
 
 def check_database(folder: Path) -> None:

@@ -127,6 +127,9 @@ class Store:
     def explain(self, exc: Exception) -> str:
         """What went wrong, in words a person can act on: damage of the folder first."""
         if not self.server:
+            full = client.disk_full(Path(self.location), exc)
+            if full:
+                return full
             damage = diagnose(Path(self.location), exc)
             if damage:
                 return damage
