@@ -395,3 +395,18 @@ def test_without_a_terminal_a_long_ingest_says_how_far_it_is(capsys, monkeypatch
     slow(None)
     slow(None)
     assert capsys.readouterr().err.splitlines() == ["ingesting: 1 of 5 files"]
+
+
+@pytest.mark.slow
+def test_a_reader_creates_no_collection_in_a_chroma_folder_of_someone_else(tmp_path):
+    from synth.store.client import forget_client, persistent_client
+
+    folder = tmp_path / "their-chroma"
+    folder.mkdir()
+    persistent_client(folder).get_or_create_collection("their_documents")  # with synth's client settings
+    forget_client(str(folder))
+    result = run_on(folder, "meetings", offline=True)
+    assert result.exit_code == 1 and "is not a synth store" in result.output, result.output
+    forget_client(str(folder))
+    found = persistent_client(folder).list_collections()
+    assert {c if isinstance(c, str) else c.name for c in found} == {"their_documents"}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..redact import public_url
-from ..errors import NoStoreError, StoreVersionError
+from ..errors import NoStoreError, NotAStoreError, StoreVersionError
 from ..models import MeetingRecord, Turn
 from . import client
 from .cache import ReplyCache, ReplyKind
@@ -159,6 +159,8 @@ class Store:
                 f"the Chroma server at {self.location} holds no synth store yet: "
                 "ingest something first (synth ingest PATH)"
             )
+        elif not create:  # a Chroma folder of someone else's: a reader creates no collection in it
+            raise NotAStoreError(f"{self.location} is not a synth store (run `synth ingest` to create one)")
         config = {"hnsw": {"space": "cosine"}}
         function = client.embedding_function(self.embedder_name, self._load_embedder)
         self._lazy: dict[str, Any] = {}
