@@ -488,11 +488,19 @@ class Synth:
         return self.store(create=False).meetings.records()
 
     @_writes
-    def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
-        """Remove one meeting, named by id or by a unique part of its title."""
+    def forget(self, meeting: str) -> tuple[MeetingRecord, int, int]:
+        """Remove one meeting, named by id or by a unique part of its title, and its words
+        wherever synth keeps them: passages, insights, the flags that quote it, and the model
+        cache (replies quote the windows and briefs they came from; the cache has no owner per
+        reply, so all of it goes). Returns the record, passages removed, flags removed."""
         record = self._match_meeting(meeting, self.store(create=False).meetings.records())
-        removed = self.store().meetings.forget(record.meeting_id)
-        return record, removed
+        store = self.store()
+        removed = store.meetings.forget(record.meeting_id)
+        citing = [f.id for f in store.flags.all() if any(s.meeting_id == record.meeting_id for s in f.sides)]
+        if citing:
+            store.flags.delete(citing)
+        store.cache.clear()
+        return record, removed, len(citing)
 
     @staticmethod
     def _match_meeting(meeting: str, records: list[MeetingRecord]) -> MeetingRecord:

@@ -410,3 +410,31 @@ def test_a_reader_creates_no_collection_in_a_chroma_folder_of_someone_else(tmp_p
     forget_client(str(folder))
     found = persistent_client(folder).list_collections()
     assert {c if isinstance(c, str) else c.name for c in found} == {"their_documents"}
+
+
+# --- forget ---------------------------------------------------------------------------------------
+
+
+def test_forget_removes_the_flags_that_quote_the_meeting_and_the_model_cache(tmp_path):
+    from test_app_fast import STANDUP, SYNC, VISION
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sync.md").write_text(SYNC)
+    (notes / "standup.md").write_text(STANDUP)
+    (tmp_path / "vision.md").write_text(VISION)
+    app = memory_app(tmp_path)
+    app.ingest([str(notes)])
+    app.set_vision(tmp_path / "vision.md")
+    sync = next(r for r in app.meetings() if r.title == "Product sync")
+    quoting = [f for f in app.flags(status="all") if any(s.meeting_id == sync.meeting_id for s in f.sides)]
+    assert quoting  # the enterprise tier with single sign-on against the non-goal
+    store = app.store()
+    store.cache.put("a-window", "single sign-on for fleets of 500 technicians")
+    others = {f.id for f in app.flags(status="all")} - {f.id for f in quoting}
+
+    record, passages, flags = app.forget("Product sync")
+    assert (record.meeting_id, passages, flags) == (sync.meeting_id, sync.passages, len(quoting))
+    assert {f.id for f in app.flags(status="all")} == others
+    assert store.cache.get_many(["a-window"]) == {}
+    assert not any("single sign-on" in i.statement for i in app.insights())
