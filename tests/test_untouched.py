@@ -438,3 +438,28 @@ def test_forget_removes_the_flags_that_quote_the_meeting_and_the_model_cache(tmp
     assert {f.id for f in app.flags(status="all")} == others
     assert store.cache.get_many(["a-window"]) == {}
     assert not any("single sign-on" in i.statement for i in app.insights())
+
+
+def test_a_vision_set_killed_after_its_commit_has_its_check_finished_by_the_next_run(tmp_path, monkeypatch):
+    from test_app_fast import STANDUP, SYNC, VISION
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sync.md").write_text(SYNC)
+    (notes / "standup.md").write_text(STANDUP)
+    (tmp_path / "vision.md").write_text(VISION)
+    app = memory_app(tmp_path)
+    app.ingest([str(notes)])
+
+    def killed(self, store, *args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after the version is committed, before the check
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Synth, "_check", killed)
+        with pytest.raises(KeyboardInterrupt):
+            app.set_vision(tmp_path / "vision.md")
+    assert len(app.vision_history()) == 1 and not any(f.type == "vision_conflict" for f in app.flags(status="all"))
+    vision, changed, report = app.set_vision(tmp_path / "vision.md")
+    assert changed is False and report is not None
+    assert any(f.type == "vision_conflict" for f in app.flags(status="all"))
+    assert app.set_vision(tmp_path / "vision.md")[2] is None  # nothing owed any more
