@@ -129,7 +129,8 @@ READ_ONLY_COPY = "synth-readonly-"
 def is_read_only(path: Path) -> bool:
     """Whether this process cannot write to the store folder or its database (a read-only mount,
     a backup owned by someone else)."""
-    return not (os.access(path, os.W_OK) and os.access(path / DATABASE, os.W_OK))
+    database = path / DATABASE
+    return not os.access(path, os.W_OK) or (database.exists() and not os.access(database, os.W_OK))
 
 
 def readable_copy(path: Path) -> Path:
@@ -328,8 +329,9 @@ def check_database(folder: Path) -> None:
 
 # What a folder may hold and still be "empty" for a new store: the project's own store/ holds a
 # README and a .gitignore; the lock files are what a writer interrupted before its first write leaves.
-_HARMLESS = {".gitignore", ".gitkeep", ".keep", ".DS_Store", "synth-writer.lock", "synth-data.lock", "synth-turn.lock"}
+_HARMLESS = {".gitignore", ".gitkeep", ".keep", ".DS_Store"}
 _HARMLESS_PREFIXES = ("README", "readme", "synth-generation")
+_SYNTH_LOCK = re.compile(r"^synth-[a-z]+\.lock$")  # the writer, data, turn and watch locks
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 FolderState = Literal["missing", "file", "empty", "store", "other"]
@@ -351,7 +353,7 @@ def folder_state(path: Path) -> FolderState:
         raise StoreError(f"cannot look at the store folder {path}: {exc.strerror or exc}") from None
     if any(_UUID.match(name) and (path / name).is_dir() for name in names):
         return "store"  # Chroma's index folders without their database: a damaged store, said so on opening
-    if all(name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES) for name in names):
+    if all(name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES) or _SYNTH_LOCK.match(name) for name in names):
         return "empty"
     return "other"
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..config import Settings
 from ..errors import StoreError
 from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
-from .locking import StoreLocks, for_store
+from .locking import WRITER_FILE, StoreLocks, for_store
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -62,6 +62,12 @@ class Session:
         # Look before touching: a reader changes nothing in a folder that is not a store, and a
         # writer creates a store only where nothing of anyone else's is.
         state = folder_state(folder)
+        if state == "empty" and not write and (folder / WRITER_FILE).exists():
+            # a writer may be creating the store right now: wait for its write, then look again
+            with contextlib.suppress(OSError):
+                for_store(folder).acquire_read()
+                for_store(folder).release_read()
+            state = folder_state(folder)
         if state == "file" or (state == "other" and not (write and self.settings.init_store)):
             raise refuse_foreign_folder(folder) if write and state == "other" else not_a_store(folder, state)
         if write:
@@ -88,6 +94,12 @@ class Session:
         try:
             if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
                 self._store = None  # another process wrote since: store() reopens it
+            if write and locks is not None and state != "store":
+                # a new store is created at once, with no reader inside: a search that starts
+                # meanwhile waits for it (above) instead of finding a folder with half a store
+                self._store = None
+                with locks.exclusive():
+                    self.store()
             yield
         finally:
             self._active = False
