@@ -145,7 +145,7 @@ class Synth:
         progress = on_files(files) if on_files else None
         stored: list = []
         if files:
-            ingestor = Ingestor(store, self.embedder, options)
+            ingestor = Ingestor(store, self.embedder, options, max_bytes=int(self.settings.max_file_mb * 1e6))
             ingestor.ingest(files, report, progress, stdin)
             stored = ingestor.stored
         if extract:
@@ -237,7 +237,10 @@ class Synth:
         latest = store.vision.latest()
         if latest and latest.version == vision.version:
             vision.number, vision.set_at = latest.number, latest.set_at
-            return vision, False, None
+            # the re-check of a `vision set` killed after its commit is still owed: the check
+            # state names the vision the last check saw
+            owed = check and store.settings.check_state().vision != latest.version
+            return vision, False, self._check(store) if owed else None
         vectors = self.embedder.embed([s.text for s in vision.statements])
         store.vision.add(vision, text, vectors)
         report = self._check(store) if check else None
@@ -488,11 +491,19 @@ class Synth:
         return self.store(create=False).meetings.records()
 
     @_writes
-    def forget(self, meeting: str) -> tuple[MeetingRecord, int]:
-        """Remove one meeting, named by id or by a unique part of its title."""
+    def forget(self, meeting: str) -> tuple[MeetingRecord, int, int]:
+        """Remove one meeting, named by id or by a unique part of its title, and its words
+        wherever synth keeps them: passages, insights, the flags that quote it, and the model
+        cache (replies quote the windows and briefs they came from; the cache has no owner per
+        reply, so all of it goes). Returns the record, passages removed, flags removed."""
         record = self._match_meeting(meeting, self.store(create=False).meetings.records())
-        removed = self.store().meetings.forget(record.meeting_id)
-        return record, removed
+        store = self.store()
+        removed = store.meetings.forget(record.meeting_id)
+        citing = [f.id for f in store.flags.all() if any(s.meeting_id == record.meeting_id for s in f.sides)]
+        if citing:
+            store.flags.delete(citing)
+        store.cache.clear()
+        return record, removed, len(citing)
 
     @staticmethod
     def _match_meeting(meeting: str, records: list[MeetingRecord]) -> MeetingRecord:

@@ -48,6 +48,8 @@ class Settings:
     check_candidates: int = 3  # pairs per insight and kind of pair that synth check judges
     check_batch: int = 8  # pairs per model call
     auto_check: bool = True  # check the new insights after every ingest and extract
+    max_file_mb: float = 20.0  # ingest refuses a file larger than this (a .docx or zip: uncompressed)
+    init_store: bool = False  # a writer may create a store in a folder that holds other files
     # where `--post` delivers (synth/deliver.py): secrets, like the API key
     slack_webhook: str | None = field(default=None, repr=False)
     webhook_url: str | None = field(default=None, repr=False)
@@ -177,6 +179,8 @@ ENV_VARS: dict[str, EnvVar] = {
     "check_candidates": EnvVar("SYNTH_CHECK_CANDIDATES", _number(int)),
     "check_batch": EnvVar("SYNTH_CHECK_BATCH", _number(int)),
     "auto_check": EnvVar("SYNTH_AUTO_CHECK", _not_off),
+    "max_file_mb": EnvVar("SYNTH_MAX_FILE_MB", _number(float)),
+    "init_store": EnvVar("SYNTH_INIT_STORE", _on),
     "slack_webhook": EnvVar("SYNTH_SLACK_WEBHOOK"),
     "webhook_url": EnvVar("SYNTH_WEBHOOK_URL"),
     "webhook_secret": EnvVar("SYNTH_WEBHOOK_SECRET"),

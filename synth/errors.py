@@ -4,6 +4,7 @@ SynthError
   InputError          a file (or standard input) that cannot be read as a meeting
   StoreError          the store cannot be opened, read or written
     NoStoreError
+    NotAStoreError
     StoreVersionError
   ConfigError         a setting is missing or has a value that cannot work
   ModelError          the language model or embedding model failed
@@ -19,6 +20,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "NoStoreError",
+    "NotAStoreError",
     "NotFoundError",
     "StoreError",
     "StoreVersionError",
@@ -53,6 +55,11 @@ class StoreError(SynthError):
 
 class NoStoreError(StoreError):
     """Nothing has been stored yet (no folder, or no synth data on the Chroma server)."""
+
+
+class NotAStoreError(StoreError):
+    """The store path is a file, or a folder that holds other things than a synth store: synth
+    neither reads it as a store nor writes into it (unless told to create a store there)."""
 
 
 class StoreVersionError(StoreError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import os
+import stat
 import sys
 import zipfile
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from .lexical import build_postings
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .readers.archive import list_members, open_zip, read_member
+from .redact import shortened
 from .teams import FUNCTIONS
 
 if TYPE_CHECKING:
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 STDIN = "-"
+MAX_FILE_BYTES = 20_000_000  # the default limit per file (Settings.max_file_mb)
 
 
 @dataclass
@@ -42,13 +46,41 @@ class SourceFile:
         if self.path is None:
             return "<stdin>"
         if self.member is not None:
-            return f"{self.path.resolve()}{ARCHIVE_SEPARATOR}{self.member}"
-        return str(self.path.resolve())
+            return f"{_resolved(self.path)}{ARCHIVE_SEPARATOR}{self.member}"
+        return _resolved(self.path)
 
     @property
     def name(self) -> PurePosixPath | Path | None:
         """The file's own name (a member's path inside its archive)."""
         return PurePosixPath(self.member) if self.member is not None else self.path
+
+
+def printable(name: str) -> str:
+    """A path as text that can be printed and stored: bytes of a name that are not UTF-8 (kept by
+    Python as lone surrogates) shown as \\xNN."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def _resolved(path: Path) -> str:
+    """The absolute path with symlinks followed; a symlink loop is a read error of its file."""
+    try:
+        return str(path.resolve())
+    except RuntimeError:  # Python 3.11 says "Symlink loop" this way; later ones raise OSError
+        raise OSError(errno.ELOOP, "too many levels of symbolic links") from None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An unexpected failure while reading one file, in a few words (the file is named by the caller)."""
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "it needs more memory than there is"
+    text = shortened(str(exc).splitlines()[0], 200) if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None = None) -> list[SourceFile]:
@@ -62,14 +94,20 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
     skip_resolved = skip.resolve() if skip else None
 
     def add(path: Path, source: str) -> None:
-        key = str(path.resolve())
-        if key in seen:
+        source = printable(source)
+        try:
+            key = _resolved(path)
+            if key in seen:
+                return
+            seen.add(key)
+            if format_of(path) == "zip" and path.is_file():
+                add_members(path, source)
+                return
+        except Exception as exc:  # one path that cannot be looked at is that path's failure line
+            report.errors.append(f"{source}: cannot be read ({_reason(exc)})")
+            report.failed += 1
             return
-        seen.add(key)
-        if format_of(path) == "zip" and path.is_file():
-            add_members(path, source)
-        else:
-            found.append(SourceFile(source, path))
+        found.append(SourceFile(source, path))
 
     def add_members(path: Path, source: str) -> None:
         """A zip export read like a folder: each member a file of its own, cited archive!/member."""
@@ -120,20 +158,46 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
                             add(child, str(child))
                         else:
                             report.ignored += 1
-                            report.warnings.append(f"{child}: ignored (synth reads {', '.join(sorted(EXTENSIONS))})")
+                            report.warnings.append(
+                                f"{printable(str(child))}: ignored (synth reads {', '.join(sorted(EXTENSIONS))})"
+                            )
             elif path.exists() or path.is_symlink():
                 add(path, match)
             else:
-                report.errors.append(f"{match}: no such file or directory")
+                report.errors.append(f"{printable(match)}: no such file or directory")
                 report.failed += 1
     return found
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return describe_failure(exc)
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    """Open without waiting for a writer (a FIFO), so that its kind can be checked first."""
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((name for test, name in kinds if test(mode)), "a socket or special file")
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"is {size / 1e6:.1f} MB, more than the limit of {limit / 1e6:g} MB per file "
+        "(the setting SYNTH_MAX_FILE_MB raises it)"
+    )
 
 
 class Ingestor:
     """Stores meetings: the embedder and the store are given, so tests and benchmarks share them.
     The store's meetings repository writes each one (see store/meetings.py for the protocol)."""
 
-    def __init__(self, store: Store, embedder: Embedder, options: ReadOptions):
+    def __init__(self, store: Store, embedder: Embedder, options: ReadOptions, max_bytes: int = MAX_FILE_BYTES):
+        self.max_bytes = max_bytes  # a file larger than this is refused before it is read
         self.store = store
         self.embedder = embedder
         self.options = options
@@ -154,14 +218,21 @@ class Ingestor:
         try:
             for item in files:
                 report.files += 1
+                # Whatever goes wrong while reading one file is that file's failure line (by file,
+                # not by kind of exception); what goes wrong while storing it is the store's, and
+                # stops the batch (a full disk does not get better at the next file).
                 try:
-                    self._ingest_one(item, report, stdin)
+                    meeting = self._read_one(item, report, stdin)
                 except InputError as exc:
                     report.failed += 1
                     report.errors.append(str(exc))
-                except OSError as exc:
+                    meeting = None
+                except Exception as exc:
                     report.failed += 1
-                    report.errors.append(f"{item.source}: cannot read ({exc.strerror or exc})")
+                    report.errors.append(f"{item.source}: cannot be read ({_reason(exc)})")
+                    meeting = None
+                if meeting is not None:
+                    self._store_one(meeting, report)
                 if progress:
                     progress(item)
         finally:
@@ -176,7 +247,8 @@ class Ingestor:
             self._archives[path] = open_zip(path, source.split(ARCHIVE_SEPARATOR)[0], check=False)
         return self._archives[path]
 
-    def _ingest_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> None:
+    def _read_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> Meeting | None:
+        """The file's meeting, or None when it is stored already and unchanged."""
         if item.path is None:
             data = stdin if stdin is not None else sys.stdin.buffer.read()
             fmt, mtime = "sniff", None
@@ -197,13 +269,12 @@ class Ingestor:
                 data = read_member(self._archive(item.path, item.source), item.member, item.source)
                 mtime = item.member_mtime
             else:
-                data = item.path.read_bytes()
-                mtime = item.path.stat().st_mtime
+                data, mtime = self._read_file(item)
             # Unchanged: same id and same content hash. No parse, no embedding.
             meeting_id = meeting_id_for(item.identity, name.stem)
             if self._versions.get(meeting_id) == content_hash(data, self.options, meeting_id):
                 report.unchanged += 1
-                return
+                return None
         meeting = read_meeting(
             data, item.source, self.options, identity=item.identity, fmt=fmt, mtime=mtime, warnings=report.warnings
         )
@@ -211,7 +282,25 @@ class Ingestor:
             self.store.server and self.store.meetings.version_of(meeting.meeting_id) == meeting.content_hash
         ):
             report.unchanged += 1  # (on a server, another process may have stored it meanwhile)
-            return
+            return None
+        return meeting
+
+    def _read_file(self, item: SourceFile) -> tuple[bytes, float]:
+        """A regular file's bytes and time, read only when it is one and not larger than the limit:
+        a FIFO would wait forever (holding the writer lock), /dev/zero never ends."""
+        assert item.path is not None
+        with open(item.path, "rb", opener=_open_without_blocking) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(item.source, f"is {_file_kind(info.st_mode)}, not a regular file; skipped")
+            if info.st_size > self.max_bytes:
+                raise InputError(item.source, _too_large(info.st_size, self.max_bytes))
+            data = handle.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:  # it grew while being read
+            raise InputError(item.source, _too_large(len(data), self.max_bytes))
+        return data, info.st_mtime
+
+    def _store_one(self, meeting: Meeting, report: IngestReport) -> None:
         count = self.store_meeting(meeting)
         report.meetings += 1
         report.passages += count

@@ -29,6 +29,7 @@ from .extraction import (
 from .llm.chain import PromptedChain
 from .llm.structured import Usage
 from .models import IngestReport, Insight, Meeting, MeetingRecord
+from .redact import shortened
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -198,7 +199,7 @@ def _finish(
     record = record.model_copy(
         update=dict(
             extraction=status,
-            extraction_error=(f"{len(errors)} of {len(results)} parts failed; " + "; ".join(errors[:3]))[:1000]
+            extraction_error=shortened(f"{len(errors)} of {len(results)} parts failed; " + "; ".join(errors[:3]), 1000)
             if errors
             else None,
             extraction_run=keep_run,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 _URL_CREDENTIALS = re.compile(r"(https?://)[^/@\s]*@")
 _SECRETS: set[str] = set()  # every key and token this process was given: masked wherever text is shown
@@ -78,10 +79,68 @@ def public_url(url: str | None) -> str | None:
     return without_secrets(url) if url else url
 
 
+FRAGMENT = 8  # a piece of a secret this long is masked too (a server or library may have cut it)
+
+
 def without_secrets(text: str, secrets: tuple[str | None, ...] = ()) -> str:
-    """Text fit to show or store: the given secrets, every registered one, and any password in a
+    """Text fit to show or store: the given secrets, every registered one, any piece of FRAGMENT
+    characters or more of one (a key cut by whoever shortened the text), and any password in a
     URL masked."""
     known = {s for s in (*secrets, *_SECRETS) if s and len(s) >= MIN_SECRET_LENGTH}
     for secret in sorted(known, key=len, reverse=True):
         text = text.replace(secret, "***")
+        if len(secret) > FRAGMENT:
+            text = _without_fragments(text, secret)
     return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
+def _without_fragments(text: str, secret: str) -> str:
+    """Every run of text covered by FRAGMENT-character pieces of `secret`, masked."""
+    pieces = {secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
+    covered_until = -1
+    spans: list[list[int]] = []
+    for start in range(len(text) - FRAGMENT + 1):
+        if text[start : start + FRAGMENT] in pieces:
+            end = start + FRAGMENT
+            if spans and start <= covered_until:
+                spans[-1][1] = end
+            else:
+                spans.append([start, end])
+            covered_until = end
+    for start, end in reversed(spans):
+        text = text[:start] + "***" + text[end:]
+    return text
+
+
+def shortened(text: str, limit: int) -> str:
+    """Text cut to `limit` characters for a message: masked first, then cut, so no piece of a
+    secret is left at the cut."""
+    return without_secrets(text)[:limit]
+
+
+class StreamMasker:
+    """Masks secrets in text that arrives in pieces (a streamed model reply): it holds back as
+    many characters as the longest secret, so a key split across pieces is still masked whole."""
+
+    def __init__(self, emit: Callable[[str], None]):
+        self.emit = emit
+        self._held = ""
+
+    def __call__(self, piece: str) -> None:
+        self._held += piece
+        keep = max((len(s) for s in _SECRETS), default=0)
+        cut = len(self._held) - keep
+        if cut <= 0:
+            return
+        for secret in _SECRETS:  # a secret across the cut is whole in what is held: cut after it
+            start = self._held.find(secret, max(0, cut - len(secret) + 1))
+            while 0 <= start < cut:
+                cut = max(cut, start + len(secret))
+                start = self._held.find(secret, start + 1)
+        ready, self._held = self._held[:cut], self._held[cut:]
+        self.emit(without_secrets(ready))
+
+    def flush(self) -> None:
+        if self._held:
+            self.emit(without_secrets(self._held))
+            self._held = ""

@@ -33,11 +33,11 @@ def load_roster(path: str | Path) -> dict[str, str]:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml
+            from .readers.safeyaml import load_yaml
 
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
     except Exception as exc:
-        raise InputError(source, f"roster is not valid YAML/JSON ({exc.__class__.__name__})") from None
+        raise InputError(source, f"roster is not valid YAML/JSON ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise InputError(source, "roster must map functions to lists of people, or people to functions")
     roster: dict[str, str] = {}

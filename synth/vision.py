@@ -21,6 +21,7 @@ import re
 from pydantic import BaseModel, Field
 
 from .errors import InputError
+from .readers.lines import heading_parts
 
 SECTIONS = ("vision", "customers", "market", "principles", "non_goals", "metrics", "roadmap", "other")
 SECTION_TITLES = {
@@ -38,7 +39,6 @@ EXPECTED_HEADINGS = (
     "(and non-goals), ## Success metrics, ## Roadmap with ### Committed and ### Exploring"
 )
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NON_GOAL_PREFIX = re.compile(
@@ -130,10 +130,10 @@ def parse_vision(text: str, source: str, set_at: str | None = None) -> Vision:
             continue
         if in_fence:
             continue
-        match = _HEADING.match(line)
+        match = heading_parts(line, max_indent=0)
         if match:
             flush()
-            level, name = len(match.group(1)), _plain(match.group(2))
+            level, name = match[0], _plain(match[1])
             found = _section_of(name)
             if level == 1 and title is None and not statements and section is None and _has_subheadings(lines, index):
                 title = name  # the document's title, above its sections
@@ -227,7 +227,7 @@ def _add_statements(
 
 
 def _has_subheadings(lines: list[str], index: int) -> bool:
-    return any((m := _HEADING.match(line)) and len(m.group(1)) > 1 for line in lines[index + 1 :])
+    return any((m := heading_parts(line, max_indent=0)) and m[0] > 1 for line in lines[index + 1 :])
 
 
 def _plain(text: str) -> str:

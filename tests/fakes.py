@@ -306,6 +306,11 @@ class MemoryCache(ReplyCache):
     def put(self, key: str, value: str, kind: ReplyKind = "extraction") -> None:
         self.replies[key] = (value, kind)
 
+    def clear(self) -> int:
+        count = len(self.replies)
+        self.replies.clear()
+        return count
+
 
 class MemorySettings(SettingsRepo):
     """Settings, in memory, kept as JSON text so that a value read is a copy, as from Chroma."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import zipfile
 
 import pytest
@@ -391,3 +393,104 @@ def test_every_format_is_fuzzed():
     fuzzed = {"markdown", "text", "vtt", "srt", "json", "docx", "html", "pdf"}
     # a zip is read as a folder of these: tests/test_exports.py fuzzes the archive reader
     assert set(EXTENSIONS.values()) == fuzzed | {"zip"}
+
+
+# --- whole folders: names, front matter, file types and kinds of files ---------------------------
+
+FRONT_MATTER_LINES = [
+    "title: Sync",
+    "date: 2026-02-30",
+    "date: 0001-01-01",
+    "date: 9999-12-31",
+    "date: 2026-09-08T25:61:00",
+    "date: 1e999",
+    "date: [2026, 9]",
+    "team: [sales]",
+    "team: {a: 1}",
+    "attendees: 5",
+    "attendees: [{name: [1]}, null, Ana (nowhere)]",
+    "title: &a [x, x]",
+    "title: *a",
+    "title: !!binary aGk=",
+    "title: !!set {a, b}",
+    "? [complex, key]\n: value",
+    "date: !!timestamp 2026-13-01",
+    "title: '",
+    "\t- x",
+]
+
+
+def front_matter_notes():
+    head = st.lists(st.sampled_from(FRONT_MATTER_LINES), max_size=4).map("\n".join)
+    body = st.one_of(fuzzed_text(FRAGMENTS["markdown"]), st.just("Ana: We ship in April.\n"))
+    return st.builds(lambda h, b: f"---\n{h}\n---\n{b}".encode(), head, body)
+
+
+NAME_BYTES = st.binary(min_size=1, max_size=10).filter(lambda b: b"/" not in b and b"\0" not in b)
+SUFFIXES = st.sampled_from([*EXTENSIONS, ".MD", ".txt.bak", "", ".", ".md.", ".docx"])
+ENTRY = st.tuples(
+    NAME_BYTES,
+    SUFFIXES,
+    st.sampled_from(["file", "file", "file", "loop", "dangling", "fifo", "folder", "link-up", "device"]),
+    st.one_of(front_matter_notes(), *(as_bytes(f) for f in ("markdown", "json", "vtt", "text")), docx_bytes()),
+)
+
+
+def build_folder(root: bytes, entries: list[tuple[bytes, str, str, bytes]]) -> None:
+    for index, (stem, suffix, kind, data) in enumerate(entries):
+        name = stem.lstrip(b".") or b"x"
+        path = root + b"/" + name + str(index).encode() + suffix.encode()
+        if kind == "file":
+            with open(path, "wb") as handle:
+                handle.write(data)
+        elif kind == "loop":
+            os.symlink(path, path)
+        elif kind == "dangling":
+            os.symlink(root + b"/nowhere", path)
+        elif kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "folder":
+            os.mkdir(path)
+            with open(path + b"/inner.md", "wb") as handle:
+                handle.write(data)
+        elif kind == "link-up":
+            os.symlink(b"..", path)
+        else:
+            os.symlink(b"/dev/zero", path)
+
+
+FOLDER_EXAMPLES = int(os.environ.get("SYNTH_FOLDER_FUZZ", 60))  # a longer run: SYNTH_FOLDER_FUZZ=2000
+
+
+@settings(max_examples=FOLDER_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(ENTRY, min_size=1, max_size=6))
+def test_a_fuzzed_folder_is_ingested_file_by_file(entries):
+    """Whatever the names, front matter, types and kinds of files in a folder, ingest goes through
+    every file: each failure is one line that names its file, the rest are stored."""
+    import tempfile
+
+    from fakes import HashEmbedder, MemoryStore
+
+    from synth.ingest import Ingestor, expand_paths
+    from synth.models import IngestReport
+
+    with tempfile.TemporaryDirectory() as folder:
+        build_folder(os.fsencode(folder), entries)
+        report = IngestReport()
+        files = expand_paths([folder], report)
+        Ingestor(MemoryStore(), HashEmbedder(), ReadOptions(), max_bytes=100_000).ingest(files, report)
+        assert report.files == len(files)
+        assert report.meetings + report.unchanged + _read_failures(report, files) == len(files), report.errors
+        for line in report.errors:
+            assert line.startswith(folder), line
+            # handled, but by the catch-all of ingest: a failure no reader anticipated
+            assert not re.search(r"cannot be read \(\w+(Error|Exception)\b", line), line
+            line.encode("utf-8")  # printable: a name that is not UTF-8 is shown as \xNN
+        for line in report.warnings:
+            line.encode("utf-8")
+
+
+def _read_failures(report, files) -> int:
+    """Failures of the files ingest was handed (the others were found while listing the folder)."""
+    sources = [f.source for f in files]
+    return sum(any(e.startswith(f"{s}:") for s in sources) for e in report.errors)

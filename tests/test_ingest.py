@@ -128,7 +128,7 @@ def test_nothing_stored_before_is_touched_by_a_failing_ingest(example_app):
 
 @pytest.mark.slow
 def test_forget_removes_a_meeting_and_its_passages(example_app):
-    record, removed = example_app.forget("Design research readout")
+    record, removed, _ = example_app.forget("Design research readout")
     assert removed == record.passages > 0
     assert record.meeting_id not in {r.meeting_id for r in example_app.meetings()}
     assert all(h.meeting_id != record.meeting_id for h in example_app.search("drag-and-drop whiteboard", k=10))

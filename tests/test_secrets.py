@@ -229,3 +229,43 @@ def test_a_process_that_holds_a_secret_has_freed_memory_overwritten():
 
     assert leftovers("none") > 30
     assert leftovers("key") == 0
+
+
+LONG_KEY = "sk-proj-MARKERLONG" + "7f3a9c1e5b" * 4 + "d2e4"  # 62 characters, as real keys are long
+
+
+def test_a_key_across_every_cut_point_leaves_no_piece(tmp_path, openai_server, example_store):
+    """A server that echoes the key at every offset around the 200-character cut of an error
+    message: no 8-character piece of the key in any message (before, 34 of 62 characters showed
+    when the key straddled the cut). A server that puts the key in its reply: `ask` masks it,
+    streamed or not."""
+    from synth.config import Settings
+    from synth.errors import ModelError
+    from synth.llm.chat import complete
+    from synth.redact import FRAGMENT
+
+    padding = iter(range(120, 260))
+
+    def echo_with_padding(body):
+        message = "x" * next(padding) + f" Authorization: Bearer {LONG_KEY} was refused"
+        return (401, {"error": {"message": message, "type": "invalid_request_error"}})
+
+    openai_server.default = echo_with_padding
+    settings = Settings(store=tmp_path / "s", api_key=LONG_KEY, base_url=openai_server.url, model="m", llm_retries=0)
+    messages = []
+    for _ in range(120, 260):
+        with pytest.raises(ModelError) as caught:
+            complete(settings, "system", "user")
+        messages.append(str(caught.value))
+    pieces = {LONG_KEY[i : i + FRAGMENT] for i in range(len(LONG_KEY) - FRAGMENT + 1)}
+    assert any("was refused" in m for m in messages) and any("Bearer ***" in m for m in messages)
+    assert not [m for m in messages if any(p in m for p in pieces)]
+
+    openai_server.default = f"The key is {LONG_KEY}, and renewals slip [1]."
+    env = {"OPENAI_API_KEY": LONG_KEY, "OPENAI_BASE_URL": openai_server.url, "SYNTH_MODEL": "scripted"}
+    question = "what did sales hear about QuickBooks?"
+    for args in (["ask", question], ["ask", question, "--json"]):
+        result = CliRunner().invoke(cli, ["--store", str(example_store), *args], env=env)
+        assert result.exit_code == 0, result.output
+        assert "The key is ***" in result.output, result.output
+        assert not any(p in result.output for p in pieces), result.output

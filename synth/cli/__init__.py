@@ -54,6 +54,12 @@ from .options import DefaultShownOption, env_name
     metavar="DIR",
     help=f"Folder of prompts that override the built-in ones [env {env_name('prompts_dir')}].",
 )
+@click.option(
+    "--init-store",
+    is_flag=True,
+    help="Let a writing command create the store in a folder that already holds other files "
+    f"(synth refuses by default) [env {env_name('init_store')}].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Say more.")
 @click.pass_context
 def cli(
@@ -65,6 +71,7 @@ def cli(
     model: str | None,
     api_key: str | None,
     prompts_dir: str | None,
+    init_store: bool,
     verbose: bool,
 ) -> None:
     """synth: what every function of a product team learned, searchable with sources.
@@ -87,6 +94,7 @@ def cli(
             api_key=api_key,
             prompts_dir=Path(prompts_dir) if prompts_dir else None,
             verbose=verbose,
+            init_store=init_store or None,
         )
     )
 
@@ -120,6 +128,9 @@ def main() -> None:
         from ..store.locking import wrote_in_this_process
 
         if not wrote_in_this_process():
+            from ..store.client import remove_read_only_copies
+
+            remove_read_only_copies()  # the quick exit skips atexit
             _exit_now(exc.code)
         raise
 

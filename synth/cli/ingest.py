@@ -18,6 +18,27 @@ if TYPE_CHECKING:
     from ..models import IngestReport
 
 
+PROGRESS_FILES = 100  # without a terminal, a progress line every this many files
+PROGRESS_SECONDS = 10.0  # or this often, whichever comes first
+
+
+def _progress_lines(total: int) -> Callable[[Any], None]:
+    """Progress for stderr that is not a terminal: `ingesting: 300 of 5000 files` every
+    PROGRESS_FILES files or PROGRESS_SECONDS seconds."""
+    import time
+
+    state = {"done": 0, "said": time.monotonic()}
+
+    def advance(item: Any) -> None:
+        state["done"] += 1
+        now = time.monotonic()
+        if state["done"] % PROGRESS_FILES == 0 or now - state["said"] >= PROGRESS_SECONDS:
+            state["said"] = now
+            click.echo(f"ingesting: {state['done']} of {total} files", err=True)
+
+    return advance
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--team", type=TEAM, help="The function of the whole meeting (sales, marketing, ...).")
@@ -84,6 +105,8 @@ def ingest(
             bar["bar"] = click.progressbar(length=len(files), label="Ingesting", file=sys.stderr)
             bar["bar"].__enter__()
             return lambda item: bar["bar"].update(1)
+        if not as_json and len(files) > PROGRESS_FILES // 5:
+            return _progress_lines(len(files))  # a log or a pipe: a line now and then, so a long run never looks hung
         return None
 
     stdin = sys.stdin.buffer.read() if "-" in paths else None

@@ -159,8 +159,11 @@ def forget(app: Synth, meeting: str) -> None:
     """
     from ..render import safe
 
-    record, removed = app.forget(meeting)
-    click.echo(f"Forgot {record.meeting_id} ({safe(record.title)}, {record.date}): {removed} passages removed.")
+    record, removed, flags = app.forget(meeting)
+    click.echo(
+        f"Forgot {record.meeting_id} ({safe(record.title)}, {record.date}): {removed} passages, "
+        f"{flags} flags that quoted it and the model cache removed."
+    )
 
 
 @click.command()

@@ -45,6 +45,9 @@ def vision_set(app: Synth, file: str, no_check: bool, as_json: bool) -> None:
     counts = ", ".join(f"{len(v)} {k.replace('_', '-')}" for k, v in stored.by_section().items())
     if not changed:
         click.echo(f"Vision unchanged: version {stored.number} is already this file ({counts}).")
+        if report:  # the check an interrupted `vision set` left undone
+            click.echo("Finishing the check against it that an interrupted run left undone.")
+            click.echo(check_text(report))
         return
     click.echo(f"Vision version {stored.number} stored: {len(stored.statements)} statements ({counts}).")
     if report:

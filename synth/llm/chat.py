@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import HOW_TO_CONFIGURE, Settings
 from ..errors import ConfigError, ModelError
-from ..redact import public_url
+from ..redact import StreamMasker, public_url, shortened, without_secrets
 
 
 def chat_model(settings: Settings, streaming: bool = False, max_tokens: int | None = None) -> Any:
@@ -48,15 +48,18 @@ def complete(settings: Settings, system: str, user: str, on_token: Callable[[str
     model = chat_model(settings, streaming=on_token is not None)
     messages = [SystemMessage(content=system), HumanMessage(content=user)]
     try:
+        # a server may put the key into its reply (an echo, a debugging proxy): masked like errors
         if on_token is None:
-            return str(model.invoke(messages).content)
+            return without_secrets(str(model.invoke(messages).content))
         parts = []
+        shown = StreamMasker(on_token)
         for chunk in model.stream(messages):
             text = chunk.content if isinstance(chunk.content, str) else ""
             if text:
                 parts.append(text)
-                on_token(text)
-        return "".join(parts)
+                shown(text)
+        shown.flush()
+        return without_secrets("".join(parts))
     except Exception as exc:
         raise ModelError(
             f"the model {settings.chat_model!r} at {public_url(settings.base_url) or 'OpenAI'} failed: "
@@ -67,4 +70,4 @@ def complete(settings: Settings, system: str, user: str, on_token: Callable[[str
 def _first_line(exc: Exception) -> str:
     """The first line of an exception's message, at most 200 characters."""
     text = str(exc).splitlines()[0] if str(exc) else ""
-    return text[:200]
+    return shortened(text, 200)  # masked before it is cut

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..config import STRUCTURED_METHODS
 from ..errors import ModelError
+from ..redact import shortened
 
 METHODS = STRUCTURED_METHODS  # tried in this order
 TOOL_NAME = "record_output"
@@ -142,8 +143,9 @@ class StructuredChat:
                 type(c).__name__ in ("ConnectError", "ConnectionRefusedError", "ConnectTimeout") for c in causes
             ):
                 root = causes[-1]
+                cause_text = shortened(str(root), 200)
                 raise ModelError(
-                    f"the server broke off its reply, after retries ({type(root).__name__}: {str(root)[:200]})"
+                    f"the server broke off its reply, after retries ({type(root).__name__}: {cause_text})"
                 ) from None
             raise ModelError(f"cannot connect to the server after retries ({_short(exc)})") from None
         except openai.APIError as exc:
@@ -261,9 +263,9 @@ def _short(exc: Exception, limit: int = 200) -> str:
         inner = body.get("error")
         message = body.get("message") or (inner.get("message") if isinstance(inner, dict) else inner)
         if message:
-            return str(message)[:limit]
+            return shortened(str(message), limit)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:limit]
+    return shortened(text, limit)  # masked before it is cut: a key across the cut leaves no piece
 
 
 def _inline_schema(schema: type[BaseModel]) -> dict:

@@ -82,7 +82,8 @@ def content_hash(data: bytes, options: ReadOptions, meeting_id: str) -> str:
 def meeting_id_for(source_key: str, stem: str) -> str:
     """A short readable id that stays the same for the same file path."""
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:48] or "meeting"
-    return f"{slug}-{hashlib.sha1(source_key.encode()).hexdigest()[:6]}"
+    digest = hashlib.sha1(source_key.encode("utf-8", "surrogateescape")).hexdigest()[:6]  # a name may not be UTF-8
+    return f"{slug}-{digest}"
 
 
 def read_meeting(
@@ -114,6 +115,7 @@ def read_meeting(
         raise InputError(source, "is a zip archive: ingest it by its path and synth reads its files like a folder")
     meta: dict = {}
     title_in_body: str | None = None
+    date_at: int | None = None  # the front matter line of `date:`, for a message about it
     fmt = _format_by_content(data, fmt)
     if fmt == "docx":
         turns, title_in_body = read_docx(data, source)
@@ -141,6 +143,7 @@ def read_meeting(
             turns, meta = read_json(text, source)
         else:
             meta, body, offset = split_front_matter(text, source)
+            date_at = _key_line(text, "date", offset)
             meta, body = _with_properties(meta, body)
             body = _LINKED_LABEL.sub(r"\g<lead>\g<name>\g<colon>", body) if "[[" in body else body
             if is_speaker_export(body):
@@ -161,14 +164,21 @@ def read_meeting(
     speaker_teams = _speaker_teams(turns, options.roster, attendee_teams, team)
     stem = Path(name).stem
     title = options.title or _string(meta.get("title")) or title_in_body or _title_from_stem(stem)
+    fallback = _file_date(mtime)
     date = (
         options.date
-        or _date_value(meta.get("date"), source)
+        or _date_value(meta.get("date"), source, date_at)
         or _date_in_name(name)
         or _date_line(turns)
         or (created if isinstance(created, dt.date) else None)
-        or (dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today())
+        or fallback
     )
+    if not MIN_DATE <= date <= MAX_DATE:
+        # year 1 or 9999 breaks every later "next week" and every weekly series: unknown instead
+        message = f"{source}: date {date.isoformat()} is outside {MIN_DATE.year}-{MAX_DATE.year}"
+        if warnings is not None:
+            warnings.append(f"{message}; stored with the file's date {fallback.isoformat()} (--date gives one)")
+        date = fallback
     meeting_id = meeting_id_for(identity or source, stem if source != "<stdin>" else title)
     return Meeting(
         meeting_id=meeting_id,
@@ -301,7 +311,20 @@ def _team_value(value, source: str, warnings: list[str] | None = None) -> str | 
     return team
 
 
-def _date_value(value, source: str) -> dt.date | None:
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+
+
+def _file_date(mtime: float | None) -> dt.date:
+    """The day a file was last changed (today for standard input or a clock far off)."""
+    try:
+        found = dt.datetime.fromtimestamp(mtime).date() if mtime is not None else dt.date.today()
+    except (OverflowError, OSError, ValueError):
+        return dt.date.today()
+    return found if MIN_DATE <= found <= MAX_DATE else dt.date.today()
+
+
+def _date_value(value, source: str, line: int | None = None) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -311,7 +334,17 @@ def _date_value(value, source: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise InputError(source, f"front matter date {value!r} is not a date (write YYYY-MM-DD)") from None
+        raise InputError(
+            source, f"front matter date {str(value)[:40]!r} is not a date (write YYYY-MM-DD)", line=line
+        ) from None
+
+
+def _key_line(text: str, key: str, lines: int) -> int | None:
+    """The line number of `key:` within the first `lines` lines (the front matter), if there."""
+    for number, line in enumerate(text.split("\n", lines)[:lines], start=1):
+        if line.lower().startswith(f"{key}:"):
+            return number
+    return None
 
 
 def _date_line(turns: list[Turn]) -> dt.date | None:

@@ -34,3 +34,10 @@ class ReplyCache:
     def put(self, key: str, value: str, kind: ReplyKind = "extraction") -> None:
         """Cache a reply."""
         self._store._cache.upsert(ids=[key], embeddings=[[1.0]], documents=[value], metadatas=[{"kind": kind}])
+
+    @wrap("clearing the model cache", writes=True)
+    def clear(self) -> int:
+        """Remove every cached reply (they quote the meetings they came from); how many there were."""
+        ids = self._store._cache.get(include=[])["ids"]
+        self._store.delete_ids(self._store._cache, ids)
+        return len(ids)

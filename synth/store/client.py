@@ -5,15 +5,17 @@ The only module that imports chromadb (inside functions: `synth --help` stays in
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ..redact import public_url, without_secrets
-from ..errors import ConfigError, StoreError
+from ..errors import ConfigError, NotAStoreError, StoreError
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -121,6 +123,65 @@ def forget_client(location: str) -> None:
     SharedSystemClient._identifier_to_refcount.pop(location, None)
 
 
+READ_ONLY_COPY = "synth-readonly-"
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether this process cannot write to the store folder or its database (a read-only mount,
+    a backup owned by someone else)."""
+    database = path / DATABASE
+    return not os.access(path, os.W_OK) or (database.exists() and not os.access(database, os.W_OK))
+
+
+def readable_copy(path: Path) -> Path:
+    """A private copy of a store this process cannot write to, for reading. Chroma writes to its
+    database when it opens it ("attempt to write a readonly database"), so a read-only store is
+    read from a copy in the temporary folder, removed at exit (or, after a process that could not
+    clean up, by the next one)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    _remove_stale_copies(Path(tempfile.gettempdir()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{READ_ONLY_COPY}{os.getpid()}-"))
+    _copies.append(folder)
+    atexit.register(remove_read_only_copies)
+    copy = folder / "store"
+    try:
+        shutil.copytree(path, copy, ignore=shutil.ignore_patterns("synth-*"))
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StoreError(f"the store at {path} is read-only and could not be copied to read it: {exc}") from None
+    return copy
+
+
+_copies: list[Path] = []
+
+
+def remove_read_only_copies() -> None:
+    """Remove the copies of read-only stores this process made."""
+    import shutil
+
+    while _copies:
+        shutil.rmtree(_copies.pop(), ignore_errors=True)
+
+
+def _remove_stale_copies(temporary: Path) -> None:
+    """Copies of read-only stores whose process is gone."""
+    import shutil
+
+    for entry in temporary.glob(f"{READ_ONLY_COPY}*"):
+        pid = entry.name[len(READ_ONLY_COPY) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def persistent_client(path: Path) -> Any:
     """A client of the store folder at `path` (which exists), or a StoreError that says what to do."""
     check_database(path)
@@ -130,7 +191,7 @@ def persistent_client(path: Path) -> Any:
             path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
         )
     except Exception as exc:
-        damage = diagnose(path, exc)
+        damage = disk_full(path, exc) or diagnose(path, exc)
         if damage:
             raise StoreError(damage) from None
         raise StoreError(
@@ -236,6 +297,29 @@ def diagnose(folder: Path, exc: Exception | None = None) -> str | None:
     )
 
 
+_FULL_WORDS = ("no space left", "disk is full", "database or disk is full", "enospc")
+_LOW_SPACE = 32 * 1024 * 1024  # below this, Chroma's vaguer failures ("Error in compaction") are a full disk
+
+
+def disk_full(folder: Path, exc: Exception) -> str | None:
+    """The message for a write that failed because the disk holding the store is full, or None.
+    Chroma often says only "Error in compaction: Failed to apply logs"; the free space decides."""
+    import shutil
+
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    try:
+        free = shutil.disk_usage(folder if folder.exists() else folder.parent).free
+    except OSError:
+        return None
+    said = any(w in text for w in _FULL_WORDS) or getattr(exc, "errno", None) == errno.ENOSPC
+    if said or (free < _LOW_SPACE and ("compaction" in text or "apply logs" in text or "disk i/o" in text)):
+        return (
+            f"the disk holding the store is full ({free / 1e6:.1f} MB free); nothing was lost: "
+            "free space and run the command again"
+        )
+    return None
+
+
 def check_database(folder: Path) -> None:
     """Raise a StoreError if the store folder looks damaged."""
     damage = diagnose(folder)
@@ -243,13 +327,79 @@ def check_database(folder: Path) -> None:
         raise StoreError(damage)
 
 
-def make_folder(path: Path) -> None:
-    """Create the store folder, readable by this user only."""
+# What a folder may hold and still be "empty" for a new store: the project's own store/ holds a
+# README and a .gitignore; the lock files are what a writer interrupted before its first write leaves.
+_HARMLESS = {".gitignore", ".gitkeep", ".keep", ".DS_Store"}
+_HARMLESS_PREFIXES = ("README", "readme", "synth-generation")
+_SYNTH_LOCK = re.compile(r"^synth-[a-z]+\.lock$")  # the writer, data, turn and watch locks
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+FolderState = Literal["missing", "file", "empty", "store", "other"]
+
+
+def folder_state(path: Path) -> FolderState:
+    """What is at the store path, looked at without changing anything: nothing, a file, a folder
+    with nothing of anyone's in it (only a README, a .gitignore, synth's lock files), a synth store
+    (its database file is there), or a folder of other things."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        os.chmod(path, 0o700)
+        if not path.exists():
+            return "missing"
+        if not path.is_dir():
+            return "file"
+        if (path / DATABASE).exists():
+            return "store"
+        names = [entry.name for entry in os.scandir(path)]
+    except OSError as exc:
+        raise StoreError(f"cannot look at the store folder {path}: {exc.strerror or exc}") from None
+    if any(_UUID.match(name) and (path / name).is_dir() for name in names):
+        return "store"  # Chroma's index folders without their database: a damaged store, said so on opening
+    if all(name in _HARMLESS or name.startswith(_HARMLESS_PREFIXES) or _SYNTH_LOCK.match(name) for name in names):
+        return "empty"
+    return "other"
+
+
+def not_a_store(path: Path, state: FolderState) -> NotAStoreError:
+    """The error for a store path that is a file or a folder of other things."""
+    if state == "file":
+        return NotAStoreError(f"{path} is a file, not a store folder; give --store a folder")
+    return NotAStoreError(f"{path} is not a synth store (run `synth ingest` to create one)")
+
+
+def refuse_foreign_folder(path: Path) -> NotAStoreError:
+    """The error for a writer asked to create a store in a folder of other things."""
+    return NotAStoreError(
+        f"{path} is not a synth store and holds other files; synth creates a store only in a new or empty "
+        "folder (or one with just a README and a .gitignore). Give --store a new folder, or add --init-store "
+        "to create the store in this one anyway"
+    )
+
+
+def make_folder(path: Path) -> None:
+    """Create the store folder, readable by this user only. A folder that exists already is left
+    as it is (its permissions are its owner's)."""
+    try:
+        path.mkdir(parents=True)
+    except FileExistsError:
+        return
     except OSError as exc:
         raise StoreError(f"cannot create the store folder {path}: {exc.strerror}") from None
+    try:
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot make the store folder {path} private: {exc.strerror}") from None
+
+
+def read_only_store(path: Path) -> StoreError:
+    """What a writer says about a store it cannot write to."""
+    return StoreError(
+        f"the store at {path} is read-only: synth can search and read it, but not write to it. "
+        "Copy it to a folder you can write to (synth --store COPY ...) to change it"
+    )
+
+
+def read_only_error(path: Path, exc: OSError) -> StoreError | None:
+    """`read_only_store` when `exc` says the store is read-only."""
+    return read_only_store(path) if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else None
 
 
 def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..redact import public_url
-from ..errors import NoStoreError, StoreVersionError
+from ..errors import NoStoreError, NotAStoreError, StoreVersionError
 from ..models import MeetingRecord, Turn
 from . import client
 from .cache import ReplyCache, ReplyKind
@@ -79,8 +79,17 @@ class Store:
         return self
 
     def _persistent_client(self, path: Path, create: bool) -> Any:
-        if not create and not path.exists():
+        """Chroma's client of the folder. Only a writer (`create`) makes a folder or a database;
+        a reader finds a store there or says there is none, having changed nothing."""
+        state = client.folder_state(path)
+        if state == "file":
+            raise client.not_a_store(path, state)
+        if not create and state != "store":
+            if state == "other":
+                raise client.not_a_store(path, state)
             raise NoStoreError(f"no store at {path}: ingest something first (synth ingest PATH)")
+        if not create and client.is_read_only(path):
+            return client.persistent_client(client.readable_copy(path))  # a mounted backup, say
         client.make_folder(path)
         return client.persistent_client(path)
 
@@ -118,6 +127,9 @@ class Store:
     def explain(self, exc: Exception) -> str:
         """What went wrong, in words a person can act on: damage of the folder first."""
         if not self.server:
+            full = client.disk_full(Path(self.location), exc)
+            if full:
+                return full
             damage = diagnose(Path(self.location), exc)
             if damage:
                 return damage
@@ -147,6 +159,8 @@ class Store:
                 f"the Chroma server at {self.location} holds no synth store yet: "
                 "ingest something first (synth ingest PATH)"
             )
+        elif not create:  # a Chroma folder of someone else's: a reader creates no collection in it
+            raise NotAStoreError(f"{self.location} is not a synth store (run `synth ingest` to create one)")
         config = {"hnsw": {"space": "cosine"}}
         function = client.embedding_function(self.embedder_name, self._load_embedder)
         self._lazy: dict[str, Any] = {}

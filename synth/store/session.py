@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .client import forget_client, make_folder
-from .locking import StoreLocks, for_store
+from ..errors import StoreError
+from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
+from .locking import WRITER_FILE, StoreLocks, for_store
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -58,21 +59,47 @@ class Session:
             return
         folder = Path(self.settings.store)
         locks = None
+        # Look before touching: a reader changes nothing in a folder that is not a store, and a
+        # writer creates a store only where nothing of anyone else's is.
+        state = folder_state(folder)
+        if state == "empty" and not write and (folder / WRITER_FILE).exists():
+            # a writer may be creating the store right now: wait for its write, then look again
+            with contextlib.suppress(OSError):
+                for_store(folder).acquire_read()
+                for_store(folder).release_read()
+            state = folder_state(folder)
+        if state == "file" or (state == "other" and not (write and self.settings.init_store)):
+            raise refuse_foreign_folder(folder) if write and state == "other" else not_a_store(folder, state)
         if write:
+            if state == "store" and is_read_only(folder):
+                raise read_only_store(folder)
             make_folder(folder)
             locks = for_store(folder)
-            locks.acquire_writer(command, self.on_wait)
-        elif folder.is_dir():
+            try:
+                locks.acquire_writer(command, self.on_wait)
+            except OSError as exc:
+                raise read_only_error(folder, exc) or StoreError(
+                    f"cannot lock the store at {folder} for writing: {exc.strerror or exc}"
+                ) from None
+        elif state == "store":
             try:
                 locks = for_store(folder)
                 locks.acquire_read()
             except OSError:
-                locks = None  # a folder this user cannot write to: read without locks
+                locks = None  # a folder this user cannot write to (a read-only backup): read without locks
+        else:
+            self._store = None  # no store (any more): an open one is not read as if it were there
         self._locks = locks
         self._active = True
         try:
             if locks is not None and self._store is not None and locks.seen not in (None, locks.generation()):
                 self._store = None  # another process wrote since: store() reopens it
+            if write and locks is not None and state != "store":
+                # a new store is created at once, with no reader inside: a search that starts
+                # meanwhile waits for it (above) instead of finding a folder with half a store
+                self._store = None
+                with locks.exclusive():
+                    self.store()
             yield
         finally:
             self._active = False
