@@ -124,13 +124,21 @@ class StoredTexts:
 
     def __init__(self, store: Store):
         self.store = store
+        self._current: set[str] | None = None
 
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
+    def passages_near(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[NearPassage]:
         from .brief.facts import NearPassage
         from .store import passage_turns
 
-        hits = self.store.meetings.nearest(vector, versions, n)
-        passages = self.store.meetings.passages([h.id for h in hits])
+        if self._current is None:
+            self._current = {r.version for r in self.store.meetings.records()}
+        # a version being written, or left by an interrupted write, is dated too: ask for more and
+        # keep the first n of the versions the meeting records name
+        hits = self.store.meetings.nearest_dated(vector, after, until, excluding, 2 * n)
+        hits = [h for h in hits if h.version in self._current]
+        passages = self.store.meetings.passages([h.id for h in hits[:n]])
         return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:

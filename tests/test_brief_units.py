@@ -82,11 +82,13 @@ class Texts:
     def __init__(self, passages: list[NearPassage] | None = None, turns: dict[str, list[Turn]] | None = None):
         self.passages = passages or []
         self.by_meeting = turns or {}
-        self.asked: list[list[str]] = []
+        self.asked: list[tuple[str, str, list[str]]] = []
 
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
-        self.asked.append(versions)
-        return [p for p in self.passages if p.version in versions][:n]
+    def passages_near(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[NearPassage]:
+        self.asked.append((after, until, excluding))
+        return [p for p in self.passages if p.meeting_id not in excluding][:n]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
         return self.by_meeting.get(record.meeting_id, [])
@@ -188,7 +190,8 @@ def test_a_resolution_found_in_a_later_passage_cites_its_line():
         texts=texts,
     )
     ((thread, said),) = f.roadblock_threads()
-    assert texts.asked == [[later.version]]  # only meetings after the first mention are read
+    # only meetings after the first mention, up to the day of the brief, are read
+    assert texts.asked == [("2026-09-01", "2026-10-01", [FIRST.meeting_id])]
     assert said is not None and said.text == "The Stripe webhook verification works now."
     assert (said.cite.start_line, said.cite.speaker, said.cite.team) == (12, "Julia", "customer_success")
     negated = Turn(speaker="Julia", text="The Stripe webhook verification is not fixed yet.", start_line=3, end_line=3)

@@ -59,7 +59,7 @@ def learned(a: Assembly) -> list[Fact]:
     order = {t: n for n, t in enumerate(dict.fromkeys(i.insight.team for i in items))}
     for item in sorted(items, key=lambda i: order[i.insight.team]):
         ins = item.insight
-        if any(a.f.relatedness(item, k) >= SAME_FINDING for k in kept):
+        if kept and a.f.related(item, kept).max() >= SAME_FINDING:
             continue
         kept.append(item)
         team = ins.team if ins.team not in OUTSIDE else "customer"

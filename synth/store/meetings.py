@@ -114,6 +114,29 @@ class MeetingRepo:
             if meta["version"] in wanted
         ]
 
+    @wrap("searching")
+    def nearest_dated(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[codec.DenseHit]:
+        """Nearest passages (of any stored version) of the meetings dated after `after` up to
+        `until`, except the meetings `excluding`: a filter on dates rather than a list of every
+        version, so its cost and size do not grow with the store."""
+        if n <= 0 or after >= until:
+            return []
+        conditions: list[dict[str, Any]] = [
+            {"date_ord": {"$gt": codec.date_ordinal(after)}},
+            {"date_ord": {"$lte": codec.date_ordinal(until)}},
+        ]
+        if excluding:
+            conditions.append({"meeting_id": {"$nin": excluding}})
+        result = self._store._passages.query(
+            query_embeddings=[vector], n_results=n, where={"$and": conditions}, include=["distances", "metadatas"]
+        )
+        return [
+            codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+        ]
+
     @wrap("reading passages")
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         """Stored passages by id (those still stored: a concurrent ingest may have removed some)."""
