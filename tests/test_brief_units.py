@@ -382,3 +382,47 @@ def test_an_assumption_refuted_in_the_period_says_so_and_needs_the_team():
     assert agenda[1].text == f"Assumption now invalidated: {fact.text}" and agenda[1].details["score"] == 3.5
     early_view = assembly(f, "2026-09-25")  # the evidence came before the period: neither changed nor untested
     assert early_view.section("assumptions") == []
+
+
+def test_the_brief_shows_only_flags_a_meeting_of_the_period_takes_part_in():
+    from synth.models import Flag, FlagSide
+
+    early, later, quiet = record("2026-09-01"), record("2026-09-20", "Support review"), record("2026-09-28", "Retro")
+
+    def side(r: MeetingRecord, text: str) -> FlagSide:
+        return FlagSide(
+            kind="decision",
+            text=text,
+            quote=text,
+            team="engineering",
+            meeting_id=r.meeting_id,
+            title=r.title,
+            date=r.date,
+            source=r.source,
+            start_line=1,
+            end_line=1,
+            key=text,
+        )
+
+    conflict = Flag(
+        id="f1",
+        type="team_conflict",
+        sides=[side(early, "We ship on Friday."), side(later, "We do not ship on Friday.")],
+        explanation="They disagree.",
+        confidence=0.9,
+        checker="offline",
+        created_at="2026-09-20T00:00:00",
+        updated_at="2026-09-20T00:00:00",
+    )
+    f = Facts(
+        dt.date(2026, 10, 1),
+        [early, later, quiet],
+        [],
+        flags=[conflict],
+        roster={},
+        vision=None,
+        statements=[],
+        texts=Texts(),
+    )
+    assert [x.details["flag"] for x in assembly(f, "2026-09-15").section("flags")] == ["f1"]
+    assert assembly(f, "2026-09-25").section("flags") == []  # still open, but not about the period
