@@ -10,6 +10,7 @@ several processes write at once, a version another live process is writing is ne
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,6 +23,7 @@ from .locking import owner_alive, owner_id, release_owner
 if TYPE_CHECKING:
     from .core import Store
 
+MEETINGS_CHANGED = "meetings_changed"  # the config record whose value changes with every meeting record
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
 
 
@@ -48,6 +50,23 @@ class MeetingRepo:
         """Every stored meeting, oldest first."""
         got = self._store._meetings.get(include=["metadatas"])
         return sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
+
+    @wrap("reading the meetings")
+    def change_token(self) -> str | None:
+        """A value that changes whenever a meeting record is written or removed (None on a store
+        written before it existed): one read by id, so a reader can tell cheaply that the records
+        it holds are still the stored ones."""
+        got = self._store._config.get(ids=[MEETINGS_CHANGED], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def _changed(self) -> None:
+        # a new random value, not a counter: writers on several machines need no coordination
+        self._store._config.upsert(
+            ids=[MEETINGS_CHANGED],
+            embeddings=[[1.0]],
+            documents=[uuid.uuid4().hex],
+            metadatas=[{"key": MEETINGS_CHANGED}],
+        )
 
     @wrap("reading postings")
     def postings(self, meeting_ids: list[str]) -> dict[str, str]:
@@ -272,6 +291,7 @@ class MeetingRepo:
             documents=[postings],
             metadatas=[codec.record_metadata(record)],
         )
+        self._changed()
 
     @wrap("committing an extraction", writes=True)
     def update_record(self, record: MeetingRecord) -> None:
@@ -286,6 +306,7 @@ class MeetingRepo:
             documents=[got["documents"][0]],
             metadatas=[codec.record_metadata(record)],
         )
+        self._changed()
 
     @wrap("removing old passages", writes=True)
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
@@ -299,5 +320,6 @@ class MeetingRepo:
         """Remove a meeting: its record first (it disappears at once), then its insights and
         passages. Returns how many passages were removed."""
         self._store._meetings.delete(ids=[meeting_id])
+        self._changed()
         self._store.insights.remove_stale(meeting_id, None)
         return self.remove_stale_passages(meeting_id, None)
