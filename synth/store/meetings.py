@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import StoreError
 from ..models import MeetingRecord, Passage, Turn
-from . import codec
+from . import codec, limits
 from .client import wrap
 from .locking import owner_alive, owner_id, release_owner
 
@@ -73,8 +73,11 @@ class MeetingRepo:
         """Lexical postings by version for the given meetings."""
         if not meeting_ids:
             return {}
-        got = self._store._meetings.get(ids=meeting_ids, include=["metadatas", "documents"])
-        return {m["version"]: d for m, d in zip(got["metadatas"], got["documents"])}
+        found: dict[str, str] = {}
+        for some in limits.slices(meeting_ids, self._store.batch):
+            got = self._store._meetings.get(ids=some, include=["metadatas", "documents"])
+            found.update({m["version"]: d for m, d in zip(got["metadatas"], got["documents"])})
+        return found
 
     @wrap("reading a meeting")
     def version_of(self, meeting_id: str) -> str | None:
@@ -119,19 +122,24 @@ class MeetingRepo:
         needed, which makes the query several times faster); results are still checked."""
         if not versions or n <= 0:
             return []
-        conditions: list[dict[str, Any]] = [] if every_version else [{"version": {"$in": versions}}]
-        if team:
-            conditions.append({codec.team_flag(team): True})
-        where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        result = self._store._passages.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["distances", "metadatas"]
-        )
         wanted = set(versions)
-        return [
-            codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
-            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
-            if meta["version"] in wanted
-        ]
+        hits: list[codec.DenseHit] = []
+        # a long version list is asked in slices the database accepts; the n nearest of all are
+        # among the n nearest of each slice
+        for some in [versions] if every_version else limits.slices(versions):
+            conditions: list[dict[str, Any]] = [] if every_version else [{"version": {"$in": some}}]
+            if team:
+                conditions.append({codec.team_flag(team): True})
+            where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
+            result = self._store._passages.query(
+                query_embeddings=[vector], n_results=n, where=where, include=["distances", "metadatas"]
+            )
+            hits += [
+                codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+                if meta["version"] in wanted
+            ]
+        return hits if len(versions) <= limits.IN_LIMIT else sorted(hits, key=lambda h: -h.similarity)[:n]
 
     @wrap("searching")
     def nearest_dated(
@@ -146,33 +154,50 @@ class MeetingRepo:
             {"date_ord": {"$gt": codec.date_ordinal(after)}},
             {"date_ord": {"$lte": codec.date_ordinal(until)}},
         ]
-        if excluding:
+        many = len(excluding) > limits.IN_LIMIT  # then left out in Python, asking for as many more
+        if excluding and not many:
             conditions.append({"meeting_id": {"$nin": excluding}})
         result = self._store._passages.query(
-            query_embeddings=[vector], n_results=n, where={"$and": conditions}, include=["distances", "metadatas"]
+            query_embeddings=[vector],
+            n_results=n + (len(excluding) if many else 0),
+            where={"$and": conditions},
+            include=["distances", "metadatas"],
         )
+        skip = set(excluding) if many else set()
         return [
             codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
             for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
-        ]
+            if meta["meeting_id"] not in skip
+        ][:n]
 
     @wrap("reading passages")
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         """Stored passages by id (those still stored: a concurrent ingest may have removed some)."""
         if not ids:
             return {}
-        got = self._store._passages.get(ids=ids, include=["documents", "metadatas"])
-        return {
-            i: codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        }
+        found: dict[str, Passage] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._passages.get(ids=some, include=["documents", "metadatas"])
+            found.update(
+                {
+                    i: codec.passage_from_stored(i, d, m)
+                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+                }
+            )
+        return found
 
     @wrap("reading embeddings")
     def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of a (unit) vector to stored passages, by id."""
         if not ids:
             return {}
-        got = self._store._passages.get(ids=ids, include=["embeddings"])
-        return {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+        found: dict[str, float] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._passages.get(ids=some, include=["embeddings"])
+            found.update(
+                {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+            )
+        return found
 
     # --- the write protocol -------------------------------------------------------------------
 
