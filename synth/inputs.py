@@ -136,16 +136,24 @@ class StoredTexts:
     def passages_near(
         self, vector: list[float], after: str, until: str, excluding: list[str], n: int
     ) -> list[NearPassage]:
+        return self.passages_near_many([vector], after, until, excluding, n)[0]
+
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
         from .brief.facts import NearPassage
         from .store import passage_turns
 
         with self.read_step() as store:
             # a version being written, or left by an interrupted write, is dated too: ask for more
             # and keep the first n of the versions the facts were read from
-            hits = store.meetings.nearest_dated(vector, after, until, excluding, 2 * n)
-            hits = [h for h in hits if h.version in self._current]
-            passages = store.meetings.passages([h.id for h in hits[:n]])
-        return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
+            found = store.meetings.nearest_dated_many(vectors, after, until, excluding, 2 * n)
+            kept = [[h.id for h in hits if h.version in self._current][:n] for hits in found]
+            passages = store.meetings.passages(list(dict.fromkeys(i for ids in kept for i in ids)))
+        return [
+            [NearPassage(p.meeting_id, p.version, passage_turns(p)) for i, p in passages.items() if i in set(ids)]
+            for ids in kept
+        ]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
         with self.read_step() as store:

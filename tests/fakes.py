@@ -157,13 +157,18 @@ class MemoryMeetings(MeetingRepo):
         hits = [codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows]
         return sorted(hits, key=lambda h: -h.similarity)[:n]
 
-    def nearest_dated(
-        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
-    ) -> list[codec.DenseHit]:
+    def nearest_dated_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[codec.DenseHit]]:
         low, high, skip = codec.date_ordinal(after), codec.date_ordinal(until), set(excluding)
         rows = self._passages.where(lambda m: low < m["date_ord"] <= high and m["meeting_id"] not in skip)
-        hits = [codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows]
-        return sorted(hits, key=lambda h: -h.similarity)[:n]
+        return [
+            sorted(
+                (codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows),
+                key=lambda h: -h.similarity,
+            )[:n]
+            for vector in vectors
+        ]
 
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         wanted = set(ids)

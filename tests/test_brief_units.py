@@ -90,6 +90,11 @@ class Texts:
         self.asked.append((after, until, excluding))
         return [p for p in self.passages if p.meeting_id not in excluding][:n]
 
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
+        return [self.passages_near(v, after, until, excluding, n) for v in vectors]
+
     def turns(self, record: MeetingRecord) -> list[Turn]:
         return self.by_meeting.get(record.meeting_id, [])
 

@@ -85,6 +85,12 @@ class MeetingTexts(Protocol):
         meetings dated after `after` up to `until`, except the meetings `excluding`."""
         ...
 
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
+        """`passages_near` for several vectors with the same filter, in one read."""
+        ...
+
     def turns(self, record: MeetingRecord) -> list[Turn]:
         """Every turn of a stored meeting, in order."""
         ...
@@ -276,6 +282,7 @@ class Facts:
             np.asarray([i.vector for i in items], dtype=np.float32) if items else np.zeros((0, 1), dtype=np.float32)
         )
         self._saying: dict[re.Pattern[str], list[int]] = {}
+        self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
         self.vision = vision
         self.statements = [NotedStatement(s, v) for s, v in statements] if vision is not None else []
         self.roster = roster
@@ -315,13 +322,35 @@ class Facts:
     def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
         """Each roadblock thread with what a later meeting said that resolved it, if anything."""
         if self._roadblocks is None:
-            self._roadblocks = [(t, self.later_saying(t, RESOLVED)) for t in self.threads("roadblock")]
+            threads = self.threads("roadblock")
+            by_insight = {id(t): self._said_by_insight(t, RESOLVED, THREAD_LINK) for t in threads}
+            self._read_near([t for t in threads if by_insight[id(t)] is None])
+            self._roadblocks = [(t, by_insight[id(t)] or self._said_in_passages(t, RESOLVED)) for t in threads]
         return self._roadblocks
+
+    def _read_near(self, threads: list[Thread]) -> None:
+        """Read the passages near each thread in as few queries as there are distinct (first
+        day, meetings) among them: threads that share them share the filter of one query."""
+        groups: dict[tuple[str, tuple[str, ...]], list[Thread]] = {}
+        for thread in threads:
+            groups.setdefault((thread.first.date, tuple(thread.meetings)), []).append(thread)
+        for (start, meetings), group in groups.items():
+            if not any(r.date > start and r.meeting_id not in meetings for r in self.records):
+                continue
+            found = self.texts.passages_near_many(
+                [t.members[0].vector for t in group], start, self.as_of.isoformat(), list(meetings), PASSAGES_LOOKED_AT
+            )
+            for thread, passages in zip(group, found):
+                self._near[id(thread)] = passages
 
     def later_saying(self, thread: Thread, pattern: re.Pattern[str], floor: float = THREAD_LINK) -> Said | None:
         """The first thing a later meeting says about the thread that matches `pattern` ("fixed",
         "done"): an insight related to it, else a sentence of a passage near it that shares at
         least two of its content words."""
+        return self._said_by_insight(thread, pattern, floor) or self._said_in_passages(thread, pattern)
+
+    def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
+        """The first later insight related to the thread that says it."""
         start = thread.first.date
         if pattern not in self._saying:  # the insights that say it, once per pattern
             self._saying[pattern] = [
@@ -339,12 +368,21 @@ class Facts:
             if row.max() >= floor:
                 ins = item.insight
                 return Said(ins.date, ins.statement, cite_insight(ins))
-        if not any(r.date > start and r.meeting_id not in meetings for r in self.records):
+        return None
+
+    def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
+        """The first sentence of a later passage near the thread that says it and shares two of
+        the thread's content words."""
+        start, meetings = thread.first.date, set(thread.meetings)
+        if id(thread) in self._near:
+            passages = self._near.pop(id(thread))
+        elif any(r.date > start and r.meeting_id not in meetings for r in self.records):
+            passages = self.texts.passages_near(
+                thread.members[0].vector, start, self.as_of.isoformat(), thread.meetings, PASSAGES_LOOKED_AT
+            )
+        else:
             return None
         terms = set().union(*(set(m.reading.terms) for m in thread.members))
-        passages = self.texts.passages_near(
-            thread.members[0].vector, start, self.as_of.isoformat(), thread.meetings, PASSAGES_LOOKED_AT
-        )
         found = []
         for passage in passages:
             record = self.by_meeting.get(passage.meeting_id)

@@ -141,15 +141,21 @@ class MeetingRepo:
             ]
         return hits if len(versions) <= limits.IN_LIMIT else sorted(hits, key=lambda h: -h.similarity)[:n]
 
-    @wrap("searching")
     def nearest_dated(
         self, vector: list[float], after: str, until: str, excluding: list[str], n: int
     ) -> list[codec.DenseHit]:
         """Nearest passages (of any stored version) of the meetings dated after `after` up to
         `until`, except the meetings `excluding`: a filter on dates rather than a list of every
         version, so its cost and size do not grow with the store."""
-        if n <= 0 or after >= until:
-            return []
+        return self.nearest_dated_many([vector], after, until, excluding, n)[0]
+
+    @wrap("searching")
+    def nearest_dated_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[codec.DenseHit]]:
+        """`nearest_dated` for several vectors with the same filter, in one query."""
+        if n <= 0 or after >= until or not vectors:
+            return [[] for _ in vectors]
         conditions: list[dict[str, Any]] = [
             {"date_ord": {"$gt": codec.date_ordinal(after)}},
             {"date_ord": {"$lte": codec.date_ordinal(until)}},
@@ -158,17 +164,20 @@ class MeetingRepo:
         if excluding and not many:
             conditions.append({"meeting_id": {"$nin": excluding}})
         result = self._store._passages.query(
-            query_embeddings=[vector],
+            query_embeddings=vectors,
             n_results=n + (len(excluding) if many else 0),
             where={"$and": conditions},
             include=["distances", "metadatas"],
         )
         skip = set(excluding) if many else set()
         return [
-            codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
-            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
-            if meta["meeting_id"] not in skip
-        ][:n]
+            [
+                codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+                for pid, meta, dist in zip(ids, metas, dists)
+                if meta["meeting_id"] not in skip
+            ][:n]
+            for ids, metas, dists in zip(result["ids"], result["metadatas"], result["distances"])
+        ]
 
     @wrap("reading passages")
     def passages(self, ids: list[str]) -> dict[str, Passage]:
