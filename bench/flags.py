@@ -109,7 +109,7 @@ def predict_unheard(group: dict, embedder) -> str:
     statements = [
         statement_item(statement(s, k), v) for k, (s, v) in enumerate(zip(group["vision"], vectors[len(members) :]))
     ]
-    return "unheard" if unheard_themes(items, statements) else "none"
+    return "unheard" if unheard_themes(items, statements)[0] else "none"
 
 
 def main() -> None:

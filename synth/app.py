@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -359,15 +359,18 @@ class Synth:
         from .brief.build import build_brief
 
         as_of = as_of or dt.date.today()
-        prose = prose and self.settings.llm_configured
-        with self._session(write=prose, command="brief"):  # the prose is cached in the store
+        if not (prose and self.settings.llm_configured):
+            # the facts are read in one step; later meetings' words are read as they are needed,
+            # each read a short step of its own, so a writer waiting is let through between them
+            with self._session(write=False):
+                facts = brief_facts(self.store(create=False), as_of, self._read_step)
+            return build_brief(facts, audience=audience, since=since, series=series)
+        with self._session(write=True, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
             brief = build_brief(brief_facts(store, as_of), audience=audience, since=since, series=series)
-            if prose:
-                from .brief.writer import BriefWriter
+            from .brief.writer import BriefWriter
 
-                brief = BriefWriter(self.settings, store).write(brief, store)
-        return brief
+            return BriefWriter(self.settings, store).write(brief, store)
 
     def report(
         self, since: dt.date | None = None, until: dt.date | None = None, as_of: dt.date | None = None
@@ -375,9 +378,16 @@ class Synth:
         """The alignment report's data: weekly series and the tables behind each chart."""
         from .report import build_report
 
-        with self._session(write=False):  # building reads later meetings' words: inside the session too
-            facts = brief_facts(self.store(create=False), until or as_of or dt.date.today())
-            return build_report(facts, since=since)
+        with self._session(write=False):  # later meetings' words are read in steps of their own
+            facts = brief_facts(self.store(create=False), until or as_of or dt.date.today(), self._read_step)
+        return build_report(facts, since=since)
+
+    @contextlib.contextmanager
+    def _read_step(self) -> Iterator[Store]:
+        """One short read of a long reading command: a session of its own (the store reopened if
+        another process wrote since), so a long brief does not hold the data lock from end to end."""
+        with self._session(write=False):
+            yield self.store(create=False)
 
     @_reads
     def insights(

@@ -4,7 +4,10 @@ brief/, report.py, answer.py) never see the store."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from .models import Insight, MeetingRecord, Turn
@@ -99,9 +102,12 @@ class CheckReplyCache:
         self.store.cache.put(key, value, kind="check")
 
 
-def brief_facts(store: Store, as_of: dt.date) -> Facts:
+def brief_facts(
+    store: Store, as_of: dt.date, read_step: Callable[[], AbstractContextManager[Store]] | None = None
+) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
-    the vision, for the brief and the report; later meetings' words are read as they are needed."""
+    the vision, for the brief and the report; later meetings' words are read as they are needed,
+    each read inside `read_step()` (a short session of its own) when it is given, else from `store`."""
     from .brief.facts import Facts
 
     records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
@@ -115,26 +121,43 @@ def brief_facts(store: Store, as_of: dt.date) -> Facts:
         roster=store.settings.roster(),
         vision=vision,
         statements=statements,
-        texts=StoredTexts(store),
+        texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
     )
 
 
 class StoredTexts:
-    """Meetings' words as the brief reads them (`brief.facts.MeetingTexts`), from the passages."""
+    """Meetings' words as the brief reads them (`brief.facts.MeetingTexts`), from the passages;
+    each read inside a step that gives the store (a short session of its own, or the command's)."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, read_step: Callable[[], AbstractContextManager[Store]], records: list[MeetingRecord]):
+        self.read_step = read_step
+        self._current = {r.version for r in records}  # the versions the brief's facts were read from
 
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
+    def passages_near(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[NearPassage]:
+        return self.passages_near_many([vector], after, until, excluding, n)[0]
+
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
         from .brief.facts import NearPassage
         from .store import passage_turns
 
-        hits = self.store.meetings.nearest(vector, versions, n)
-        passages = self.store.meetings.passages([h.id for h in hits])
-        return [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in passages.values()]
+        with self.read_step() as store:
+            # a version being written, or left by an interrupted write, is dated too: ask for more
+            # and keep the first n of the versions the facts were read from
+            found = store.meetings.nearest_dated_many(vectors, after, until, excluding, 2 * n)
+            kept = [[h.id for h in hits if h.version in self._current][:n] for hits in found]
+            passages = store.meetings.passages(list(dict.fromkeys(i for ids in kept for i in ids)))
+        return [
+            [NearPassage(p.meeting_id, p.version, passage_turns(p)) for i, p in passages.items() if i in set(ids)]
+            for ids in kept
+        ]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
-        return self.store.meetings.turns(record)
+        with self.read_step() as store:
+            return store.meetings.turns(record)
 
 
 def retrieve(

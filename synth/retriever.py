@@ -59,10 +59,17 @@ class Retriever:
         self.embedder = embedder
         self._records: dict[str, MeetingRecord] = {}
         self._index = LexicalIndex({})
+        self._token: str | None = None
+        self._sorted: list[MeetingRecord] | None = None
 
     def refresh(self) -> list[MeetingRecord]:
-        """Re-read the meeting records; load postings only for versions not yet in memory."""
+        """Re-read the meeting records when they changed since the last query (one read of the
+        store's change token tells); load postings only for versions not yet in memory."""
+        token = self.store.meetings.change_token()  # before the records: a write between is seen next time
+        if token is not None and token == self._token and self._sorted is not None:
+            return self._sorted
         records = self.store.meetings.records()
+        self._token, self._sorted = token, records
         current = {r.version: r for r in records}
         if set(current) != self._index.versions():
             known = self._index.versions()

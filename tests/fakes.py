@@ -116,10 +116,14 @@ class MemoryMeetings(MeetingRepo):
         self._records = _Records()  # meeting id -> (postings, record metadata, title vector)
         self._passages = _Records()  # passage id -> (text, passage metadata, vector)
         self._pending: dict[str, dict] = {}
+        self._changes = 0  # the change token: every write of a meeting record changes it
 
     def records(self) -> list[MeetingRecord]:
         found = [codec.record_from_metadata(m) for _, _, m, _ in self._records.where(lambda m: True)]
         return sorted(found, key=lambda r: (r.date, r.title))
+
+    def change_token(self) -> str | None:
+        return str(self._changes)
 
     def postings(self, meeting_ids: list[str]) -> dict[str, str]:
         wanted = set(meeting_ids)
@@ -152,6 +156,19 @@ class MemoryMeetings(MeetingRepo):
         )
         hits = [codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows]
         return sorted(hits, key=lambda h: -h.similarity)[:n]
+
+    def nearest_dated_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[codec.DenseHit]]:
+        low, high, skip = codec.date_ordinal(after), codec.date_ordinal(until), set(excluding)
+        rows = self._passages.where(lambda m: low < m["date_ord"] <= high and m["meeting_id"] not in skip)
+        return [
+            sorted(
+                (codec.DenseHit(i, m["version"], int(m["index"]), cosine_of(vector, v)) for i, _, m, v in rows),
+                key=lambda h: -h.similarity,
+            )[:n]
+            for vector in vectors
+        ]
 
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         wanted = set(ids)
@@ -194,12 +211,14 @@ class MemoryMeetings(MeetingRepo):
 
     def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
         self._records.upsert([record.meeting_id], [postings], [codec.record_metadata(record)], [title_vector])
+        self._changes += 1
 
     def update_record(self, record: MeetingRecord) -> None:
         row = self._records.rows.get(record.meeting_id)
         if row is None or row[1].get("version") != record.version:
             raise StoreError(f"meeting {record.meeting_id} changed or was removed while it was being extracted")
         self._records.upsert([record.meeting_id], [row[0]], [codec.record_metadata(record)], [row[2]])
+        self._changes += 1
 
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
         keep = {keep_version, *also_keep} if keep_version is not None else set()
@@ -208,6 +227,7 @@ class MemoryMeetings(MeetingRepo):
 
     def forget(self, meeting_id: str) -> int:
         self._records.delete([meeting_id])
+        self._changes += 1
         self._store.insights.remove_stale(meeting_id, None)
         return self.remove_stale_passages(meeting_id, None)
 

@@ -148,6 +148,25 @@ def test_search_finds_the_passage_that_says_it(synth, notes):
     assert synth.search("  ") == []
 
 
+def test_a_search_rereads_the_meeting_records_only_after_they_change(synth, notes, monkeypatch):
+    synth.ingest([str(notes / "sync.md")])
+    meetings = synth.store().meetings
+    reads = []
+    records = meetings.records
+    monkeypatch.setattr(meetings, "records", lambda: reads.append(1) or records())
+    assert synth.search("Keller Mechanical calendar")[0].title == "Product sync"
+    synth.search("enterprise tier")
+    synth.search("offline basements")
+    assert len(reads) == 1  # read once, then the change token says nothing changed
+    synth.ingest([str(notes / "standup.md")])  # a new meeting changes the token
+    reads.clear()
+    assert synth.search("QuickBooks invoice export broken")[0].title == "Engineering standup"
+    synth.search("route optimizer")
+    assert len(reads) == 1
+    synth.forget("Engineering standup")
+    assert all(hit.title == "Product sync" for hit in synth.search("QuickBooks invoice export broken"))
+
+
 def test_brief_sections_cite_real_lines(synth, notes, tmp_path):
     synth.ingest([str(notes)])
     synth.set_vision(tmp_path / "vision.md")

@@ -82,11 +82,18 @@ class Texts:
     def __init__(self, passages: list[NearPassage] | None = None, turns: dict[str, list[Turn]] | None = None):
         self.passages = passages or []
         self.by_meeting = turns or {}
-        self.asked: list[list[str]] = []
+        self.asked: list[tuple[str, str, list[str]]] = []
 
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
-        self.asked.append(versions)
-        return [p for p in self.passages if p.version in versions][:n]
+    def passages_near(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[NearPassage]:
+        self.asked.append((after, until, excluding))
+        return [p for p in self.passages if p.meeting_id not in excluding][:n]
+
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
+        return [self.passages_near(v, after, until, excluding, n) for v in vectors]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
         return self.by_meeting.get(record.meeting_id, [])
@@ -188,7 +195,8 @@ def test_a_resolution_found_in_a_later_passage_cites_its_line():
         texts=texts,
     )
     ((thread, said),) = f.roadblock_threads()
-    assert texts.asked == [[later.version]]  # only meetings after the first mention are read
+    # only meetings after the first mention, up to the day of the brief, are read
+    assert texts.asked == [("2026-09-01", "2026-10-01", [FIRST.meeting_id])]
     assert said is not None and said.text == "The Stripe webhook verification works now."
     assert (said.cite.start_line, said.cite.speaker, said.cite.team) == (12, "Julia", "customer_success")
     negated = Turn(speaker="Julia", text="The Stripe webhook verification is not fixed yet.", start_line=3, end_line=3)
@@ -379,3 +387,47 @@ def test_an_assumption_refuted_in_the_period_says_so_and_needs_the_team():
     assert agenda[1].text == f"Assumption now invalidated: {fact.text}" and agenda[1].details["score"] == 3.5
     early_view = assembly(f, "2026-09-25")  # the evidence came before the period: neither changed nor untested
     assert early_view.section("assumptions") == []
+
+
+def test_the_brief_shows_only_flags_a_meeting_of_the_period_takes_part_in():
+    from synth.models import Flag, FlagSide
+
+    early, later, quiet = record("2026-09-01"), record("2026-09-20", "Support review"), record("2026-09-28", "Retro")
+
+    def side(r: MeetingRecord, text: str) -> FlagSide:
+        return FlagSide(
+            kind="decision",
+            text=text,
+            quote=text,
+            team="engineering",
+            meeting_id=r.meeting_id,
+            title=r.title,
+            date=r.date,
+            source=r.source,
+            start_line=1,
+            end_line=1,
+            key=text,
+        )
+
+    conflict = Flag(
+        id="f1",
+        type="team_conflict",
+        sides=[side(early, "We ship on Friday."), side(later, "We do not ship on Friday.")],
+        explanation="They disagree.",
+        confidence=0.9,
+        checker="offline",
+        created_at="2026-09-20T00:00:00",
+        updated_at="2026-09-20T00:00:00",
+    )
+    f = Facts(
+        dt.date(2026, 10, 1),
+        [early, later, quiet],
+        [],
+        flags=[conflict],
+        roster={},
+        vision=None,
+        statements=[],
+        texts=Texts(),
+    )
+    assert [x.details["flag"] for x in assembly(f, "2026-09-15").section("flags")] == ["f1"]
+    assert assembly(f, "2026-09-25").section("flags") == []  # still open, but not about the period

@@ -384,3 +384,23 @@ def test_the_latest_evidence_sets_an_assumption_status_and_dismissed_flags_do_no
     assert (got.status, got.flag_id, got.date) == ("invalidated", "f2", "2026-09-10")
     assert assumption_statuses(flags[:1])[assumption.key].status == "validated"
     assert assumption_statuses(flags[2:]) == {}
+
+
+def test_unheard_themes_of_new_insights_build_only_their_own_groups():
+    from synth.check.items import insight_item
+    from synth.check.themes import unheard_themes
+
+    sso = [
+        insight(n, "Customers ask for single sign-on.", "request", "sales", f"s{n}", f"2026-09-0{n}") for n in (1, 2, 3)
+    ]
+    visits = [
+        insight(n, "Customers ask for recurring visits.", "request", "sales", f"v{n}", f"2026-09-0{n}")
+        for n in (4, 5, 6)
+    ]
+    items = [insight_item(i, unit(1, 0.1 * k)) for k, i in enumerate(sso)]
+    items += [insight_item(i, unit(0, 1, 0.1 * k)) for k, i in enumerate(visits)]
+    everything, looked_at = unheard_themes(items, [])
+    assert [len(t.members) for t in everything] == [3, 3] and len(looked_at) == 6
+    themes, looked_at = unheard_themes(items, [], touching=[items[-1]])  # one new request about visits
+    assert [[m.insight.statement for m in t.members][0] for t in themes] == ["Customers ask for recurring visits."]
+    assert looked_at == {i.key for i in items[3:]}  # the single sign-on group was not rebuilt

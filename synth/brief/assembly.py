@@ -115,7 +115,8 @@ class Assembly:
         acting = self.f.of_kind("decision", "action", "promise")
         out = []
         for thread in self.f.threads("assumption"):
-            leaning = [a.insight for a in acting if max(self.f.relatedness(a, m) for m in thread.members) >= ACTED_ON]
+            related = self.f.related_block(acting, thread.members)
+            leaning = [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
             out.append(AssumptionThread(thread, len(thread.members) + 2 * len(leaning), leaning))
         return out
 
@@ -165,10 +166,9 @@ class Assembly:
     def problems_behind(self, thread: Thread) -> list[Insight]:
         """Findings and roadblocks (customers' words first) that say why a request is made."""
         found = []
-        for item in self.f.of_kind("finding", "roadblock", "request"):
-            if item in thread.members:
-                continue
-            score = max(self.f.relatedness(item, m) for m in thread.members)
+        others = [i for i in self.f.of_kind("finding", "roadblock", "request") if i not in thread.members]
+        for item, row in zip(others, self.f.related_block(others, thread.members)):
+            score = float(row.max())
             if score >= ACTED_ON and (item.insight.kind != "request" or item.insight.team in OUTSIDE):
                 found.append((score, item.insight))
         found.sort(key=lambda x: -x[0])

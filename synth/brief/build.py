@@ -168,7 +168,9 @@ def _empty(key: SectionKey, a: Assembly) -> str:
         "learned": f"No function reported a finding {span}.",
         "roadblocks": f"No open roadblock in {len(a.f.records)} meetings.",
         "assumptions": "No untested assumption, and none changed status in the period.",
-        "flags": "No open flag." if a.f.vision else "No open flag (no vision is stored to hold insights against).",
+        "flags": f"No likely open flag about the meetings of {a.period.label}."
+        if a.f.vision
+        else "No open flag (no vision is stored to hold insights against).",
         "decisions": f"No decision recorded {span}.",
         "actions": "No open action is due, overdue or new in the period.",
         "requests": f"No request heard {span}.",

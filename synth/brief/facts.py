@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..check.compare import Reading, read
 from ..check.flags import assumption_statuses, insight_key
-from ..check.items import InsightItem, Lexicon, connected, insight_item
+from ..check.items import InsightItem, Lexicon, components, insight_item, linked_pairs
 from ..models import Flag, FlagSide, Insight, MeetingRecord, Turn
 from ..teams import OUTSIDE, display_team
 from ..vision import Vision, VisionStatement
@@ -78,8 +78,17 @@ class NearPassage:
 class MeetingTexts(Protocol):
     """Reads meetings' words from wherever they are stored."""
 
-    def passages_near(self, vector: list[float], versions: list[str], n: int) -> list[NearPassage]:
-        """The `n` passages of the given meeting versions nearest to a vector, nearest first."""
+    def passages_near(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[NearPassage]:
+        """The `n` passages nearest to a vector, nearest first, of the current versions of the
+        meetings dated after `after` up to `until`, except the meetings `excluding`."""
+        ...
+
+    def passages_near_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[NearPassage]]:
+        """`passages_near` for several vectors with the same filter, in one read."""
         ...
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
@@ -263,17 +272,17 @@ class Facts:
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
             kept.append((insight, insight_item(insight, vector)))
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
-        # relatedness is scored by the checker's Lexicon, so that the brief links what the check links
+        # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
+        # it is computed for the pairs a section asks about, never as a matrix over every insight
         items = [item for _, item in kept]
         self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
         self.index = {id(item): n for n, item in enumerate(self.items)}
-        self.related: np.ndarray
-        if items:
-            matrix = np.asarray([i.vector for i in items], dtype=np.float32)
-            lexicon = Lexicon(items)
-            self.related = np.stack([lexicon.related(item, row) for item, row in zip(items, matrix @ matrix.T)])
-        else:
-            self.related = np.zeros((0, 0), dtype=np.float32)
+        self._lexicon = Lexicon(items)
+        self._matrix = (
+            np.asarray([i.vector for i in items], dtype=np.float32) if items else np.zeros((0, 1), dtype=np.float32)
+        )
+        self._saying: dict[re.Pattern[str], list[int]] = {}
+        self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
         self.vision = vision
         self.statements = [NotedStatement(s, v) for s, v in statements] if vision is not None else []
         self.roster = roster
@@ -286,44 +295,98 @@ class Facts:
         return [i for i in self.items if i.insight.kind in kinds]
 
     def relatedness(self, a: Noted, b: Noted) -> float:
-        return float(self.related[self.index[id(a)], self.index[id(b)]])
+        return float(self.related(a, [b])[0])
+
+    def related(self, item: Noted, others: list[Noted]) -> np.ndarray:
+        """How related `item` is to each of `others` (cosine plus the shared-word bonus)."""
+        return self.related_block([item], others)[0]
+
+    def related_block(self, rows: list[Noted], columns: list[Noted]) -> np.ndarray:
+        """How related each of `rows` is to each of `columns`, a rows x columns matrix."""
+        import numpy as np
+
+        if not rows or not columns:
+            return np.zeros((len(rows), len(columns)), dtype=np.float32)
+        return self._lexicon.related_block(
+            self._matrix, [self.index[id(r)] for r in rows], [self.index[id(c)] for c in columns]
+        )
 
     def threads(self, kind: str) -> list[Thread]:
         """Insights of a kind linked when related enough; each thread oldest first."""
         if kind not in self._threads:
             members = self.of_kind(kind)
-            groups = connected(len(members), lambda i, j: self.relatedness(members[i], members[j]) >= THREAD_LINK)
-            self._threads[kind] = [Thread([members[i] for i in g]) for g in groups]
+            pairs = linked_pairs(self._lexicon, self._matrix, [self.index[id(m)] for m in members], THREAD_LINK)
+            self._threads[kind] = [Thread([members[i] for i in g]) for g in components(len(members), pairs)]
         return self._threads[kind]
 
     def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
         """Each roadblock thread with what a later meeting said that resolved it, if anything."""
         if self._roadblocks is None:
-            self._roadblocks = [(t, self.later_saying(t, RESOLVED)) for t in self.threads("roadblock")]
+            threads = self.threads("roadblock")
+            by_insight = {id(t): self._said_by_insight(t, RESOLVED, THREAD_LINK) for t in threads}
+            self._read_near([t for t in threads if by_insight[id(t)] is None])
+            self._roadblocks = [(t, by_insight[id(t)] or self._said_in_passages(t, RESOLVED)) for t in threads]
         return self._roadblocks
+
+    def _read_near(self, threads: list[Thread]) -> None:
+        """Read the passages near each thread in as few queries as there are distinct (first
+        day, meetings) among them: threads that share them share the filter of one query."""
+        groups: dict[tuple[str, tuple[str, ...]], list[Thread]] = {}
+        for thread in threads:
+            groups.setdefault((thread.first.date, tuple(thread.meetings)), []).append(thread)
+        for (start, meetings), group in groups.items():
+            if not any(r.date > start and r.meeting_id not in meetings for r in self.records):
+                continue
+            found = self.texts.passages_near_many(
+                [t.members[0].vector for t in group], start, self.as_of.isoformat(), list(meetings), PASSAGES_LOOKED_AT
+            )
+            for thread, passages in zip(group, found):
+                self._near[id(thread)] = passages
 
     def later_saying(self, thread: Thread, pattern: re.Pattern[str], floor: float = THREAD_LINK) -> Said | None:
         """The first thing a later meeting says about the thread that matches `pattern` ("fixed",
         "done"): an insight related to it, else a sentence of a passage near it that shares at
         least two of its content words."""
+        return self._said_by_insight(thread, pattern, floor) or self._said_in_passages(thread, pattern)
+
+    def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
+        """The first later insight related to the thread that says it."""
         start = thread.first.date
-        for item in self.items:
-            ins = item.insight
-            if ins.date <= start or ins.meeting_id in thread.meetings:
-                continue
-            if not said_without_negation(pattern, f"{ins.statement} {ins.quote}"):
-                continue
-            if max(self.relatedness(item, m) for m in thread.members) >= floor:
+        if pattern not in self._saying:  # the insights that say it, once per pattern
+            self._saying[pattern] = [
+                k
+                for k, item in enumerate(self.items)
+                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
+            ]
+        meetings = set(thread.meetings)
+        saying = [
+            self.items[k]
+            for k in self._saying[pattern]
+            if self.items[k].insight.date > start and self.items[k].insight.meeting_id not in meetings
+        ]
+        for item, row in zip(saying, self.related_block(saying, thread.members)):
+            if row.max() >= floor:
+                ins = item.insight
                 return Said(ins.date, ins.statement, cite_insight(ins))
-        later = [r for r in self.records if r.date > start and r.meeting_id not in thread.meetings]
-        if not later:
+        return None
+
+    def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
+        """The first sentence of a later passage near the thread that says it and shares two of
+        the thread's content words."""
+        start, meetings = thread.first.date, set(thread.meetings)
+        if id(thread) in self._near:
+            passages = self._near.pop(id(thread))
+        elif any(r.date > start and r.meeting_id not in meetings for r in self.records):
+            passages = self.texts.passages_near(
+                thread.members[0].vector, start, self.as_of.isoformat(), thread.meetings, PASSAGES_LOOKED_AT
+            )
+        else:
             return None
         terms = set().union(*(set(m.reading.terms) for m in thread.members))
-        passages = self.texts.passages_near(thread.members[0].vector, [r.version for r in later], PASSAGES_LOOKED_AT)
         found = []
         for passage in passages:
             record = self.by_meeting.get(passage.meeting_id)
-            if record is None or record.version != passage.version:
+            if record is None or record.version != passage.version or record.date <= start:
                 continue
             for turn in passage.turns:
                 for sentence in re.split(r"(?<=[.!?])\s+", turn.text):

@@ -59,7 +59,7 @@ def learned(a: Assembly) -> list[Fact]:
     order = {t: n for n, t in enumerate(dict.fromkeys(i.insight.team for i in items))}
     for item in sorted(items, key=lambda i: order[i.insight.team]):
         ins = item.insight
-        if any(a.f.relatedness(item, k) >= SAME_FINDING for k in kept):
+        if kept and a.f.related(item, kept).max() >= SAME_FINDING:
             continue
         kept.append(item)
         team = ins.team if ins.team not in OUTSIDE else "customer"
@@ -186,9 +186,11 @@ def flag_text(flag: Flag) -> str:
 
 
 def flags(a: Assembly) -> list[Fact]:
-    """Open tensions raised by the end of the period, one fact each (its strongest flag, with the
-    others as evidence); only likely ones (a brief is no place for weak evidence); those across
-    functions or against the vision first."""
+    """Open tensions raised by the end of the period that a meeting of the period takes part in,
+    one fact each (its strongest flag, with the others as evidence); only likely ones (a brief is
+    no place for weak evidence); those across functions or against the vision first. Tensions
+    are grouped over every open flag, so one is as strong as all its evidence, but a tension
+    none of the period's meetings touch belongs to `synth flags`, not to this brief."""
 
     raised: list[Flag] = []
     for flag in a.f.flags:
@@ -200,7 +202,7 @@ def flags(a: Assembly) -> list[Fact]:
         raised.append(flag)
     out: list[Fact] = []
     for tension in group_tensions(raised):
-        if not tension.likely:
+        if not tension.likely or not any(s.meeting_id in a.in_period for f in tension.flags for s in f.sides):
             continue
         flag = tension.flags[0]
         sides = [s for f in tension.flags for s in f.sides]

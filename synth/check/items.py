@@ -209,6 +209,7 @@ class Lexicon:
                 self.index.setdefault(term, []).append(k)
         n = max(2, len(items))
         self.weight = {t: math.log(n / len(ks)) / math.log(n) for t, ks in self.index.items()}
+        self._postings: dict[str, Array] = {}
 
     def related(self, item: Item, sims: Array) -> Array:
         """`sims` (cosine to every item, a numpy vector) raised by the shared-word bonus, at most 0.25."""
@@ -220,9 +221,70 @@ class Lexicon:
                 bonus[k] += 0.1 * self.weight.get(term, 0.0)
         return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
 
+    def related_block(self, matrix: Array, rows: Sequence[int], columns: Sequence[int]) -> Array:
+        """`related` for the items at `rows` against those at `columns` only (indexes into `items`,
+        whose vectors are the rows of `matrix`): the same numbers, without a row per item."""
+        import numpy as np
 
-def connected(n: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
-    """Groups of 0..n-1 where `linked(i, j)` joins i and j (and, through them, their groups)."""
+        cols = np.asarray(columns, dtype=np.int64)
+        sims = matrix[np.asarray(rows, dtype=np.int64)] @ matrix[cols].T
+        bonus = np.zeros((len(rows), len(cols)), dtype=np.float32)
+        if len(cols) <= FEW_COLUMNS:  # a thread's members: look the row's terms up in each column's
+            for c, k in enumerate(columns):
+                theirs = self.items[k].reading.terms
+                for r, i in enumerate(rows):
+                    for term in self.items[i].reading.terms:
+                        if term in theirs:
+                            bonus[r, c] += 0.1 * self.weight.get(term, 0.0)
+        else:  # many columns: walk the row's terms' postings
+            position = np.full(len(self.items), -1, dtype=np.int64)
+            position[cols] = np.arange(len(cols))
+            for r, i in enumerate(rows):
+                for term in self.items[i].reading.terms:
+                    at = position[self._posting(term)]
+                    at = at[at >= 0]  # each item once per term (terms are a dict), so += adds once each
+                    if at.size:
+                        bonus[r, at] += 0.1 * self.weight.get(term, 0.0)
+        # the same additions, in the same order, as `related` (float32): the same numbers
+        return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
+
+    def _posting(self, term: str) -> Array:
+        import numpy as np
+
+        if term not in self._postings:
+            self._postings[term] = np.asarray(self.index.get(term, ()), dtype=np.int64)
+        return self._postings[term]
+
+
+FEW_COLUMNS = 16  # up to this many columns, a block's word bonus is looked up column by column
+LINK_ROWS = 512  # rows of a relatedness block at a time: memory grows with rows x items, not items^2
+
+
+def linked_pairs(
+    lexicon: Lexicon, matrix: Array, members: Sequence[int], threshold: float, cosine_floor: float | None = None
+) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of positions in `members` (indexes into the lexicon's items) whose
+    relatedness (row i, column j) reaches `threshold` (and cosine `cosine_floor`), read a block of
+    rows at a time so that no members x members matrix is held."""
+    import numpy as np
+
+    pairs: list[tuple[int, int]] = []
+    n = len(members)
+    for start in range(0, n, LINK_ROWS):
+        rows = list(members[start : start + LINK_ROWS])
+        block = lexicon.related_block(matrix, rows, members)
+        hit = block >= threshold
+        if cosine_floor is not None:
+            index = np.asarray(members, dtype=np.int64)
+            hit &= (matrix[np.asarray(rows, dtype=np.int64)] @ matrix[index].T) >= cosine_floor
+        hit &= np.arange(n)[None, :] > (start + np.arange(len(rows)))[:, None]  # j > i only
+        pairs += [(start + int(i), int(j)) for i, j in zip(*np.nonzero(hit))]
+    return pairs
+
+
+def components(n: int, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Groups of 0..n-1 joined by `pairs` (and, through them, their groups), in the order of
+    their smallest member, each ascending."""
     parent = list(range(n))
 
     def find(x: int) -> int:
@@ -231,11 +293,14 @@ def connected(n: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
             x = parent[x]
         return x
 
-    for i in range(n):
-        for j in range(i + 1, n):
-            if linked(i, j):
-                parent[find(i)] = find(j)
+    for i, j in pairs:
+        parent[find(i)] = find(j)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
+
+
+def connected(n: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
+    """Groups of 0..n-1 where `linked(i, j)` joins i and j (and, through them, their groups)."""
+    return components(n, [(i, j) for i in range(n) for j in range(i + 1, n) if linked(i, j)])

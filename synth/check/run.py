@@ -85,11 +85,15 @@ def run_check(
     pairs = candidate_pairs(new, items, statements, candidates, vision_targets)
     report.pairs = len(pairs)
     produced, judged_ids = _judge_pairs(pairs, judge, report, now)
-    for theme in unheard_themes(items, statements):
+    # unheard themes: every group when everything or the vision is checked again, otherwise only
+    # the groups that hold a new request or roadblock (the others stand as the last check left them)
+    touching = None if vision_targets is items else new
+    themes, looked_at = unheard_themes(items, statements, touching)
+    for theme in themes:
         flag = unheard_flag(theme, now)
         produced[flag.id] = flag
     live_keys = {i.key for i in items} | {s.key for s in statements}
-    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report)
+    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report, looked_at)
 
     stored = {f.id: f for f in inputs.flags} | {f.id: f for f in to_put}
     opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
@@ -131,10 +135,16 @@ def _judge_pairs(pairs: list[Pair], judge: Judge, report: CheckReport, now: str)
 
 
 def _reconcile(
-    produced: dict[str, Flag], stored: list[Flag], judged_ids: set[str], live_keys: set[str], report: CheckReport
+    produced: dict[str, Flag],
+    stored: list[Flag],
+    judged_ids: set[str],
+    live_keys: set[str],
+    report: CheckReport,
+    themed: set[str],
 ) -> tuple[list[Flag], list[str]]:
     """What to write (new flags, and flags raised again whose content changed or that a person
-    closed) and which open flags to delete; new flags are added to the report."""
+    closed) and which open flags to delete; new flags are added to the report. An unheard flag
+    not raised again is deleted when one of its sides was in a group looked at (`themed`)."""
     existing = {f.id: f for f in stored}
     to_put: list[Flag] = []
     to_delete: list[str] = []
@@ -153,7 +163,8 @@ def _reconcile(
         if old.status != "open" or fid in produced:
             continue
         gone = any(side.key not in live_keys for side in old.sides)
-        if gone or fid in judged_ids or old.type == "unheard":
+        regrouped = old.type == "unheard" and any(side.key in themed for side in old.sides)
+        if gone or fid in judged_ids or regrouped:
             to_delete.append(fid)  # its sides changed, or checking again no longer finds it
     return to_put, to_delete
 

@@ -9,7 +9,7 @@ from ..kinds import Kind
 from ..models import Flag
 from ..teams import display_team
 from .flags import flag_id
-from .items import InsightItem, Lexicon, StatementItem, connected, known_team, vector_matrix
+from .items import LINK_ROWS, InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
 
 UNHEARD_LINK = 0.55
 UNHEARD_ADDRESSED = 0.45
@@ -28,26 +28,49 @@ class Theme:
     similarity: float
 
 
-def unheard_themes(items: list[InsightItem], statements: list[StatementItem]) -> list[Theme]:
-    """Groups of similar requests and roadblocks from three or more meetings that no
-    vision statement is close to."""
+def unheard_themes(
+    items: list[InsightItem], statements: list[StatementItem], touching: list[InsightItem] | None = None
+) -> tuple[list[Theme], set[str]]:
+    """Groups of similar requests and roadblocks from three or more meetings that no vision
+    statement is close to; and the keys of every request and roadblock whose group was looked at.
+    With `touching` (the new insights of a check), only the groups that hold one of them are
+    built, walking links out from them, so the cost grows with those groups, not with the square
+    of the store; otherwise every group is."""
     import numpy as np
 
     themed = [i for i in items if i.insight.kind in THEME_KINDS]
     if len(themed) < UNHEARD_MEETINGS:
-        return []
+        return [], {i.key for i in themed}
     matrix = vector_matrix(themed)
     lexicon = Lexicon(themed)
-    sims = np.stack([lexicon.related(item, row) for item, row in zip(themed, matrix @ matrix.T)])
-    cosine = matrix @ matrix.T
-    groups = connected(
-        len(themed),
-        lambda i, j: bool(
-            sims[i, j] >= UNHEARD_LINK
-            and cosine[i, j] >= UNHEARD_LINK - 0.1
-            and themed[i].insight.meeting_id != themed[j].insight.meeting_id
-        ),
-    )
+    everyone = list(range(len(themed)))
+    meeting = np.asarray([i.insight.meeting_id for i in themed], dtype=object)
+
+    def links(rows: list[int]) -> np.ndarray:
+        """Whether each of `rows` links to each item: related, close, and of another meeting."""
+        related = lexicon.related_block(matrix, rows, everyone)
+        cosine = matrix[np.asarray(rows, dtype=np.int64)] @ matrix.T
+        return (related >= UNHEARD_LINK) & (cosine >= UNHEARD_LINK - 0.1) & (meeting[rows][:, None] != meeting[None, :])
+
+    if touching is None:
+        pairs = []
+        for start in range(0, len(themed), LINK_ROWS):
+            rows = everyone[start : start + LINK_ROWS]
+            hit = links(rows) & (np.arange(len(themed))[None, :] > np.asarray(rows)[:, None])
+            pairs += [(rows[int(i)], int(j)) for i, j in zip(*np.nonzero(hit))]
+        groups = components(len(themed), pairs)
+    else:
+        wanted = {id(i) for i in touching}
+        reached = {k for k, item in enumerate(themed) if id(item) in wanted}
+        frontier, found = sorted(reached), []
+        while frontier:  # breadth first from the new ones: rows only for what they reach
+            for start in range(0, len(frontier), LINK_ROWS):
+                rows = frontier[start : start + LINK_ROWS]
+                for i, j in zip(*np.nonzero(links(rows))):
+                    found.append((rows[int(i)], int(j)))
+            frontier = sorted({j for _, j in found} - reached)
+            reached |= set(frontier)
+        groups = [g for g in components(len(themed), found) if g[0] in reached]
     themes = []
     vision = vector_matrix(statements) if statements else None
     for members in groups:
@@ -76,7 +99,8 @@ def unheard_themes(items: list[InsightItem], statements: list[StatementItem]) ->
                 continue
         chosen.sort(key=lambda m: (m.insight.date, m.insight.meeting_id, m.insight.start_line))
         themes.append(Theme(chosen, closest, best))
-    return themes
+    looked_at = {themed[i].key for g in groups for i in g}
+    return themes, looked_at
 
 
 def unheard_flag(theme: Theme, now: str) -> Flag:

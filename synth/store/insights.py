@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models import Insight, MeetingRecord
-from . import codec
+from . import codec, limits
 from .client import wrap
 
 if TYPE_CHECKING:
@@ -68,27 +68,34 @@ class InsightRepo:
         """The insights of the given (visible) runs, with optional filters."""
         if not runs:
             return []
-        conditions: list[dict[str, Any]] = [{"run": {"$in": runs}}]
-        if kind:
-            conditions.append({"kind": kind})
-        if team:
-            conditions.append({"team": team})
-        if meeting_ids is not None:
-            conditions.append({"meeting_id": {"$in": meeting_ids or ["-"]}})
-        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        got = self._store._insights.get(where=where, include=["metadatas"])
-        return [codec.insight_from_metadata(m) for m in got["metadatas"]]
+        found: list[Insight] = []
+        for some_runs in limits.slices(runs):  # each list in slices the database accepts
+            for some_meetings in limits.slices(meeting_ids or ["-"]) if meeting_ids is not None else [None]:
+                conditions: list[dict[str, Any]] = [{"run": {"$in": some_runs}}]
+                if kind:
+                    conditions.append({"kind": kind})
+                if team:
+                    conditions.append({"team": team})
+                if some_meetings is not None:
+                    conditions.append({"meeting_id": {"$in": some_meetings}})
+                where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+                got = self._store._insights.get(where=where, include=["metadatas"])
+                found += [codec.insight_from_metadata(m) for m in got["metadatas"]]
+        return found
 
     @wrap("reading insight vectors")
     def with_vectors(self, runs: list[str]) -> list[InsightVector]:
         """Every insight of the given runs with its run and statement vector."""
         if not runs:
             return []
-        got = self._store._insights.get(where={"run": {"$in": runs}}, include=["metadatas", "embeddings"])
-        return [
-            InsightVector(codec.insight_from_metadata(m), m["run"], list(e))
-            for m, e in zip(got["metadatas"], got["embeddings"])
-        ]
+        found: list[InsightVector] = []
+        for some_runs in limits.slices(runs):
+            got = self._store._insights.get(where={"run": {"$in": some_runs}}, include=["metadatas", "embeddings"])
+            found += [
+                InsightVector(codec.insight_from_metadata(m), m["run"], list(e))
+                for m, e in zip(got["metadatas"], got["embeddings"])
+            ]
+        return found
 
     def visible_with_vectors(self, records: list[MeetingRecord]) -> list[InsightVector]:
         """The insights of the runs the given meeting records show, with their vectors."""

@@ -10,18 +10,20 @@ several processes write at once, a version another live process is writing is ne
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import StoreError
 from ..models import MeetingRecord, Passage, Turn
-from . import codec
+from . import codec, limits
 from .client import wrap
 from .locking import owner_alive, owner_id, release_owner
 
 if TYPE_CHECKING:
     from .core import Store
 
+MEETINGS_CHANGED = "meetings_changed"  # the config record whose value changes with every meeting record
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
 
 
@@ -49,13 +51,33 @@ class MeetingRepo:
         got = self._store._meetings.get(include=["metadatas"])
         return sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
 
+    @wrap("reading the meetings")
+    def change_token(self) -> str | None:
+        """A value that changes whenever a meeting record is written or removed (None on a store
+        written before it existed): one read by id, so a reader can tell cheaply that the records
+        it holds are still the stored ones."""
+        got = self._store._config.get(ids=[MEETINGS_CHANGED], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def _changed(self) -> None:
+        # a new random value, not a counter: writers on several machines need no coordination
+        self._store._config.upsert(
+            ids=[MEETINGS_CHANGED],
+            embeddings=[[1.0]],
+            documents=[uuid.uuid4().hex],
+            metadatas=[{"key": MEETINGS_CHANGED}],
+        )
+
     @wrap("reading postings")
     def postings(self, meeting_ids: list[str]) -> dict[str, str]:
         """Lexical postings by version for the given meetings."""
         if not meeting_ids:
             return {}
-        got = self._store._meetings.get(ids=meeting_ids, include=["metadatas", "documents"])
-        return {m["version"]: d for m, d in zip(got["metadatas"], got["documents"])}
+        found: dict[str, str] = {}
+        for some in limits.slices(meeting_ids, self._store.batch):
+            got = self._store._meetings.get(ids=some, include=["metadatas", "documents"])
+            found.update({m["version"]: d for m, d in zip(got["metadatas"], got["documents"])})
+        return found
 
     @wrap("reading a meeting")
     def version_of(self, meeting_id: str) -> str | None:
@@ -100,18 +122,61 @@ class MeetingRepo:
         needed, which makes the query several times faster); results are still checked."""
         if not versions or n <= 0:
             return []
-        conditions: list[dict[str, Any]] = [] if every_version else [{"version": {"$in": versions}}]
-        if team:
-            conditions.append({codec.team_flag(team): True})
-        where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        result = self._store._passages.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["distances", "metadatas"]
-        )
         wanted = set(versions)
+        hits: list[codec.DenseHit] = []
+        # a long version list is asked in slices the database accepts; the n nearest of all are
+        # among the n nearest of each slice
+        for some in [versions] if every_version else limits.slices(versions):
+            conditions: list[dict[str, Any]] = [] if every_version else [{"version": {"$in": some}}]
+            if team:
+                conditions.append({codec.team_flag(team): True})
+            where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
+            result = self._store._passages.query(
+                query_embeddings=[vector], n_results=n, where=where, include=["distances", "metadatas"]
+            )
+            hits += [
+                codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+                for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
+                if meta["version"] in wanted
+            ]
+        return hits if len(versions) <= limits.IN_LIMIT else sorted(hits, key=lambda h: -h.similarity)[:n]
+
+    def nearest_dated(
+        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
+    ) -> list[codec.DenseHit]:
+        """Nearest passages (of any stored version) of the meetings dated after `after` up to
+        `until`, except the meetings `excluding`: a filter on dates rather than a list of every
+        version, so its cost and size do not grow with the store."""
+        return self.nearest_dated_many([vector], after, until, excluding, n)[0]
+
+    @wrap("searching")
+    def nearest_dated_many(
+        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+    ) -> list[list[codec.DenseHit]]:
+        """`nearest_dated` for several vectors with the same filter, in one query."""
+        if n <= 0 or after >= until or not vectors:
+            return [[] for _ in vectors]
+        conditions: list[dict[str, Any]] = [
+            {"date_ord": {"$gt": codec.date_ordinal(after)}},
+            {"date_ord": {"$lte": codec.date_ordinal(until)}},
+        ]
+        many = len(excluding) > limits.IN_LIMIT  # then left out in Python, asking for as many more
+        if excluding and not many:
+            conditions.append({"meeting_id": {"$nin": excluding}})
+        result = self._store._passages.query(
+            query_embeddings=vectors,
+            n_results=n + (len(excluding) if many else 0),
+            where={"$and": conditions},
+            include=["distances", "metadatas"],
+        )
+        skip = set(excluding) if many else set()
         return [
-            codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
-            for pid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
-            if meta["version"] in wanted
+            [
+                codec.DenseHit(pid, meta["version"], int(meta["index"]), 1.0 - dist)
+                for pid, meta, dist in zip(ids, metas, dists)
+                if meta["meeting_id"] not in skip
+            ][:n]
+            for ids, metas, dists in zip(result["ids"], result["metadatas"], result["distances"])
         ]
 
     @wrap("reading passages")
@@ -119,18 +184,29 @@ class MeetingRepo:
         """Stored passages by id (those still stored: a concurrent ingest may have removed some)."""
         if not ids:
             return {}
-        got = self._store._passages.get(ids=ids, include=["documents", "metadatas"])
-        return {
-            i: codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        }
+        found: dict[str, Passage] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._passages.get(ids=some, include=["documents", "metadatas"])
+            found.update(
+                {
+                    i: codec.passage_from_stored(i, d, m)
+                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+                }
+            )
+        return found
 
     @wrap("reading embeddings")
     def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of a (unit) vector to stored passages, by id."""
         if not ids:
             return {}
-        got = self._store._passages.get(ids=ids, include=["embeddings"])
-        return {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+        found: dict[str, float] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._passages.get(ids=some, include=["embeddings"])
+            found.update(
+                {i: float(sum(a * b for a, b in zip(vector, e))) for i, e in zip(got["ids"], got["embeddings"])}
+            )
+        return found
 
     # --- the write protocol -------------------------------------------------------------------
 
@@ -249,6 +325,7 @@ class MeetingRepo:
             documents=[postings],
             metadatas=[codec.record_metadata(record)],
         )
+        self._changed()
 
     @wrap("committing an extraction", writes=True)
     def update_record(self, record: MeetingRecord) -> None:
@@ -263,6 +340,7 @@ class MeetingRepo:
             documents=[got["documents"][0]],
             metadatas=[codec.record_metadata(record)],
         )
+        self._changed()
 
     @wrap("removing old passages", writes=True)
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
@@ -276,5 +354,6 @@ class MeetingRepo:
         """Remove a meeting: its record first (it disappears at once), then its insights and
         passages. Returns how many passages were removed."""
         self._store._meetings.delete(ids=[meeting_id])
+        self._changed()
         self._store.insights.remove_stale(meeting_id, None)
         return self.remove_stale_passages(meeting_id, None)

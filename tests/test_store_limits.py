@@ -1,0 +1,154 @@
+"""No request to the store passes the database's limit on values in one statement, whatever the
+store's size: the repositories' real methods against a collection that refuses long lists (the
+limit lowered to 3 values so that a few records stand for tens of thousands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.models import Insight
+from synth.store import codec, limits
+from synth.store.insights import InsightRepo
+from synth.store.meetings import MeetingRepo
+
+LIMIT = 3
+
+
+def matches(where: dict | None, meta: dict) -> bool:
+    if where is None:
+        return True
+    if "$and" in where:
+        return all(matches(w, meta) for w in where["$and"])
+    ((field, test),) = where.items()
+    if not isinstance(test, dict):
+        return meta.get(field) == test
+    ((op, value),) = test.items()
+    got = meta.get(field)
+    return {
+        "$in": lambda: got in value,
+        "$nin": lambda: got not in value,
+        "$gt": lambda: got is not None and got > value,
+        "$lte": lambda: got is not None and got <= value,
+    }[op]()
+
+
+def values_in(where: dict | None) -> int:
+    """How many values a filter binds (as SQLite would count its parameters, roughly)."""
+    if where is None:
+        return 0
+    if "$and" in where:
+        return sum(values_in(w) for w in where["$and"])
+    ((_, test),) = where.items()
+    if isinstance(test, dict):
+        ((_, value),) = test.items()
+        return len(value) if isinstance(value, list) else 1
+    return 1
+
+
+class Collection:
+    """A Chroma collection that fails, as SQLite does, on a request with too many values."""
+
+    def __init__(self, rows: dict[str, tuple[str, dict, list[float]]]):
+        self.rows = rows
+        self.requests = 0
+
+    def _check(self, n: int) -> None:
+        self.requests += 1
+        if n > 2 * LIMIT + 2:
+            raise RuntimeError(f"too many SQL variables ({n})")
+
+    def get(self, ids=None, where=None, include=()):
+        self._check(len(ids or []) + values_in(where))
+        chosen = [(i, d, m, v) for i, (d, m, v) in self.rows.items() if (ids is None or i in ids) and matches(where, m)]
+        return {
+            "ids": [c[0] for c in chosen],
+            "documents": [c[1] for c in chosen],
+            "metadatas": [c[2] for c in chosen],
+            "embeddings": [c[3] for c in chosen],
+        }
+
+    def query(self, query_embeddings, n_results, where=None, include=()):
+        self._check(values_in(where))
+        (vector,) = query_embeddings
+        chosen = sorted(
+            (
+                (i, m, 1.0 - sum(a * b for a, b in zip(vector, v)))
+                for i, (_, m, v) in self.rows.items()
+                if matches(where, m)
+            ),
+            key=lambda c: c[2],
+        )[:n_results]
+        return {
+            "ids": [[c[0] for c in chosen]],
+            "metadatas": [[c[1] for c in chosen]],
+            "distances": [[c[2] for c in chosen]],
+        }
+
+
+class Store:
+    batch = LIMIT
+    location = "test"
+
+    def __init__(self, **collections: Collection):
+        for name, collection in collections.items():
+            setattr(self, f"_{name}", collection)
+
+
+@pytest.fixture(autouse=True)
+def low_limit(monkeypatch):
+    monkeypatch.setattr(limits, "IN_LIMIT", LIMIT)
+
+
+def stored_insight(n: int) -> tuple[str, tuple[str, dict, list[float]]]:
+    insight = Insight(
+        id=f"m{n}:1",
+        kind="request" if n % 2 else "roadblock",
+        statement=f"Statement {n}.",
+        quote=f"Statement {n}.",
+        speaker="Dana",
+        team="sales",
+        meeting_id=f"m{n}",
+        title=f"Meeting {n}",
+        date="2026-09-01",
+        source=f"m{n}.md",
+        start_line=1,
+        end_line=1,
+        confidence=0.9,
+        extractor="offline",
+    )
+    return insight.id, (insight.statement, codec.insight_metadata(insight, f"run{n}", f"v{n}"), [1.0, float(n)])
+
+
+def test_insight_lists_longer_than_the_limit_are_asked_in_slices():
+    collection = Collection(dict(stored_insight(n) for n in range(20)))
+    repo = InsightRepo(Store(insights=collection))  # type: ignore[arg-type]
+    runs = [f"run{n}" for n in range(20)]
+    assert len(repo.query(runs)) == 20
+    got = repo.query(runs, kind="request", meeting_ids=[f"m{n}" for n in range(0, 20, 2)] + ["m1", "m3"])
+    assert sorted(i.meeting_id for i in got) == ["m1", "m3"]
+    assert len(repo.with_vectors(runs)) == 20
+    assert collection.requests > 3  # several requests, each under the limit
+
+
+def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
+    meetings = Collection(
+        {f"m{n}": (f"postings {n}", {"version": f"v{n}", "meeting_id": f"m{n}"}, [1.0]) for n in range(10)}
+    )
+    passages = Collection(
+        {
+            f"p{n}": (
+                f"text {n}",
+                {"version": f"v{n}", "meeting_id": f"m{n}", "index": 0, "date_ord": 700000 + n},
+                [1.0, 0.0] if n == 7 else [0.0, 1.0],
+            )
+            for n in range(10)
+        }
+    )
+    repo = MeetingRepo(Store(meetings=meetings, passages=passages))  # type: ignore[arg-type]
+    assert len(repo.postings([f"m{n}" for n in range(10)])) == 10
+    hits = repo.nearest([1.0, 0.0], [f"v{n}" for n in range(10)], 2)
+    assert [h.version for h in hits][0] == "v7" and len(hits) == 2  # the nearest of all slices
+    assert len(repo.similarities([1.0, 0.0], [f"p{n}" for n in range(10)])) == 10
+    excluded = [f"m{n}" for n in range(9) if n != 7]
+    dated = repo.nearest_dated([1.0, 0.0], "0001-01-01", "9999-12-31", excluded, 5)
+    assert {h.version for h in dated} == {"v7", "v9"}
