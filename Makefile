@@ -72,6 +72,7 @@ bench: install
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/flags.py
 	$(BIN)/python bench/teams.py
+	$(BIN)/python bench/volume.py
 	$(BIN)/python bench/concurrency.py
 	$(BIN)/python bench/formats.py
 
