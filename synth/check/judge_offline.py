@@ -1,5 +1,8 @@
-"""The checker without a model: polarity, numbers, dates and cue phrases between two similar
-statements (see compare.py). Its flags carry lower confidences than a model's."""
+"""The checker without a model: polarity, numbers (after unit conversion), dates and cue phrases
+between two similar statements (see compare.py), with a check for each kind of vision statement
+(a metric is missed by a measured number, a non-goal by the team's own plans, a principle of one
+product for all by work for one customer; the mission and personas are left to a model). Its
+confidences put each flag in the likely or possible band (tensions.py, docs/benchmarks.md)."""
 
 from __future__ import annotations
 
