@@ -197,6 +197,18 @@ def side_text(side: FlagSide, width: int = 100) -> list[str]:
     return lines
 
 
+def _flag_lines(flag: Flag, width: int) -> list[str]:
+    """One flag: its id, status and confidence, the explanation, both sides, a person's note."""
+    status = "" if flag.status == "open" else f" [{flag.status}]"
+    out = [f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})"]
+    out.extend(textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    "))
+    for side in flag.sides:
+        out.extend(side_text(side, width))
+    if flag.note:
+        out.append(f"    note: {safe(flag.note)}")
+    return out
+
+
 def flags_text(flags: list[Flag], width: int = 100, empty: str = "No flags.") -> str:
     """Flags grouped by type, each with both sides; `empty` when there are none."""
     if not flags:
@@ -208,15 +220,7 @@ def flags_text(flags: list[Flag], width: int = 100, empty: str = "No flags.") ->
             continue
         out.append(f"{title} ({len(group)})")
         for flag in group:
-            status = "" if flag.status == "open" else f" [{flag.status}]"
-            out.append(f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})")
-            out.extend(
-                textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    ")
-            )
-            for side in flag.sides:
-                out.extend(side_text(side, width))
-            if flag.note:
-                out.append(f"    note: {safe(flag.note)}")
+            out.extend(_flag_lines(flag, width))
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -263,13 +267,7 @@ def _tension_lines(number: int, tension: Tension, width: int) -> list[str]:
     )
     out.append(f"   {evidence}")
     for flag in tension.flags:
-        status = "" if flag.status == "open" else f" [{flag.status}]"
-        out.append(f"  {flag.id}{status}  confidence {flag.confidence:.2f} ({flag.checker})")
-        out.extend(textwrap.wrap(safe(flag.explanation), width - 4, initial_indent="    ", subsequent_indent="    "))
-        for side in flag.sides:
-            out.extend(side_text(side, width))
-        if flag.note:
-            out.append(f"    note: {safe(flag.note)}")
+        out.extend(_flag_lines(flag, width))
     out.append("")
     return out
 

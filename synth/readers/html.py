@@ -239,14 +239,7 @@ class _Writer:
         start = len(self.lines)
         if self.lines and self.lines[-1] != "":
             self.lines.append("")
-        for item in element:
-            if not isinstance(item.tag, str) or item.tag.lower() != "li":
-                continue
-            own, nested = _item_parts(item)
-            if own:
-                self.line(own, "li", "  " * depth + "- ")
-            for sub in nested:
-                self.list_lines_inline(sub, depth + 1)
+        self.list_lines_inline(element, depth)
         if len(self.lines) > start:
             self.lines.append("")
 
