@@ -12,7 +12,10 @@ and a Fireflies JSON transcript, with tests/exportkit.py's writers.
    collapsed), and the word F1 (multisets of words, written against extracted).
 2. synth's readers: pages/s for PDF, MB/s for HTML, JSON and the same text as Markdown, and each
    one's time per meeting against Markdown's (the ratio).
-3. A 200-page PDF: reading it against chunking + embedding its passages with the MiniLM model
+3. Many turns: a JSON turn list (its texts written with `\\/`, `\\u00E9` and a surrogate pair) against
+   the same turns as Markdown, at 10,000 and 40,000 turns: seconds, and the growth from 10k to 40k
+   (4.0 is linear). `--turns-only` runs this part alone.
+4. A 200-page PDF: reading it against chunking + embedding its passages with the MiniLM model
    (the rest of an ingest): the share of the ingest the PDF reader takes.
 """
 
@@ -234,6 +237,27 @@ def compare_formats(corpus, pdfs) -> None:
     print(table(["format", "files", "MB", "seconds", "speed", "time vs markdown"], rows))
 
 
+def many_turns_files(count: int) -> dict[str, tuple[str, bytes]]:
+    said = "the export says caf\\u00E9 and\\/or \\ud83d\\ude00 to turn {}"
+    rows = ",\n".join('{"speaker": "P%d", "text": "%s"}' % (i % 5, said.format(i)) for i in range(count))
+    markdown = "\n\n".join(f"**P{i % 5}:** " + said.format(i) for i in range(count))
+    return {"json": ("turns.json", f"[\n{rows}\n]\n".encode()), "markdown": ("turns.md", markdown.encode())}
+
+
+def many_turns() -> None:
+    options = ReadOptions()
+    seconds: dict[tuple[str, int], float] = {}
+    for count in (10_000, 40_000):
+        for fmt, (name, data) in many_turns_files(count).items():
+            seconds[fmt, count] = best_of(2, lambda n=name, d=data: read_meeting(d, n, options, mtime=0.0))
+    rows = [
+        [fmt, f"{seconds[fmt, 10_000]:.2f}", f"{seconds[fmt, 40_000]:.2f}", f"{seconds[fmt, 40_000] / seconds[fmt, 10_000]:.1f}"]
+        for fmt in ("json", "markdown")
+    ]
+    print("\nMany turns, one file, best of 2 (growth 4.0 is linear)")
+    print(table(["format", "10k turns s", "40k turns s", "growth"], rows))
+
+
 def two_hundred_pages(corpus) -> None:
     turns: list[tuple[str | None, str]] = []
     pdf, written = pdf_of(turns)
@@ -271,12 +295,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--meetings", type=int, default=12)
     parser.add_argument("--skip-embedding", action="store_true", help="leave out the 200-page PDF against embedding")
+    parser.add_argument("--turns-only", action="store_true", help="only JSON against Markdown at 10k and 40k turns")
     args = parser.parse_args()
+    if args.turns_only:
+        many_turns()
+        return
     corpus = meetings(args.meetings)
     pdfs = [pdf_of(turns) for _, turns in corpus]
     compare_libraries(pdfs)
     compare_on_other_layouts(corpus)
     compare_formats(corpus, pdfs)
+    many_turns()
     if not args.skip_embedding:
         two_hundred_pages(corpus)
 

@@ -97,3 +97,23 @@ def test_a_product_name_as_the_meeting_team_is_a_warning_not_a_lost_meeting():
     meeting = read_meeting(path.read_bytes(), str(path), ReadOptions(), warnings=warnings)
     assert meeting.team is None and meeting.turns[0].speaker == "Ana"
     assert len(warnings) == 1 and "'Dockslot' is not a function synth knows" in warnings[0] and str(path) in warnings[0]
+
+
+def test_json_turns_cite_their_own_lines_whatever_escapes_they_use():
+    # the same words written with \/, upper-case \u00E9 and a surrogate pair: the old reader
+    # looked for json.dumps(text) in the file, found none of them and cited line 1 for every turn
+    data = (
+        b'{"title": "Escapes",\n "turns": [\n'
+        b'  {"speaker": "Ana", "text": "and\\/or"},\n'
+        b'  {"speaker": "Bo", "text": "caf\\u00E9 prices"},\n\n'
+        b'  {"speaker": "Cy", "text": "a smile \\ud83d\\ude00 and\\nmore"},\n'
+        b'  {"speaker": "Di", "text": "caf\\u00e9 prices"}\n]}\n'
+    )
+    meeting = read(data, "notes/escapes.json")
+    assert [(t.speaker, t.text, t.start_line) for t in meeting.turns] == [
+        ("Ana", "and/or", 3),
+        ("Bo", "café prices", 4),
+        ("Cy", "a smile \U0001f600 and more", 6),
+        ("Di", "café prices", 7),
+    ]
+

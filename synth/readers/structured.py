@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
+import json.decoder
+import json.scanner
+import re
 
 from ..errors import InputError
 from ..models import Turn
 from .archive import open_zip
 from .lines import is_speaker_export, read_labelled_lines, read_speaker_export
+
+
+class _Located(str):
+    """A string read from JSON that remembers where its quotes stand in the file."""
+
+    start: int
+    end: int
+
+
+def _located_string(text: str, end: int, strict: bool = True) -> tuple[str, int]:
+    value, after = json.decoder.scanstring(text, end, strict)
+    located = _Located(value)
+    located.start, located.end = end - 1, after
+    return located, after
+
+
+class _LocatingDecoder(json.JSONDecoder):
+    """json's own decoder, whose strings carry their offsets: a turn's line is known at once,
+    whatever escapes (\\/, \\u00E9, surrogate pairs) its text was written with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parse_string = _located_string
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+
+def _line_of(newlines: list[int], offset: int) -> int:
+    return bisect.bisect_left(newlines, offset) + 1
 
 
 def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
@@ -18,7 +50,7 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
     Line numbers are where each turn's text stands in the file.
     """
     try:
-        data = json.loads(text)
+        data = json.loads(text, cls=_LocatingDecoder)
     except json.JSONDecodeError as exc:
         raise InputError(source, f"is not valid JSON ({exc.msg})", line=exc.lineno) from None
     meta: dict = {}
@@ -28,29 +60,18 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
     if not isinstance(data, list):
         raise InputError(source, 'JSON must be a list of {"speaker", "text"} turns, or an object with a "turns" list')
     turns: list[Turn] = []
-    cursor = 0
+    newlines = [found.start() for found in re.finditer("\n", text)]
     for index, item in enumerate(data):
         body = item.get("text", item.get("content")) if isinstance(item, dict) else None
-        if not isinstance(body, str):
+        if not isinstance(body, _Located):
             raise InputError(source, f'turn {index + 1} is not an object with a "text" string')
         speaker = item.get("speaker")
-        if speaker is not None and not isinstance(speaker, str):
+        if speaker is not None:
             speaker = str(speaker)
         start = item.get("start")
         if start is not None and not isinstance(start, (int, float)):
             raise InputError(source, f'turn {index + 1} has a "start" that is not a number of seconds')
-        # find where this turn's text is written, so citations point at real lines
-        encoded = json.dumps(body, ensure_ascii=False)
-        at = text.find(encoded, cursor)
-        if at < 0:
-            encoded = json.dumps(body)
-            at = text.find(encoded, cursor)
-        if at >= 0:
-            line = text.count("\n", 0, at) + 1
-            end_line = line + encoded.count("\n")
-            cursor = at + len(encoded)
-        else:
-            line = end_line = text.count("\n", 0, cursor) + 1
+        line, end_line = _line_of(newlines, body.start), _line_of(newlines, body.end - 1)
         if body.strip():
             turns.append(
                 Turn(
