@@ -239,7 +239,7 @@ def compare_formats(corpus, pdfs) -> None:
 
 def many_turns_files(count: int) -> dict[str, tuple[str, bytes]]:
     said = "the export says caf\\u00E9 and\\/or \\ud83d\\ude00 to turn {}"
-    rows = ",\n".join('{"speaker": "P%d", "text": "%s"}' % (i % 5, said.format(i)) for i in range(count))
+    rows = ",\n".join(f'{{"speaker": "P{i % 5}", "text": "{said.format(i)}"}}' for i in range(count))
     markdown = "\n\n".join(f"**P{i % 5}:** " + said.format(i) for i in range(count))
     return {"json": ("turns.json", f"[\n{rows}\n]\n".encode()), "markdown": ("turns.md", markdown.encode())}
 
@@ -250,10 +250,10 @@ def many_turns() -> None:
     for count in (10_000, 40_000):
         for fmt, (name, data) in many_turns_files(count).items():
             seconds[fmt, count] = best_of(2, lambda n=name, d=data: read_meeting(d, n, options, mtime=0.0))
-    rows = [
-        [fmt, f"{seconds[fmt, 10_000]:.2f}", f"{seconds[fmt, 40_000]:.2f}", f"{seconds[fmt, 40_000] / seconds[fmt, 10_000]:.1f}"]
-        for fmt in ("json", "markdown")
-    ]
+    rows = []
+    for fmt in ("json", "markdown"):
+        small, large = seconds[fmt, 10_000], seconds[fmt, 40_000]
+        rows.append([fmt, f"{small:.2f}", f"{large:.2f}", f"{large / small:.1f}"])
     print("\nMany turns, one file, best of 2 (growth 4.0 is linear)")
     print(table(["format", "10k turns s", "40k turns s", "growth"], rows))
 

@@ -233,8 +233,8 @@ class Matcher:
 # Characters a hostile note is made of: whitespace of several kinds (a word processor pastes
 # non-breaking spaces), word characters, and whatever the pattern itself names.
 _COMMON = ["a", " ", "\u00a0", "\t", "\u2003", "A", "1", ".", "-", "*", "\n", "\x00"]
-_LONG = 30
-SUPER_LINEAR = 3.0  # steps grow more than 3 times when the input doubles: quadratic or worse  # a repeat that may run this far can pump an input; shorter ones cost a constant
+_LONG = 30  # a repeat that may run this far can pump an input; shorter ones cost a constant
+SUPER_LINEAR = 3.0  # steps grow more than 3 times when the input doubles: quadratic or worse
 
 
 def _children(op, av) -> list:
@@ -266,7 +266,9 @@ def _characters(tree) -> list[str]:
         if op is C.LITERAL:
             found.append(chr(av))
         elif op is C.IN:
-            found.extend(chr(item if item_op is C.LITERAL else item[0]) for item_op, item in av if item_op in (C.LITERAL, C.RANGE))
+            for item_op, item in av:
+                if item_op in (C.LITERAL, C.RANGE):
+                    found.append(chr(item if item_op is C.LITERAL else item[0]))
     return found
 
 

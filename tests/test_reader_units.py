@@ -116,4 +116,3 @@ def test_json_turns_cite_their_own_lines_whatever_escapes_they_use():
         ("Cy", "a smile \U0001f600 and more", 6),
         ("Di", "café prices", 7),
     ]
-

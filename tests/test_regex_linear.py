@@ -53,11 +53,12 @@ def compiled_patterns() -> dict[tuple[str, int], str]:
 
 def _flags(call: ast.Call) -> int:
     flags = 0
-    for node in ast.walk(ast.Module(body=[ast.Expr(arg) for arg in call.args[1:]] + [ast.Expr(k.value) for k in call.keywords], type_ignores=[])):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "re":
-            flag = getattr(re, node.attr, None)
-            if isinstance(flag, re.RegexFlag):
-                flags |= flag
+    for argument in [*call.args[1:], *(keyword.value for keyword in call.keywords)]:
+        for node in ast.walk(argument):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "re":
+                flag = getattr(re, node.attr, None)
+                if isinstance(flag, re.RegexFlag):
+                    flags |= flag
     return flags
 
 

@@ -23,7 +23,7 @@ class _Located(str):
 
 
 def _located_string(text: str, end: int, strict: bool = True) -> tuple[str, int]:
-    value, after = json.decoder.scanstring(text, end, strict)
+    value, after = json.decoder.scanstring(text, end, strict)  # type: ignore[attr-defined]
     located = _Located(value)
     located.start, located.end = end - 1, after
     return located, after
@@ -36,7 +36,7 @@ class _LocatingDecoder(json.JSONDecoder):
     def __init__(self) -> None:
         super().__init__()
         self.parse_string = _located_string
-        self.scan_once = json.scanner.py_make_scanner(self)
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
 
 def _line_of(newlines: list[int], offset: int) -> int:
