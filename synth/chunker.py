@@ -28,7 +28,7 @@ def embedding_text(text: str) -> str:
         if not sep:
             speaker, body = "", line
         body = _FILLERS.sub("", _MARKERS.sub("", body))
-        body = re.sub(r"\s+([,.?!])", r"\1", re.sub(r"\s+", " ", body)).strip(" ,")
+        body = re.sub(r"(?<!\s)\s+([,.?!])", r"\1", re.sub(r"\s+", " ", body)).strip(" ,")
         if not body or _BACKCHANNEL.match(body.replace(" ", "")):
             continue
         kept.append(f"{speaker}: {body}" if speaker else body)

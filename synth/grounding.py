@@ -20,7 +20,7 @@ MIN_WORDS = 3
 SIMILARITY = 0.9
 MAX_GAP = 40  # words an ellipsis may stand for
 _WORD = re.compile(r"[a-z0-9]+")
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.+|…|\[\.\.\.\])\s*")
+_ELLIPSIS = re.compile(r"(?<!\s)\s*(?:\.\.\.+|…|\[\.\.\.\])\s*")
 _LABEL = re.compile(r"^\s*(?:\[?L\d+(?:-\d+)?\]?\s*)?")
 
 

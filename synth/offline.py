@@ -143,7 +143,7 @@ _TROUBLE = re.compile(
 # A number that was measured or counted: "median 5 days", "five of the seven techs", "41% to 63%".
 _MEASURED = re.compile(
     r"\b(?:median|average|mean|avg)\b|\b" + _NUM + r" (?:out )?of (?:the |our )?(?:" + _NUM + r"|\w+ " + _NUM + r")\b|"
-    r"\d+(?:[.,]\d+)?\s?%|[$€£]\s?\d|\bwent from\b|\bof the " + _NUM + r"\b|"
+    r"(?<!\d)\d+(?:[.,]\d+)?\s?%|[$€£]\s?\d|\bwent from\b|\bof the " + _NUM + r"\b|"
     r"\b" + _NUM + r"(?: and a half)? (?:minutes|hours|days|weeks|months)\b",
     re.I,
 )
@@ -171,7 +171,7 @@ _EVIDENCE_MARK = re.compile(
     + r" of (?:the )?"
     + _NUM
     + r")\b|"
-    r"\d+(?:[.,]\d+)?\s?%",
+    r"(?<!\d)\d+(?:[.,]\d+)?\s?%",
     re.I,
 )
 # Minutes and bot summaries in the third person: "Adriana agreed to a small test", "Rafael agreed
@@ -208,7 +208,7 @@ _FOR_YOU = re.compile(
 def clean(text: str) -> str:
     """A sentence without transcription markers and fillers."""
     text = _FILLERS.sub("", _MARKERS.sub("", text))
-    return re.sub(r"\s+([,.?!])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
+    return re.sub(r"(?<!\s)\s+([,.?!])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
 
 
 def sentences(text: str) -> list[str]:

@@ -232,7 +232,7 @@ def _has_subheadings(lines: list[str], index: int) -> bool:
 
 def _plain(text: str) -> str:
     """Markdown emphasis and links reduced to their words."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\[\]]*)\]\([^()]*\)", r"\1", text)
     text = re.sub(r"(\*\*|__|`)", "", text)
     return " ".join(text.split())
 

@@ -13,7 +13,7 @@ from ..teams import display_team
 from .model import Brief, Cite, Fact, plural
 
 CITATION = re.compile(
-    r"([^\s;,()]+\.(?:md|markdown|txt|vtt|srt|json|docx|text|pdf|html?))(?:!/[^\s;,()]+)?:(?:p\d+:)?(\d+)(?:-(\d+))?"
+    r"(?<![^\s;,()])([^\s;,()]+\.(?:md|markdown|txt|vtt|srt|json|docx|text|pdf|html?))(?:!/[^\s;,()]+)?:(?:p\d+:)?(\d+)(?:-(\d+))?"
 )
 """A file:line (or file:first-last) as the brief writes its sources."""
 

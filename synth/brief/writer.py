@@ -108,7 +108,7 @@ def verify(text: str, facts: dict[str, Fact]) -> tuple[str, dict[str, int]]:
         if not numbers_in(plain) <= allowed:
             dropped["number"] += 1
             continue
-        kept.append(re.sub(r"\s+([.,;!?])", r"\1", " ".join(body.split())))
+        kept.append(re.sub(r"(?<!\s)\s+([.,;!?])", r"\1", " ".join(body.split())))
     return " ".join(kept), dropped
 
 

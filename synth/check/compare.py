@@ -245,7 +245,7 @@ def read(text: str, negative: bool = False) -> Reading:
 def number_contexts(lowered: str, counted: list[Count], reach: int = 6) -> list[frozenset[str]]:
     """For each count, the content words of its sentence within `reach` tokens of its unit (the
     unit itself left out): what the number measures ("go live ... 4 days ... signup")."""
-    sentences = [_TOKEN.findall(part) for part in re.split(r"[.!?;]+\s", lowered)]
+    sentences = [_TOKEN.findall(part) for part in re.split(r"(?<![.!?;])[.!?;]+\s", lowered)]
     out = []
     for _, _, unit in counted:
         context: frozenset[str] = frozenset()

@@ -215,7 +215,7 @@ def _content(message) -> str:
     return content or ""
 
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_FENCE = re.compile(r"```(?:json)?\s*+(.*?)```", re.S)
 
 
 def _json_from_text(text: str):

@@ -23,7 +23,7 @@ from .dates import date_from_value, date_in_text
 from .decoding import decode_text
 from .exports import export_kind, read_export
 from .html import read_html
-from .lines import is_speaker_export, read_labelled_lines, read_speaker_export, split_front_matter
+from .lines import is_speaker_export, label_and_team, read_labelled_lines, read_speaker_export, split_front_matter
 from .pdf import read_pdf
 from .structured import read_docx, read_json
 from .subtitles import read_srt, read_vtt
@@ -46,7 +46,6 @@ EXTENSIONS = {
     ".zip": "zip",
 }
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
-_LABEL_TEAM = re.compile(r"^(?P<name>.*?)\s*\((?P<team>[^)]+)\)\s*$")
 
 
 @dataclass
@@ -203,7 +202,7 @@ def sniff_format(text: str) -> str:
         return "html"
     if head[:1] in "[{":
         return "json"
-    if re.match(r"^\d+\s*\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
+    if re.match(r"^\d+[ \t\r]*\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
         return "srt"
     return "markdown"
 
@@ -238,7 +237,7 @@ def _json_export(text: str, fmt: str, source: str) -> tuple[object, str | None]:
     return parsed, export_kind(parsed)
 
 
-_WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]|]+)\]\]")
+_WIKI_LINK = re.compile(r"\[\[(?:[^\[\]|]*\|)?([^\[\]|]+)\]\]")
 # "[[Dana Whitfield]]: text" (Obsidian, Logseq): the link is the speaker's label. Links elsewhere
 # stay as written, so a quote is the file's own words.
 _LINKED_LABEL = re.compile(
@@ -387,8 +386,8 @@ def _attendees(value) -> tuple[list[str], dict[str, str]]:
             name, team = _string(item.get("name")), normalize_team(_string(item.get("team") or item.get("function")))
         elif item is not None:
             text = str(item).strip()
-            labelled = _LABEL_TEAM.match(text)
-            name, team = (labelled.group("name"), normalize_team(labelled.group("team"))) if labelled else (text, None)
+            labelled = label_and_team(text)
+            name, team = (labelled[0], normalize_team(labelled[1])) if labelled else (text, None)
         if name:
             names.append(name)
             if team:
@@ -407,9 +406,9 @@ def _speaker_teams(
         first_names.setdefault(person.split()[0], set()).add(function)
     result: dict[str, str] = {}
     for speaker in {t.speaker for t in turns if t.speaker}:
-        labelled = _LABEL_TEAM.match(speaker)
-        team = normalize_team(labelled.group("team")) if labelled else None
-        bare = (labelled.group("name") if labelled else speaker).strip().lower()
+        labelled = label_and_team(speaker)
+        team = normalize_team(labelled[1]) if labelled else None
+        bare = (labelled[0] if labelled else speaker).strip().lower()
         if team is None:
             team = lookup.get(bare)
         if team is None and bare.split() and len(first_names.get(bare.split()[0], ())) == 1:

@@ -18,7 +18,7 @@ _LABELLED = re.compile(
     r"(?:\s*[:：]\s*(?:\*\*|__)|(?:\*\*|__)\s*[:：]|\s*[:：])\s+(?P<text>\S.*)$"
 )
 # An Otter-style header line: "Dana Whitfield  00:01:23" or "Speaker 2  1:05", text on the next lines.
-_EXPORT_HEADER = re.compile(r"^(?P<name>\S[^\t]{0,60}?)\s{1,}(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\s*$")
+_EXPORT_HEADER = re.compile(r"^(?P<name>\S[^\t]{0,60}?)(?<=\S)\s+(?P<time>(?:\d{1,2}:)?\d{1,2}:\d{2})\s*$")
 # A Markdown heading is found by heading_parts (string methods, linear): the pattern it replaced,
 # ^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$, backtracked cubically (2,500 spaces in a heading took 42 s).
 _TIMESTAMP_PREFIX = re.compile(r"^\s*\[?\(?(?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?\]?\)?\s*")
@@ -105,9 +105,25 @@ def heading_parts(line: str, max_indent: int = 3) -> tuple[int, str] | None:
     return level, rest.strip().rstrip("#").rstrip()
 
 
+def label_and_team(text: str) -> tuple[str, str] | None:
+    """("Dana", "Sales") from "Dana (Sales)": the parentheses that close the text, else None.
+
+    String methods, not a pattern: ^(.*?)\\s*\\((.+)\\)\\s*$ backtracked quadratically on long spaces.
+    """
+    inner = text.rstrip()
+    if "\n" in inner or not inner.endswith(")"):
+        return None
+    inner = inner[:-1]
+    opening = inner.find("(", inner.rfind(")") + 1)
+    if opening < 0 or opening + 1 == len(inner):
+        return None
+    return inner[:opening].rstrip(), inner[opening + 1 :]
+
+
 def _speaker_from_label(name: str) -> str | None:
     name = name.strip().strip("*_").strip()
-    bare = re.sub(r"\s*\(.*\)$", "", name).strip()
+    # what stands before a closing "(...)": "Dana (Sales)" is Dana
+    bare = name[: name.find("(")].strip() if name.endswith(")") and "(" in name else name
     if not bare or bare.lower() in _NOT_SPEAKERS or len(bare.split()) > 4:
         return None
     if any(ch.isdigit() for ch in bare) and not re.match(r"^(speaker|participant|guest)\s*\d+$", bare, re.I):
