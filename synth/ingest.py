@@ -20,7 +20,7 @@ from .errors import InputError, SynthError
 from .lexical import build_postings
 from .models import IngestReport, Meeting, MeetingRecord
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
-from .readers.archive import list_members, open_zip, read_member
+from .readers.archive import OVER_LIMIT, check_expanded_size, list_members, open_zip, read_member
 from .redact import shortened
 from .teams import FUNCTIONS
 
@@ -186,10 +186,7 @@ def _file_kind(mode: int) -> str:
 
 
 def _too_large(size: int, limit: int) -> str:
-    return (
-        f"is {size / 1e6:.1f} MB, more than the limit of {limit / 1e6:g} MB per file "
-        "(the setting SYNTH_MAX_FILE_MB raises it)"
-    )
+    return f"is {size / 1e6:.1f} MB, " + OVER_LIMIT.format(limit / 1e6)
 
 
 class Ingestor:
@@ -250,7 +247,9 @@ class Ingestor:
     def _read_one(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> Meeting | None:
         """The file's meeting, or None when it is stored already and unchanged."""
         if item.path is None:
-            data = stdin if stdin is not None else sys.stdin.buffer.read()
+            data = stdin if stdin is not None else sys.stdin.buffer.read(self.max_bytes + 1)
+            if len(data) > self.max_bytes:
+                raise InputError(item.source, "holds " + OVER_LIMIT.format(self.max_bytes / 1e6))
             fmt, mtime = "sniff", None
         else:
             name = item.name
@@ -266,10 +265,12 @@ class Ingestor:
                 raise InputError(item.source, "is a directory")
             fmt = found
             if item.member is not None:
-                data = read_member(self._archive(item.path, item.source), item.member, item.source)
+                data = read_member(self._archive(item.path, item.source), item.member, item.source, self.max_bytes)
                 mtime = item.member_mtime
             else:
                 data, mtime = self._read_file(item)
+            if fmt == "docx":  # its parts decompressed count against the limit, checked before any is
+                check_expanded_size(data, item.source, self.max_bytes)
             # Unchanged: same id and same content hash. No parse, no embedding.
             meeting_id = meeting_id_for(item.identity, name.stem)
             if self._versions.get(meeting_id) == content_hash(data, self.options, meeting_id):

@@ -464,3 +464,46 @@ def test_export_dates_come_from_the_exports_own_fields():
     fireflies["dateString"] = "2026-02-27T15:00:00.000Z"
     meeting = read_meeting(json.dumps(fireflies).encode(), "ff.json", ReadOptions(), mtime=0.0)
     assert meeting.date == dt.date(2026, 2, 27)
+
+
+def _words(size: int) -> bytes:
+    """Text that compresses about five times, as notes do (a zip bomb's ratio is not needed to hurt)."""
+    import random
+
+    rng = random.Random(16)
+    vocab = [b"pricing", b"renewal", b"Dana:", b"euro", b"invoice", b"onboarding", b"SSO", b"seat"]
+    out = bytearray()
+    while len(out) < size:
+        out += rng.choice(vocab) + b" "
+    return bytes(out[:size])
+
+
+def test_a_docx_and_a_zip_member_are_refused_by_their_uncompressed_size_before_decompressing(tmp_path, monkeypatch):
+    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False, max_file_mb=0.5)
+    app = Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+    big = _words(2_000_000)
+    (tmp_path / "big.docx").write_bytes(exportkit.zip_bytes({"word/document.xml": big}))
+    (tmp_path / "export.zip").write_bytes(exportkit.zip_bytes({"notes/big.md": big, "notes/small.md": b"Ana: hi"}))
+    assert (tmp_path / "big.docx").stat().st_size < 500_000  # small on disk: only the expanded size is over
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(
+        zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(str(name)) or real_open(self, name, *a, **k)
+    )
+    report = app.ingest([str(tmp_path / "big.docx"), str(tmp_path / "export.zip")])
+    assert report.meetings == 1 and report.failed == 2
+    assert any(
+        e.startswith(f"{tmp_path / 'big.docx'}: expands to 2.0 MB uncompressed, more than the limit of 0.5 MB")
+        for e in report.errors
+    )
+    assert any(
+        "export.zip!/notes/big.md: is 2.0 MB uncompressed" in e and "SYNTH_MAX_FILE_MB" in e for e in report.errors
+    )
+    assert not any("big" in name or "document" in name for name in opened)  # refused from the directory alone
+
+
+def test_standard_input_past_the_limit_is_refused_with_its_name(tmp_path):
+    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False, max_file_mb=0.001)
+    app = Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+    report = app.ingest(["-"], stdin=b"Ana: hello\n" * 200)
+    assert report.failed == 1 and report.errors[0].startswith("<stdin>: holds more than the limit of 0.001 MB")

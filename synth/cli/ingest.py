@@ -109,7 +109,8 @@ def ingest(
             return _progress_lines(len(files))  # a log or a pipe: a line now and then, so a long run never looks hung
         return None
 
-    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    # one byte past the limit is enough to refuse it (ingest names <stdin> and the limit)
+    stdin = sys.stdin.buffer.read(int(app.settings.max_file_mb * 1e6) + 1) if "-" in paths else None
     try:
         report = app.ingest(
             list(paths),

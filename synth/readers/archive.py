@@ -21,6 +21,8 @@ MAX_MEMBERS = 10_000
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200
+# what a file over SYNTH_MAX_FILE_MB is told, whatever holds it
+OVER_LIMIT = "more than the limit of {:g} MB per file (the setting SYNTH_MAX_FILE_MB raises it)"
 _RATIO_FLOOR = 1024 * 1024  # small members may compress very well (a page of spaces); that is harmless
 
 
@@ -80,6 +82,15 @@ def check_member(entry: zipfile.ZipInfo, source: str) -> None:
         )
 
 
+def check_expanded_size(data: bytes, source: str, limit: int) -> None:
+    """Refuse a zip-based file (a .docx) whose members add up to more than `limit` bytes once
+    decompressed, from the sizes its directory declares: nothing is decompressed to learn it."""
+    with open_zip(data, source, "zip-based file") as archive:
+        total = sum(entry.file_size for entry in archive.infolist())
+    if total > limit:
+        raise InputError(source, f"expands to {total / 1e6:.1f} MB uncompressed, {OVER_LIMIT.format(limit / 1e6)}")
+
+
 def list_members(path: Path, source: str) -> list[Member]:
     """The files of a zip export in their order, without folders, hidden files or macOS metadata."""
     with open_zip(path, source) as archive:
@@ -99,20 +110,24 @@ def list_members(path: Path, source: str) -> list[Member]:
         return members
 
 
-def read_member(archive: Path | zipfile.ZipFile, name: str, source: str) -> bytes:
+def read_member(archive: Path | zipfile.ZipFile, name: str, source: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
     """One member's bytes, from the archive's path or from an archive already open (ingest keeps
     each archive open while it reads its members). The whole archive was checked when it was
     listed; this member's own limits are checked again, as the file may have changed since."""
     if isinstance(archive, zipfile.ZipFile):
-        return _read_entry(archive, name, source)
+        return _read_entry(archive, name, source, limit)
     with open_zip(archive, source.split(ARCHIVE_SEPARATOR)[0], check=False) as opened:
-        return _read_entry(opened, name, source)
+        return _read_entry(opened, name, source, limit)
 
 
-def _read_entry(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
+def _read_entry(archive: zipfile.ZipFile, name: str, source: str, limit: int) -> bytes:
     try:
         entry = archive.getinfo(name)
         check_member(entry, source)
+        if entry.file_size > limit:
+            raise InputError(
+                source, f"is {entry.file_size / 1e6:.1f} MB uncompressed, {OVER_LIMIT.format(limit / 1e6)}"
+            )
         with archive.open(entry) as handle:
             return handle.read(MAX_MEMBER_BYTES + 1)
     except KeyError:
