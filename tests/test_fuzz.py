@@ -494,3 +494,55 @@ def _read_failures(report, files) -> int:
     """Failures of the files ingest was handed (the others were found while listing the folder)."""
     sources = [f.source for f in files]
     return sum(any(e.startswith(f"{s}:") for s in sources) for e in report.errors)
+
+
+# --- issue 16, the reading side: entities, huge lines, whitespace pasted from a word processor ------
+
+
+def _docx_with_prolog(prolog: str, paragraph: str) -> bytes:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + prolog + '<w:document xmlns:w="'
+        'http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+        + paragraph
+        + "</w:t></w:r></w:p></w:body></w:document>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", body)
+    return buffer.getvalue()
+
+
+LAUGHS = (
+    '<!DOCTYPE w:document [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{k} "' + f"&lol{k - 1};" * 10 + '">' for k in range(2, 10)).replace("lol1;", "lol;")
+    + '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+)
+
+
+@FUZZ
+@given(
+    prolog=st.sampled_from([LAUGHS, '<!doctype w:document SYSTEM "http://example.invalid/x.dtd">', LAUGHS.lower()]),
+    text=st.sampled_from(["Dana: &lol9; after", "Dana: &xxe; after", "Dana: plain"]),
+)
+def test_a_docx_declaring_entities_is_refused_with_a_line_naming_it(prolog, text):
+    with pytest.raises(InputError, match=r"^notes/evil\.docx: part 'word/document\.xml' declares XML entities"):
+        read_meeting(_docx_with_prolog(prolog, text), "notes/evil.docx", ReadOptions(), mtime=0.0)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Dana: " + b"word " * 1_000_000,  # a 5 MB single line
+        b"**Dana** " + "\u00a0".encode() * 1_000_000 + b"x",  # non-breaking spaces after a bold label
+        b"**Dana:** " + ("\u00a0 " * 500_000).encode() + b"(x",
+        b"# " + b" " * 2_000_000 + b"x",  # a heading of spaces
+        b"Dana: " + b"[[" * 500_000,  # wiki links that never close
+        b"- Dana (" + b" " * 2_000_000,  # a label's parenthesis that never closes
+    ],
+    ids=["words", "nbsp-label", "nbsp-paren", "heading", "wiki", "paren"],
+)
+def test_a_huge_single_line_is_read_in_one_pass(line):
+    # no clock: a super-linear pattern on these lines would take hours, not seconds (tests/test_regex_linear.py
+    # counts the steps of every pattern); here the readers must also return the line's words
+    meeting = read_meeting(line + b"\nTom: the end", "notes/huge.md", ReadOptions(), mtime=0.0)
+    assert meeting.turns[-1].text == "the end" and meeting.turns[-1].start_line == 2

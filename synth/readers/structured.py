@@ -8,6 +8,7 @@ import json
 import json.decoder
 import json.scanner
 import re
+import zipfile
 
 from ..errors import InputError
 from ..models import Turn
@@ -85,6 +86,16 @@ def read_json(text: str, source: str) -> tuple[list[Turn], dict]:
     return turns, meta
 
 
+def _refuse_entity_declarations(archive: zipfile.ZipFile, source: str) -> None:
+    """Word never writes a DOCTYPE; one in a part declares entities (billion laughs, an external
+    file), which python-docx's parser would stop on with a bare XMLSyntaxError."""
+    for entry in archive.infolist():
+        if entry.filename.endswith((".xml", ".rels")) and b"<!DOCTYPE" in archive.read(entry).upper():
+            raise InputError(
+                source, f"part {entry.filename!r} declares XML entities (<!DOCTYPE>); synth does not expand them"
+            )
+
+
 def read_docx(data: bytes, source: str) -> tuple[list[Turn], str | None]:
     """Paragraphs of a Word document; a paragraph's number counts as its line. A transcript laid
     out as "Name  0:03" paragraphs, each followed by what was said, is read as a speaker export."""
@@ -92,7 +103,9 @@ def read_docx(data: bytes, source: str) -> tuple[list[Turn], str | None]:
         import docx  # python-docx
     except ImportError as exc:  # pragma: no cover - a dependency of synth
         raise InputError(source, "reading .docx needs python-docx (pip install python-docx)") from exc
-    open_zip(data, source, ".docx file").close()  # the archive limits (a zip bomb) before python-docx unpacks it
+    # the archive limits (a zip bomb) and entity declarations, before python-docx unpacks it
+    with open_zip(data, source, ".docx file") as archive:
+        _refuse_entity_declarations(archive, source)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several unrelated types for broken files
