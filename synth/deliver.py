@@ -159,7 +159,9 @@ def pack_messages(title: str, fallback: str, units: list[Unit]) -> list[dict[str
     out = []
     for number, blocks in enumerate(messages, 1):
         part = f" ({number}/{len(messages)})" if len(messages) > 1 else ""
-        out.append({"text": _clip(fallback + part, 3000), "blocks": [_header(title + part), *blocks]})
+        # a link in a note is text: Slack must not fetch it to show a preview (a tracking pixel would load)
+        message = {"text": _clip(fallback + part, 3000), "blocks": [_header(title + part), *blocks]}
+        out.append(message | {"unfurl_links": False, "unfurl_media": False})
     return out
 
 

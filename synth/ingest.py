@@ -23,6 +23,7 @@ from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_i
 from .readers.archive import OVER_LIMIT, check_expanded_size, list_members, open_zip, read_member
 from .redact import shortened
 from .teams import FUNCTIONS
+from .text import escaped_name
 
 if TYPE_CHECKING:
     from .embeddings import Embedder
@@ -57,12 +58,12 @@ class SourceFile:
 
 def printable(name: str) -> str:
     """A path as text that can be printed and stored: bytes of a name that are not UTF-8 (kept by
-    Python as lone surrogates) shown as \\xNN."""
+    Python as lone surrogates) shown as \\xNN, control characters as escapes (`a\\nb.md`)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return name
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return escaped_name(name)
 
 
 def _resolved(path: Path) -> str:
@@ -126,9 +127,10 @@ def expand_paths(arguments: list[str], report: IngestReport, skip: Path | None =
                     if kind == "zip"
                     else f"synth reads {', '.join(sorted(EXTENSIONS))}"
                 )
-                report.warnings.append(f"{member.source(source)}: ignored ({why})")
+                report.warnings.append(f"{printable(member.source(source))}: ignored ({why})")
                 continue
-            found.append(SourceFile(member.source(source), path, member=member.name, member_mtime=member.mtime))
+            shown = printable(member.source(source))  # a member's name may hold a newline too
+            found.append(SourceFile(shown, path, member=member.name, member_mtime=member.mtime))
 
     for argument in arguments:
         if argument == STDIN:

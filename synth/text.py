@@ -12,6 +12,28 @@ _CONTROL = re.compile(
 )
 
 
+# In a file name: controls, line and paragraph separators, and the bidirectional overrides.
+_UNPRINTABLE_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escaped_name(name: str) -> str:
+    """A file name whose control characters are written as escapes (`a\\nb.md`), so a name can
+    neither forge a line of output nor reorder one; other characters, backslashes included, stay."""
+    return _UNPRINTABLE_IN_NAME.sub(lambda m: _SHORT_ESCAPES.get(m[0]) or m[0].encode("unicode_escape").decode(), name)
+
+
 def safe(text: str) -> str:
     """Text from notes with terminal control sequences removed."""
     return _CONTROL.sub("", text)
+
+
+# What makes Markdown live: [ and ] open links and images (![pixel](http://...), [x](javascript:...),
+# reference definitions), < opens raw HTML and <autolinks>; \ would undo an escape.
+_MARKDOWN_ACTIVE = re.compile(r"[\\\[\]<]")
+
+
+def inert_markdown(text: str) -> str:
+    """Text from notes, safe as above, that a Markdown reader shows as written: no image loads, no
+    link or HTML is live (each active character is backslash-escaped; the words all stay)."""
+    return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m[0], safe(text))

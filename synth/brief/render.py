@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from ..citations import cite
 from ..render import safe
 from ..teams import display_team
+from ..text import inert_markdown
 from .model import Brief, Cite, Fact, plural
 
 CITATION = re.compile(
@@ -63,20 +64,22 @@ def _groups(brief: Brief) -> Iterator[tuple[str, str | None, list[Fact], str]]:
 
 
 def to_markdown(brief: Brief) -> str:
-    """The brief as Markdown: a bullet per fact with its details and sources."""
-    out = [f"# {safe(_title(brief))}", ""]
-    out += _header_lines(brief) + [""]
+    """The brief as Markdown: a bullet per fact with its details and sources. Text from notes is
+    inert there (an image, a link or HTML in a note shows as written, nothing loads)."""
+    md = inert_markdown
+    out = [f"# {md(_title(brief))}", ""]
+    out += [md(line) for line in _header_lines(brief)] + [""]
     for title, prose, facts, empty in _groups(brief):
-        out += [f"## {title}", ""]
+        out += [f"## {md(title)}", ""]
         if prose:
-            out += [safe(prose), ""]
+            out += [md(prose), ""]
         if not facts:
             out += [f"_{empty}_", ""]
             continue
         for fact in facts:
             detail = fact.detail_text()
-            out.append(f"- **[{fact.id}]** {safe(fact.text)}" + (f" _({safe(detail)})_" if detail else ""))
-            out.append("  Sources: " + "; ".join(cite_text(c) for c in fact.cites))
+            out.append(f"- **[{fact.id}]** {md(fact.text)}" + (f" _({md(detail)})_" if detail else ""))
+            out.append("  Sources: " + "; ".join(md(cite_text(c)) for c in fact.cites))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
