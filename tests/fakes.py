@@ -387,3 +387,17 @@ def cosine_of(a: list[float], b: list[float]) -> float:
     """Cosine similarity of any two vectors (Chroma's `1 - cosine distance`)."""
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return sum(x * y for x, y in zip(a, b)) / norm if norm else 0.0
+
+
+def memory_synth(tmp_path, monkeypatch, **settings):
+    """An offline Synth on the fakes (MemoryStore, HashEmbedder), with chromadb and onnxruntime
+    made unimportable so the test proves it never needs them; settings override the defaults."""
+    import sys
+
+    from synth.app import Synth
+    from synth.config import Settings
+
+    for heavy in ("chromadb", "onnxruntime"):
+        monkeypatch.setitem(sys.modules, heavy, None)
+    options = {"store": tmp_path / "never-opened", "offline": True, "auto_check": False, **settings}
+    return Synth(Settings(**options), embedder=HashEmbedder(), store=MemoryStore())

@@ -8,18 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
-from fakes import HashEmbedder, MemoryStore
+from fakes import memory_synth
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synth.app import Synth
 from synth.citations import ARCHIVE_SEPARATOR, cite, page_of
-from synth.config import Settings
 from synth.errors import InputError
 from synth.models import Meeting
 from synth.readers import ReadOptions, read_meeting
@@ -309,10 +307,7 @@ def test_a_member_that_climbs_out_of_the_archive_is_not_listed(tmp_path):
 
 @pytest.fixture
 def synth(tmp_path: Path, monkeypatch) -> Synth:
-    for heavy in ("chromadb", "onnxruntime"):
-        monkeypatch.setitem(sys.modules, heavy, None)
-    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False)
-    return Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+    return memory_synth(tmp_path, monkeypatch)
 
 
 def test_ingesting_the_exports_cites_every_insight_where_its_quote_is(synth):
@@ -479,8 +474,7 @@ def _words(size: int) -> bytes:
 
 
 def test_a_docx_and_a_zip_member_are_refused_by_their_uncompressed_size_before_decompressing(tmp_path, monkeypatch):
-    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False, max_file_mb=0.5)
-    app = Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+    app = memory_synth(tmp_path, monkeypatch, max_file_mb=0.5)
     big = _words(2_000_000)
     (tmp_path / "big.docx").write_bytes(exportkit.zip_bytes({"word/document.xml": big}))
     (tmp_path / "export.zip").write_bytes(exportkit.zip_bytes({"notes/big.md": big, "notes/small.md": b"Ana: hi"}))
@@ -502,8 +496,7 @@ def test_a_docx_and_a_zip_member_are_refused_by_their_uncompressed_size_before_d
     assert not any("big" in name or "document" in name for name in opened)  # refused from the directory alone
 
 
-def test_standard_input_past_the_limit_is_refused_with_its_name(tmp_path):
-    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False, max_file_mb=0.001)
-    app = Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+def test_standard_input_past_the_limit_is_refused_with_its_name(tmp_path, monkeypatch):
+    app = memory_synth(tmp_path, monkeypatch, max_file_mb=0.001)
     report = app.ingest(["-"], stdin=b"Ana: hello\n" * 200)
     assert report.failed == 1 and report.errors[0].startswith("<stdin>: holds more than the limit of 0.001 MB")

@@ -5,16 +5,14 @@ Markdown brief (and so in MCP's brief), the HTML brief and the Slack post."""
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from fakes import HashEmbedder, MemoryStore
+from fakes import memory_synth
 
 from synth.app import Synth
 from synth.brief.model import Brief, Cite, DecisionDetails, Fact, Section
 from synth.brief.render import to_html, to_markdown
-from synth.config import Settings
 from synth.deliver import brief_messages
 from synth.render import hits_text, report_text
 from synth.text import escaped_name, inert_markdown
@@ -120,10 +118,7 @@ def test_a_file_name_shows_its_control_characters_as_escapes(name, shown):
 
 @pytest.fixture
 def fake_app(tmp_path: Path, monkeypatch) -> Synth:
-    for heavy in ("chromadb", "onnxruntime"):
-        monkeypatch.setitem(sys.modules, heavy, None)
-    settings = Settings(store=tmp_path / "never-opened", offline=True, auto_check=False)
-    return Synth(settings, embedder=HashEmbedder(), store=MemoryStore())
+    return memory_synth(tmp_path, monkeypatch)
 
 
 def test_names_with_newlines_cannot_forge_a_line_of_any_output(fake_app, tmp_path):
