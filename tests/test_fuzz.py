@@ -546,3 +546,16 @@ def test_a_huge_single_line_is_read_in_one_pass(line):
     # counts the steps of every pattern); here the readers must also return the line's words
     meeting = read_meeting(line + b"\nTom: the end", "notes/huge.md", ReadOptions(), mtime=0.0)
     assert meeting.turns[-1].text == "the end" and meeting.turns[-1].start_line == 2
+
+
+@FUZZ
+@given(
+    prolog=st.sampled_from([LAUGHS.replace("w:document", "html"), LAUGHS.lower().replace("w:document", "html")]),
+    xml=st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8"?>\n', "\ufeff"]),
+)
+def test_an_html_page_declaring_entities_is_read_without_them_and_says_so(prolog, xml):
+    page = f"{xml}{prolog}<html><body><p>Dana: we &lol9; saw &xxe; churn</p><p>Tom: after</p></body></html>"
+    warnings: list[str] = []
+    meeting = read_meeting(page.encode(), "notes/evil.html", ReadOptions(), mtime=0.0, warnings=warnings)
+    assert [t.text for t in meeting.turns] == ["we &lol9; saw &xxe; churn", "after"]  # nothing expanded, no "]>"
+    assert warnings == ["notes/evil.html: its DOCTYPE declares entities; synth expands none of them (left out)"]

@@ -121,7 +121,7 @@ def read_meeting(
     elif fmt == "pdf":
         turns, meta, fmt = read_pdf(data, source, warnings)
     elif fmt == "html":
-        turns, meta = read_html(data, source)
+        turns, meta = read_html(data, source, warnings)
     else:
         text, decode_warnings = decode_text(data, source)
         if warnings is not None:
@@ -133,7 +133,7 @@ def read_meeting(
             fmt = kind
             turns, meta = read_export(parsed, text, source, kind)
         elif fmt == "html":
-            turns, meta = read_html(data, source)
+            turns, meta = read_html(data, source, warnings)
         elif fmt == "vtt":
             turns = read_vtt(text, source)
         elif fmt == "srt":

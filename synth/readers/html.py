@@ -73,9 +73,9 @@ _PROPERTY_KEYS = {"date": "date", "created": "date", "meeting date": "date", "wh
 _ATTENDEE_KEYS = {"attendees", "participants", "people", "present", "invitees"}
 
 
-def read_html(data: bytes, source: str) -> tuple[list[Turn], dict]:
+def read_html(data: bytes, source: str, warnings: list[str] | None = None) -> tuple[list[Turn], dict]:
     """Turns of an HTML page, and what it says about the meeting (title, date, attendees)."""
-    writer, meta = _write(data, source)
+    writer, meta = _write(data, source, warnings)
     turns: list[Turn] = []
     titled = False
     listing: list[str] | None = None  # the names under a "Participants" heading (Confluence's meeting notes)
@@ -109,7 +109,12 @@ def html_text_and_meta(data: bytes, source: str) -> tuple[str, dict]:
     return writer.text(), meta
 
 
-def _write(data: bytes, source: str) -> tuple[_Writer, dict]:
+# A DOCTYPE's internal subset, where entities are declared (billion laughs, an external file). lxml's
+# HTML parser expands none of them but shows the subset's "]>" as text; it is left out, with a warning.
+_INTERNAL_SUBSET = re.compile(rb"\A((?:\xef\xbb\xbf)?(?:\s*+<\?xml[^>]*\?>)?\s*+<!doctype[^\[>]*)\[[^\]]*\]", re.I)
+
+
+def _write(data: bytes, source: str, warnings: list[str] | None = None) -> tuple[_Writer, dict]:
     try:
         import lxml.html
         from lxml import etree
@@ -117,6 +122,9 @@ def _write(data: bytes, source: str) -> tuple[_Writer, dict]:
         raise InputError(source, "reading HTML needs lxml (pip install lxml)") from exc
     if not data.strip():
         raise InputError(source, "is empty")
+    data, declared = _INTERNAL_SUBSET.subn(rb"\1", data, count=1)
+    if declared and warnings is not None:
+        warnings.append(f"{source}: its DOCTYPE declares entities; synth expands none of them (left out)")
     try:
         root = lxml.html.document_fromstring(_decoded(data))
     except (etree.ParserError, ValueError) as exc:
