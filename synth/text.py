@@ -29,11 +29,12 @@ def safe(text: str) -> str:
 
 
 # What makes Markdown live: [ and ] open links and images (![pixel](http://...), [x](javascript:...),
-# reference definitions), < opens raw HTML and <autolinks>; \ would undo an escape.
-_MARKDOWN_ACTIVE = re.compile(r"[\\\[\]<]")
+# reference definitions), < opens raw HTML and <autolinks>; \ would undo an escape. A brief's own
+# reference to a fact, "[R1]" with no "(", "[" or ":" after it, is no link and stays as written.
+_MARKDOWN_ACTIVE = re.compile(r"\[[A-Z]{1,3}\d{1,4}\](?![(\[:])|[\\\[\]<]")
 
 
 def inert_markdown(text: str) -> str:
     """Text from notes, safe as above, that a Markdown reader shows as written: no image loads, no
     link or HTML is live (each active character is backslash-escaped; the words all stay)."""
-    return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m[0], safe(text))
+    return _MARKDOWN_ACTIVE.sub(lambda m: m[0] if len(m[0]) > 1 else "\\" + m[0], safe(text))

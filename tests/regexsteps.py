@@ -32,19 +32,49 @@ class _Budget(Exception):
     pass
 
 
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+
+
+def _plain(tree) -> tuple:
+    """The parse tree as tuples, read once: _parser's SubPattern is slow to index."""
+    nodes = []
+    for op, av in tree:
+        if op is C.SUBPATTERN:
+            av = _plain(av[3])
+        elif op is C.BRANCH:
+            av = tuple(_plain(alt) for alt in av[1])
+        elif op in _REPEATS:
+            av = (av[0], av[1], _plain(av[2]))
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            av = (av[0], _plain(av[1]), av[1].getwidth()[0])
+        elif op is C.ATOMIC_GROUP:
+            av = _plain(av)
+        elif op is C.IN:
+            av = tuple(av)
+        elif op not in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.AT):
+            raise NotImplementedError(f"node {op}")
+        nodes.append((op, av))
+    return tuple(nodes)
+
+
 class Matcher:
     """One pattern, ready to count the steps of `search(text)`."""
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.tree = _parser.parse(pattern, flags)
         self.flags = self.tree.state.flags
+        self.nodes = _plain(self.tree)
+        self.ignorecase = bool(self.flags & re.IGNORECASE)
+        self.multiline = bool(self.flags & re.MULTILINE)
+        self.dotall = bool(self.flags & re.DOTALL)
         self.steps = 0
         self._known: dict = {}
+        self._words: dict[str, bool] = {}
         self.text = ""
 
     # --- single characters -------------------------------------------------------------------
     def _fold(self, ch: str) -> str:
-        return ch.lower() if self.flags & re.IGNORECASE else ch
+        return ch.lower() if self.ignorecase else ch
 
     @staticmethod
     def _category(name, ch: str) -> bool:
@@ -70,7 +100,7 @@ class Matcher:
 
     def _one(self, op, av, ch: str) -> bool:
         """Whether a single-character node matches ch (remembered: the same tests recur)."""
-        key = (op, av if op is not C.IN else id(av), ch)
+        key = (op, av if op is not C.IN else tuple(av), ch)
         known = self._known.get(key)
         if known is None:
             known = self._known[key] = self._test(op, av, ch)
@@ -82,7 +112,7 @@ class Matcher:
         if op is C.NOT_LITERAL:
             return self._fold(chr(av)) != self._fold(ch)
         if op is C.ANY:
-            return ch != "\n" or bool(self.flags & re.DOTALL)
+            return ch != "\n" or self.dotall
         if op is C.IN:
             return self._in_set(av, ch)
         raise NotImplementedError(f"node {op}")
@@ -101,9 +131,14 @@ class Matcher:
         t = self.text
 
         def is_word(i: int) -> bool:
-            return 0 <= i < len(t) and self._category(C.CATEGORY_WORD, t[i])
+            if not 0 <= i < len(t):
+                return False
+            known = self._words.get(t[i])
+            if known is None:
+                known = self._words[t[i]] = self._category(C.CATEGORY_WORD, t[i])
+            return known
 
-        multiline = bool(self.flags & re.MULTILINE)
+        multiline = self.multiline
         if av is C.AT_BEGINNING:
             return pos == 0 or (multiline and t[pos - 1] == "\n")
         if av is C.AT_BEGINNING_STRING:
@@ -136,17 +171,50 @@ class Matcher:
         if op is C.AT:
             return self._at(av, pos) and rest(pos)
         if op is C.SUBPATTERN:
-            return self._seq(list(av[3]), 0, pos, rest)
+            return self._seq(av, 0, pos, rest)
         if op is C.ATOMIC_GROUP:
-            end = self._first_end(list(av), pos)
+            end = self._first_end(av, pos)
             return end is not None and rest(end)
         if op is C.BRANCH:
-            return any(self._seq(list(alt), 0, pos, rest) for alt in av[1])
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            return any(self._seq(alt, 0, pos, rest) for alt in av)
+        if op in _REPEATS:
             return self._repeat(op, av, pos, rest)
         if op in (C.ASSERT, C.ASSERT_NOT):
             return self._assert(op, av, pos) and rest(pos)
         raise NotImplementedError(f"node {op}")
+
+    # --- which characters can start a match (what CPython's prefix check skips at once) ------------
+    def _nullable(self, nodes) -> bool:
+        for op, av in nodes:
+            if self._single((op, av)):
+                return False
+            if op in (C.SUBPATTERN, C.ATOMIC_GROUP) and not self._nullable(av):
+                return False
+            if op is C.BRANCH and not any(self._nullable(alt) for alt in av):
+                return False
+            if op in _REPEATS and av[0] > 0 and not self._nullable(av[2]):
+                return False
+        return True
+
+    def _can_start(self, nodes, ch: str) -> bool:
+        """Whether a match of the nodes may begin with ch; skipping a start where it cannot costs a
+        constant per position, so it changes no growth (and keeps the counter quick)."""
+        for op, av in nodes:
+            if self._single((op, av)):
+                return self._one(op, av, ch)
+            if op in (C.SUBPATTERN, C.ATOMIC_GROUP):
+                inner = [av]
+            elif op is C.BRANCH:
+                inner = list(av)
+            elif op in _REPEATS:
+                inner = [av[2]] if av[1] > 0 else []
+            else:  # a position or a look-around: look past it
+                continue
+            if any(self._can_start(sub, ch) for sub in inner):
+                return True
+            if not self._nullable([(op, av)]):
+                return False
+        return True
 
     def _first_end(self, nodes, pos: int) -> int | None:
         ends: list[int] = []
@@ -154,17 +222,15 @@ class Matcher:
         return ends[0] if ends else None
 
     def _assert(self, op, av, pos: int) -> bool:
-        direction, sub = av
+        direction, sub, width = av
         if direction < 0:  # a look-behind has a fixed width
-            width = sub.getwidth()[0]
-            found = pos - width >= 0 and self._first_end(list(sub), pos - width) == pos
+            found = pos - width >= 0 and self._first_end(sub, pos - width) == pos
         else:
-            found = self._first_end(list(sub), pos) is not None
+            found = self._first_end(sub, pos) is not None
         return found == (op is C.ASSERT)
 
     def _repeat(self, op, av, pos: int, k: Callable[[int], bool]) -> bool:
-        low, high, sub = av
-        nodes = list(sub)
+        low, high, nodes = av
         if len(nodes) == 1 and self._single(nodes[0]):
             return self._repeat_one(op, low, high, nodes[0], pos, k)
         if op is C.POSSESSIVE_REPEAT:
@@ -174,14 +240,10 @@ class Matcher:
 
         def attempt(count: int, p: int) -> bool:
             self._tick()
-            more = count < high and self._seq(nodes, 0, p, lambda q: q != p and attempt(count + 1, q))
-            if greedy and more:
-                return True
-            if count >= low and k(p):
-                return True
-            if not greedy and count < high:
-                return self._seq(nodes, 0, p, lambda q: q != p and attempt(count + 1, q))
-            return False
+            again = lambda q: q != p and attempt(count + 1, q)  # noqa: E731  (an empty turn ends the loop)
+            if greedy:
+                return (count < high and self._seq(nodes, 0, p, again)) or (count >= low and k(p))
+            return (count >= low and k(p)) or (count < high and self._seq(nodes, 0, p, again))
 
         return attempt(0, pos)
 
@@ -216,11 +278,19 @@ class Matcher:
         """The steps of a search through text (stopping at the budget)."""
         self.text = text
         self.steps = 0
-        nodes = list(self.tree)
+        nodes = self.nodes
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 50_000))
         try:
+            starts: dict[str, bool] = {}
             for start in range(len(text) + 1):
+                if start < len(text):
+                    ch = text[start]
+                    if ch not in starts:
+                        starts[ch] = self._can_start(nodes, ch)
+                    if not starts[ch]:
+                        self._tick()
+                        continue
                 if self._seq(nodes, 0, start, lambda p: True):
                     break
         except _Budget:
@@ -306,7 +376,13 @@ def hostile_inputs(pattern: str, flags: int) -> list[tuple[str, str, str]]:
     tree = _parser.parse(pattern, flags)
     matcher = Matcher(pattern, flags)
     repeated = [node for node, long in _nodes(tree) if long and Matcher._single(node)]
-    alphabet = [c for c in dict.fromkeys(_COMMON + _characters(tree)) if any(matcher._one(*n, c) for n in repeated)]
+    alphabet: list[str] = []
+    kinds = set()  # the pattern's own characters, one per way the long repeats treat them
+    for c in dict.fromkeys(_COMMON + _characters(tree)):
+        kind = tuple(matcher._one(*n, c) for n in repeated)
+        if any(kind) and (c in _COMMON or kind not in kinds):
+            alphabet.append(c)
+            kinds.add(kind)
     prefixes = list(dict.fromkeys(p for p in _prefixes(list(tree)) if len(p) <= 12))[:10]
     pumps = alphabet + [a + b for a in alphabet[:5] for b in alphabet[:5] if a != b]
     return [(prefix, pump, end) for prefix in prefixes for pump in pumps for end in ("\x00", "\n")]

@@ -85,6 +85,8 @@ def test_the_markdown_brief_keeps_every_word_of_a_note_but_nothing_live():
         ("\\[x]", "\\\\\\[x\\]"),
         ("plain words, 5 > 3", "plain words, 5 > 3"),
         ("\x1b[31mred", "red"),
+        ("open 30 days [R1], see [D12].", "open 30 days [R1], see [D12]."),  # the brief's own fact references
+        ("[R1](javascript:x) [R1]: data:x [R1][y]", "\\[R1\\](javascript:x) \\[R1\\]: data:x \\[R1\\]\\[y\\]"),
     ],
 )
 def test_inert_markdown_escapes_only_what_makes_markdown_live(text, shown):
