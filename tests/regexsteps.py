@@ -377,9 +377,9 @@ def hostile_inputs(pattern: str, flags: int) -> list[tuple[str, str, str]]:
     matcher = Matcher(pattern, flags)
     repeated = [node for node, long in _nodes(tree) if long and Matcher._single(node)]
     alphabet: list[str] = []
-    kinds = set()  # the pattern's own characters, one per way the long repeats treat them
+    kinds = set()  # the pattern's own letters and digits, one per way the long repeats treat them
     for c in dict.fromkeys(_COMMON + _characters(tree)):
-        kind = tuple(matcher._one(*n, c) for n in repeated)
+        kind = (*(matcher._one(*n, c) for n in repeated), c if not c.isalnum() else "")
         if any(kind) and (c in _COMMON or kind not in kinds):
             alphabet.append(c)
             kinds.add(kind)

@@ -19,8 +19,8 @@ import pytest
 
 import synth
 from synth import text as synth_text
-from synth.readers import lines
-from tests.regexsteps import SUPER_LINEAR, growth
+from synth.readers import lines, subtitles
+from tests.regexsteps import SUPER_LINEAR, Matcher, growth
 
 SOURCE = Path(synth.__file__).parent
 
@@ -115,3 +115,13 @@ def test_the_step_counter_passes_linear_patterns(pattern):
 def test_no_pattern_in_synth_is_super_linear(pattern, flags, where):
     ratio, text = growth(pattern, flags)
     assert ratio <= SUPER_LINEAR, f"{where}: {pattern!r} takes {ratio:.1f}x the steps when {text[:40]!r}... doubles"
+
+
+@pytest.mark.parametrize("pattern", [lines._LABELLED, subtitles._INLINE_SPEAKER], ids=["labelled", "inline-speaker"])
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\t"])
+def test_a_speaker_label_scans_a_line_of_spaces_once(pattern, space):
+    # linear was not enough: a name of up to 40 characters, each length followed by \s*, read the
+    # spaces 40 times or more (about 100 steps a character); now a few times (about 10)
+    text = "A" + space * 2000 + "x"
+    steps = Matcher(pattern.pattern, pattern.flags).search_steps(text)
+    assert steps < 15 * len(text), steps

@@ -7,13 +7,14 @@ import re
 
 from ..errors import InputError
 from ..models import Turn
+from .lines import SPEAKER_NAME
 
 _TIMING = re.compile(
     r"^\s*(?P<start>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:\s+.*)?$"
 )
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>\s][^<>]*)>", re.I)
 _TAGS = re.compile(r"</?[a-z][^>]*>|<\d{1,2}:\d{2}[^>]*>", re.I)
-_INLINE_SPEAKER = re.compile(r"^(?P<name>[A-Z][\w .'\-]{0,40}?(?:\s*\([^)\n]{1,40}\))?)\s*:\s+(?P<text>\S.*)$")
+_INLINE_SPEAKER = re.compile("^" + SPEAKER_NAME + r"\s*:\s+(?P<text>\S.*)$")
 
 
 def _seconds(stamp: str) -> float:
