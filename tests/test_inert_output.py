@@ -144,3 +144,14 @@ def test_names_with_newlines_cannot_forge_a_line_of_any_output(fake_app, tmp_pat
         assert "\x1b" not in text and "\u202e" not in text
     assert any("broken\\nFAKE: all fine.docx: " in e for e in report.errors)
     assert {r.source.rsplit("/", 1)[-1] for r in app.meetings()} >= {"inner\\nFAKE: member.md"}
+
+
+def test_a_title_with_newlines_is_one_line_in_the_meetings_table(fake_app, tmp_path):
+    from synth.render import meetings_text
+
+    note = tmp_path / "sync.md"
+    note.write_text('---\ntitle: "Sync\\nFAKE ROW  with\\ttabs"\n---\nAna: Customers want Slack alerts.\n')
+    fake_app.ingest([str(note)])
+    table = meetings_text(fake_app.meetings())
+    assert not any(line.startswith("FAKE") for line in table.splitlines())
+    assert [r.title for r in fake_app.meetings()] == ["Sync FAKE ROW with tabs"]

@@ -163,6 +163,7 @@ def read_meeting(
     speaker_teams = _speaker_teams(turns, options.roster, attendee_teams, team)
     stem = Path(name).stem
     title = options.title or _string(meta.get("title")) or title_in_body or _title_from_stem(stem)
+    title = " ".join(title.split()) or _title_from_stem(stem)  # one line: a newline would fake a row of a table
     fallback = _file_date(mtime)
     date = (
         options.date
