@@ -14,6 +14,7 @@ SynthError
 from __future__ import annotations
 
 from .redact import without_secrets
+from .text import escaped_name
 
 __all__ = [
     "ConfigError",
@@ -45,7 +46,8 @@ class InputError(SynthError):
         self.source = source
         self.line = line
         self.reason = message
-        where = f"{source}:{line}" if line else source
+        shown = escaped_name(source)  # a name with a newline cannot forge a second line of output
+        where = f"{shown}:{line}" if line else shown
         super().__init__(f"{where}: {message}")
 
 

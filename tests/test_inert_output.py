@@ -155,3 +155,10 @@ def test_a_title_with_newlines_is_one_line_in_the_meetings_table(fake_app, tmp_p
     table = meetings_text(fake_app.meetings())
     assert not any(line.startswith("FAKE") for line in table.splitlines())
     assert [r.title for r in fake_app.meetings()] == ["Sync FAKE ROW with tabs"]
+
+
+def test_an_input_error_names_its_file_on_one_line():
+    from synth.errors import InputError
+
+    error = InputError("vision\nFAKE: fine.md", "is not a vision", line=3)
+    assert str(error) == "vision\\nFAKE: fine.md:3: is not a vision" and error.source == "vision\nFAKE: fine.md"
