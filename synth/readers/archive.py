@@ -83,9 +83,9 @@ def check_member(entry: zipfile.ZipInfo, source: str) -> None:
 
 
 def check_expanded_size(data: bytes, source: str, limit: int) -> None:
-    """Refuse a zip-based file (a .docx) whose members add up to more than `limit` bytes once
+    """Refuse a .docx (a zip of XML parts) whose members add up to more than `limit` bytes once
     decompressed, from the sizes its directory declares: nothing is decompressed to learn it."""
-    with open_zip(data, source, "zip-based file") as archive:
+    with open_zip(data, source, ".docx file") as archive:
         total = sum(entry.file_size for entry in archive.infolist())
     if total > limit:
         raise InputError(source, f"expands to {total / 1e6:.1f} MB uncompressed, {OVER_LIMIT.format(limit / 1e6)}")
