@@ -270,6 +270,22 @@ class MemoryInsights(InsightRepo):
         rows = self._rows.where(lambda m: m["run"] in wanted)
         return [InsightVector(codec.insight_from_metadata(m), m["run"], v) for _, _, m, v in rows]
 
+    def visible(self, records: list[MeetingRecord]) -> list[tuple[str, Insight]]:
+        runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
+        rows = self._rows.where(lambda m: runs.get(m["meeting_id"]) == m["run"])
+        return [(i, codec.insight_from_metadata(m)) for i, _, m, _ in rows]
+
+    def vectors(self, ids: list[str]) -> list[list[float]]:
+        return [list(self._rows.rows[i][2]) for i in ids]
+
+    def nearest(self, vectors, n: int, scope) -> list[list[tuple[str, float, list[float]]]]:
+        rows = self._rows.where(lambda m: scope.holds(codec.insight_from_metadata(m)))
+        found = []
+        for vector in vectors:
+            ranked = sorted(((i, cosine(vector, v), v) for i, _, _, v in rows), key=lambda hit: -hit[1])
+            found.append(ranked[:n])
+        return found
+
 
 class MemoryVision(VisionRepo):
     """The current vision version's statement vectors, in memory (the versions are settings)."""

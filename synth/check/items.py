@@ -215,11 +215,16 @@ class Lexicon:
         """`sims` (cosine to every item, a numpy vector) raised by the shared-word bonus, at most 0.25."""
         import numpy as np
 
+        return np.minimum(1.0, sims + np.minimum(self.bonus(item), 0.25))
+
+    def bonus(self, item: Item) -> Array:
+        """The shared-word bonus of `item` with every item, uncapped (a numpy vector)."""
+        import numpy as np
+
         bonus = np.zeros(len(self.items), dtype=np.float32)
-        for term in item.reading.terms:
-            for k in self.index.get(term, ()):
-                bonus[k] += 0.1 * self.weight.get(term, 0.0)
-        return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
+        for term in item.reading.terms:  # each item once per term, so += adds once each
+            bonus[self._posting(term)] += 0.1 * self.weight.get(term, 0.0)
+        return bonus
 
     def related_block(self, matrix: Array, rows: Sequence[int], columns: Sequence[int]) -> Array:
         """`related` for the items at `rows` against those at `columns` only (indexes into `items`,

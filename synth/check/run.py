@@ -14,6 +14,7 @@ from .candidates import candidate_pairs
 from .flags import VERDICTS, flag_id, flag_type, timestamp
 from .items import InsightItem, Judgement, Pair, Vector, insight_item, statement_items
 from .judge_offline import OfflineJudge, judge_offline
+from .neighbours import InsightVectors, MemoryVectors
 from .themes import unheard_flag, unheard_themes
 
 DEFAULT_CANDIDATES = 3  # pairs per insight and kind of pair (Settings.check_candidates)
@@ -37,7 +38,10 @@ class Judge(Protocol):
 class CheckInputs:
     """Everything a check reads from the store."""
 
-    insights: list[tuple[Insight, Vector]]  # of the visible extraction runs, with their statements' vectors
+    insights: list[Insight]  # of the visible extraction runs
+    # their statements' vectors (`vectors[k]` is insights[k]'s), or where the check reads those it
+    # needs and their nearest neighbours (the store: never every vector)
+    vectors: list[Vector] | InsightVectors
     runs: dict[str, str]  # meeting id -> its visible extraction run
     vision: Vision | None  # the current vision, None when none is set
     vision_vectors: list[Vector]  # vision_vectors[k] is the vector of vision.statements[k]
@@ -70,7 +74,8 @@ def run_check(
     judge = judge or OfflineJudge()
     now = now or timestamp()
     statements = statement_items(inputs.vision, inputs.vision_vectors)
-    items = [insight_item(insight, vector) for insight, vector in inputs.insights]
+    source = MemoryVectors(inputs.insights, inputs.vectors) if isinstance(inputs.vectors, list) else inputs.vectors
+    items = [insight_item(insight, []) for insight in inputs.insights]  # vectors are read as needed
     new = _new_items(items, inputs, since, everything)
     vision_version = inputs.vision.version if inputs.vision else None
     vision_targets = items if (everything or inputs.state.vision != vision_version) else new
@@ -82,13 +87,13 @@ def run_check(
         vision_set=inputs.vision is not None,
     )
     report.insights_checked = len({id(i) for i in new} | {id(i) for i in vision_targets})
-    pairs = candidate_pairs(new, items, statements, candidates, vision_targets)
+    pairs = candidate_pairs(new, items, statements, candidates, vision_targets, source)
     report.pairs = len(pairs)
     produced, judged_ids = _judge_pairs(pairs, judge, report, now)
     # unheard themes: every group when everything or the vision is checked again, otherwise only
     # the groups that hold a new request or roadblock (the others stand as the last check left them)
     touching = None if vision_targets is items else new
-    themes, looked_at = unheard_themes(items, statements, touching)
+    themes, looked_at = unheard_themes(items, statements, touching, source)
     for theme in themes:
         flag = unheard_flag(theme, now)
         produced[flag.id] = flag

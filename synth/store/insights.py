@@ -6,6 +6,7 @@ full, then committed by updating the meeting record, then the old runs are remov
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models import Insight, MeetingRecord
@@ -13,6 +14,7 @@ from . import codec, limits
 from .client import wrap
 
 if TYPE_CHECKING:
+    from ..check.neighbours import Nearest, Scope
     from .core import Store
 
 
@@ -97,7 +99,89 @@ class InsightRepo:
             ]
         return found
 
-    def visible_with_vectors(self, records: list[MeetingRecord]) -> list[InsightVector]:
-        """The insights of the runs the given meeting records show, with their vectors."""
+    @wrap("reading insights")
+    def visible(self, records: list[MeetingRecord]) -> list[tuple[str, Insight]]:
+        """The insights of the runs the given meeting records show, with their stored ids, without vectors."""
         runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
-        return [row for row in self.with_vectors(list(runs.values())) if runs.get(row.insight.meeting_id) == row.run]
+        found: list[tuple[str, Insight]] = []
+        for some_runs in limits.slices(list(runs.values())):
+            got = self._store._insights.get(where={"run": {"$in": some_runs}}, include=["metadatas"])
+            found += [
+                (i, codec.insight_from_metadata(m))
+                for i, m in zip(got["ids"], got["metadatas"])
+                if runs.get(m["meeting_id"]) == m["run"]
+            ]
+        return found
+
+    @wrap("reading insight vectors")
+    def vectors(self, ids: list[str]) -> list[list[float]]:
+        """The vectors of the insights with these stored ids, in that order."""
+        by_id: dict[str, list[float]] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._insights.get(ids=some, include=["embeddings"])
+            by_id.update((i, list(e)) for i, e in zip(got["ids"], got["embeddings"]))
+        return [by_id[i] for i in ids]
+
+    @wrap("searching insights")
+    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[list[tuple[str, float, list[float]]]]:
+        """For each vector, the `n` nearest insights of `scope` (of any run): stored id, cosine
+        similarity and vector, nearest first."""
+        where = scope_filter(scope)
+        if where is None:
+            return [[] for _ in vectors]
+        got = self._store._insights.query(
+            query_embeddings=list(vectors), n_results=n, where=where, include=["distances", "embeddings"]
+        )
+        return [
+            [(i, 1.0 - d, list(e)) for i, d, e in zip(ids, distances, embeddings)]
+            for ids, distances, embeddings in zip(got["ids"], got["distances"], got["embeddings"])
+        ]
+
+
+class VisibleInsights:
+    """The insights the meeting records show, without their vectors; the vectors the check asks
+    for and nearest neighbours are read from the store when asked (`synth.check.neighbours.
+    InsightVectors`), and counted."""
+
+    def __init__(self, repo: InsightRepo, records: list[MeetingRecord]):
+        rows = repo.visible(records)
+        self.repo = repo
+        self.insights = [insight for _, insight in rows]
+        self.ids = [i for i, _ in rows]
+        self.position = {i: k for k, i in enumerate(self.ids)}
+        self.vectors_read = 0  # vectors read from the store, by `vectors` and `nearest`
+        self.queries = 0  # nearest-neighbour queries (one per batch of vectors)
+
+    def vectors(self, positions: Sequence[int]) -> list[list[float]]:
+        self.vectors_read += len(positions)
+        return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
+
+    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
+        from ..check.neighbours import Nearest
+
+        if not vectors or n <= 0:
+            return [Nearest([], [], -1.0) for _ in vectors]
+        self.queries += 1
+        found = []
+        for hits in self.repo.nearest(vectors, n, scope):
+            self.vectors_read += len(hits)
+            # an insight of a run no record shows (being written, or left by an interruption) is
+            # left out, but still bounds what was not returned
+            floor = min(cosine for _, cosine, _ in hits) if len(hits) >= n else -1.0
+            kept = [(self.position[i], vector) for i, _, vector in hits if i in self.position]
+            found.append(Nearest([p for p, _ in kept], [v for _, v in kept], floor))
+        return found
+
+
+def scope_filter(scope: Scope) -> dict[str, Any] | None:
+    """The scope as a Chroma filter; None when it holds nothing (no team to look in)."""
+    if scope.teams is not None and not scope.teams:
+        return None
+    conditions: list[dict[str, Any]] = [{"kind": {"$in": list(scope.kinds)}}]
+    if scope.teams is not None:
+        conditions.append({"team": {"$in": list(scope.teams)}})
+    if scope.first_date is not None:
+        conditions.append({"date_ord": {"$gte": codec.date_ordinal(scope.first_date)}})
+    if scope.last_date is not None:
+        conditions.append({"date_ord": {"$lte": codec.date_ordinal(scope.last_date)}})
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
