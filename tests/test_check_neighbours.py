@@ -4,11 +4,13 @@ one new meeting, and the store's query gives the neighbours an exact search over
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
 import numpy as np
 import pytest
+from testkit import EXAMPLES
 
 from synth.check import CheckInputs, CheckState, insight_item, run_check
 from synth.check import candidates as candidates_module
@@ -170,3 +172,57 @@ def test_a_scope_holds_kinds_teams_and_dates():
     ]
     assert held == expected
     assert not [i for i in insights if Scope(("finding",), ()).holds(i)]  # no team: nothing
+
+
+# --- the store's nearest-neighbour query ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_store_gives_the_neighbours_an_exact_search_gives(example_app):
+    from synth.store.insights import VisibleInsights
+
+    store = example_app.store(create=False)
+    visible = VisibleInsights(store.insights, store.meetings.records())
+    vectors = visible.vectors(range(len(visible.insights)))
+    memory = MemoryVectors(visible.insights, vectors)
+    teams = sorted({i.team for i in visible.insights})
+    scopes = [
+        Scope(("finding", "request", "roadblock")),
+        Scope(("finding", "assumption", "decision"), tuple(teams[:2])),
+        Scope(("finding", "roadblock", "decision", "request"), first_date="2026-09-22"),
+        Scope(("assumption",), last_date="2026-09-29"),
+        Scope(("finding",), ()),
+    ]
+    for scope in scopes:
+        for n in (1, 5, 500):
+            got = visible.nearest(vectors[:12], n, scope)
+            expected = memory.nearest(vectors[:12], n, scope)
+            assert [g.positions for g in got] == [e.positions for e in expected], (scope, n)
+            for g, e in zip(got, expected):
+                # the store cannot tell a scope of exactly n from a larger one: its floor may be higher
+                assert g.floor == pytest.approx(e.floor, abs=1e-5) or (e.floor == -1.0 and len(g.positions) == n)
+                assert all(np.allclose(a, b) for a, b in zip(g.vectors, e.vectors))
+    assert visible.queries > 0 and visible.vectors_read >= len(vectors)
+
+
+@pytest.mark.slow
+def test_the_check_through_the_store_raises_what_the_check_over_every_vector_raises(example_app, tmp_path):
+    from synth.inputs import check_inputs
+
+    example_app.set_vision(EXAMPLES / "vision.md")
+    store = example_app.store(create=False)
+    inputs = check_inputs(store)
+    every = [*inputs.vectors.vectors(range(len(inputs.insights)))]  # type: ignore[union-attr]
+    for everything in (False, True):
+        state = CheckState(vision=inputs.state.vision, runs={m: r for m, r in inputs.runs.items() if "10-08" not in m})
+        through_store = run_check(
+            dataclasses.replace(inputs, flags=[], state=state), everything=everything, now="2026-10-01T09:00:00+00:00"
+        )
+        in_memory = run_check(
+            dataclasses.replace(inputs, vectors=every, flags=[], state=state),
+            everything=everything,
+            now="2026-10-01T09:00:00+00:00",
+        )
+        assert through_store.put, everything
+        assert [f.model_dump() for f in through_store.put] == [f.model_dump() for f in in_memory.put]
+        assert through_store.report.pairs == in_memory.report.pairs

@@ -41,7 +41,7 @@ ASSUMPTION_MIN = 0.40
 BONUS_CAP = 0.25  # the most the shared-word bonus adds (Lexicon.related)
 
 NEIGHBOURS = 25  # nearest insights asked for per insight and kind of pair (bench/check_scale.py)
-NEW_BATCH = 512  # new insights whose candidates are gathered at a time (check --all: memory stays flat)
+NEW_BATCH = 512  # new insights whose neighbours are held at a time (check --all asks for every insight)
 
 TEAM_KINDS: tuple[Kind, ...] = ("finding", "assumption", "request", "roadblock", "decision")
 EVIDENCE_KINDS: tuple[Kind, ...] = ("finding", "roadblock", "decision", "request")
