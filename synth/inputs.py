@@ -44,6 +44,7 @@ def check_inputs(store: Store) -> CheckInputs:
         vision_vectors=vectors,
         flags=store.flags.all(),
         state=store.settings.check_state(),
+        terms=visible.kept_terms,
     )
 
 
@@ -51,6 +52,7 @@ def save_check(store: Store, result: CheckResult) -> None:
     """Store what a check decided: flags written, flags deleted, then what it saw."""
     store.flags.put(result.put)
     store.flags.delete(result.delete)
+    store.insights.keep_terms(result.state.runs, result.terms)
     store.settings.set_check_state(result.state)
 
 

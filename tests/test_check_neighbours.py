@@ -226,3 +226,50 @@ def test_the_check_through_the_store_raises_what_the_check_over_every_vector_rai
         assert through_store.put, everything
         assert [f.model_dump() for f in through_store.put] == [f.model_dump() for f in in_memory.put]
         assert through_store.report.pairs == in_memory.report.pairs
+
+
+# --- terms kept between checks -------------------------------------------------------------------
+
+
+def test_a_check_keeps_the_terms_it_read_and_the_next_reads_only_the_new_insights(monkeypatch):
+    from synth.check import items as items_module
+
+    insights, vectors = world(60, 8)
+    runs = {i.meeting_id: f"r-{i.meeting_id}" for i in insights}
+    earlier = [i for i in insights if i.meeting_id != "m059"]
+
+    def check(insights_now, terms, state):
+        return run_check(
+            CheckInputs(
+                insights=insights_now,
+                vectors=[vectors[insights.index(i)] for i in insights_now],
+                runs={m: r for m, r in runs.items() if any(i.meeting_id == m for i in insights_now)},
+                vision=None,
+                vision_vectors=[],
+                flags=[],
+                state=state,
+                terms=terms,
+            ),
+            now="2026-10-01T09:00:00+00:00",
+        )
+
+    first = check(earlier, (), CheckState())
+    assert len(first.terms) == len(earlier)  # it read them all, and keeps them
+    kept = {(i.meeting_id, i.id): terms for i, terms in first.terms}
+    reads = []
+    real_read = items_module.read
+    monkeypatch.setattr(items_module, "read", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+    given = [kept.get((i.meeting_id, i.id)) for i in insights]
+    second = check(insights, given, first.state)
+    new = [i for i in insights if i.meeting_id == "m059"]
+    assert {(i.meeting_id, i.id) for i, _ in second.terms} == {(i.meeting_id, i.id) for i in new}
+    # the new insights, and the sides of the pairs the judge reads: not the store
+    assert len(new) <= len(reads) <= len(new) + 2 * second.report.pairs < len(insights) / 2
+    reads.clear()
+    without = check(insights, [None] * len(insights), first.state)
+    assert len(reads) >= len(insights) - len(new)  # nothing kept: every insight read again
+    stale = check(insights, [("another reader", t[1]) if t else None for t in given], first.state)
+    for result in (without, stale):
+        assert [f.model_dump() for f in result.put] == [f.model_dump() for f in second.put]
+        assert result.report.pairs == second.report.pairs
+    assert second.put  # the new meeting raises flags

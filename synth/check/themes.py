@@ -101,7 +101,7 @@ def unheard_themes(
             closest, best = statements[j], float(scores[j])
             counts: dict[str, int] = {}
             for m in chosen:
-                for term in m.reading.terms:
+                for term in m.terms:
                     counts[term] = counts.get(term, 0) + 1
             salient = {t for t, c in counts.items() if c * 2 >= len(chosen)}
             mentioned = any(salient & set(s.reading.terms) for s in statements)

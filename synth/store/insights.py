@@ -18,6 +18,25 @@ if TYPE_CHECKING:
     from .core import Store
 
 
+TERMS, TERMS_READER = "terms", "terms_reader"  # metadata a check keeps with each insight
+
+
+class VisibleRow(NamedTuple):
+    """A visible insight: its stored id, the insight, and the terms a check kept for it (the
+    reader's fingerprint and the terms), if any."""
+
+    id: str
+    insight: Insight
+    kept_terms: tuple[str, list[str]] | None
+
+
+def kept_terms(metadata: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """The terms a check kept in an insight's metadata, with the reader's fingerprint."""
+    if TERMS not in metadata or TERMS_READER not in metadata:
+        return None
+    return str(metadata[TERMS_READER]), str(metadata[TERMS]).split()
+
+
 class InsightVector(NamedTuple):
     """A stored insight, the extraction run it belongs to, and its statement's vector."""
 
@@ -100,18 +119,31 @@ class InsightRepo:
         return found
 
     @wrap("reading insights")
-    def visible(self, records: list[MeetingRecord]) -> list[tuple[str, Insight]]:
-        """The insights of the runs the given meeting records show, with their stored ids, without vectors."""
+    def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        """The insights of the runs the given meeting records show, with their stored ids and the
+        terms a check kept for them, without vectors."""
         runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
-        found: list[tuple[str, Insight]] = []
+        found: list[VisibleRow] = []
         for some_runs in limits.slices(list(runs.values())):
             got = self._store._insights.get(where={"run": {"$in": some_runs}}, include=["metadatas"])
             found += [
-                (i, codec.insight_from_metadata(m))
+                VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m))
                 for i, m in zip(got["ids"], got["metadatas"])
                 if runs.get(m["meeting_id"]) == m["run"]
             ]
         return found
+
+    @wrap("keeping insights' terms", writes=True)
+    def keep_terms(self, runs: dict[str, str], terms: list[tuple[Insight, tuple[str, list[str]]]]) -> None:
+        """Keep with each insight (of the run `runs` names for its meeting) the terms a check read
+        and the fingerprint of the reader that read them."""
+        rows = [(codec.insight_id(runs[i.meeting_id], i), kept) for i, kept in terms if i.meeting_id in runs]
+        for start in range(0, len(rows), self._store.batch):
+            batch = rows[start : start + self._store.batch]
+            self._store._insights.update(
+                ids=[i for i, _ in batch],
+                metadatas=[{TERMS: " ".join(words), TERMS_READER: reader} for _, (reader, words) in batch],
+            )
 
     @wrap("reading insight vectors")
     def vectors(self, ids: list[str]) -> list[list[float]]:
@@ -146,8 +178,9 @@ class VisibleInsights:
     def __init__(self, repo: InsightRepo, records: list[MeetingRecord]):
         rows = repo.visible(records)
         self.repo = repo
-        self.insights = [insight for _, insight in rows]
-        self.ids = [i for i, _ in rows]
+        self.insights = [row.insight for row in rows]
+        self.kept_terms = [row.kept_terms for row in rows]
+        self.ids = [row.id for row in rows]
         self.position = {i: k for k, i in enumerate(self.ids)}
         self.vectors_read = 0  # vectors read from the store, by `vectors` and `nearest`
         self.queries = 0  # nearest-neighbour queries (one per batch of vectors)
