@@ -15,10 +15,11 @@ copied to a temporary folder first; nothing is written into it. For each, in a n
 
 Printed per store: meetings and insights; for each check its wall seconds (reading the store
 included, nothing written), the pairs judged, the insight vectors read from the store, the
-nearest-neighbour queries, the flags it raises (as if none were stored), and the peak memory of its process. With
---out the rows are also written as JSON, with the ids of the flags each check would write and
-delete, to compare two versions of synth on the same stores. The machine's load average is
-printed beside each store: read the ratios more than the seconds.
+nearest-neighbour queries and the neighbours they returned (ids and similarities, no vectors),
+the flags it raises (as if none were stored), and the peak memory of its process. With --out
+the rows are also written as JSON, with the ids of the flags each check would write and delete,
+to compare two versions of synth on the same stores. The machine's load average is printed
+beside each store: read the ratios more than the seconds.
 
 The same file runs against an older synth (PYTHONPATH=that checkout): where the check has no
 counter of vectors read, it read them all, and that count is printed.
@@ -74,6 +75,7 @@ def measure(mode: str, store: Path) -> dict:
         # an older synth read every insight's vector before checking
         "vectors_read": getattr(source, "vectors_read", len(inputs.insights)),
         "queries": getattr(source, "queries", 0),
+        "neighbours": getattr(source, "neighbours", 0),
         "put": sorted(f.id for f in result.put),
         "delete": sorted(result.delete),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -222,13 +224,14 @@ def main() -> None:
         row = [one["meetings"], one["insights"], f"{load:.1f}"]
         for got in (one, every):
             if got is None:
-                row += ["-"] * 6
+                row += ["-"] * 7
                 continue
             row += [
                 f"{got['seconds']:.2f}",
                 got["pairs"],
                 got["vectors_read"],
                 got["queries"],
+                got.get("neighbours", 0),
                 len(got["put"]),
                 f"{got['peak_mb']:.0f}",
             ]
@@ -236,7 +239,7 @@ def main() -> None:
         print(f"{store}: done", file=sys.stderr, flush=True)
     heads = ["meetings", "insights", "load"]
     for name in ("new meeting", "all"):
-        heads += [f"{name}: s", "pairs", "vectors read", "queries", "flags", "peak MB"]
+        heads += [f"{name}: s", "pairs", "vectors read", "queries", "neighbours", "flags", "peak MB"]
     print(table(heads, rows))
     if args.out:
         args.out.write_text(json.dumps(saved, indent=1))

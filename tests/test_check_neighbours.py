@@ -201,8 +201,8 @@ def test_the_store_gives_the_neighbours_an_exact_search_gives(example_app):
             for g, e in zip(got, expected):
                 # the store cannot tell a scope of exactly n from a larger one: its floor may be higher
                 assert g.floor == pytest.approx(e.floor, abs=1e-5) or (e.floor == -1.0 and len(g.positions) == n)
-                assert all(np.allclose(a, b) for a, b in zip(g.vectors, e.vectors))
-    assert visible.queries > 0 and visible.vectors_read >= len(vectors)
+                assert np.allclose(g.cosines, e.cosines, atol=1e-5)
+    assert visible.queries > 0 and visible.neighbours > 0
 
 
 @pytest.mark.slow

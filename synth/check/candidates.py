@@ -63,6 +63,7 @@ def candidate_pairs(
     found: list[Pair] = [*vision_pairs(vision_targets, statements, n)]
     if items and new:
         found += insight_pairs(new, items, n, source)
+    load_vectors([p.b for p in found if isinstance(p, InsightPair)], items, source)  # the judge reads them
     pairs: dict[str, Pair] = {}
     for pair in found:
         pairs.setdefault(pair.key, pair)
@@ -159,6 +160,8 @@ def insight_pairs(
 ) -> list[InsightPair]:
     """Team and assumption pairs of the new insights, at most `n` per insight and kind, found a
     batch of new insights at a time."""
+    import numpy as np
+
     lexicon = Lexicon(items)
     position = {id(item): k for k, item in enumerate(items)}
     teams = sorted({i.insight.team for i in items if known_team(i.insight.team)})
@@ -171,31 +174,35 @@ def insight_pairs(
         for ask, near in zip(asks, answers):
             if bonus is None or bonus[0] != id(ask.item):
                 bonus = (id(ask.item), lexicon.bonus(ask.item))
-            for k, vector in zip(near.positions, near.vectors):
-                if not items[k].vector:
-                    items[k].vector = vector
             me = position.get(id(ask.item))
-            hits = [k for k in near.positions if k != me]
-            from_hits = chosen(ask, [items[k] for k in hits], bonus[1][hits], n)
+            hits = [(k, c) for k, c in zip(near.positions, near.cosines) if k != me]
+            from_hits = chosen(
+                ask, [items[k] for k, _ in hits], [c for _, c in hits], bonus[1][[k for k, _ in hits]], n
+            )
             # what a farther insight must reach to be taken instead: the n-th pair's similarity
             bar = from_hits[-1].similarity if len(from_hits) >= n else ask.floor
             extra = [k for k in lifted(ask, near, bonus[1], items, bar) if k != me]
-            choices.append((ask, hits + extra, bonus[1][hits + extra], None if extra else from_hits))
-        load_vectors([items[k] for _, columns, _, _ in choices for k in columns], items, source)
-        for ask, columns, bonuses, ready in choices:
-            found += ready if ready is not None else chosen(ask, [items[k] for k in columns], bonuses, n)
+            choices.append((ask, hits, extra, bonus[1], from_hits))
+        load_vectors([items[k] for _, _, extra, _, _ in choices for k in extra], items, source)
+        for ask, hits, extra, bonuses, from_hits in choices:
+            if not extra:
+                found += from_hits
+                continue
+            farther = vector_matrix([items[k] for k in extra]) @ np.asarray(ask.item.vector, dtype=np.float32)
+            columns = [k for k, _ in hits] + extra
+            cosines = [c for _, c in hits] + [float(c) for c in farther]
+            found += chosen(ask, [items[k] for k in columns], cosines, bonuses[columns], n)
     return found
 
 
-def chosen(ask: Ask, others: list[InsightItem], bonuses: Array, n: int) -> list[InsightPair]:
-    """The ask's pairs: the `n` most related of `others` (their shared-word bonuses given) that
-    qualify, down to the ask's floor."""
+def chosen(ask: Ask, others: list[InsightItem], cosines: list[float], bonuses: Array, n: int) -> list[InsightPair]:
+    """The ask's pairs: the `n` most related of `others` (their cosine similarities and shared-word
+    bonuses given) that qualify, down to the ask's floor."""
     import numpy as np
 
     if not others:
         return []
-    sims = vector_matrix(others) @ np.asarray(ask.item.vector, dtype=np.float32)
-    related = np.minimum(1.0, sims + np.minimum(bonuses, BONUS_CAP))
+    related = np.minimum(1.0, np.asarray(cosines, dtype=np.float32) + np.minimum(bonuses, BONUS_CAP))
     pairs: list[InsightPair] = []
     for j in np.argsort(-related, kind="stable"):
         if related[j] < ask.floor or len(pairs) >= n:

@@ -39,11 +39,12 @@ class Scope:
 
 @dataclass
 class Nearest:
-    """The nearest insights of a scope to one vector, nearest first (positions and vectors), and a
-    floor: no insight of the scope left out is closer than it (-1 when none was left out)."""
+    """The nearest insights of a scope to one vector, nearest first (positions and cosine
+    similarities), and a floor: no insight of the scope left out is closer than it (-1 when none
+    was left out)."""
 
     positions: list[int]
-    vectors: list[Vector]
+    cosines: list[float]
     floor: float
 
 
@@ -55,7 +56,8 @@ class InsightVectors(Protocol):
         ...
 
     def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
-        """For each of `vectors`, its `n` nearest insights of `scope` by cosine similarity."""
+        """For each of `vectors`, its `n` nearest insights of `scope` by cosine similarity (without
+        their vectors: those are read only for the insights that end in a pair or a theme)."""
         ...
 
 
@@ -81,8 +83,7 @@ class MemoryVectors:
             sims = self._matrix[within] @ np.asarray(vector, dtype=np.float32) if within.size else np.zeros(0)
             order = np.argsort(-sims, kind="stable")[:n]
             floor = float(sims[order[-1]]) if within.size > n else -1.0
-            positions = [int(within[k]) for k in order]
-            found.append(Nearest(positions, self.vectors(positions), floor))
+            found.append(Nearest([int(within[k]) for k in order], [float(sims[k]) for k in order], floor))
         return found
 
 

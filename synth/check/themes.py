@@ -55,20 +55,22 @@ def unheard_themes(
     lexicon = Lexicon(themed)
     wanted = None if touching is None else {id(i) for i in touching}
     reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
-    load_vectors([themed[t] for t in reached], items, source)
 
     def links(rows: list[int]) -> list[tuple[int, int]]:
         """The links of each of `rows`: related, close, and of another meeting."""
         found = []
+        load_vectors([themed[r] for r in rows], items, source)
         vectors = [themed[r].vector for r in rows]
         for r, near in zip(rows, nearer_than(vectors, Scope(THEME_KINDS), source, LINK_COSINE, LINK_NEIGHBOURS)):
-            for k, vector in zip(near.positions, near.vectors):
-                if not items[k].vector:
-                    items[k].vector = vector
-            columns = [place[k] for k in near.positions if items[k].insight.meeting_id != themed[r].insight.meeting_id]
-            if not columns:
+            other = [
+                (place[k], c)
+                for k, c in zip(near.positions, near.cosines)
+                if items[k].insight.meeting_id != themed[r].insight.meeting_id
+            ]
+            if not other:
                 continue
-            cosine = vector_matrix([themed[c] for c in columns]) @ np.asarray(themed[r].vector, dtype=np.float32)
+            columns = [c for c, _ in other]
+            cosine = np.asarray([c for _, c in other], dtype=np.float32)
             related = np.minimum(1.0, cosine + np.minimum(lexicon.bonus(themed[r])[columns], BONUS_CAP))
             found += [(r, columns[int(j)]) for j in np.nonzero((related >= UNHEARD_LINK) & (cosine >= LINK_COSINE))[0]]
         return found

@@ -155,19 +155,16 @@ class InsightRepo:
         return [by_id[i] for i in ids]
 
     @wrap("searching insights")
-    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[list[tuple[str, float, list[float]]]]:
-        """For each vector, the `n` nearest insights of `scope` (of any run): stored id, cosine
-        similarity and vector, nearest first."""
+    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[list[tuple[str, float]]]:
+        """For each vector, the `n` nearest insights of `scope` (of any run): stored id and cosine
+        similarity, nearest first."""
         where = scope_filter(scope)
         if where is None:
             return [[] for _ in vectors]
         got = self._store._insights.query(
-            query_embeddings=list(vectors), n_results=n, where=where, include=["distances", "embeddings"]
+            query_embeddings=list(vectors), n_results=n, where=where, include=["distances"]
         )
-        return [
-            [(i, 1.0 - d, list(e)) for i, d, e in zip(ids, distances, embeddings)]
-            for ids, distances, embeddings in zip(got["ids"], got["distances"], got["embeddings"])
-        ]
+        return [[(i, 1.0 - d) for i, d in zip(ids, distances)] for ids, distances in zip(got["ids"], got["distances"])]
 
 
 class VisibleInsights:
@@ -182,8 +179,9 @@ class VisibleInsights:
         self.kept_terms = [row.kept_terms for row in rows]
         self.ids = [row.id for row in rows]
         self.position = {i: k for k, i in enumerate(self.ids)}
-        self.vectors_read = 0  # vectors read from the store, by `vectors` and `nearest`
+        self.vectors_read = 0  # vectors read from the store
         self.queries = 0  # nearest-neighbour queries (one per batch of vectors)
+        self.neighbours = 0  # neighbours those queries returned (ids and similarities)
 
     def vectors(self, positions: Sequence[int]) -> list[list[float]]:
         self.vectors_read += len(positions)
@@ -197,12 +195,12 @@ class VisibleInsights:
         self.queries += 1
         found = []
         for hits in self.repo.nearest(vectors, n, scope):
-            self.vectors_read += len(hits)
+            self.neighbours += len(hits)
             # an insight of a run no record shows (being written, or left by an interruption) is
             # left out, but still bounds what was not returned
-            floor = min(cosine for _, cosine, _ in hits) if len(hits) >= n else -1.0
-            kept = [(self.position[i], vector) for i, _, vector in hits if i in self.position]
-            found.append(Nearest([p for p, _ in kept], [v for _, v in kept], floor))
+            floor = min(cosine for _, cosine in hits) if len(hits) >= n else -1.0
+            kept = [(self.position[i], cosine) for i, cosine in hits if i in self.position]
+            found.append(Nearest([p for p, _ in kept], [c for _, c in kept], floor))
         return found
 
 
