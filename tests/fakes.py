@@ -284,11 +284,11 @@ class MemoryInsights(InsightRepo):
     def vectors(self, ids: list[str]) -> list[list[float]]:
         return [list(self._rows.rows[i][2]) for i in ids]
 
-    def nearest(self, vectors, n: int, scope) -> list[list[tuple[str, float, list[float]]]]:
+    def nearest(self, vectors, n: int, scope) -> list[list[tuple[str, float]]]:
         rows = self._rows.where(lambda m: scope.holds(codec.insight_from_metadata(m)))
         found = []
         for vector in vectors:
-            ranked = sorted(((i, cosine(vector, v), v) for i, _, _, v in rows), key=lambda hit: -hit[1])
+            ranked = sorted(((i, cosine(vector, v)) for i, _, _, v in rows), key=lambda hit: -hit[1])
             found.append(ranked[:n])
         return found
 
