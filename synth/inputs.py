@@ -31,16 +31,20 @@ def check_inputs(store: Store) -> CheckInputs:
     """Everything synth check reads: the visible insights with their vectors, the vision with its
     vectors, the stored flags and what the last check saw."""
     from .check import CheckInputs
+    from .store.insights import VisibleInsights
 
     records = store.meetings.records()
     vision, vectors = vision_vectors(store)
+    visible = VisibleInsights(store.insights, records)
     return CheckInputs(
-        insights=[(row.insight, row.vector) for row in store.insights.visible_with_vectors(records)],
+        insights=visible.insights,
+        vectors=visible,  # vectors read as the check needs them
         runs={r.meeting_id: r.extraction_run for r in records if r.extraction_run},
         vision=vision,
         vision_vectors=vectors,
         flags=store.flags.all(),
         state=store.settings.check_state(),
+        terms=visible.kept_terms,
     )
 
 
@@ -48,6 +52,7 @@ def save_check(store: Store, result: CheckResult) -> None:
     """Store what a check decided: flags written, flags deleted, then what it saw."""
     store.flags.put(result.put)
     store.flags.delete(result.delete)
+    store.insights.keep_terms(result.state.runs, result.terms)
     store.settings.set_check_state(result.state)
 
 

@@ -28,7 +28,7 @@ from synth.models import Flag, Insight, MeetingRecord, Passage, Turn
 from synth.store import codec
 from synth.store.cache import ReplyCache, ReplyKind
 from synth.store.flags import FlagRepo
-from synth.store.insights import InsightRepo, InsightVector
+from synth.store.insights import TERMS, TERMS_READER, InsightRepo, InsightVector, VisibleRow, kept_terms
 from synth.store.meetings import MeetingRepo, PendingWrite
 from synth.store.settings import SettingsRepo
 from synth.store.vision import VisionRepo
@@ -269,6 +269,28 @@ class MemoryInsights(InsightRepo):
         wanted = set(runs)
         rows = self._rows.where(lambda m: m["run"] in wanted)
         return [InsightVector(codec.insight_from_metadata(m), m["run"], v) for _, _, m, v in rows]
+
+    def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
+        rows = self._rows.where(lambda m: runs.get(m["meeting_id"]) == m["run"])
+        return [VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m)) for i, _, m, _ in rows]
+
+    def keep_terms(self, runs: dict[str, str], terms) -> None:
+        for insight, (reader, words) in terms:
+            stored = self._rows.rows.get(codec.insight_id(runs.get(insight.meeting_id, ""), insight))
+            if stored is not None:
+                stored[1].update({TERMS: " ".join(words), TERMS_READER: reader})
+
+    def vectors(self, ids: list[str]) -> list[list[float]]:
+        return [list(self._rows.rows[i][2]) for i in ids]
+
+    def nearest(self, vectors, n: int, scope) -> list[list[tuple[str, float]]]:
+        rows = self._rows.where(lambda m: scope.holds(codec.insight_from_metadata(m)))
+        found = []
+        for vector in vectors:
+            ranked = sorted(((i, cosine(vector, v)) for i, _, _, v in rows), key=lambda hit: -hit[1])
+            found.append(ranked[:n])
+        return found
 
 
 class MemoryVision(VisionRepo):

@@ -250,7 +250,8 @@ RUNS = {"m1": "r1", "m2": "r2", "m3": "r3", "m4": "r4"}
 
 def inputs(flags: list[Flag] | None = None, state: CheckState | None = None, insights=None) -> CheckInputs:
     return CheckInputs(
-        insights=insights if insights is not None else CONFLICT + AGREEMENT,
+        insights=[i for i, _ in (insights if insights is not None else CONFLICT + AGREEMENT)],
+        vectors=[v for _, v in (insights if insights is not None else CONFLICT + AGREEMENT)],
         runs=RUNS,
         vision=VISION,
         vision_vectors=VISION_VECTORS,

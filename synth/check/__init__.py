@@ -3,8 +3,10 @@
 1. Candidates (candidates.py). Each insight that is new since the last check (all of them after
    the vision changes) is paired with its most similar vision statements, with other functions'
    insights on the same topic, and (assumptions) with later evidence; a promise to a customer is
-   paired with the roadmap. At most `check_candidates` pairs per insight and kind of pair, so the
-   cost grows with the new insights, not with the square of the store.
+   paired with the roadmap. At most `check_candidates` pairs per insight and kind of pair. Other
+   insights are found by nearest-neighbour queries to the store (neighbours.py), so the check
+   reads the vectors of the new insights and of their neighbours, never every vector: its cost
+   grows with the new insights, not with the square of the store.
 2. Judgements. A prompted chain (judge_llm.py, prompts/check_pairs.md) judges several pairs per
    call as contradicts / supports / unrelated with a one-sentence reason; replies are cached per
    pair. Offline, a checker without a model (judge_offline.py, compare.py) reads polarity,
@@ -13,7 +15,8 @@
    what its sides say, so checking again finds the same flag and keeps the status a person gave
    it; a dismissed pair is never raised again.
 4. Unheard themes (themes.py): requests and roadblocks that recur in three or more meetings and
-   that no vision statement is close to.
+   that no vision statement is close to; after an ingest, only the groups a new one joins are
+   walked, link by link, through the same queries.
 
 `run_check` (run.py) does all four on data the caller loaded, and returns what to store; nothing
 in this package reads or writes the store.

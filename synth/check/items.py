@@ -32,6 +32,7 @@ class InsightItem:
     side: FlagSide
     vector: Vector
     insight: Insight
+    known_terms: list[str] | None = None  # its reading's terms, kept by an earlier check
 
     @property
     def key(self) -> str:
@@ -40,6 +41,11 @@ class InsightItem:
     @cached_property
     def reading(self) -> Reading:
         return read(f"{self.insight.statement} {self.insight.quote}")
+
+    @property
+    def terms(self) -> list[str]:
+        """Its reading's content terms, in order, without reading it again when they were kept."""
+        return self.known_terms if self.known_terms is not None else list(self.reading.terms)
 
 
 @dataclass
@@ -59,6 +65,10 @@ class StatementItem:
     @cached_property
     def reading(self) -> Reading:
         return read(self.side.text, negative=self.statement.section == "non_goals")  # a non-goal denies it all
+
+    @property
+    def terms(self) -> list[str]:
+        return list(self.reading.terms)
 
 
 Item = InsightItem | StatementItem
@@ -205,7 +215,7 @@ class Lexicon:
         self.items = items
         self.index: dict[str, list[int]] = {}
         for k, item in enumerate(items):
-            for term in item.reading.terms:
+            for term in item.terms:
                 self.index.setdefault(term, []).append(k)
         n = max(2, len(items))
         self.weight = {t: math.log(n / len(ks)) / math.log(n) for t, ks in self.index.items()}
@@ -215,11 +225,16 @@ class Lexicon:
         """`sims` (cosine to every item, a numpy vector) raised by the shared-word bonus, at most 0.25."""
         import numpy as np
 
+        return np.minimum(1.0, sims + np.minimum(self.bonus(item), 0.25))
+
+    def bonus(self, item: Item) -> Array:
+        """The shared-word bonus of `item` with every item, uncapped (a numpy vector)."""
+        import numpy as np
+
         bonus = np.zeros(len(self.items), dtype=np.float32)
-        for term in item.reading.terms:
-            for k in self.index.get(term, ()):
-                bonus[k] += 0.1 * self.weight.get(term, 0.0)
-        return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
+        for term in item.terms:  # each item once per term, so += adds once each
+            bonus[self._posting(term)] += 0.1 * self.weight.get(term, 0.0)
+        return bonus
 
     def related_block(self, matrix: Array, rows: Sequence[int], columns: Sequence[int]) -> Array:
         """`related` for the items at `rows` against those at `columns` only (indexes into `items`,

@@ -4,6 +4,8 @@ store, the flags to delete and the new check state come out. The caller reads an
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +16,7 @@ from .candidates import candidate_pairs
 from .flags import VERDICTS, flag_id, flag_type, timestamp
 from .items import InsightItem, Judgement, Pair, Vector, insight_item, statement_items
 from .judge_offline import OfflineJudge, judge_offline
+from .neighbours import InsightVectors, MemoryVectors
 from .themes import unheard_flag, unheard_themes
 
 DEFAULT_CANDIDATES = 3  # pairs per insight and kind of pair (Settings.check_candidates)
@@ -37,12 +40,17 @@ class Judge(Protocol):
 class CheckInputs:
     """Everything a check reads from the store."""
 
-    insights: list[tuple[Insight, Vector]]  # of the visible extraction runs, with their statements' vectors
+    insights: list[Insight]  # of the visible extraction runs
+    # their statements' vectors (`vectors[k]` is insights[k]'s), or where the check reads those it
+    # needs and their nearest neighbours (the store: never every vector)
+    vectors: list[Vector] | InsightVectors
     runs: dict[str, str]  # meeting id -> its visible extraction run
     vision: Vision | None  # the current vision, None when none is set
     vision_vectors: list[Vector]  # vision_vectors[k] is the vector of vision.statements[k]
     flags: list[Flag]  # every stored flag, whatever its status
     state: CheckState = field(default_factory=CheckState)
+    # the terms an earlier check kept for insights[k] (see KeptTerms), None where none were kept
+    terms: Sequence[KeptTerms | None] = ()
 
 
 @dataclass
@@ -53,6 +61,7 @@ class CheckResult:
     delete: list[str]  # ids of open flags that checking again no longer finds
     state: CheckState
     report: CheckReport
+    terms: list[tuple[Insight, KeptTerms]] = field(default_factory=list)  # to keep for the next check
 
 
 def run_check(
@@ -70,7 +79,9 @@ def run_check(
     judge = judge or OfflineJudge()
     now = now or timestamp()
     statements = statement_items(inputs.vision, inputs.vision_vectors)
-    items = [insight_item(insight, vector) for insight, vector in inputs.insights]
+    source = MemoryVectors(inputs.insights, inputs.vectors) if isinstance(inputs.vectors, list) else inputs.vectors
+    items = [insight_item(insight, []) for insight in inputs.insights]  # vectors are read as needed
+    give_kept_terms(items, inputs.terms)
     new = _new_items(items, inputs, since, everything)
     vision_version = inputs.vision.version if inputs.vision else None
     vision_targets = items if (everything or inputs.state.vision != vision_version) else new
@@ -82,13 +93,13 @@ def run_check(
         vision_set=inputs.vision is not None,
     )
     report.insights_checked = len({id(i) for i in new} | {id(i) for i in vision_targets})
-    pairs = candidate_pairs(new, items, statements, candidates, vision_targets)
+    pairs = candidate_pairs(new, items, statements, candidates, vision_targets, source)
     report.pairs = len(pairs)
     produced, judged_ids = _judge_pairs(pairs, judge, report, now)
     # unheard themes: every group when everything or the vision is checked again, otherwise only
     # the groups that hold a new request or roadblock (the others stand as the last check left them)
     touching = None if vision_targets is items else new
-    themes, looked_at = unheard_themes(items, statements, touching)
+    themes, looked_at = unheard_themes(items, statements, touching, source)
     for theme in themes:
         flag = unheard_flag(theme, now)
         produced[flag.id] = flag
@@ -100,7 +111,41 @@ def run_check(
     report.open_flags = len(opened)
     report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
     state = CheckState(vision=vision_version, runs=dict(inputs.runs))
-    return CheckResult(put=to_put, delete=to_delete, state=state, report=report)
+    return CheckResult(put=to_put, delete=to_delete, state=state, report=report, terms=terms_to_keep(items))
+
+
+# Relatedness between insights needs every insight's terms (its reading's content words): reading
+# every insight again costs more than the rest of the check of one new meeting, so a check keeps
+# the terms it read with each insight, and the next one reads only the insights without them. A
+# change to the reader (compare.py) makes kept terms stale: they are kept with its fingerprint.
+KeptTerms = tuple[str, list[str]]  # (the reader's fingerprint, the terms in reading order)
+
+
+@functools.cache
+def reader_fingerprint() -> str:
+    """A digest of the reader's code."""
+    import hashlib
+    import inspect
+
+    from . import compare
+
+    return hashlib.sha256(inspect.getsource(compare).encode()).hexdigest()[:16]
+
+
+def give_kept_terms(items: list[InsightItem], kept: Sequence[KeptTerms | None]) -> None:
+    """Give each item the terms kept for it by the current reader, if any."""
+    for item, terms in zip(items, kept):
+        if terms is not None and terms[0] == reader_fingerprint():
+            item.known_terms = list(terms[1])
+
+
+def terms_to_keep(items: list[InsightItem]) -> list[tuple[Insight, KeptTerms]]:
+    """The terms this check read (items without kept terms that it read), to keep."""
+    return [
+        (item.insight, (reader_fingerprint(), item.terms))
+        for item in items
+        if item.known_terms is None and "reading" in item.__dict__  # read by this check
+    ]
 
 
 def _judge_pairs(pairs: list[Pair], judge: Judge, report: CheckReport, now: str) -> tuple[dict[str, Flag], set[str]]:

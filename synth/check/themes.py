@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from ..kinds import Kind
 from ..models import Flag
 from ..teams import display_team
+from .candidates import BONUS_CAP, load_vectors
 from .flags import flag_id
 from .items import LINK_ROWS, InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
+from .neighbours import InsightVectors, MemoryVectors, Scope, nearer_than
 
 UNHEARD_LINK = 0.55
 UNHEARD_ADDRESSED = 0.45
 UNHEARD_MEETINGS = 3
+LINK_COSINE = UNHEARD_LINK - 0.1  # and at least this cosine
+LINK_NEIGHBOURS = 32  # nearest requests and roadblocks asked for first (more while they are all close)
 UNHEARD_CORE = 0.6  # cosine to the theme's centroid a member needs
 THEME_KINDS: tuple[Kind, ...] = ("request", "roadblock")
 
@@ -29,69 +33,77 @@ class Theme:
 
 
 def unheard_themes(
-    items: list[InsightItem], statements: list[StatementItem], touching: list[InsightItem] | None = None
+    items: list[InsightItem],
+    statements: list[StatementItem],
+    touching: list[InsightItem] | None = None,
+    source: InsightVectors | None = None,
 ) -> tuple[list[Theme], set[str]]:
     """Groups of similar requests and roadblocks from three or more meetings that no vision
     statement is close to; and the keys of every request and roadblock whose group was looked at.
     With `touching` (the new insights of a check), only the groups that hold one of them are
-    built, walking links out from them, so the cost grows with those groups, not with the square
-    of the store; otherwise every group is."""
+    built, walking links out from them; otherwise every group is. Links are looked for among each
+    insight's nearest neighbours (`source`, by position in `items`; None: the items' own vectors),
+    so the cost grows with the groups walked, not with the square of the store."""
     import numpy as np
 
-    themed = [i for i in items if i.insight.kind in THEME_KINDS]
+    source = source or MemoryVectors([i.insight for i in items], [i.vector for i in items])
+    positions = [k for k, item in enumerate(items) if item.insight.kind in THEME_KINDS]
+    themed = [items[k] for k in positions]
     if len(themed) < UNHEARD_MEETINGS:
         return [], {i.key for i in themed}
-    matrix = vector_matrix(themed)
+    place = {k: t for t, k in enumerate(positions)}  # position in items -> in themed
     lexicon = Lexicon(themed)
-    everyone = list(range(len(themed)))
-    meeting = np.asarray([i.insight.meeting_id for i in themed], dtype=object)
+    wanted = None if touching is None else {id(i) for i in touching}
+    reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
 
-    def links(rows: list[int]) -> np.ndarray:
-        """Whether each of `rows` links to each item: related, close, and of another meeting."""
-        related = lexicon.related_block(matrix, rows, everyone)
-        cosine = matrix[np.asarray(rows, dtype=np.int64)] @ matrix.T
-        return (related >= UNHEARD_LINK) & (cosine >= UNHEARD_LINK - 0.1) & (meeting[rows][:, None] != meeting[None, :])
+    def links(rows: list[int]) -> list[tuple[int, int]]:
+        """The links of each of `rows`: related, close, and of another meeting."""
+        found = []
+        load_vectors([themed[r] for r in rows], items, source)
+        vectors = [themed[r].vector for r in rows]
+        for r, near in zip(rows, nearer_than(vectors, Scope(THEME_KINDS), source, LINK_COSINE, LINK_NEIGHBOURS)):
+            other = [
+                (place[k], c)
+                for k, c in zip(near.positions, near.cosines)
+                if items[k].insight.meeting_id != themed[r].insight.meeting_id
+            ]
+            if not other:
+                continue
+            columns = [c for c, _ in other]
+            cosine = np.asarray([c for _, c in other], dtype=np.float32)
+            related = np.minimum(1.0, cosine + np.minimum(lexicon.bonus(themed[r])[columns], BONUS_CAP))
+            found += [(r, columns[int(j)]) for j in np.nonzero((related >= UNHEARD_LINK) & (cosine >= LINK_COSINE))[0]]
+        return found
 
-    if touching is None:
-        pairs = []
-        for start in range(0, len(themed), LINK_ROWS):
-            rows = everyone[start : start + LINK_ROWS]
-            hit = links(rows) & (np.arange(len(themed))[None, :] > np.asarray(rows)[:, None])
-            pairs += [(rows[int(i)], int(j)) for i, j in zip(*np.nonzero(hit))]
-        groups = components(len(themed), pairs)
-    else:
-        wanted = {id(i) for i in touching}
-        reached = {k for k, item in enumerate(themed) if id(item) in wanted}
-        frontier, found = sorted(reached), []
-        while frontier:  # breadth first from the new ones: rows only for what they reach
-            for start in range(0, len(frontier), LINK_ROWS):
-                rows = frontier[start : start + LINK_ROWS]
-                for i, j in zip(*np.nonzero(links(rows))):
-                    found.append((rows[int(i)], int(j)))
-            frontier = sorted({j for _, j in found} - reached)
-            reached |= set(frontier)
-        groups = [g for g in components(len(themed), found) if g[0] in reached]
+    frontier, found = sorted(reached), []
+    while frontier:  # breadth first from where it starts: rows only for what they reach
+        for start in range(0, len(frontier), LINK_ROWS):
+            found += links(frontier[start : start + LINK_ROWS])
+        frontier = sorted({j for _, j in found} - reached)
+        reached |= set(frontier)
+    groups = [g for g in components(len(themed), found) if g[0] in reached]
     themes = []
     vision = vector_matrix(statements) if statements else None
     for members in groups:
         if len(members) > 2:
             # a chain of pairwise links can drift from one topic to another: keep the members
             # close to what the group says on average
-            centroid = matrix[members].mean(axis=0)
+            matrix = vector_matrix([themed[i] for i in members])
+            centroid = matrix.mean(axis=0)
             centroid = centroid / (np.linalg.norm(centroid) or 1.0)
-            members = [i for i in members if float(matrix[i] @ centroid) >= UNHEARD_CORE]
+            members = [i for k, i in enumerate(members) if float(matrix[k] @ centroid) >= UNHEARD_CORE]
         meetings = {themed[i].insight.meeting_id for i in members}
         if len(meetings) < UNHEARD_MEETINGS:
             continue
         chosen = [themed[i] for i in members]
         closest, best = None, 0.0
         if vision is not None:
-            scores = (vision @ matrix[members].T).mean(axis=1)  # each statement's mean similarity to the theme
+            scores = (vision @ vector_matrix(chosen).T).mean(axis=1)  # each statement's mean similarity to the theme
             j = int(scores.argmax())
             closest, best = statements[j], float(scores[j])
             counts: dict[str, int] = {}
             for m in chosen:
-                for term in m.reading.terms:
+                for term in m.terms:
                     counts[term] = counts.get(term, 0) + 1
             salient = {t for t, c in counts.items() if c * 2 >= len(chosen)}
             mentioned = any(salient & set(s.reading.terms) for s in statements)

@@ -6,6 +6,7 @@ full, then committed by updating the meeting record, then the old runs are remov
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models import Insight, MeetingRecord
@@ -13,7 +14,27 @@ from . import codec, limits
 from .client import wrap
 
 if TYPE_CHECKING:
+    from ..check.neighbours import Nearest, Scope
     from .core import Store
+
+
+TERMS, TERMS_READER = "terms", "terms_reader"  # metadata a check keeps with each insight
+
+
+class VisibleRow(NamedTuple):
+    """A visible insight: its stored id, the insight, and the terms a check kept for it (the
+    reader's fingerprint and the terms), if any."""
+
+    id: str
+    insight: Insight
+    kept_terms: tuple[str, list[str]] | None
+
+
+def kept_terms(metadata: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """The terms a check kept in an insight's metadata, with the reader's fingerprint."""
+    if TERMS not in metadata or TERMS_READER not in metadata:
+        return None
+    return str(metadata[TERMS_READER]), str(metadata[TERMS]).split()
 
 
 class InsightVector(NamedTuple):
@@ -97,7 +118,101 @@ class InsightRepo:
             ]
         return found
 
-    def visible_with_vectors(self, records: list[MeetingRecord]) -> list[InsightVector]:
-        """The insights of the runs the given meeting records show, with their vectors."""
+    @wrap("reading insights")
+    def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        """The insights of the runs the given meeting records show, with their stored ids and the
+        terms a check kept for them, without vectors."""
         runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
-        return [row for row in self.with_vectors(list(runs.values())) if runs.get(row.insight.meeting_id) == row.run]
+        found: list[VisibleRow] = []
+        for some_runs in limits.slices(list(runs.values())):
+            got = self._store._insights.get(where={"run": {"$in": some_runs}}, include=["metadatas"])
+            found += [
+                VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m))
+                for i, m in zip(got["ids"], got["metadatas"])
+                if runs.get(m["meeting_id"]) == m["run"]
+            ]
+        return found
+
+    @wrap("keeping insights' terms", writes=True)
+    def keep_terms(self, runs: dict[str, str], terms: list[tuple[Insight, tuple[str, list[str]]]]) -> None:
+        """Keep with each insight (of the run `runs` names for its meeting) the terms a check read
+        and the fingerprint of the reader that read them."""
+        rows = [(codec.insight_id(runs[i.meeting_id], i), kept) for i, kept in terms if i.meeting_id in runs]
+        for start in range(0, len(rows), self._store.batch):
+            batch = rows[start : start + self._store.batch]
+            self._store._insights.update(
+                ids=[i for i, _ in batch],
+                metadatas=[{TERMS: " ".join(words), TERMS_READER: reader} for _, (reader, words) in batch],
+            )
+
+    @wrap("reading insight vectors")
+    def vectors(self, ids: list[str]) -> list[list[float]]:
+        """The vectors of the insights with these stored ids, in that order."""
+        by_id: dict[str, list[float]] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._insights.get(ids=some, include=["embeddings"])
+            by_id.update((i, list(e)) for i, e in zip(got["ids"], got["embeddings"]))
+        return [by_id[i] for i in ids]
+
+    @wrap("searching insights")
+    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[list[tuple[str, float]]]:
+        """For each vector, the `n` nearest insights of `scope` (of any run): stored id and cosine
+        similarity, nearest first."""
+        where = scope_filter(scope)
+        if where is None:
+            return [[] for _ in vectors]
+        got = self._store._insights.query(
+            query_embeddings=list(vectors), n_results=n, where=where, include=["distances"]
+        )
+        return [[(i, 1.0 - d) for i, d in zip(ids, distances)] for ids, distances in zip(got["ids"], got["distances"])]
+
+
+class VisibleInsights:
+    """The insights the meeting records show, without their vectors; the vectors the check asks
+    for and nearest neighbours are read from the store when asked (`synth.check.neighbours.
+    InsightVectors`), and counted."""
+
+    def __init__(self, repo: InsightRepo, records: list[MeetingRecord]):
+        rows = repo.visible(records)
+        self.repo = repo
+        self.insights = [row.insight for row in rows]
+        self.kept_terms = [row.kept_terms for row in rows]
+        self.ids = [row.id for row in rows]
+        self.position = {i: k for k, i in enumerate(self.ids)}
+        self.vectors_read = 0  # vectors read from the store
+        self.queries = 0  # nearest-neighbour queries (one per batch of vectors)
+        self.neighbours = 0  # neighbours those queries returned (ids and similarities)
+
+    def vectors(self, positions: Sequence[int]) -> list[list[float]]:
+        self.vectors_read += len(positions)
+        return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
+
+    def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
+        from ..check.neighbours import Nearest
+
+        if not vectors or n <= 0:
+            return [Nearest([], [], -1.0) for _ in vectors]
+        self.queries += 1
+        found = []
+        for hits in self.repo.nearest(vectors, n, scope):
+            self.neighbours += len(hits)
+            # an insight of a run no record shows (being written, or left by an interruption) is
+            # left out, but still bounds what was not returned
+            floor = min(cosine for _, cosine in hits) if len(hits) >= n else -1.0
+            kept = [(self.position[i], cosine) for i, cosine in hits if i in self.position]
+            found.append(Nearest([p for p, _ in kept], [c for _, c in kept], floor))
+        return found
+
+
+def scope_filter(scope: Scope) -> dict[str, Any] | None:
+    """The scope as a Chroma filter; None when it holds nothing (no team to look in)."""
+    if scope.teams is not None and not scope.teams:
+        return None
+    conditions: list[dict[str, Any]] = [{"kind": {"$in": list(scope.kinds)}}]
+    if scope.teams is not None:
+        conditions.append({"team": {"$in": list(scope.teams)}})
+    if scope.first_date is not None:
+        conditions.append({"date_ord": {"$gte": codec.date_ordinal(scope.first_date)}})
+    if scope.last_date is not None:
+        conditions.append({"date_ord": {"$lte": codec.date_ordinal(scope.last_date)}})
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}

@@ -1,0 +1,117 @@
+"""Where the check finds insights' vectors and their nearest neighbours, by position in the list of
+insights it checks: the store (a Chroma nearest-neighbour query, `synth.store.insights.
+VisibleInsights`) or memory (`MemoryVectors`, for insights whose vectors are already loaded). The
+check reads only the vectors of the insights it starts from and of the neighbours it is given, so
+its cost grows with the new insights, not with the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ..kinds import Kind
+from ..models import Insight
+
+if TYPE_CHECKING:
+    from .items import Vector
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which insights a neighbour may be: of these kinds, of these teams (None: any), dated on or
+    after `first_date` and on or before `last_date` (None: no bound)."""
+
+    kinds: tuple[Kind, ...]
+    teams: tuple[str, ...] | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+
+    def holds(self, insight: Insight) -> bool:
+        """Whether `insight` is in the scope."""
+        return (
+            insight.kind in self.kinds
+            and (self.teams is None or insight.team in self.teams)
+            and (self.first_date is None or insight.date >= self.first_date)
+            and (self.last_date is None or insight.date <= self.last_date)
+        )
+
+
+@dataclass
+class Nearest:
+    """The nearest insights of a scope to one vector, nearest first (positions and cosine
+    similarities), and a floor: no insight of the scope left out is closer than it (-1 when none
+    was left out)."""
+
+    positions: list[int]
+    cosines: list[float]
+    floor: float
+
+
+class InsightVectors(Protocol):
+    """Vectors and nearest neighbours of the insights a check holds, by position."""
+
+    def vectors(self, positions: Sequence[int]) -> list[Vector]:
+        """The vectors of the insights at `positions`, in that order."""
+        ...
+
+    def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
+        """For each of `vectors`, its `n` nearest insights of `scope` by cosine similarity (without
+        their vectors: those are read only for the insights that end in a pair or a theme)."""
+        ...
+
+
+class MemoryVectors:
+    """`InsightVectors` over insights whose vectors are in memory: exact nearest neighbours."""
+
+    def __init__(self, insights: Sequence[Insight], vectors: Sequence[Vector]):
+        import numpy as np
+
+        self.insights = list(insights)
+        self._vectors = list(vectors)
+        self._matrix = np.asarray(self._vectors, dtype=np.float32).reshape(len(self._vectors), -1)
+
+    def vectors(self, positions: Sequence[int]) -> list[Vector]:
+        return [self._vectors[p] for p in positions]
+
+    def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
+        import numpy as np
+
+        within = np.asarray([k for k, i in enumerate(self.insights) if scope.holds(i)], dtype=np.int64)
+        found = []
+        for vector in vectors:
+            sims = self._matrix[within] @ np.asarray(vector, dtype=np.float32) if within.size else np.zeros(0)
+            order = np.argsort(-sims, kind="stable")[:n]
+            floor = float(sims[order[-1]]) if within.size > n else -1.0
+            found.append(Nearest([int(within[k]) for k in order], [float(sims[k]) for k in order], floor))
+        return found
+
+
+QUERY_BATCH = 64  # vectors per nearest-neighbour query
+
+
+def nearest_of(vectors: Sequence[Vector], scopes: Sequence[Scope], source: InsightVectors, n: int) -> list[Nearest]:
+    """The `n` nearest insights of each vector's scope, asked a batch of vectors of one scope at a time."""
+    found: dict[int, Nearest] = {}
+    by_scope: dict[Scope, list[int]] = {}
+    for k, scope in enumerate(scopes):
+        by_scope.setdefault(scope, []).append(k)
+    for scope, ks in by_scope.items():
+        for start in range(0, len(ks), QUERY_BATCH):
+            batch = ks[start : start + QUERY_BATCH]
+            found.update(zip(batch, source.nearest([vectors[k] for k in batch], n, scope)))
+    return [found[k] for k in range(len(vectors))]
+
+
+def nearer_than(
+    vectors: Sequence[Vector], scope: Scope, source: InsightVectors, cosine: float, first: int
+) -> list[Nearest]:
+    """For each vector, every insight of `scope` at `cosine` or closer (and maybe some farther):
+    the `first` nearest, asked again for four times as many while the farthest is that close."""
+    found: dict[int, Nearest] = {}
+    pending, n = list(range(len(vectors))), first
+    while pending:
+        answers = nearest_of([vectors[k] for k in pending], [scope] * len(pending), source, n)
+        found.update((k, near) for k, near in zip(pending, answers) if near.floor < cosine)
+        pending, n = [k for k in pending if k not in found], n * 4
+    return [found[k] for k in range(len(vectors))]
