@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ConfigError, SynthError
+from .ingest import printable
 from .readers import format_of
 
 if TYPE_CHECKING:
@@ -242,10 +243,13 @@ class FolderWatcher:
             records = self.app.meetings()
         except SynthError:  # no store yet: nothing stored can be gone
             records = []
+        present = {printable(str(f.resolve())) for f in files}  # as stored: odd names escaped
         with self._guard:
             for record in records:
                 source = _resolved(record.source)
-                if source is not None and self._watched(source) and not source.exists():
+                if record.source in present or source is None:
+                    continue
+                if self._watched(source) and not source.exists():
                     self._deleted.add(source)
         return self._process(files)
 
@@ -305,13 +309,14 @@ class FolderWatcher:
         if not self.forget_deleted:
             return
         gone = set(deleted)
+        gone_names = {printable(str(p)) for p in deleted}  # a stored name has its odd characters escaped
         try:
             records = self.app.meetings()
         except SynthError as exc:
             batch.errors.append(str(exc))
             return
         for record in records:
-            if _resolved(record.source) in gone:
+            if record.source in gone_names or _resolved(record.source) in gone:
                 try:
                     self.app.forget(record.meeting_id)
                     batch.forgotten.append(record.meeting_id)

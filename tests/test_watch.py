@@ -230,3 +230,25 @@ def test_a_killed_watcher_leaves_nothing_half_stored_and_sigterm_stops_cleanly(t
     assert watcher.returncode == 0, err
     assert "stopping after the current file" in err and "Traceback" not in err
     assert_each_meeting_once_and_complete(store, expected=11)
+
+
+def test_a_name_with_a_newline_is_not_taken_for_deleted_and_is_forgotten_when_it_is(tmp_path):
+    """Stored names have their control characters escaped (`a\\nb.md`); the watcher must match
+    them to the real file, or catching up would forget and re-read it every time."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    app = fake_app(tmp_path)
+    odd = notes / "sync\nnotes.md"
+    odd.write_text(NOTE.format(title="Sync", day=8))
+    app.ingest([str(odd)])
+    (record,) = app.meetings()
+    assert "\n" not in record.source
+
+    batch = FolderWatcher(app, [notes], settle=0, forget_deleted=True).catch_up()
+    assert batch.forgotten == [] and batch.report.meetings == 0  # present and unchanged
+    assert [r.meeting_id for r in app.meetings()] == [record.meeting_id]
+
+    odd.unlink()
+    batch = FolderWatcher(app, [notes], settle=0, forget_deleted=True).catch_up()
+    assert batch.forgotten == [record.meeting_id]
+    assert app.meetings() == []
