@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, retrieve, save_check
+from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, refresh_digest, retrieve, save_check
 from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
 from .models import (
     Answer,
@@ -97,6 +97,7 @@ class Synth:
         self._embedder: Embedder | None = embedder
         self._retriever: Retriever | None = None
         self.session = Session(settings, lambda: self.embedder, on_wait, store=store)
+        self.read_notes: list[str] = []  # what a reading command wants said on stderr (brief, report)
 
     @property
     def embedder(self) -> Embedder:
@@ -307,6 +308,7 @@ class Synth:
             candidates=self.settings.check_candidates,
         )
         save_check(store, result)
+        refresh_digest(store)  # the brief's threads, in the same writing session as the flags
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:
@@ -363,7 +365,7 @@ class Synth:
             # the facts are read in one step; later meetings' words are read as they are needed,
             # each read a short step of its own, so a writer waiting is let through between them
             with self._session(write=False):
-                facts = brief_facts(self.store(create=False), as_of, self._read_step)
+                facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes)
             return build_brief(facts, audience=audience, since=since, series=series)
         with self._session(write=True, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
@@ -379,8 +381,10 @@ class Synth:
         from .report import build_report
 
         with self._session(write=False):  # later meetings' words are read in steps of their own
-            facts = brief_facts(self.store(create=False), until or as_of or dt.date.today(), self._read_step)
-        return build_report(facts, since=since)
+            facts = brief_facts(
+                self.store(create=False), until or as_of or dt.date.today(), self._read_step, self.read_notes
+            )
+        return build_report(facts, since=since, until=until)
 
     @contextlib.contextmanager
     def _read_step(self) -> Iterator[Store]:

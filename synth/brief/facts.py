@@ -26,6 +26,8 @@ from .period import SERIES_NOISE
 if TYPE_CHECKING:
     import numpy as np
 
+    from .digest import Digest, Resolution
+
 THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread
 PASSAGES_LOOKED_AT = 6  # passages of later meetings read for a roadblock's resolution
 RESOLVED = re.compile(
@@ -251,10 +253,15 @@ class Facts:
         vision: Vision | None,
         statements: list[tuple[VisionStatement, list[float]]],
         texts: MeetingTexts,
+        digest: Digest | None = None,
+        earlier: Digest | None = None,
     ):
         """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
         visible insights of those meetings with their statement vectors; `statements`: the
-        vision's statements with theirs; `texts`: where later meetings' words are read."""
+        vision's statements with theirs; `texts`: where later meetings' words are read.
+        `digest`: the threads and resolutions worked out by a writer for exactly these records
+        (digest.py), read instead of working them out; `earlier`: a digest of an earlier state
+        of the store, whose resolutions a writer reuses (only meetings after it are read)."""
         import numpy as np
 
         self.as_of = as_of
@@ -290,6 +297,21 @@ class Facts:
         self.customers = {r.meeting_id: c for r in self.records if (c := customer_of(r))}
         self._threads: dict[str, list[Thread]] = {}
         self._roadblocks: list[tuple[Thread, Said | None]] | None = None
+        self.digest = digest
+        self._known: dict[tuple[str, ...], Said | None] = {}
+        self._looked_until = ""  # meetings up to this day were read for the threads in _known
+        if earlier is not None:
+            self._looked_until = earlier.last_date
+            self._known = {tuple(t.members): _said(t.resolution) for t in earlier.threads.get("roadblock", [])}
+
+    def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
+        """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when
+        it has them, else from the meeting's words."""
+        from .digest import lines_by_team
+
+        if self.digest is not None and record.meeting_id in self.digest.meetings:
+            return self.digest.meetings[record.meeting_id].lines
+        return lines_by_team(record, self.texts.turns(record))
 
     def of_kind(self, *kinds: str) -> list[Noted]:
         return [i for i in self.items if i.insight.kind in kinds]
@@ -313,27 +335,55 @@ class Facts:
 
     def threads(self, kind: str) -> list[Thread]:
         """Insights of a kind linked when related enough; each thread oldest first."""
+        if kind not in self._threads and (stored := self._digest_threads(kind)) is not None:
+            self._threads[kind] = stored
         if kind not in self._threads:
             members = self.of_kind(kind)
             pairs = linked_pairs(self._lexicon, self._matrix, [self.index[id(m)] for m in members], THREAD_LINK)
             self._threads[kind] = [Thread([members[i] for i in g]) for g in components(len(members), pairs)]
         return self._threads[kind]
 
+    def _digest_threads(self, kind: str) -> list[Thread] | None:
+        """A kind's threads as the digest holds them (None without one, or if it lacks an insight)."""
+        if self.digest is None or kind not in self.digest.threads:
+            return None
+        by_id = {item.insight.id: item for item in self.items if item.insight.kind == kind}
+        entries = self.digest.threads[kind]
+        if any(m not in by_id for t in entries for m in t.members):
+            return None
+        return [Thread([by_id[m] for m in t.members]) for t in entries]
+
     def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
         """Each roadblock thread with what a later meeting said that resolved it, if anything."""
+        if self._roadblocks is None and self.digest is not None and "roadblock" in self.digest.threads:
+            threads = self.threads("roadblock")
+            if self._digest_threads("roadblock") is not None:
+                entries = self.digest.threads["roadblock"]
+                self._roadblocks = [(t, _said(e.resolution)) for t, e in zip(threads, entries)]
         if self._roadblocks is None:
             threads = self.threads("roadblock")
-            by_insight = {id(t): self._said_by_insight(t, RESOLVED, THREAD_LINK) for t in threads}
+            known = {id(t): self._known[k] for t in threads if (k := member_ids(t)) in self._known}
+            by_insight = {
+                id(t): known[id(t)] if id(t) in known else self._said_by_insight(t, RESOLVED, THREAD_LINK)
+                for t in threads
+            }
             self._read_near([t for t in threads if by_insight[id(t)] is None])
             self._roadblocks = [(t, by_insight[id(t)] or self._said_in_passages(t, RESOLVED)) for t in threads]
         return self._roadblocks
+
+    def _start(self, thread: Thread) -> str:
+        """The day after which later meetings may speak of the thread: its first day, or the last
+        day an earlier digest read for it (it was still open then)."""
+        if self._looked_until and member_ids(thread) in self._known:
+            return max(thread.first.date, self._looked_until)
+        return thread.first.date
 
     def _read_near(self, threads: list[Thread]) -> None:
         """Read the passages near each thread in as few queries as there are distinct (first
         day, meetings) among them: threads that share them share the filter of one query."""
         groups: dict[tuple[str, tuple[str, ...]], list[Thread]] = {}
         for thread in threads:
-            groups.setdefault((thread.first.date, tuple(thread.meetings)), []).append(thread)
+            groups.setdefault((self._start(thread), tuple(thread.meetings)), []).append(thread)
         for (start, meetings), group in groups.items():
             if not any(r.date > start and r.meeting_id not in meetings for r in self.records):
                 continue
@@ -351,7 +401,7 @@ class Facts:
 
     def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
         """The first later insight related to the thread that says it."""
-        start = thread.first.date
+        start = self._start(thread)
         if pattern not in self._saying:  # the insights that say it, once per pattern
             self._saying[pattern] = [
                 k
@@ -373,7 +423,7 @@ class Facts:
     def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
         """The first sentence of a later passage near the thread that says it and shares two of
         the thread's content words."""
-        start, meetings = thread.first.date, set(thread.meetings)
+        start, meetings = self._start(thread), set(thread.meetings)
         if id(thread) in self._near:
             passages = self._near.pop(id(thread))
         elif any(r.date > start and r.meeting_id not in meetings for r in self.records):
@@ -404,6 +454,15 @@ class Facts:
                         )
                         found.append(Said(record.date, sentence, cite))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
+
+
+def member_ids(thread: Thread) -> tuple[str, ...]:
+    """The ids of a thread's insights, oldest first: how a digest names the thread."""
+    return tuple(m.insight.id for m in thread.members)
+
+
+def _said(resolution: Resolution | None) -> Said | None:
+    return None if resolution is None else Said(resolution.date, resolution.text, resolution.cite)
 
 
 def customer_of(record: MeetingRecord) -> str | None:
