@@ -382,7 +382,11 @@ class Synth:
 
         with self._session(write=False):  # later meetings' words are read in steps of their own
             facts = brief_facts(
-                self.store(create=False), until or as_of or dt.date.today(), self._read_step, self.read_notes
+                self.store(create=False),
+                until or as_of or dt.date.today(),
+                self._read_step,
+                self.read_notes,
+                kinds=["roadblock", "assumption"],  # what the report reads beside the digest
             )
         return build_report(facts, since=since, until=until)
 

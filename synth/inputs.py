@@ -109,28 +109,31 @@ def brief_facts(
     read_step: Callable[[], AbstractContextManager[Store]] | None = None,
     notes: list[str] | None = None,
     earlier: Digest | None = None,
+    kinds: list[str] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
-    saying so is added to `notes`. `earlier`: a digest a writer reuses (see brief/digest.py)."""
+    saying so is added to `notes`. `earlier`: a digest a writer reuses (see brief/digest.py).
+    `kinds`: with a digest that holds, only the insights of these kinds are read (the report's)."""
     from .brief.facts import Facts
 
     every = store.meetings.records()
     records = [r for r in every if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]
     vision, statements = store.vision.current_with_vectors()
+    digest = None if earlier is not None else current_digest(store, every, as_of, notes)
     return Facts(
         as_of,
         records,
-        [(row.insight, row.vector) for row in store.insights.with_vectors(runs)],
+        [(row.insight, row.vector) for row in store.insights.with_vectors(runs, kinds if digest else None)],
         flags=store.flags.all(),
         roster=store.settings.roster(),
         vision=vision,
         statements=statements,
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
-        digest=None if earlier is not None else current_digest(store, every, as_of, notes),
+        digest=digest,
         earlier=earlier,
     )
 

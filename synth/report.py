@@ -83,10 +83,10 @@ def build_report(facts: Facts, since: dt.date | None = None, until: dt.date | No
 
     # 1. insights per function per week
     per_team: dict[str, list[float]] = {}
-    for item in facts.items:
-        n = week_of(item.insight.date)
-        if n is not None:
-            per_team.setdefault(team_name(item.insight.team), [0] * len(weeks))[n] += 1
+    for record in facts.records:
+        if (n := week_of(record.date)) is not None:
+            for team, count in facts.insights_per_team(record).items():
+                per_team.setdefault(team_name(team), [0] * len(weeks))[n] += count
     order = [display_team(t) for t in FUNCTIONS] + ["customers"]
     insights = Chart(
         id="insights",

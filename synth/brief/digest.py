@@ -3,7 +3,8 @@ every meeting of the store, worked out once by a writer and kept beside the stor
 
 - the threads of roadblocks, assumptions and requests (which insights are one thread), and for
   each roadblock thread what a later meeting said that resolved it, if anything;
-- the lines each function spoke in each meeting.
+- for each assumption thread, the decisions, actions and promises that lean on it;
+- the lines each function spoke in each meeting, and its insights per function.
 
 It holds for one state of the store: the `token` of the meeting records it was built from (their
 versions, visible extraction runs, dates and functions). A reader uses it only when the token is
@@ -31,7 +32,7 @@ from .model import Cite
 if TYPE_CHECKING:
     from .facts import Facts
 
-VERSION = 1  # raised when what the digest holds or how it is worked out changes
+VERSION = 2  # raised when what the digest holds or how it is worked out changes
 THREADED = ("roadblock", "assumption", "request")
 
 
@@ -44,18 +45,22 @@ class Resolution(BaseModel):
 
 
 class ThreadEntry(BaseModel):
-    """One thread: its insights' ids, oldest first, and (roadblocks) its resolution."""
+    """One thread: its insights' ids, oldest first; for a roadblock its resolution, for an
+    assumption the decisions, actions and promises that lean on it (their ids)."""
 
     members: list[str]
     resolution: Resolution | None = None
+    leaning: list[str] = []
 
 
 class MeetingEntry(BaseModel):
     """One meeting as the digest read it (`record_token`), and the lines each function spoke in
-    it ("" for the lines of no known speaker in a meeting without a team)."""
+    it ("" for the lines of no known speaker in a meeting without a team), and its visible
+    insights per function."""
 
     token: str
     lines: dict[str, int]
+    insights: dict[str, int] = {}
 
 
 class Digest(BaseModel):
@@ -126,9 +131,16 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
     for entry, (_, said) in zip(threads["roadblock"], facts.roadblock_threads()):
         if said is not None:
             entry.resolution = Resolution(date=said.date, text=said.text, cite=said.cite)
+    for entry, thread in zip(threads["assumption"], facts.threads("assumption")):
+        entry.leaning = [i.id for i in facts.leaning(thread)]
     return Digest(
         token=records_token(records),
         last_date=max((r.date for r in records), default=""),
         threads=threads,
-        meetings={r.meeting_id: MeetingEntry(token=record_token(r), lines=lines[r.meeting_id]) for r in records},
+        meetings={
+            r.meeting_id: MeetingEntry(
+                token=record_token(r), lines=lines[r.meeting_id], insights=facts.insights_per_team(r)
+            )
+            for r in records
+        },
     )

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from .digest import Digest, Resolution
 
+ACTED_ON = 0.5  # a decision, action or promise this related to an assumption leans on it
 THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread
 PASSAGES_LOOKED_AT = 6  # passages of later meetings read for a roadblock's resolution
 RESOLVED = re.compile(
@@ -284,6 +285,7 @@ class Facts:
         items = [item for _, item in kept]
         self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
         self.index = {id(item): n for n, item in enumerate(self.items)}
+        self._by_id = {item.insight.id: item for item in self.items}
         self._lexicon = Lexicon(items)
         self._matrix = (
             np.asarray([i.vector for i in items], dtype=np.float32) if items else np.zeros((0, 1), dtype=np.float32)
@@ -298,6 +300,8 @@ class Facts:
         self._threads: dict[str, list[Thread]] = {}
         self._roadblocks: list[tuple[Thread, Said | None]] | None = None
         self.digest = digest
+        self._leaning: dict[tuple[str, ...], list[str]] | None = None
+        self._counted: dict[str, dict[str, int]] | None = None
         self._known: dict[tuple[str, ...], Said | None] = {}
         self._looked_until = ""  # meetings up to this day were read for the threads in _known
         if earlier is not None:
@@ -352,6 +356,32 @@ class Facts:
         if any(m not in by_id for t in entries for m in t.members):
             return None
         return [Thread([by_id[m] for m in t.members]) for t in entries]
+
+    def leaning(self, thread: Thread) -> list[Insight]:
+        """The decisions, actions and promises related enough to an assumption thread to lean on it."""
+        stored = self._digest_leaning().get(member_ids(thread))
+        if stored is not None:
+            return [self._by_id[i].insight for i in stored]
+        acting = self.of_kind("decision", "action", "promise")
+        related = self.related_block(acting, thread.members)
+        return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+
+    def _digest_leaning(self) -> dict[tuple[str, ...], list[str]]:
+        if self._leaning is None:
+            entries = self.digest.threads.get("assumption", []) if self.digest is not None else []
+            self._leaning = {tuple(t.members): t.leaning for t in entries if all(i in self._by_id for i in t.leaning)}
+        return self._leaning
+
+    def insights_per_team(self, record: MeetingRecord) -> dict[str, int]:
+        """A meeting's visible insights per function, from the digest when it has them."""
+        if self.digest is not None and record.meeting_id in self.digest.meetings:
+            return self.digest.meetings[record.meeting_id].insights
+        if self._counted is None:
+            self._counted = {}
+            for item in self.items:
+                counts = self._counted.setdefault(item.insight.meeting_id, {})
+                counts[item.insight.team] = counts.get(item.insight.team, 0) + 1
+        return self._counted.get(record.meeting_id, {})
 
     def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
         """Each roadblock thread with what a later meeting said that resolved it, if anything."""
