@@ -521,6 +521,7 @@ class Synth:
         if citing:
             store.flags.delete(citing)
         store.cache.clear()
+        refresh_digest(store)
         return record, removed, len(citing)
 
     @staticmethod
