@@ -364,8 +364,13 @@ class Synth:
         if not (prose and self.settings.llm_configured):
             # the facts are read in one step; later meetings' words are read as they are needed,
             # each read a short step of its own, so a writer waiting is let through between them
+            from .brief.build import brief_reads
+
+            def reads(records: list[MeetingRecord], roster: dict[str, str]) -> tuple[list[str], set[str]]:
+                return brief_reads(records, roster, audience, since, series, as_of)
+
             with self._session(write=False):
-                facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes)
+                facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes, reads=reads)
             return build_brief(facts, audience=audience, since=since, series=series)
         with self._session(write=True, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
@@ -386,7 +391,7 @@ class Synth:
                 until or as_of or dt.date.today(),
                 self._read_step,
                 self.read_notes,
-                kinds=["roadblock", "assumption"],  # what the report reads beside the digest
+                reads=lambda records, roster: (["roadblock", "assumption"], set()),  # beside the digest
             )
         return build_report(facts, since=since, until=until)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .check import CheckInputs, CheckResult
     from .retriever import Filters, Retriever
     from .store import Store
+    from .store.insights import InsightVector
     from .vision import Vision
 
 
@@ -109,14 +110,14 @@ def brief_facts(
     read_step: Callable[[], AbstractContextManager[Store]] | None = None,
     notes: list[str] | None = None,
     earlier: Digest | None = None,
-    kinds: list[str] | None = None,
+    reads: Reads | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
     saying so is added to `notes`. `earlier`: a digest a writer reuses (see brief/digest.py).
-    `kinds`: with a digest that holds, only the insights of these kinds are read (the report's)."""
+    `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
     every = store.meetings.records()
@@ -124,18 +125,42 @@ def brief_facts(
     runs = [r.extraction_run for r in records if r.extraction_run]
     vision, statements = store.vision.current_with_vectors()
     digest = None if earlier is not None else current_digest(store, every, as_of, notes)
+    roster = store.settings.roster()
+    if digest is not None and reads is not None:
+        rows = read_in_part(store, records, digest, *reads(records, roster))
+    else:
+        rows = store.insights.with_vectors(runs)
     return Facts(
         as_of,
         records,
-        [(row.insight, row.vector) for row in store.insights.with_vectors(runs, kinds if digest else None)],
+        [(row.insight, row.vector) for row in rows],
         flags=store.flags.all(),
-        roster=store.settings.roster(),
+        roster=roster,
         vision=vision,
         statements=statements,
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
         digest=digest,
         earlier=earlier,
     )
+
+
+Reads = Callable[[list["MeetingRecord"], dict[str, str]], tuple[list[str], set[str]]]
+"""Given the meetings and the roster: the kinds of insight to read from every meeting, and the
+meetings whose insights of other kinds to read too (a brief's period)."""
+
+
+def read_in_part(
+    store: Store, records: list[MeetingRecord], digest: Digest, kinds: list[str], meetings: set[str]
+) -> list[InsightVector]:
+    """The insights of `kinds` from every meeting, and the others from `meetings` and from the
+    meetings the digest names (those saying an action is done or leaning on an assumption)."""
+    from .kinds import KINDS
+
+    wanted = meetings | set(digest.saying_meetings)
+    rows = store.insights.with_vectors([r.extraction_run for r in records if r.extraction_run], kinds)
+    others: list[str] = [k for k in KINDS if k not in kinds]
+    some = [r.extraction_run for r in records if r.extraction_run and r.meeting_id in wanted]
+    return rows + (store.insights.with_vectors(some, others) if others and some else [])
 
 
 STALE_DIGEST = (

@@ -18,6 +18,7 @@ from synth.inputs import STALE_DIGEST, StoredTexts, refresh_digest, stored_diges
 from synth.models import MeetingRecord
 from synth.report import MAX_WEEKS, to_html
 from synth.store.digest import read_digest, write_digest
+from synth.store.insights import InsightRepo
 
 AS_OF = dt.date(2026, 10, 20)
 PERIODS = [dt.date(2026, 9, 1), dt.date(2026, 10, 13), "last"]
@@ -96,6 +97,20 @@ def record_passage_reads(monkeypatch) -> list[str]:
     return calls
 
 
+def record_insight_reads(monkeypatch) -> list[int]:
+    """How many insights each read of insights with vectors returned."""
+    counts: list[int] = []
+    real = InsightRepo.with_vectors
+
+    def recorded(self, *args, **kwargs):
+        rows = real(self, *args, **kwargs)
+        counts.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(InsightRepo, "with_vectors", recorded)
+    return counts
+
+
 def digest_now(app: Synth) -> Digest | None:
     with app._session(write=False):
         return stored_digest(app.store(create=False))
@@ -109,14 +124,18 @@ def test_brief_and_report_are_the_same_with_the_digest_and_without_it(brief_stor
     shutil.copytree(brief_store, path)
     app = Synth(Settings(store=path, offline=True))
     calls = record_passage_reads(monkeypatch)
+    insights = record_insight_reads(monkeypatch)
     with_digest = outputs(app)
     assert app.read_notes == []
-    read_with_digest = len(calls)
+    read_with_digest, insights_with_digest = len(calls), sum(insights)
     with app._session(write=True):
         write_digest(app.store(), None)
     calls.clear()
+    insights.clear()
     without = outputs(app)
     assert without == with_digest
+    # with it, a brief reads the kinds it follows and its period's insights, the report two kinds
+    assert insights_with_digest < sum(insights)
     assert STALE_DIGEST in app.read_notes
     # without the digest each brief looks up the open roadblock threads in later meetings again
     assert len(calls) > read_with_digest + len(AUDIENCES) * len(PERIODS)

@@ -4,7 +4,10 @@ every meeting of the store, worked out once by a writer and kept beside the stor
 - the threads of roadblocks, assumptions and requests (which insights are one thread), and for
   each roadblock thread what a later meeting said that resolved it, if anything;
 - for each assumption thread, the decisions, actions and promises that lean on it;
-- the lines each function spoke in each meeting, and its insights per function.
+- the lines each function spoke in each meeting, and its insights per function;
+- how many insights hold each word (relatedness weighs rare words more), and the meetings whose
+  insights say an action is done or lean on an assumption: with these, the brief reads only the
+  kinds it follows over time, and the other insights of the period and of those meetings.
 
 It holds for one state of the store: the `token` of the meeting records it was built from (their
 versions, visible extraction runs, dates and functions). A reader uses it only when the token is
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -32,7 +36,7 @@ from .model import Cite
 if TYPE_CHECKING:
     from .facts import Facts
 
-VERSION = 2  # raised when what the digest holds or how it is worked out changes
+VERSION = 3  # raised when what the digest holds or how it is worked out changes
 THREADED = ("roadblock", "assumption", "request")
 
 
@@ -71,6 +75,16 @@ class Digest(BaseModel):
     last_date: str
     threads: dict[str, list[ThreadEntry]]
     meetings: dict[str, MeetingEntry]
+    terms: dict[str, int] = {}
+    insights: int = 0
+    saying_meetings: list[str] = []
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each word's weight in relatedness over every insight (check/items.py's Lexicon), so
+        that insights read in part relate exactly as when all are read."""
+        n = max(2, self.insights)
+        return {t: math.log(n / df) / math.log(n) for t, df in self.terms.items()}
 
     def holds_for(self, records: list[MeetingRecord], as_of: str) -> bool:
         """True when this digest was built from these meeting records and `as_of` sees them all."""
@@ -125,14 +139,22 @@ def reusable(earlier: Digest | None, records: list[MeetingRecord]) -> Digest | N
 def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, dict[str, int]]) -> Digest:
     """The digest of `facts` (built as of the last meeting of `records`, every one of them) and
     of the lines spoken in each meeting (`lines`, by meeting id)."""
-    from .facts import member_ids
+    from .facts import DONE, member_ids
 
     threads = {kind: [ThreadEntry(members=list(member_ids(t))) for t in facts.threads(kind)] for kind in THREADED}
     for entry, (_, said) in zip(threads["roadblock"], facts.roadblock_threads()):
         if said is not None:
             entry.resolution = Resolution(date=said.date, text=said.text, cite=said.cite)
+    saying: set[str] = set()
     for entry, thread in zip(threads["assumption"], facts.threads("assumption")):
-        entry.leaning = [i.id for i in facts.leaning(thread)]
+        leaning = facts.leaning(thread)
+        entry.leaning = [i.id for i in leaning]
+        saying.update(i.meeting_id for i in leaning)
+    saying.update(item.insight.meeting_id for item in facts.saying(DONE))
+    terms: dict[str, int] = {}
+    for item in facts.items:
+        for term in item.reading.terms:
+            terms[term] = terms.get(term, 0) + 1
     return Digest(
         token=records_token(records),
         last_date=max((r.date for r in records), default=""),
@@ -143,4 +165,7 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
             )
             for r in records
         },
+        terms=terms,
+        insights=len(facts.items),
+        saying_meetings=sorted(saying),
     )

@@ -290,6 +290,8 @@ class Facts:
         self._matrix = (
             np.asarray([i.vector for i in items], dtype=np.float32) if items else np.zeros((0, 1), dtype=np.float32)
         )
+        if digest is not None:  # some insights may be left unread: weigh words as over all of them
+            self._lexicon.weight = digest.weights
         self._saying: dict[re.Pattern[str], list[int]] = {}
         self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
         self.vision = vision
@@ -432,12 +434,7 @@ class Facts:
     def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
         """The first later insight related to the thread that says it."""
         start = self._start(thread)
-        if pattern not in self._saying:  # the insights that say it, once per pattern
-            self._saying[pattern] = [
-                k
-                for k, item in enumerate(self.items)
-                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
-            ]
+        self.saying(pattern)
         meetings = set(thread.meetings)
         saying = [
             self.items[k]
@@ -449,6 +446,16 @@ class Facts:
                 ins = item.insight
                 return Said(ins.date, ins.statement, cite_insight(ins))
         return None
+
+    def saying(self, pattern: re.Pattern[str]) -> list[Noted]:
+        """The insights that say it ("fixed", "done"), not negated; worked out once per pattern."""
+        if pattern not in self._saying:
+            self._saying[pattern] = [
+                k
+                for k, item in enumerate(self.items)
+                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
+            ]
+        return [self.items[k] for k in self._saying[pattern]]
 
     def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
         """The first sentence of a later passage near the thread that says it and shares two of
