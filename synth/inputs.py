@@ -194,7 +194,7 @@ def current_digest(
     digest = stored_digest(store)
     if digest is not None and digest.holds_for(records, as_of.isoformat()):
         return digest
-    if notes is not None and records:
+    if notes is not None and records and STALE_DIGEST not in notes:
         notes.append(STALE_DIGEST)
     return None
 
