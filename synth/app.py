@@ -308,7 +308,7 @@ class Synth:
             candidates=self.settings.check_candidates,
         )
         save_check(store, result)
-        refresh_digest(store)  # the brief's threads, in the same writing session as the flags
+        refresh_digest(store, rebuild=everything)  # the brief's threads, in the flags' writing session
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:

@@ -109,14 +109,16 @@ def brief_facts(
     as_of: dt.date,
     read_step: Callable[[], AbstractContextManager[Store]] | None = None,
     notes: list[str] | None = None,
-    earlier: Digest | None = None,
     reads: Reads | None = None,
+    for_digest: bool = False,
+    earlier: Digest | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
-    saying so is added to `notes`. `earlier`: a digest a writer reuses (see brief/digest.py).
+    saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
+    read from the stored one; they reuse `earlier`, if given (see brief/digest.py).
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -124,7 +126,7 @@ def brief_facts(
     records = [r for r in every if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]
     vision, statements = store.vision.current_with_vectors()
-    digest = None if earlier is not None else current_digest(store, every, as_of, notes)
+    digest = None if for_digest else current_digest(store, every, as_of, notes)
     roster = store.settings.roster()
     if digest is not None and reads is not None:
         rows = read_in_part(store, records, digest, *reads(records, roster))
@@ -199,16 +201,17 @@ def current_digest(
     return None
 
 
-def refresh_digest(store: Store) -> None:
+def refresh_digest(store: Store, rebuild: bool = False) -> None:
     """Bring the store's digest up to date after a write (ingest, check, vision): reusing what an
-    earlier digest worked out when only later meetings were added, else from every meeting."""
+    earlier digest worked out when only later meetings were added, else (or with `rebuild`, as
+    `check --all` does) from every meeting."""
     from .brief.digest import build_digest, lines_by_team, record_token, reusable
 
     records = store.meetings.records()
     if not records:
         return
     last = dt.date.fromisoformat(max(r.date for r in records))
-    earlier = stored_digest(store)
+    earlier = None if rebuild else stored_digest(store)
     if earlier is not None and earlier.holds_for(records, last.isoformat()):
         return
     kept = {} if earlier is None else earlier.meetings
@@ -218,7 +221,7 @@ def refresh_digest(store: Store) -> None:
         else lines_by_team(r, store.meetings.turns(r))
         for r in records
     }
-    facts = brief_facts(store, last, earlier=reusable(earlier, records))
+    facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records))
     from .store.digest import write_digest
 
     write_digest(store, build_digest(facts, records, lines).model_dump(mode="json"))

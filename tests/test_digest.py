@@ -177,6 +177,8 @@ def test_a_digest_that_no_longer_holds_is_never_read(brief_store, tmp_path):
     with app._session(write=True):
         write_digest(app.store(), emptied.model_dump(mode="json"))  # the store's token: it is read
     assert "No open roadblock" in to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False))
+    app.check(everything=True)  # `check --all` builds the digest again from nothing
+    assert to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False)) == expected
 
 
 @pytest.mark.slow
