@@ -112,13 +112,15 @@ def brief_facts(
     reads: Reads | None = None,
     for_digest: bool = False,
     earlier: Digest | None = None,
+    readings: dict[str, list[str]] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
     saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
-    read from the stored one; they reuse `earlier`, if given (see brief/digest.py).
+    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), and the
+    insights' content words in `readings`.
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -143,6 +145,7 @@ def brief_facts(
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
         digest=digest,
         earlier=earlier,
+        readings=readings if for_digest else digest.readings() if digest is not None else None,
     )
 
 
@@ -221,7 +224,9 @@ def refresh_digest(store: Store, rebuild: bool = False) -> None:
         else lines_by_team(r, store.meetings.turns(r))
         for r in records
     }
-    facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records))
+    # the content words of meetings unchanged since the earlier digest are not worked out again
+    readings = earlier.readings({r.meeting_id: r for r in records}) if earlier is not None else None
+    facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records), readings=readings)
     from .store.digest import write_digest
 
     write_digest(store, build_digest(facts, records, lines).model_dump(mode="json"))

@@ -36,7 +36,7 @@ from .model import Cite
 if TYPE_CHECKING:
     from .facts import Facts
 
-VERSION = 3  # raised when what the digest holds or how it is worked out changes
+VERSION = 4  # raised when what the digest holds or how it is worked out changes
 THREADED = ("roadblock", "assumption", "request")
 
 
@@ -59,12 +59,14 @@ class ThreadEntry(BaseModel):
 
 class MeetingEntry(BaseModel):
     """One meeting as the digest read it (`record_token`), and the lines each function spoke in
-    it ("" for the lines of no known speaker in a meeting without a team), and its visible
-    insights per function."""
+    it ("" for the lines of no known speaker in a meeting without a team), its visible insights
+    per function, and each insight's content words (insight id -> the words of its reading, in
+    order), which are slow to work out again."""
 
     token: str
     lines: dict[str, int]
     insights: dict[str, int] = {}
+    readings: dict[str, list[str]] = {}
 
 
 class Digest(BaseModel):
@@ -78,6 +80,15 @@ class Digest(BaseModel):
     terms: dict[str, int] = {}
     insights: int = 0
     saying_meetings: list[str] = []
+
+    def readings(self, meetings: dict[str, MeetingRecord] | None = None) -> dict[str, list[str]]:
+        """Each insight's content words, of every meeting (or of those of `meetings` that are
+        still as the digest read them)."""
+        out: dict[str, list[str]] = {}
+        for meeting_id, entry in self.meetings.items():
+            if meetings is None or (meeting_id in meetings and record_token(meetings[meeting_id]) == entry.token):
+                out.update(entry.readings)
+        return out
 
     @property
     def weights(self) -> dict[str, float]:
@@ -152,7 +163,9 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
         saying.update(i.meeting_id for i in leaning)
     saying.update(item.insight.meeting_id for item in facts.saying(DONE))
     terms: dict[str, int] = {}
+    readings: dict[str, dict[str, list[str]]] = {}
     for item in facts.items:
+        readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
         for term in item.reading.terms:
             terms[term] = terms.get(term, 0) + 1
     return Digest(
@@ -161,7 +174,10 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
         threads=threads,
         meetings={
             r.meeting_id: MeetingEntry(
-                token=record_token(r), lines=lines[r.meeting_id], insights=facts.insights_per_team(r)
+                token=record_token(r),
+                lines=lines[r.meeting_id],
+                insights=facts.insights_per_team(r),
+                readings=readings.get(r.meeting_id, {}),
             )
             for r in records
         },

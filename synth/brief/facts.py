@@ -256,13 +256,15 @@ class Facts:
         texts: MeetingTexts,
         digest: Digest | None = None,
         earlier: Digest | None = None,
+        readings: dict[str, list[str]] | None = None,
     ):
         """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
         visible insights of those meetings with their statement vectors; `statements`: the
         vision's statements with theirs; `texts`: where later meetings' words are read.
         `digest`: the threads and resolutions worked out by a writer for exactly these records
         (digest.py), read instead of working them out; `earlier`: a digest of an earlier state
-        of the store, whose resolutions a writer reuses (only meetings after it are read)."""
+        of the store, whose resolutions a writer reuses (only meetings after it are read).
+        `readings`: insights' content words already worked out (by id), not read again."""
         import numpy as np
 
         self.as_of = as_of
@@ -278,7 +280,7 @@ class Facts:
                 got = statuses.get(insight_key(insight))
                 status, flag = (got[0], got[1]) if got else ("untested", None)
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
-            kept.append((insight, insight_item(insight, vector)))
+            kept.append((insight, _with_reading(insight_item(insight, vector), (readings or {}).get(insight.id))))
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
         # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
         # it is computed for the pairs a section asks about, never as a matrix over every insight
@@ -491,6 +493,16 @@ class Facts:
                         )
                         found.append(Said(record.date, sentence, cite))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
+
+
+def _with_reading(item: InsightItem, terms: list[str] | None) -> InsightItem:
+    """The item with its content words as a digest kept them (only the words: all the brief reads
+    of a reading), so its statement is not read again."""
+    if terms is not None:
+        item.__dict__["reading"] = Reading(
+            text="", terms=dict.fromkeys(terms, True), stems=set(), numbers=[], contexts=[], negative=False
+        )
+    return item
 
 
 def member_ids(thread: Thread) -> tuple[str, ...]:
