@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, retrieve, save_check
+from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, refresh_digest, retrieve, save_check
 from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
 from .models import (
     Answer,
@@ -97,6 +97,7 @@ class Synth:
         self._embedder: Embedder | None = embedder
         self._retriever: Retriever | None = None
         self.session = Session(settings, lambda: self.embedder, on_wait, store=store)
+        self.read_notes: list[str] = []  # what a reading command wants said on stderr (brief, report)
 
     @property
     def embedder(self) -> Embedder:
@@ -307,6 +308,7 @@ class Synth:
             candidates=self.settings.check_candidates,
         )
         save_check(store, result)
+        refresh_digest(store, rebuild=everything)  # the brief's threads, in the flags' writing session
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:
@@ -362,8 +364,13 @@ class Synth:
         if not (prose and self.settings.llm_configured):
             # the facts are read in one step; later meetings' words are read as they are needed,
             # each read a short step of its own, so a writer waiting is let through between them
+            from .brief.build import brief_reads
+
+            def reads(records: list[MeetingRecord], roster: dict[str, str]) -> tuple[list[str], set[str]]:
+                return brief_reads(records, roster, audience, since, series, as_of)
+
             with self._session(write=False):
-                facts = brief_facts(self.store(create=False), as_of, self._read_step)
+                facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes, reads=reads)
             return build_brief(facts, audience=audience, since=since, series=series)
         with self._session(write=True, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
@@ -379,8 +386,14 @@ class Synth:
         from .report import build_report
 
         with self._session(write=False):  # later meetings' words are read in steps of their own
-            facts = brief_facts(self.store(create=False), until or as_of or dt.date.today(), self._read_step)
-        return build_report(facts, since=since)
+            facts = brief_facts(
+                self.store(create=False),
+                until or as_of or dt.date.today(),
+                self._read_step,
+                self.read_notes,
+                reads=lambda records, roster: (["roadblock", "assumption"], set()),  # beside the digest
+            )
+        return build_report(facts, since=since, until=until)
 
     @contextlib.contextmanager
     def _read_step(self) -> Iterator[Store]:
@@ -513,6 +526,7 @@ class Synth:
         if citing:
             store.flags.delete(citing)
         store.cache.clear()
+        refresh_digest(store)
         return record, removed, len(citing)
 
     @staticmethod

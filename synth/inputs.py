@@ -14,10 +14,12 @@ from .models import Insight, MeetingRecord, Turn
 
 if TYPE_CHECKING:
     from .answer import Retrieved
+    from .brief.digest import Digest
     from .brief.facts import Facts, NearPassage
     from .check import CheckInputs, CheckResult
     from .retriever import Filters, Retriever
     from .store import Store
+    from .store.insights import InsightVector
     from .vision import Vision
 
 
@@ -108,26 +110,131 @@ class CheckReplyCache:
 
 
 def brief_facts(
-    store: Store, as_of: dt.date, read_step: Callable[[], AbstractContextManager[Store]] | None = None
+    store: Store,
+    as_of: dt.date,
+    read_step: Callable[[], AbstractContextManager[Store]] | None = None,
+    notes: list[str] | None = None,
+    reads: Reads | None = None,
+    for_digest: bool = False,
+    earlier: Digest | None = None,
+    readings: dict[str, list[str]] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
-    each read inside `read_step()` (a short session of its own) when it is given, else from `store`."""
+    each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
+    The store's digest is used when it holds for these meetings; when it is out of date, a note
+    saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
+    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), and the
+    insights' content words in `readings`.
+    `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
-    records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
+    every = store.meetings.records()
+    records = [r for r in every if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]
     vision, statements = store.vision.current_with_vectors()
+    digest = None if for_digest else current_digest(store, every, as_of, notes)
+    roster = store.settings.roster()
+    if digest is not None and reads is not None:
+        rows = read_in_part(store, records, digest, *reads(records, roster))
+    else:
+        rows = store.insights.with_vectors(runs)
     return Facts(
         as_of,
         records,
-        [(row.insight, row.vector) for row in store.insights.with_vectors(runs)],
+        [(row.insight, row.vector) for row in rows],
         flags=store.flags.all(),
-        roster=store.settings.roster(),
+        roster=roster,
         vision=vision,
         statements=statements,
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
+        digest=digest,
+        earlier=earlier,
+        readings=readings if for_digest else digest.readings() if digest is not None else None,
     )
+
+
+Reads = Callable[[list["MeetingRecord"], dict[str, str]], tuple[list[str], set[str]]]
+"""Given the meetings and the roster: the kinds of insight to read from every meeting, and the
+meetings whose insights of other kinds to read too (a brief's period)."""
+
+
+def read_in_part(
+    store: Store, records: list[MeetingRecord], digest: Digest, kinds: list[str], meetings: set[str]
+) -> list[InsightVector]:
+    """The insights of `kinds` from every meeting, and the others from `meetings` and from the
+    meetings the digest names (those saying an action is done or leaning on an assumption)."""
+    from .kinds import KINDS
+
+    wanted = meetings | set(digest.saying_meetings)
+    rows = store.insights.with_vectors([r.extraction_run for r in records if r.extraction_run], kinds)
+    others: list[str] = [k for k in KINDS if k not in kinds]
+    some = [r.extraction_run for r in records if r.extraction_run and r.meeting_id in wanted]
+    return rows + (store.insights.with_vectors(some, others) if others and some else [])
+
+
+STALE_DIGEST = (
+    "the store's digest of threads is missing or out of date (a store written by an older synth, or a "
+    "write interrupted): this command works them out from every insight, which is slower on a large "
+    "store; the next `synth ingest` or `synth check --all` brings it up to date"
+)
+
+
+def stored_digest(store: Store) -> Digest | None:
+    """The digest a writer kept, or None (none kept, or kept by another version of synth)."""
+    from pydantic import ValidationError
+
+    from .brief.digest import Digest
+    from .store.digest import read_digest
+
+    value = read_digest(store)
+    try:
+        return Digest.model_validate(value) if value is not None else None
+    except ValidationError:
+        return None
+
+
+def current_digest(
+    store: Store, records: list[MeetingRecord], as_of: dt.date, notes: list[str] | None
+) -> Digest | None:
+    """The stored digest if it holds for `records` seen as of `as_of`; a note when it is stale.
+    A brief as of a day before the last meeting never uses it (it sees fewer meetings)."""
+    if records and as_of.isoformat() < max(r.date for r in records):
+        return None
+    digest = stored_digest(store)
+    if digest is not None and digest.holds_for(records, as_of.isoformat()):
+        return digest
+    if notes is not None and records and STALE_DIGEST not in notes:
+        notes.append(STALE_DIGEST)
+    return None
+
+
+def refresh_digest(store: Store, rebuild: bool = False) -> None:
+    """Bring the store's digest up to date after a write (ingest, check, vision): reusing what an
+    earlier digest worked out when only later meetings were added, else (or with `rebuild`, as
+    `check --all` does) from every meeting."""
+    from .brief.digest import build_digest, lines_by_team, record_token, reusable
+
+    records = store.meetings.records()
+    if not records:
+        return
+    last = dt.date.fromisoformat(max(r.date for r in records))
+    earlier = None if rebuild else stored_digest(store)
+    if earlier is not None and earlier.holds_for(records, last.isoformat()):
+        return
+    kept = {} if earlier is None else earlier.meetings
+    lines = {
+        r.meeting_id: kept[r.meeting_id].lines
+        if r.meeting_id in kept and kept[r.meeting_id].token == record_token(r)
+        else lines_by_team(r, store.meetings.turns(r))
+        for r in records
+    }
+    # the content words of meetings unchanged since the earlier digest are not worked out again
+    readings = earlier.readings({r.meeting_id: r for r in records}) if earlier is not None else None
+    facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records), readings=readings)
+    from .store.digest import write_digest
+
+    write_digest(store, build_digest(facts, records, lines).model_dump(mode="json"))
 
 
 class StoredTexts:

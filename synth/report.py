@@ -22,6 +22,7 @@ from .kinds import FLAG_TYPES
 from .teams import FUNCTIONS, OUTSIDE, display_team
 
 _SCRIPT = Path(__file__).resolve().parent / "data" / "report.js"
+MAX_WEEKS = 520  # weeks drawn at most (ten years): a longer span shows its last ten years
 
 
 class Series(BaseModel):
@@ -52,14 +53,19 @@ def _monday(day: str | dt.date) -> dt.date:
     return d - dt.timedelta(days=d.weekday())
 
 
-def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
-    """The report's charts from `since` (default: the first meeting) to `facts.as_of`."""
-    end = facts.as_of
+def build_report(facts: Facts, since: dt.date | None = None, until: dt.date | None = None) -> ReportData:
+    """The report's charts from `since` to `until` (`facts.as_of`, which `until` should be when
+    it is given). With neither, it spans the meetings: the first one's week to the last one's
+    (never after `facts.as_of`). At most MAX_WEEKS weeks are drawn, the last ones."""
     if not facts.records:
         raise SynthError("the store has no meetings up to that date; `synth ingest PATH` first")
+    end = facts.as_of
+    if since is None and until is None:
+        end = min(end, dt.date.fromisoformat(max(r.date for r in facts.records)))
     start = since or dt.date.fromisoformat(facts.records[0].date)
     if start > end:
         raise SynthError(f"the report would start on {start}, after its end {end}")
+    start = max(start, _monday(end) - dt.timedelta(weeks=MAX_WEEKS - 1))
     weeks: list[dt.date] = []
     day = _monday(start)
     while day <= end:
@@ -77,10 +83,10 @@ def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
 
     # 1. insights per function per week
     per_team: dict[str, list[float]] = {}
-    for item in facts.items:
-        n = week_of(item.insight.date)
-        if n is not None:
-            per_team.setdefault(team_name(item.insight.team), [0] * len(weeks))[n] += 1
+    for record in facts.records:
+        if (n := week_of(record.date)) is not None:
+            for team, count in facts.insights_per_team(record).items():
+                per_team.setdefault(team_name(team), [0] * len(weeks))[n] += count
     order = [display_team(t) for t in FUNCTIONS] + ["customers"]
     insights = Chart(
         id="insights",
@@ -173,9 +179,8 @@ def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
         n = week_of(record.date)
         if n is None:
             continue  # not in range: cannot happen, the records are those in range
-        for turn in facts.texts.turns(record):
-            team = record.speaker_teams.get(turn.speaker or "", record.team if not turn.speaker else "unknown")
-            heard.setdefault(team_name(team), [0] * len(weeks))[n] += turn.end_line - turn.start_line + 1
+        for team, lines in facts.lines_spoken(record).items():
+            heard.setdefault(team_name(team or None), [0] * len(weeks))[n] += lines
     voices = Chart(
         id="heard",
         title="Who is heard from: lines spoken per function per week",

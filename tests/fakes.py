@@ -265,9 +265,9 @@ class MemoryInsights(InsightRepo):
         )
         return [codec.insight_from_metadata(m) for _, _, m, _ in rows]
 
-    def with_vectors(self, runs: list[str]) -> list[InsightVector]:
+    def with_vectors(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightVector]:
         wanted = set(runs)
-        rows = self._rows.where(lambda m: m["run"] in wanted)
+        rows = self._rows.where(lambda m: m["run"] in wanted and (not kinds or m["kind"] in kinds))
         return [InsightVector(codec.insight_from_metadata(m), m["run"], v) for _, _, m, v in rows]
 
     def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:

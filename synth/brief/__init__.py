@@ -17,6 +17,13 @@
    same facts. A sentence whose citation is not one of the facts, or whose number is not in the
    facts it cites, is dropped, and the drops are counted.
 
+What grows with the store is worked out once by a writer (digest.py, after every check and
+forget): the threads, what resolved each roadblock, what leans on each assumption, the lines
+spoken per meeting. A brief or report that sees every meeting reads that digest and only the
+insights it needs (the kinds it follows, and its period's); on a store without an up-to-date
+digest (written by an older synth, or a write interrupted) it works everything out itself, as
+before, and says so on stderr: a reading command never writes the store.
+
 Markdown and HTML (render.py) show exactly the facts of the `Brief` (model.py), which is what
 `--format json` prints. Only the data types are imported here, so that importing them is cheap.
 """

@@ -15,11 +15,10 @@ from typing import TypeVar
 
 from ..models import Insight
 from ..teams import OUTSIDE, display_team
-from .facts import Facts, Noted, NotedStatement, Thread, cosine
+from .facts import ACTED_ON, Facts, Noted, NotedStatement, Thread, cosine
 from .model import Fact, SectionKey
 from .period import Period
 
-ACTED_ON = 0.5  # a decision, action or promise this related to an assumption leans on it
 FIT_MIN = 0.45  # cosine at which a request is about a roadmap item or a non-goal
 NOT_PLANNED = "not on the roadmap"
 _COUNTED = re.compile(
@@ -112,11 +111,9 @@ class Assembly:
 
     def assumption_threads(self) -> list[AssumptionThread]:
         """Each assumption thread, how much the team leans on it, and what leans on it."""
-        acting = self.f.of_kind("decision", "action", "promise")
         out = []
         for thread in self.f.threads("assumption"):
-            related = self.f.related_block(acting, thread.members)
-            leaning = [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+            leaning = self.f.leaning(thread)
             out.append(AssumptionThread(thread, len(thread.members) + 2 * len(leaning), leaning))
         return out
 

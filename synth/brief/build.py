@@ -6,7 +6,10 @@ items come first; the facts are the same.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..errors import NotFoundError, SynthError
+from ..models import MeetingRecord
 from ..teams import FUNCTIONS, normalize_team
 from .agenda import agenda_and_questions
 from .assembly import Assembly
@@ -87,13 +90,20 @@ ORDER: dict[str | None, list[SectionKey]] = {
 
 def audience_of(facts: Facts, name: str | None) -> tuple[str | None, str | None]:
     """(function, person) for --for: a function's name, or a person in the roster."""
+    return audience_in(facts.records, facts.roster, name)
+
+
+def audience_in(
+    records: list[MeetingRecord], stored: dict[str, str], name: str | None
+) -> tuple[str | None, str | None]:
+    """`audience_of` from the meeting records and the stored roster."""
     if not name:
         return None, None
     team = normalize_team(name)
     if team:
         return team, None
-    roster = {s: t for r in facts.records for s, t in r.speaker_teams.items() if t in FUNCTIONS}
-    roster.update(facts.roster)  # the stored roster wins over what meetings said
+    roster = {s: t for r in records for s, t in r.speaker_teams.items() if t in FUNCTIONS}
+    roster.update(stored)  # the stored roster wins over what meetings said
     wanted = " ".join(name.lower().split())
     people = [p for p in roster if p.lower() == wanted] or [
         p for p in roster if p.lower().split()[0] == wanted.split()[0]
@@ -108,6 +118,30 @@ def audience_of(facts: Facts, name: str | None) -> tuple[str | None, str | None]
         f"--for {name!r} is neither a function (sales, marketing, customer success, engineering, design, "
         "product, leadership) nor a person in the roster or in a meeting with a known function"
     )
+
+
+FOLLOWED = ["roadblock", "assumption", "request", "action"]
+"""The kinds a brief follows over time (threads, open actions): read from every meeting."""
+
+
+def brief_reads(
+    records: list[MeetingRecord],
+    roster: dict[str, str],
+    audience: str | None = None,
+    since: Since = None,
+    series: str | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[list[str], set[str]]:
+    """What a brief reads beside a digest (brief/digest.py): the kinds it reads from every meeting
+    (with the findings, for engineering, whose problems behind requests come from any meeting),
+    and the meetings whose other insights it reads (its period's). Raises what build_brief would."""
+    if not records:
+        raise SynthError("the store has no meetings; `synth ingest PATH` first")
+    team, _ = audience_in(records, roster, audience)
+    period = resolve_period(records, since, series, as_of or dt.date.today())
+    kinds = FOLLOWED + (["finding"] if "problems" in ORDER.get(team, ORDER[None]) else [])
+    since_day, until_day = period.since.isoformat(), period.until.isoformat()
+    return kinds, {r.meeting_id for r in records if since_day <= r.date <= until_day}
 
 
 def build_brief(facts: Facts, audience: str | None = None, since: Since = None, series: str | None = None) -> Brief:

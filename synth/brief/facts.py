@@ -26,6 +26,9 @@ from .period import SERIES_NOISE
 if TYPE_CHECKING:
     import numpy as np
 
+    from .digest import Digest, Resolution
+
+ACTED_ON = 0.5  # a decision, action or promise this related to an assumption leans on it
 THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread
 PASSAGES_LOOKED_AT = 6  # passages of later meetings read for a roadblock's resolution
 RESOLVED = re.compile(
@@ -251,10 +254,17 @@ class Facts:
         vision: Vision | None,
         statements: list[tuple[VisionStatement, list[float]]],
         texts: MeetingTexts,
+        digest: Digest | None = None,
+        earlier: Digest | None = None,
+        readings: dict[str, list[str]] | None = None,
     ):
         """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
         visible insights of those meetings with their statement vectors; `statements`: the
-        vision's statements with theirs; `texts`: where later meetings' words are read."""
+        vision's statements with theirs; `texts`: where later meetings' words are read.
+        `digest`: the threads and resolutions worked out by a writer for exactly these records
+        (digest.py), read instead of working them out; `earlier`: a digest of an earlier state
+        of the store, whose resolutions a writer reuses (only meetings after it are read).
+        `readings`: insights' content words already worked out (by id), not read again."""
         import numpy as np
 
         self.as_of = as_of
@@ -270,17 +280,20 @@ class Facts:
                 got = statuses.get(insight_key(insight))
                 status, flag = (got[0], got[1]) if got else ("untested", None)
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
-            kept.append((insight, insight_item(insight, vector)))
+            kept.append((insight, _with_reading(insight_item(insight, vector), (readings or {}).get(insight.id))))
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
         # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
         # it is computed for the pairs a section asks about, never as a matrix over every insight
         items = [item for _, item in kept]
         self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
         self.index = {id(item): n for n, item in enumerate(self.items)}
+        self._by_id = {item.insight.id: item for item in self.items}
         self._lexicon = Lexicon(items)
         self._matrix = (
             np.asarray([i.vector for i in items], dtype=np.float32) if items else np.zeros((0, 1), dtype=np.float32)
         )
+        if digest is not None:  # some insights may be left unread: weigh words as over all of them
+            self._lexicon.weight = digest.weights
         self._saying: dict[re.Pattern[str], list[int]] = {}
         self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
         self.vision = vision
@@ -290,6 +303,23 @@ class Facts:
         self.customers = {r.meeting_id: c for r in self.records if (c := customer_of(r))}
         self._threads: dict[str, list[Thread]] = {}
         self._roadblocks: list[tuple[Thread, Said | None]] | None = None
+        self.digest = digest
+        self._leaning: dict[tuple[str, ...], list[str]] | None = None
+        self._counted: dict[str, dict[str, int]] | None = None
+        self._known: dict[tuple[str, ...], Said | None] = {}
+        self._looked_until = ""  # meetings up to this day were read for the threads in _known
+        if earlier is not None:
+            self._looked_until = earlier.last_date
+            self._known = {tuple(t.members): _said(t.resolution) for t in earlier.threads.get("roadblock", [])}
+
+    def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
+        """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when
+        it has them, else from the meeting's words."""
+        from .digest import lines_by_team
+
+        if self.digest is not None and record.meeting_id in self.digest.meetings:
+            return self.digest.meetings[record.meeting_id].lines
+        return lines_by_team(record, self.texts.turns(record))
 
     def of_kind(self, *kinds: str) -> list[Noted]:
         return [i for i in self.items if i.insight.kind in kinds]
@@ -313,27 +343,81 @@ class Facts:
 
     def threads(self, kind: str) -> list[Thread]:
         """Insights of a kind linked when related enough; each thread oldest first."""
+        if kind not in self._threads and (stored := self._digest_threads(kind)) is not None:
+            self._threads[kind] = stored
         if kind not in self._threads:
             members = self.of_kind(kind)
             pairs = linked_pairs(self._lexicon, self._matrix, [self.index[id(m)] for m in members], THREAD_LINK)
             self._threads[kind] = [Thread([members[i] for i in g]) for g in components(len(members), pairs)]
         return self._threads[kind]
 
+    def _digest_threads(self, kind: str) -> list[Thread] | None:
+        """A kind's threads as the digest holds them (None without one, or if it lacks an insight)."""
+        if self.digest is None or kind not in self.digest.threads:
+            return None
+        by_id = {item.insight.id: item for item in self.items if item.insight.kind == kind}
+        entries = self.digest.threads[kind]
+        if any(m not in by_id for t in entries for m in t.members):
+            return None
+        return [Thread([by_id[m] for m in t.members]) for t in entries]
+
+    def leaning(self, thread: Thread) -> list[Insight]:
+        """The decisions, actions and promises related enough to an assumption thread to lean on it."""
+        stored = self._digest_leaning().get(member_ids(thread))
+        if stored is not None:
+            return [self._by_id[i].insight for i in stored]
+        acting = self.of_kind("decision", "action", "promise")
+        related = self.related_block(acting, thread.members)
+        return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+
+    def _digest_leaning(self) -> dict[tuple[str, ...], list[str]]:
+        if self._leaning is None:
+            entries = self.digest.threads.get("assumption", []) if self.digest is not None else []
+            self._leaning = {tuple(t.members): t.leaning for t in entries if all(i in self._by_id for i in t.leaning)}
+        return self._leaning
+
+    def insights_per_team(self, record: MeetingRecord) -> dict[str, int]:
+        """A meeting's visible insights per function, from the digest when it has them."""
+        if self.digest is not None and record.meeting_id in self.digest.meetings:
+            return self.digest.meetings[record.meeting_id].insights
+        if self._counted is None:
+            self._counted = {}
+            for item in self.items:
+                counts = self._counted.setdefault(item.insight.meeting_id, {})
+                counts[item.insight.team] = counts.get(item.insight.team, 0) + 1
+        return self._counted.get(record.meeting_id, {})
+
     def roadblock_threads(self) -> list[tuple[Thread, Said | None]]:
         """Each roadblock thread with what a later meeting said that resolved it, if anything."""
+        if self._roadblocks is None and self.digest is not None and "roadblock" in self.digest.threads:
+            threads = self.threads("roadblock")
+            if self._digest_threads("roadblock") is not None:
+                entries = self.digest.threads["roadblock"]
+                self._roadblocks = [(t, _said(e.resolution)) for t, e in zip(threads, entries)]
         if self._roadblocks is None:
             threads = self.threads("roadblock")
-            by_insight = {id(t): self._said_by_insight(t, RESOLVED, THREAD_LINK) for t in threads}
+            known = {id(t): self._known[k] for t in threads if (k := member_ids(t)) in self._known}
+            by_insight = {
+                id(t): known[id(t)] if id(t) in known else self._said_by_insight(t, RESOLVED, THREAD_LINK)
+                for t in threads
+            }
             self._read_near([t for t in threads if by_insight[id(t)] is None])
             self._roadblocks = [(t, by_insight[id(t)] or self._said_in_passages(t, RESOLVED)) for t in threads]
         return self._roadblocks
+
+    def _start(self, thread: Thread) -> str:
+        """The day after which later meetings may speak of the thread: its first day, or the last
+        day an earlier digest read for it (it was still open then)."""
+        if self._looked_until and member_ids(thread) in self._known:
+            return max(thread.first.date, self._looked_until)
+        return thread.first.date
 
     def _read_near(self, threads: list[Thread]) -> None:
         """Read the passages near each thread in as few queries as there are distinct (first
         day, meetings) among them: threads that share them share the filter of one query."""
         groups: dict[tuple[str, tuple[str, ...]], list[Thread]] = {}
         for thread in threads:
-            groups.setdefault((thread.first.date, tuple(thread.meetings)), []).append(thread)
+            groups.setdefault((self._start(thread), tuple(thread.meetings)), []).append(thread)
         for (start, meetings), group in groups.items():
             if not any(r.date > start and r.meeting_id not in meetings for r in self.records):
                 continue
@@ -351,13 +435,8 @@ class Facts:
 
     def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
         """The first later insight related to the thread that says it."""
-        start = thread.first.date
-        if pattern not in self._saying:  # the insights that say it, once per pattern
-            self._saying[pattern] = [
-                k
-                for k, item in enumerate(self.items)
-                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
-            ]
+        start = self._start(thread)
+        self.saying(pattern)
         meetings = set(thread.meetings)
         saying = [
             self.items[k]
@@ -370,10 +449,20 @@ class Facts:
                 return Said(ins.date, ins.statement, cite_insight(ins))
         return None
 
+    def saying(self, pattern: re.Pattern[str]) -> list[Noted]:
+        """The insights that say it ("fixed", "done"), not negated; worked out once per pattern."""
+        if pattern not in self._saying:
+            self._saying[pattern] = [
+                k
+                for k, item in enumerate(self.items)
+                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
+            ]
+        return [self.items[k] for k in self._saying[pattern]]
+
     def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
         """The first sentence of a later passage near the thread that says it and shares two of
         the thread's content words."""
-        start, meetings = thread.first.date, set(thread.meetings)
+        start, meetings = self._start(thread), set(thread.meetings)
         if id(thread) in self._near:
             passages = self._near.pop(id(thread))
         elif any(r.date > start and r.meeting_id not in meetings for r in self.records):
@@ -404,6 +493,25 @@ class Facts:
                         )
                         found.append(Said(record.date, sentence, cite))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
+
+
+def _with_reading(item: InsightItem, terms: list[str] | None) -> InsightItem:
+    """The item with its content words as a digest kept them (only the words: all the brief reads
+    of a reading), so its statement is not read again."""
+    if terms is not None:
+        item.__dict__["reading"] = Reading(
+            text="", terms=dict.fromkeys(terms, True), stems=set(), numbers=[], contexts=[], negative=False
+        )
+    return item
+
+
+def member_ids(thread: Thread) -> tuple[str, ...]:
+    """The ids of a thread's insights, oldest first: how a digest names the thread."""
+    return tuple(m.insight.id for m in thread.members)
+
+
+def _said(resolution: Resolution | None) -> Said | None:
+    return None if resolution is None else Said(resolution.date, resolution.text, resolution.cite)
 
 
 def customer_of(record: MeetingRecord) -> str | None:

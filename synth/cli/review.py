@@ -79,6 +79,7 @@ def brief(
     from ..render import to_json
 
     result = app.brief(audience=audience, since=since, series=series, as_of=as_of)
+    _say_notes(app)
     if post:
         messages = app.post_brief(post, result)
         click.echo(f"Posted the brief to {post} ({messages} message{'s' if messages != 1 else ''}).", err=True)
@@ -95,9 +96,16 @@ def brief(
     write_out(out, text, "the brief")
 
 
+def _say_notes(app: Synth) -> None:
+    for note in dict.fromkeys(app.read_notes):
+        click.echo(f"Note: {note}.", err=True)
+
+
 @click.command()
 @click.option("--since", type=DATE, metavar="DATE", help="From DATE (YYYY-MM-DD); default: the first stored meeting.")
-@click.option("--until", type=DATE, metavar="DATE", help="To DATE; default: today.")
+@click.option(
+    "--until", type=DATE, metavar="DATE", help="To DATE; default: the last stored meeting (today with --since)."
+)
 @click.option("--out", metavar="FILE", required=True, help="The HTML file to write.")
 @json_option("Also print the numbers behind the charts as JSON.")
 @pass_app
@@ -114,6 +122,7 @@ def report(app: Synth, since: dt.date | None, until: dt.date | None, out: str, a
     from ..report import to_html
 
     data = app.report(since=since, until=until)
+    _say_notes(app)
     if as_json:
         echo_json(data)
     write_out(out, to_html(data), "the report")

@@ -105,13 +105,16 @@ class InsightRepo:
         return found
 
     @wrap("reading insight vectors")
-    def with_vectors(self, runs: list[str]) -> list[InsightVector]:
-        """Every insight of the given runs with its run and statement vector."""
+    def with_vectors(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightVector]:
+        """Every insight of the given runs (of the given kinds) with its run and statement vector."""
         if not runs:
             return []
         found: list[InsightVector] = []
         for some_runs in limits.slices(runs):
-            got = self._store._insights.get(where={"run": {"$in": some_runs}}, include=["metadatas", "embeddings"])
+            where: dict[str, Any] = {"run": {"$in": some_runs}}
+            if kinds:
+                where = {"$and": [where, {"kind": {"$in": kinds}}]}
+            got = self._store._insights.get(where=where, include=["metadatas", "embeddings"])
             found += [
                 InsightVector(codec.insight_from_metadata(m), m["run"], list(e))
                 for m, e in zip(got["metadatas"], got["embeddings"])

@@ -1,0 +1,187 @@
+"""The digest: what the brief and the report would otherwise work out from every insight and
+every meeting of the store, worked out once by a writer and kept beside the store.
+
+- the threads of roadblocks, assumptions and requests (which insights are one thread), and for
+  each roadblock thread what a later meeting said that resolved it, if anything;
+- for each assumption thread, the decisions, actions and promises that lean on it;
+- the lines each function spoke in each meeting, and its insights per function;
+- how many insights hold each word (relatedness weighs rare words more), and the meetings whose
+  insights say an action is done or lean on an assumption: with these, the brief reads only the
+  kinds it follows over time, and the other insights of the period and of those meetings.
+
+It holds for one state of the store: the `token` of the meeting records it was built from (their
+versions, visible extraction runs, dates and functions). A reader uses it only when the token is
+still the store's and the brief looks at every meeting (as of the last one or later); otherwise
+it works everything out again, as before. So a writer killed between writing insights and the
+digest leaves a digest that no reader uses, never a wrong one.
+
+A writer that finds a digest of an earlier state reuses what still holds: a roadblock thread
+that is resolved stays resolved, and a thread still open is looked up only in the meetings dated
+after the earlier digest's last meeting. Built from nothing (`check --all`, the first ingest),
+the digest is exactly what the brief would work out itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from ..models import MeetingRecord, Turn
+from .model import Cite
+
+if TYPE_CHECKING:
+    from .facts import Facts
+
+VERSION = 4  # raised when what the digest holds or how it is worked out changes
+THREADED = ("roadblock", "assumption", "request")
+
+
+class Resolution(BaseModel):
+    """What a later meeting said that resolved a roadblock thread."""
+
+    date: str
+    text: str
+    cite: Cite
+
+
+class ThreadEntry(BaseModel):
+    """One thread: its insights' ids, oldest first; for a roadblock its resolution, for an
+    assumption the decisions, actions and promises that lean on it (their ids)."""
+
+    members: list[str]
+    resolution: Resolution | None = None
+    leaning: list[str] = []
+
+
+class MeetingEntry(BaseModel):
+    """One meeting as the digest read it (`record_token`), and the lines each function spoke in
+    it ("" for the lines of no known speaker in a meeting without a team), its visible insights
+    per function, and each insight's content words (insight id -> the words of its reading, in
+    order), which are slow to work out again."""
+
+    token: str
+    lines: dict[str, int]
+    insights: dict[str, int] = {}
+    readings: dict[str, list[str]] = {}
+
+
+class Digest(BaseModel):
+    """What the brief and the report read instead of working it out from every insight."""
+
+    version: int = VERSION
+    token: str
+    last_date: str
+    threads: dict[str, list[ThreadEntry]]
+    meetings: dict[str, MeetingEntry]
+    terms: dict[str, int] = {}
+    insights: int = 0
+    saying_meetings: list[str] = []
+
+    def readings(self, meetings: dict[str, MeetingRecord] | None = None) -> dict[str, list[str]]:
+        """Each insight's content words, of every meeting (or of those of `meetings` that are
+        still as the digest read them)."""
+        out: dict[str, list[str]] = {}
+        for meeting_id, entry in self.meetings.items():
+            if meetings is None or (meeting_id in meetings and record_token(meetings[meeting_id]) == entry.token):
+                out.update(entry.readings)
+        return out
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each word's weight in relatedness over every insight (check/items.py's Lexicon), so
+        that insights read in part relate exactly as when all are read."""
+        n = max(2, self.insights)
+        return {t: math.log(n / df) / math.log(n) for t, df in self.terms.items()}
+
+    def holds_for(self, records: list[MeetingRecord], as_of: str) -> bool:
+        """True when this digest was built from these meeting records and `as_of` sees them all."""
+        return (
+            self.version == VERSION
+            and self.token == records_token(records)
+            and (not records or as_of >= max(r.date for r in records))
+        )
+
+
+def record_token(record: MeetingRecord) -> str:
+    """A hash of what the digest depends on in one meeting record."""
+    row = [
+        record.version,
+        record.extraction_run or "",
+        record.date,
+        record.team or "",
+        sorted(record.speaker_teams.items()),
+    ]
+    return hashlib.sha256(json.dumps([VERSION, row]).encode()).hexdigest()[:32]
+
+
+def records_token(records: list[MeetingRecord]) -> str:
+    """A hash of what the digest depends on in the meeting records."""
+    rows = sorted((r.meeting_id, record_token(r)) for r in records)
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def lines_by_team(record: MeetingRecord, turns: list[Turn]) -> dict[str, int]:
+    """The lines each function spoke in a meeting, by its stored name (see MeetingEntry)."""
+    lines: dict[str, int] = {}
+    for turn in turns:
+        team = record.speaker_teams.get(turn.speaker or "", record.team if not turn.speaker else "unknown")
+        lines[team or ""] = lines.get(team or "", 0) + turn.end_line - turn.start_line + 1
+    return lines
+
+
+def reusable(earlier: Digest | None, records: list[MeetingRecord]) -> Digest | None:
+    """`earlier` when its resolutions still hold: no meeting it read was changed or removed, and
+    every meeting it did not read is dated after its last one (so only those can speak later)."""
+    if earlier is None or earlier.version != VERSION:
+        return None
+    now = {r.meeting_id: r for r in records}
+    for meeting_id, entry in earlier.meetings.items():
+        if meeting_id not in now or record_token(now[meeting_id]) != entry.token:
+            return None
+    if any(r.meeting_id not in earlier.meetings and r.date <= earlier.last_date for r in records):
+        return None
+    return earlier
+
+
+def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, dict[str, int]]) -> Digest:
+    """The digest of `facts` (built as of the last meeting of `records`, every one of them) and
+    of the lines spoken in each meeting (`lines`, by meeting id)."""
+    from .facts import DONE, member_ids
+
+    threads = {kind: [ThreadEntry(members=list(member_ids(t))) for t in facts.threads(kind)] for kind in THREADED}
+    for entry, (_, said) in zip(threads["roadblock"], facts.roadblock_threads()):
+        if said is not None:
+            entry.resolution = Resolution(date=said.date, text=said.text, cite=said.cite)
+    saying: set[str] = set()
+    for entry, thread in zip(threads["assumption"], facts.threads("assumption")):
+        leaning = facts.leaning(thread)
+        entry.leaning = [i.id for i in leaning]
+        saying.update(i.meeting_id for i in leaning)
+    saying.update(item.insight.meeting_id for item in facts.saying(DONE))
+    terms: dict[str, int] = {}
+    readings: dict[str, dict[str, list[str]]] = {}
+    for item in facts.items:
+        readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
+        for term in item.reading.terms:
+            terms[term] = terms.get(term, 0) + 1
+    return Digest(
+        token=records_token(records),
+        last_date=max((r.date for r in records), default=""),
+        threads=threads,
+        meetings={
+            r.meeting_id: MeetingEntry(
+                token=record_token(r),
+                lines=lines[r.meeting_id],
+                insights=facts.insights_per_team(r),
+                readings=readings.get(r.meeting_id, {}),
+            )
+            for r in records
+        },
+        terms=terms,
+        insights=len(facts.items),
+        saying_meetings=sorted(saying),
+    )

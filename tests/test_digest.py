@@ -1,0 +1,220 @@
+"""The brief's digest (synth/brief/digest.py): threads, resolutions and lines spoken, kept by the
+writer, read by brief and report only when it holds for the store; the same output without it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from testkit import run_on
+
+from synth.app import Synth
+from synth.brief.digest import VERSION, Digest, MeetingEntry, record_token, records_token, reusable
+from synth.brief.render import to_markdown
+from synth.config import Settings
+from synth.inputs import STALE_DIGEST, StoredTexts, refresh_digest, stored_digest
+from synth.models import MeetingRecord
+from synth.report import MAX_WEEKS, to_html
+from synth.store.digest import read_digest, write_digest
+from synth.store.insights import InsightRepo
+
+AS_OF = dt.date(2026, 10, 20)
+PERIODS = [dt.date(2026, 9, 1), dt.date(2026, 10, 13), "last"]
+AUDIENCES = [None, "engineering", "sales", "leadership", "Dana Whitfield"]
+
+
+def record(meeting_id: str, date: str, version: str = "v1", run: str | None = "r1") -> MeetingRecord:
+    return MeetingRecord(
+        meeting_id=meeting_id,
+        title=meeting_id,
+        date=date,
+        source=f"{meeting_id}.md",
+        format="md",
+        version=version,
+        passages=1,
+        turns=1,
+        ingested_at="2026-01-01T00:00:00",
+        extraction_run=run,
+        speaker_teams={"Ann": "sales"},
+    )
+
+
+def digest_of(records: list[MeetingRecord]) -> Digest:
+    return Digest(
+        token=records_token(records),
+        last_date=max(r.date for r in records),
+        threads={"roadblock": []},
+        meetings={r.meeting_id: MeetingEntry(token=record_token(r), lines={}) for r in records},
+    )
+
+
+def test_the_digest_holds_only_for_the_records_it_was_built_from_and_a_day_that_sees_them_all():
+    records = [record("a", "2026-01-01"), record("b", "2026-01-08")]
+    digest = digest_of(records)
+    assert digest.holds_for(records, "2026-01-08") and digest.holds_for(list(reversed(records)), "2027-01-01")
+    assert not digest.holds_for(records, "2026-01-07")  # a brief of the past sees fewer meetings
+    changed = [
+        [records[0], record("b", "2026-01-08", version="v2")],  # a changed file
+        [records[0], record("b", "2026-01-08", run="r2")],  # extracted again
+        [records[0], record("b", "2026-01-09")],  # moved to another day
+        [records[0], records[1].model_copy(update={"speaker_teams": {"Ann": "design"}})],  # the roster changed
+        [records[0]],  # forgotten
+    ]
+    for other in changed:
+        assert not digest.holds_for(other, "2027-01-01")
+    assert not digest.model_copy(update={"version": VERSION - 1}).holds_for(records, "2027-01-01")
+
+
+def test_an_earlier_digest_is_reused_only_when_the_new_meetings_come_after_it():
+    records = [record("a", "2026-01-01"), record("b", "2026-01-08")]
+    earlier = digest_of(records)
+    assert reusable(earlier, records + [record("c", "2026-01-09")]) is earlier
+    assert reusable(earlier, records + [record("c", "2026-01-08")]) is None  # the same day as its last
+    assert reusable(earlier, records + [record("c", "2026-01-02")]) is None  # between its meetings
+    assert reusable(earlier, [records[0], record("b", "2026-01-08", run="r2")]) is None
+    assert reusable(earlier, [records[1], record("c", "2026-01-09")]) is None  # one it read is gone
+    assert reusable(None, records) is None
+
+
+def outputs(app: Synth) -> list[str]:
+    """Briefs for several audiences and periods, and the report, as text."""
+    out = [to_markdown(app.brief(audience=a, since=s, as_of=AS_OF, prose=False)) for a in AUDIENCES for s in PERIODS]
+    return out + [to_html(app.report(since=dt.date(2026, 9, 1), until=AS_OF)), to_html(app.report(as_of=AS_OF))]
+
+
+def record_passage_reads(monkeypatch) -> list[str]:
+    """The day after which each vector's passages are read (one entry per vector)."""
+    calls: list[str] = []
+    real = StoredTexts.passages_near_many
+
+    def recorded(self, vectors, after, *args, **kwargs):
+        calls.extend([after] * len(vectors))
+        return real(self, vectors, after, *args, **kwargs)
+
+    monkeypatch.setattr(StoredTexts, "passages_near_many", recorded)
+    return calls
+
+
+def record_insight_reads(monkeypatch) -> list[int]:
+    """How many insights each read of insights with vectors returned."""
+    counts: list[int] = []
+    real = InsightRepo.with_vectors
+
+    def recorded(self, *args, **kwargs):
+        rows = real(self, *args, **kwargs)
+        counts.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(InsightRepo, "with_vectors", recorded)
+    return counts
+
+
+def digest_now(app: Synth) -> Digest | None:
+    with app._session(write=False):
+        return stored_digest(app.store(create=False))
+
+
+@pytest.mark.slow
+def test_brief_and_report_are_the_same_with_the_digest_and_without_it(brief_store, tmp_path, monkeypatch):
+    """The writer's digest replaces the brief's own thread work, and changes no byte of it; a
+    store without it (written by an older synth) gives the same output, slower, with a note."""
+    path = tmp_path / "store"
+    shutil.copytree(brief_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    calls = record_passage_reads(monkeypatch)
+    insights = record_insight_reads(monkeypatch)
+    with_digest = outputs(app)
+    assert app.read_notes == []
+    read_with_digest, insights_with_digest = len(calls), sum(insights)
+    with app._session(write=True):
+        write_digest(app.store(), None)
+    calls.clear()
+    insights.clear()
+    without = outputs(app)
+    assert without == with_digest
+    # with it, a brief reads the kinds it follows and its period's insights, the report two kinds
+    assert insights_with_digest < sum(insights)
+    assert STALE_DIGEST in app.read_notes
+    # without the digest each brief looks up the open roadblock threads in later meetings again
+    assert len(calls) > read_with_digest + len(AUDIENCES) * len(PERIODS)
+    with app._session(write=False):
+        assert read_digest(app.store(create=False)) is None  # reading never writes it
+
+
+@pytest.mark.slow
+def test_a_reader_of_an_old_store_says_so_and_writes_nothing(brief_store, tmp_path):
+    path = tmp_path / "store"
+    shutil.copytree(brief_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    with app._session(write=True):
+        write_digest(app.store(), None)
+    result = run_on(path, "brief", "--as-of", AS_OF.isoformat(), offline=True)
+    assert result.exit_code == 0 and "## Open roadblocks" in result.output
+    assert "Note: the store's digest of threads is missing or out of date" in result.stderr
+    assert digest_now(app) is None  # the reader did not build it
+    assert run_on(path, "check", "--all", offline=True).exit_code == 0  # a writer builds it again
+    assert "digest" not in run_on(path, "brief", "--as-of", AS_OF.isoformat(), offline=True).stderr
+
+
+@pytest.mark.slow
+def test_a_digest_that_no_longer_holds_is_never_read(brief_store, tmp_path):
+    """A write the digest did not follow (a kill before it, or a store changed by hand) leaves a
+    digest whose token is not the store's: the brief works the threads out itself."""
+    path = tmp_path / "store"
+    shutil.copytree(brief_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    expected = to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False))
+    with app._session(write=True):
+        store = app.store()
+        digest = stored_digest(store)
+        assert digest is not None and digest.threads["roadblock"]
+        emptied = digest.model_copy(update={"threads": {k: [] for k in digest.threads}})
+        write_digest(store, emptied.model_copy(update={"token": "another state"}).model_dump(mode="json"))
+    assert to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False)) == expected
+    assert STALE_DIGEST in app.read_notes
+    with app._session(write=True):
+        write_digest(app.store(), emptied.model_dump(mode="json"))  # the store's token: it is read
+    assert "No open roadblock" in to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False))
+    app.check(everything=True)  # `check --all` builds the digest again from nothing
+    assert to_markdown(app.brief(since=dt.date(2026, 9, 1), as_of=AS_OF, prose=False)) == expected
+
+
+@pytest.mark.slow
+def test_a_later_meeting_reuses_the_earlier_digest_and_is_the_only_one_read(example_store, tmp_path, monkeypatch):
+    """Ingesting a later meeting looks open roadblock threads up in that meeting only (a thread it
+    joined, from its start), and keeps the threads and resolutions a digest built from nothing has."""
+    path = tmp_path / "store"
+    shutil.copytree(example_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    last = max(app.meetings(), key=lambda r: r.date)
+    source = Path(last.source)
+    app.forget(last.meeting_id)
+    before = digest_now(app)  # forget is a writer: it brought the digest up to date
+    assert before is not None and before.holds_for(app.meetings(), last.date)
+    calls = record_passage_reads(monkeypatch)
+    app.ingest([str(source)])
+    after = digest_now(app)
+    assert after is not None and after.holds_for(app.meetings(), last.date)
+    # only the new meeting is read, but for a thread the new meeting's roadblocks joined (read again)
+    joined = [i for i in app.insights(kind="roadblock") if i.meeting_id == last.meeting_id]
+    assert calls and len([day for day in calls if day < before.last_date]) <= len(joined)
+    calls.clear()
+    with app._session(write=True):
+        write_digest(app.store(), None)
+        refresh_digest(app.store())
+        rebuilt = stored_digest(app.store())
+    assert rebuilt is not None and any(day < before.last_date for day in calls)
+    assert after.threads == rebuilt.threads
+
+
+@pytest.mark.slow
+def test_report_spans_the_meetings_and_draws_at_most_ten_years(brief_store):
+    app = Synth(Settings(store=brief_store, offline=True))
+    dates = sorted(r.date for r in app.meetings())
+    data = app.report(as_of=dt.date(2027, 6, 1))  # no --since, no --until: the meetings' dates
+    assert (data.since, data.until) == (dates[0], dates[-1])
+    long = app.report(since=dt.date(1990, 1, 1), until=dt.date(2026, 10, 20))
+    assert len(long.charts[0].x) == MAX_WEEKS and long.charts[0].x[-1] == "2026-10-19"
+    assert long.insights == data.insights
