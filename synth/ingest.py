@@ -22,6 +22,7 @@ from .models import IngestReport, Meeting, MeetingRecord, Passage
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .readers.archive import list_members, open_zip, read_member
 from .redact import shortened
+from .store.locking import owner_id, release_owner
 from .teams import FUNCTIONS
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class Ingestor:
             for item in files:
                 report.files += 1
                 meeting = self._read_safely(item, report, stdin)
-                if meeting is not None:
+                if meeting is not None and self._claim(meeting, report):
                     waiting.append(self.prepare(meeting))
                 read.append(item)
                 if sum(len(w.texts) for w in waiting) >= EMBED_SPAN:
@@ -262,6 +263,34 @@ class Ingestor:
         report.failed += 1
         return None
 
+    def _claim(self, meeting: Meeting, report: IngestReport) -> bool:
+        """On a Chroma server, where several synth processes may ingest the same folder (workers
+        draining one queue), take a meeting version before embedding it: False, and a line,
+        when another live process took it first. The claim is the version's pending-write record,
+        which storing it replaces and then removes (see store/meetings.py); a claim of a process
+        that died is cleared by the next ingest, like any interrupted write."""
+        if not self.store.server:
+            return True  # an embedded store has one writer at a time (the writer lock)
+        meetings, key = self.store.meetings, (meeting.meeting_id, meeting.content_hash)
+        if self._claimed_by_another(key):
+            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
+            return False
+        owner = owner_id()
+        meetings.mark_pending(*key, owner)
+        if self._claimed_by_another(key, owner):
+            release_owner(owner)
+            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
+            return False
+        return True
+
+    def _claimed_by_another(self, key: tuple[str, str], mine: str | None = None) -> bool:
+        """Whether a live process other than `mine` holds the pending write of this meeting version."""
+        meetings = self.store.meetings
+        return any(
+            (e.meeting_id, e.version) == key and e.owner != mine and meetings._alive(e)
+            for e in meetings.pending_writes()
+        )
+
     def _store_waiting(
         self,
         waiting: list[Prepared],
@@ -278,8 +307,9 @@ class Ingestor:
             report.meetings += 1
             report.passages += len(prepared.passages)
             report.stored.append(prepared.record.meeting_id)
-        for item in read if progress else ():
-            progress(item)
+        if progress:
+            for item in read:
+                progress(item)
         waiting.clear()
         read.clear()
 
