@@ -74,3 +74,26 @@ def test_records_insights_and_flags_come_back_as_written():
     )
     assert codec.flag_from_document(codec.flag_document(flag)) == flag
     assert codec.flag_metadata(flag) == {"type": "team_conflict", "status": "open"}
+
+
+def test_a_flag_document_is_compact_and_one_written_before_still_reads():
+    import json
+
+    side = FlagSide(
+        kind="request", text="Café owners want “exports”", quote="q", source="s.md", start_line=1, end_line=2, key="k"
+    )
+    flag = Flag(
+        id="f2",
+        type="unheard",
+        sides=[side],
+        explanation="e",
+        confidence=0.5,
+        checker="offline",
+        created_at="2026-10-02T00:00:00+00:00",
+        updated_at="2026-10-02T00:00:00+00:00",
+    )
+    written_before = json.dumps(flag.model_dump())  # the layout of stores written until now
+    document = codec.flag_document(flag)
+    assert codec.flag_from_document(written_before) == codec.flag_from_document(document) == flag
+    assert len(document.encode()) < 0.75 * len(written_before.encode())
+    assert "null" not in document and ", " not in document and "Café" in document

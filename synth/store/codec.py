@@ -160,7 +160,10 @@ def statement_place(metadata: StoredMetadata) -> tuple[str, int]:
 
 
 def flag_document(flag: Flag) -> str:
-    return json.dumps(flag.model_dump())
+    """The flag as compact JSON: no spaces, no empty fields, text as it is (no \\u escapes).
+    Chroma keeps a document three times (the row, an index of metadata strings, the full-text
+    index), so each byte saved here is saved three times; documents written before read the same."""
+    return json.dumps(flag.model_dump(exclude_none=True), separators=(",", ":"), ensure_ascii=False)
 
 
 def flag_metadata(flag: Flag) -> Metadata:
