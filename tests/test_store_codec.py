@@ -79,13 +79,47 @@ def test_records_insights_and_flags_come_back_as_written():
 def test_a_flag_document_is_compact_and_one_written_before_still_reads():
     import json
 
-    side = FlagSide(
-        kind="request", text="Café owners want “exports”", quote="q", source="s.md", start_line=1, end_line=2, key="k"
+    from synth.check.flags import insight_key
+
+    insight = Insight(
+        id="i9",
+        kind="request",
+        statement="Café owners want “exports” of their orders",
+        quote="We really need exports, the café can't work without them.",
+        speaker="Ana",
+        meeting_id="m9",
+        title="Café visit",
+        date="2026-10-02",
+        source="cafe.md",
+        start_line=3,
+        end_line=4,
+        confidence=0.8,
+        extractor="offline",
+    )
+    heard = FlagSide(
+        kind="request",
+        text=insight.statement,
+        quote=insight.quote,
+        meeting_id="m9",
+        source="cafe.md",
+        start_line=3,
+        end_line=4,
+        key=insight_key(insight),
+    )
+    vision = FlagSide(
+        kind="vision",
+        text="No exports this year",
+        quote="No exports this year",
+        section="non-goals",
+        source="vision.md",
+        start_line=9,
+        end_line=9,
+        key="vision|non_goals|no exports this year",
     )
     flag = Flag(
         id="f2",
-        type="unheard",
-        sides=[side],
+        type="vision_conflict",
+        sides=[heard, vision],
         explanation="e",
         confidence=0.5,
         checker="offline",
@@ -95,5 +129,7 @@ def test_a_flag_document_is_compact_and_one_written_before_still_reads():
     written_before = json.dumps(flag.model_dump())  # the layout of stores written until now
     document = codec.flag_document(flag)
     assert codec.flag_from_document(written_before) == codec.flag_from_document(document) == flag
-    assert len(document.encode()) < 0.75 * len(written_before.encode())
-    assert "null" not in document and ", " not in document and "Café" in document
+    assert len(document.encode()) < 0.7 * len(written_before.encode())
+    sides = json.loads(document)["sides"]
+    assert "key" not in sides[0] and "quote" not in sides[1] and sides[1]["key"] == vision.key
+    assert "null" not in document and '": ' not in document and "Café" in document
