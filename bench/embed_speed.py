@@ -4,9 +4,10 @@
 
 On the first N QMSum val meetings (bench/.cache/qmsum_val_md), prints three tables:
 
-1. the model's settings on a sample of the passages: onnxruntime threads, texts run together
-   (padded batches of 8 as before, or groups of one token length), spinning threads; passages
-   per second (wall) and CPU milliseconds per passage (steadier than the wall on a shared machine);
+1. this tree's model settings on a sample of the passages: onnxruntime threads, how many texts
+   of one token length run together (none is padded), spinning threads; passages per second
+   (wall) and CPU milliseconds per passage (steadier than the wall on a shared machine); the
+   padded batches of 8 of the code before are measured in table 3;
 2. the parts of an ingest in this process: reading and chunking, tokenising, the model, Chroma's
    writes, the lexical postings;
 3. `synth ingest --no-extract` of the N meetings in a new process against the raw embedding of
