@@ -129,7 +129,7 @@ def test_an_endpoint_that_does_not_serve_minilm_is_named_and_its_key_never_shown
         server.shutdown()
         server.server_close()
     message = str(caught.value)
-    assert f"127.0.0.1:{server.server_port}" in message and "does not serve all-MiniLM-L6-v2" in message
+    assert str(server.server_port) in message and "does not serve all-MiniLM-L6-v2" in message
     assert "sk-embed-secret" not in message
 
 
