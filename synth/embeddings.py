@@ -90,6 +90,7 @@ class MiniLMEmbedder(Embedder):
         self._optimized = False
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()  # the file pads to 128 tokens, which a mean would count
         self._np = np
 
     def embed(self, texts: list[str]) -> list[list[float]]:
