@@ -1,6 +1,6 @@
 """Where ingest time goes, and how close `ingest --no-extract` comes to the model alone.
 
-    PYTHONPATH=. python bench/embed_speed.py [--meetings 6] [--sample 150] [--before /work/main]
+    PYTHONPATH=. python bench/embed_speed.py [all|ingest] [--meetings 6] [--sample 150] [--before DIR]
 
 On the first N QMSum val meetings (bench/.cache/qmsum_val_md), prints three tables:
 
@@ -12,7 +12,8 @@ On the first N QMSum val meetings (bench/.cache/qmsum_val_md), prints three tabl
    writes, the lexical postings;
 3. `synth ingest --no-extract` of the N meetings in a new process against the raw embedding of
    exactly the same texts (the floor), for the code at --before (the code before this change) and
-   for this tree; the ratio of the walls, and the cosine between both codes' vectors.
+   for this tree; the ratio of the walls, and the cosine between both codes' vectors (`ingest`
+   prints only this table). Each code runs in its own folder with it first on the path.
 
 Also the embeddings the offline extraction asks for and those it computes (a text embedded
 lately is not embedded again). The machine's load is printed beside each timing: read the
@@ -156,11 +157,11 @@ def parts_rows(files: list[Path]) -> list[list[str]]:
 
 
 def child(code: Path, *args: str) -> tuple[str, float, float]:
-    """Run `python args` with `code` first on the path: (stdout, wall, CPU of the child)."""
+    """Run `python args` in `code`, with it first on the path: (stdout, wall, CPU of the child)."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=code)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode:
@@ -239,23 +240,26 @@ def extraction_row(files: list[Path]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "raw"])
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "ingest", "raw"])
     parser.add_argument("--meetings", type=int, default=6)
     parser.add_argument("--sample", type=int, default=150)
     parser.add_argument("--before", type=Path, default=None, help="a checkout of the code before (default: none)")
     parser.add_argument("--vectors", type=Path)
     args = parser.parse_args()
     if args.step == "raw":
+        # the code measured is the one on PYTHONPATH, not this tree (which common.py puts first)
+        sys.path.remove(str(ROOT))
         raw(args)
         return
     files = meeting_files(args.meetings)
     texts = texts_of(files)
     print(f"machine: {os.cpu_count()} cores; {len(files)} meetings, {len(texts)} texts; load {load()}")
-    sample = texts[:: max(1, len(texts) // args.sample)][: args.sample]
-    print(f"\n1. the model's settings, {len(sample)} passages\n")
-    print(table(["settings", "passages/s", "CPU ms/passage", "load before / after"], settings_rows(sample)))
-    print("\n2. the parts of an ingest --no-extract, in process, this tree\n")
-    print(table(["part", "seconds", "share", "notes"], parts_rows(files)))
+    if args.step == "all":
+        sample = texts[:: max(1, len(texts) // args.sample)][: args.sample]
+        print(f"\n1. the model's settings, {len(sample)} passages\n")
+        print(table(["settings", "passages/s", "CPU ms/passage", "load before / after"], settings_rows(sample)))
+        print("\n2. the parts of an ingest --no-extract, in process, this tree\n")
+        print(table(["part", "seconds", "share", "notes"], parts_rows(files)))
     work = Path(tempfile.mkdtemp(prefix="embed_speed_", dir=CACHE if CACHE.exists() else None))
     try:
         codes = ([("before", args.before)] if args.before else []) + [("after", ROOT)]
