@@ -223,3 +223,11 @@ def test_two_ingests_drain_one_folder_into_a_chroma_server_storing_each_meeting_
         assert {r.meeting_id for r in records} >= stored[0] | stored[1]
     finally:
         server.stop()
+
+
+def test_minilm_pools_over_a_texts_own_tokens_only():
+    """The tokenizer file pads every text to 128 tokens; MiniLM's mean must not count them."""
+    from synth.embeddings import MiniLMEmbedder
+
+    tokenizer = MiniLMEmbedder()._tokenizer
+    assert [len(e.ids) for e in tokenizer.encode_batch(["Engineering standup", "a b c d e f"])] == [5, 8]
