@@ -182,7 +182,7 @@ def ingest_rows(files: list[Path], meetings: int, codes: list[tuple[str, Path]],
         )
         out, _, _ = child(
             code,
-            str(Path(__file__)),
+            str(Path(__file__).resolve()),
             "raw",
             "--meetings",
             str(meetings),
