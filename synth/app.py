@@ -105,7 +105,9 @@ class Synth:
             from .embeddings import get_embedder
 
             s = self.settings
-            self._embedder = get_embedder(s.embeddings, api_key=s.api_key, base_url=s.base_url)
+            self._embedder = get_embedder(
+                s.embeddings, api_key=s.api_key, base_url=s.base_url, url=s.embeddings_url, url_key=s.embeddings_key
+            )
         return self._embedder
 
     def _session(self, write: bool, command: str = "read") -> contextlib.AbstractContextManager[None]:

@@ -38,6 +38,10 @@ class Settings:
     base_url: str | None = None
     model: str | None = None
     embeddings: str = "minilm"
+    # an OpenAI-compatible /v1 URL that computes the embeddings (python -m synth.embed_server on
+    # another machine serves MiniLM's), with its key if it asks for one
+    embeddings_url: str | None = None
+    embeddings_key: str | None = field(default=None, repr=False)
     prompts_dir: Path | None = None
     verbose: bool = False
     structured: str | None = None  # json_schema, tools or json_mode; None: detect
@@ -61,6 +65,7 @@ class Settings:
         self.store = Path(self.store)
         register_secrets(self.api_key, self.chroma_token, url_password(self.base_url), url_password(self.chroma_url))
         register_secrets(self.slack_webhook, self.webhook_url, self.webhook_secret)
+        register_secrets(self.embeddings_key, url_password(self.embeddings_url))
         if self.structured is not None and self.structured not in STRUCTURED_METHODS:
             raise ConfigError(f"SYNTH_STRUCTURED={self.structured!r}: use one of {', '.join(STRUCTURED_METHODS)}")
         if self.jobs < 1 or self.window_chars < 500 or self.llm_timeout <= 0 or self.llm_retries < 0:
@@ -170,6 +175,8 @@ ENV_VARS: dict[str, EnvVar] = {
     "base_url": EnvVar("OPENAI_BASE_URL"),
     "model": EnvVar("SYNTH_MODEL"),
     "embeddings": EnvVar("SYNTH_EMBEDDINGS"),
+    "embeddings_url": EnvVar("SYNTH_EMBEDDINGS_URL"),
+    "embeddings_key": EnvVar("SYNTH_EMBEDDINGS_KEY"),
     "prompts_dir": EnvVar("SYNTH_PROMPTS", _path),
     "structured": EnvVar("SYNTH_STRUCTURED"),
     "jobs": EnvVar("SYNTH_JOBS", _number(int)),

@@ -18,10 +18,11 @@ from .chunker import chunk_meeting, embedding_text
 from .citations import ARCHIVE_SEPARATOR
 from .errors import InputError, SynthError
 from .lexical import build_postings
-from .models import IngestReport, Meeting, MeetingRecord
+from .models import IngestReport, Meeting, MeetingRecord, Passage
 from .readers import EXTENSIONS, ReadOptions, content_hash, format_of, meeting_id_for, read_meeting
 from .readers.archive import OVER_LIMIT, check_expanded_size, list_members, open_zip, read_member
 from .redact import shortened
+from .store.locking import owner_id, release_owner
 from .teams import FUNCTIONS
 from .text import escaped_name
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 STDIN = "-"
+EMBED_SPAN = 256  # texts embedded in one call when a folder is ingested (several meetings' passages)
 MAX_FILE_BYTES = 20_000_000  # the default limit per file (Settings.max_file_mb)
 
 
@@ -54,6 +56,16 @@ class SourceFile:
     def name(self) -> PurePosixPath | Path | None:
         """The file's own name (a member's path inside its archive)."""
         return PurePosixPath(self.member) if self.member is not None else self.path
+
+
+@dataclass
+class Prepared:
+    """A meeting read and chunked, waiting for its vectors."""
+
+    meeting: Meeting
+    record: MeetingRecord
+    passages: list[Passage]
+    texts: list[str]  # what is embedded: each passage's embedding text, then the title
 
 
 def printable(name: str) -> str:
@@ -211,34 +223,94 @@ class Ingestor:
         progress: Callable[[SourceFile], None] | None = None,
         stdin: bytes | None = None,
     ) -> IngestReport:
-        """Ingest each file; a bad file is reported and the rest go on."""
+        """Ingest each file; a bad file is reported and the rest go on.
+
+        Meetings are read until they hold about EMBED_SPAN passages, embedded together (the
+        model works in batches of similar length, which files of their own would leave
+        half-full), then stored and committed one meeting at a time, as alone."""
         if files:
             self.store.meetings.finish_interrupted()
+        waiting: list[Prepared] = []
+        read: list[SourceFile] = []  # files read since the last store, told to `progress` once stored
         try:
             for item in files:
                 report.files += 1
-                # Whatever goes wrong while reading one file is that file's failure line (by file,
-                # not by kind of exception); what goes wrong while storing it is the store's, and
-                # stops the batch (a full disk does not get better at the next file).
-                try:
-                    meeting = self._read_one(item, report, stdin)
-                except InputError as exc:
-                    report.failed += 1
-                    report.errors.append(str(exc))
-                    meeting = None
-                except Exception as exc:
-                    report.failed += 1
-                    report.errors.append(f"{item.source}: cannot be read ({_reason(exc)})")
-                    meeting = None
-                if meeting is not None:
-                    self._store_one(meeting, report)
-                if progress:
-                    progress(item)
+                meeting = self._read_safely(item, report, stdin)
+                if meeting is not None and self._claim(meeting, report):
+                    waiting.append(self.prepare(meeting))
+                read.append(item)
+                if sum(len(w.texts) for w in waiting) >= EMBED_SPAN:
+                    self._store_waiting(waiting, read, report, progress)
+            self._store_waiting(waiting, read, report, progress)
         finally:
             for archive in self._archives.values():
                 archive.close()
             self._archives.clear()
         return report
+
+    def _read_safely(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> Meeting | None:
+        """The file's meeting; None when it is unchanged or cannot be read (then a failure line).
+        Whatever goes wrong while reading one file is that file's failure line (by file, not by
+        kind of exception); what goes wrong while storing it is the store's, and stops the batch
+        (a full disk does not get better at the next file)."""
+        try:
+            return self._read_one(item, report, stdin)
+        except InputError as exc:
+            report.errors.append(str(exc))
+        except Exception as exc:
+            report.errors.append(f"{item.source}: cannot be read ({_reason(exc)})")
+        report.failed += 1
+        return None
+
+    def _claim(self, meeting: Meeting, report: IngestReport) -> bool:
+        """On a Chroma server, where several synth processes may ingest the same folder (workers
+        draining one queue), take a meeting version before embedding it: False, and a line,
+        when another live process took it first. The claim is the version's pending-write record,
+        which storing it replaces and then removes (see store/meetings.py); a claim of a process
+        that died is cleared by the next ingest, like any interrupted write."""
+        if not self.store.server:
+            return True  # an embedded store has one writer at a time (the writer lock)
+        meetings, key = self.store.meetings, (meeting.meeting_id, meeting.content_hash)
+        if self._claimed_by_another(key):
+            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
+            return False
+        owner = owner_id()
+        meetings.mark_pending(*key, owner)
+        if self._claimed_by_another(key, owner):
+            release_owner(owner)
+            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
+            return False
+        return True
+
+    def _claimed_by_another(self, key: tuple[str, str], mine: str | None = None) -> bool:
+        """Whether a live process other than `mine` holds the pending write of this meeting version."""
+        meetings = self.store.meetings
+        return any(
+            (e.meeting_id, e.version) == key and e.owner != mine and meetings._alive(e)
+            for e in meetings.pending_writes()
+        )
+
+    def _store_waiting(
+        self,
+        waiting: list[Prepared],
+        read: list[SourceFile],
+        report: IngestReport,
+        progress: Callable[[SourceFile], None] | None,
+    ) -> None:
+        """Embed the waiting meetings in one call, then store each; empties both lists."""
+        vectors = self.embedder.embed([text for w in waiting for text in w.texts])
+        start = 0
+        for prepared in waiting:
+            self._write(prepared, vectors[start : start + len(prepared.texts)])
+            start += len(prepared.texts)
+            report.meetings += 1
+            report.passages += len(prepared.passages)
+            report.stored.append(prepared.record.meeting_id)
+        if progress:
+            for item in read:
+                progress(item)
+        waiting.clear()
+        read.clear()
 
     def _archive(self, path: Path, source: str) -> zipfile.ZipFile:
         """A zip export, opened once for all its members (its limits were checked when listed)."""
@@ -303,14 +375,14 @@ class Ingestor:
             raise InputError(item.source, _too_large(len(data), self.max_bytes))
         return data, info.st_mtime
 
-    def _store_one(self, meeting: Meeting, report: IngestReport) -> None:
-        count = self.store_meeting(meeting)
-        report.meetings += 1
-        report.passages += count
-        report.stored.append(meeting.meeting_id)
-
     def store_meeting(self, meeting: Meeting) -> int:
         """Write a meeting's new version, commit it, then drop the old one. Returns passages stored."""
+        prepared = self.prepare(meeting)
+        self._write(prepared, self.embedder.embed(prepared.texts))
+        return len(prepared.passages)
+
+    def prepare(self, meeting: Meeting) -> Prepared:
+        """A meeting's passages, record and the texts to embed (its passages, then its title)."""
         passages = chunk_meeting(meeting)
         speakers = list(dict.fromkeys(t.speaker for t in meeting.turns if t.speaker))
         teams = sorted(
@@ -332,13 +404,17 @@ class Ingestor:
             turns=len(meeting.turns),
             ingested_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
-        vectors = self.embedder.embed([embedding_text(p.text) for p in passages] + [meeting.title])
+        texts = [embedding_text(p.text) for p in passages] + [meeting.title]
+        return Prepared(meeting, record, passages, texts)
+
+    def _write(self, prepared: Prepared, vectors: list[list[float]]) -> None:
+        """Store one prepared meeting with its vectors (one per text): one commit of its own."""
+        record, passages = prepared.record, prepared.passages
         self.store.meetings.write_version(
             record, passages, vectors[:-1], build_postings([p.text for p in passages]), vectors[-1]
         )
-        self._versions[meeting.meeting_id] = meeting.content_hash
-        self.stored.append((meeting, record))
-        return len(passages)
+        self._versions[record.meeting_id] = record.version
+        self.stored.append((prepared.meeting, record))
 
 
 def parse_date_option(value: str | dt.date | None, what: str = "--date") -> dt.date | None:

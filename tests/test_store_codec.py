@@ -5,6 +5,17 @@ from __future__ import annotations
 from synth.models import Flag, FlagSide, Insight, MeetingRecord, Passage, Turn
 from synth.store import codec
 
+ONE_INSIGHT = dict(
+    id="i1",
+    title="Pricing council",
+    date="2026-10-02",
+    source="council.md",
+    start_line=7,
+    end_line=7,
+    confidence=0.8,
+    extractor="offline",
+)
+
 
 def test_a_passage_comes_back_with_its_turns_and_team_flags():
     passage = Passage(
@@ -46,31 +57,66 @@ def test_records_insights_and_flags_come_back_as_written():
     )
     assert codec.record_from_metadata(codec.record_metadata(record)) == record
     insight = Insight(
-        id="i1",
-        kind="finding",
-        statement="Vega wants euros",
-        quote="annual billing in euros",
-        meeting_id="m1",
-        title="Pricing council",
-        date="2026-10-02",
-        source="council.md",
-        start_line=7,
-        end_line=7,
-        confidence=0.8,
-        extractor="offline",
+        **ONE_INSIGHT, kind="finding", statement="Vega wants euros", quote="annual billing in euros", meeting_id="m1"
     )
     metadata = codec.insight_metadata(insight, "run1", "abc")
     assert metadata["run"] == "run1" and codec.insight_from_metadata(metadata) == insight
     side = FlagSide(kind="finding", text="t", quote="q", source="s.md", start_line=1, end_line=1, key="k")
-    flag = Flag(
-        id="f1",
-        type="team_conflict",
-        sides=[side, side],
+    flag = one_flag("f1", "team_conflict", [side, side])
+    assert codec.flag_from_document(codec.flag_document(flag)) == flag
+    assert codec.flag_metadata(flag) == {"type": "team_conflict", "status": "open"}
+
+
+def test_a_flag_document_is_compact_and_one_written_before_still_reads():
+    import json
+
+    from synth.check.flags import insight_key
+
+    insight = Insight(
+        **ONE_INSIGHT,
+        kind="request",
+        statement="Café owners want “exports” of their orders",
+        quote="We really need exports, the café can't work without them.",
+        meeting_id="m9",
+    )
+    heard = FlagSide(
+        kind="request",
+        text=insight.statement,
+        quote=insight.quote,
+        meeting_id="m9",
+        source="council.md",
+        start_line=7,
+        end_line=7,
+        key=insight_key(insight),
+    )
+    vision = FlagSide(
+        kind="vision",
+        text="No exports this year",
+        quote="No exports this year",
+        section="non-goals",
+        source="vision.md",
+        start_line=9,
+        end_line=9,
+        key="vision|non_goals|no exports this year",
+    )
+    flag = one_flag("f2", "vision_conflict", [heard, vision])
+    written_before = json.dumps(flag.model_dump())  # the layout of stores written until now
+    document = codec.flag_document(flag)
+    assert codec.flag_from_document(written_before) == codec.flag_from_document(document) == flag
+    assert len(document.encode()) < 0.7 * len(written_before.encode())
+    sides = json.loads(document)["sides"]
+    assert "key" not in sides[0] and "quote" not in sides[1] and sides[1]["key"] == vision.key
+    assert "null" not in document and '": ' not in document and "Café" in document
+
+
+def one_flag(flag_id: str, flag_type: str, sides: list[FlagSide]) -> Flag:
+    return Flag(
+        id=flag_id,
+        type=flag_type,
+        sides=sides,
         explanation="e",
         confidence=0.5,
         checker="offline",
         created_at="2026-10-02T00:00:00+00:00",
         updated_at="2026-10-02T00:00:00+00:00",
     )
-    assert codec.flag_from_document(codec.flag_document(flag)) == flag
-    assert codec.flag_metadata(flag) == {"type": "team_conflict", "status": "open"}
