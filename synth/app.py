@@ -505,7 +505,8 @@ class Synth:
         """Remove one meeting, named by id or by a unique part of its title, and its words
         wherever synth keeps them: passages, insights, the flags that quote it, and the model
         cache (replies quote the windows and briefs they came from; the cache has no owner per
-        reply, so all of it goes). Returns the record, passages removed, flags removed."""
+        reply, so all of it goes), then what Chroma and SQLite keep of deleted records on disk
+        (Store.erase_freed_text). Returns the record, passages removed, flags removed."""
         record = self._match_meeting(meeting, self.store(create=False).meetings.records())
         store = self.store()
         removed = store.meetings.forget(record.meeting_id)
@@ -513,6 +514,7 @@ class Synth:
         if citing:
             store.flags.delete(citing)
         store.cache.clear()
+        store.erase_freed_text()
         return record, removed, len(citing)
 
     @staticmethod
