@@ -19,17 +19,19 @@ date: 2026-10-09
 team: sales
 ---
 
-**Dana Whitfield:** Customers keep asking for the zanzibarquokka export; it blocks three renewals and we need it next week.
+**Dana Whitfield:** Customers keep asking for the zanzibarquokka export; it blocks three renewals.
 
-**Sam Ortiz:** We assume the zanzibarquokka export is what enterprise fleets want. We decided to build the zanzibarquokka export.
+**Sam Ortiz:** We assume the zanzibarquokka export is what fleets want. We decided to build it.
 
-**Marcus Lee:** Onboarding is slow because the zanzibarquokka importer breaks on spreadsheets, and single sign-on for fleets is a must.
+**Marcus Lee:** Onboarding is slow because the zanzibarquokka importer breaks on spreadsheets.
 """
 
 
 def files_holding(folder: Path, marker: bytes) -> list[str]:
     """Every file under `folder` whose bytes hold `marker`, in any letter case."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and marker in p.read_bytes().lower())
+    return sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and marker in p.read_bytes().lower()
+    )
 
 
 def heap_files(names: list[str]) -> list[str]:
