@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
+from .dates import bounded
 from .models import Insight, MeetingRecord, Turn
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def brief_facts(
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`."""
     from .brief.facts import Facts
 
+    as_of = bounded(as_of)
     records = [r for r in store.meetings.records() if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]
     vision, statements = store.vision.current_with_vectors()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from .brief.facts import Facts
 from .check.tensions import likely
+from .dates import bounded
 from .errors import SynthError
 from .kinds import FLAG_TYPES
 from .teams import FUNCTIONS, OUTSIDE, display_team
@@ -57,7 +58,7 @@ def build_report(facts: Facts, since: dt.date | None = None) -> ReportData:
     end = facts.as_of
     if not facts.records:
         raise SynthError("the store has no meetings up to that date; `synth ingest PATH` first")
-    start = since or dt.date.fromisoformat(facts.records[0].date)
+    start = bounded(since) if since else dt.date.fromisoformat(facts.records[0].date)
     if start > end:
         raise SynthError(f"the report would start on {start}, after its end {end}")
     weeks: list[dt.date] = []
