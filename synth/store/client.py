@@ -124,6 +124,20 @@ def forget_client(location: str) -> None:
     SharedSystemClient._identifier_to_refcount.pop(location, None)
 
 
+def close_client(location: str) -> None:
+    """Stop Chroma's client of a store folder and drop it from Chroma's cache. After a write that
+    failed (a full disk), the client's connections can be left inside a transaction that never
+    ends, and the next command of the same process (the MCP server, `watch`) would wait for it
+    forever; a new client starts clean."""
+    from chromadb.api.client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(location, None)
+    SharedSystemClient._identifier_to_refcount.pop(location, None)
+    if system is not None:
+        with contextlib.suppress(Exception):  # a client already broken: dropping it is all that is left
+            system.stop()
+
+
 READ_ONLY_COPY = "synth-readonly-"
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import StoreError
-from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
+from .client import close_client, folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
 from .locking import WRITER_FILE, StoreLocks, for_store
 
 if TYPE_CHECKING:
@@ -101,6 +101,10 @@ class Session:
                 with locks.exclusive():
                     self.store()
             yield
+        except BaseException:
+            if write:
+                self._drop_store()
+            raise
         finally:
             self._active = False
             self._locks = None
@@ -109,6 +113,11 @@ class Session:
                     locks.release_writer()
                 else:
                     locks.release_read()
+
+    def _drop_store(self) -> None:
+        """After a writing command failed, open the store afresh next time (see close_client)."""
+        self._store = None
+        close_client(str(self.settings.store))
 
     def store(self, create: bool = True) -> Store:
         """The store, opened (or reopened, after another process wrote) when first needed."""
