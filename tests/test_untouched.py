@@ -488,3 +488,57 @@ def test_a_vision_set_killed_after_its_commit_has_its_check_finished_by_the_next
     assert changed is False and report is not None
     assert any(f.type == "vision_conflict" for f in app.flags(status="all"))
     assert app.set_vision(tmp_path / "vision.md")[2] is None  # nothing owed any more
+
+
+def test_an_ingest_killed_before_its_check_has_the_check_finished_by_the_next_ingest(tmp_path, monkeypatch):
+    from test_app_fast import SYNC, VISION
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sync.md").write_text(SYNC)
+    (tmp_path / "vision.md").write_text(VISION)
+    app = memory_app(tmp_path)
+    app.set_vision(tmp_path / "vision.md")
+
+    def killed(self, store, *args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after the meetings are committed, before the check
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Synth, "_check", killed)
+        with pytest.raises(KeyboardInterrupt):
+            app.ingest([str(notes)])
+    assert app.meetings() and not app.flags(status="all")
+    again = app.ingest([str(notes)])
+    assert again.meetings == 0 and again.new_flags > 0  # nothing new to store, the check owed is done
+    assert any(f.type == "vision_conflict" for f in app.flags(status="all"))
+    assert app.ingest([str(notes)]).new_flags == 0  # nothing owed any more
+
+
+# A real kill: the child process dies by SIGKILL at the start of the check that follows its ingest.
+_KILLED_AT_CHECK = """
+import os, signal, sys
+from synth.app import Synth
+from synth.config import Settings
+
+Synth._check = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+Synth(Settings(store=sys.argv[1], offline=True)).ingest([sys.argv[2]])
+"""
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_by_sigkill_before_its_check_is_checked_by_the_next_writer(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from testkit import EXAMPLES
+
+    store = tmp_path / "store"
+    assert run_on(store, "vision", "set", str(EXAMPLES / "vision.md"), offline=True).exit_code == 0
+    child = subprocess.run([sys.executable, "-c", _KILLED_AT_CHECK, str(store), str(EXAMPLES / "meetings")])
+    assert child.returncode == -signal.SIGKILL
+    assert run_on(store, "flags", "--status", "all", offline=True).output.startswith("No flags")
+    again = run_on(store, "ingest", str(EXAMPLES / "meetings"), offline=True)
+    assert again.exit_code == 0 and "10 unchanged" in again.output, again.output
+    assert "Checked:" in again.output and "new flags" in again.output, again.output
+    assert "No flags" not in run_on(store, "flags", "--status", "all", offline=True).output
