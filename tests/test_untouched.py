@@ -375,7 +375,7 @@ def test_a_full_disk_is_said_plainly_and_the_next_run_in_the_same_process_comple
     """Chroma says "Error in compaction: Failed to apply logs to the metadata segment"; synth
     says the disk is full, and once there is space the same command finishes the work, in the
     same process. Chroma's client of the folder was left unable to answer after the failed write,
-    and the next ingest of the process waited forever; a failed writing command now closes it."""
+    and the next ingest of the process waited forever; the next command now opens a new one."""
     import subprocess
     import sys
 

@@ -117,25 +117,11 @@ def is_transient(exc: Exception) -> bool:
 
 def forget_client(location: str) -> None:
     """Drop Chroma's cached client of a store folder, so the next open reads what other
-    processes wrote since."""
+    processes wrote since, or starts clean after a write failed (see Session._drop_store)."""
     from chromadb.api.client import SharedSystemClient
 
     SharedSystemClient._identifier_to_system.pop(location, None)
     SharedSystemClient._identifier_to_refcount.pop(location, None)
-
-
-def close_client(location: str) -> None:
-    """Stop Chroma's client of a store folder and drop it from Chroma's cache. After a write that
-    failed (a full disk), the client's connections can be left inside a transaction that never
-    ends, and the next command of the same process (the MCP server, `watch`) would wait for it
-    forever; a new client starts clean."""
-    from chromadb.api.client import SharedSystemClient
-
-    system = SharedSystemClient._identifier_to_system.pop(location, None)
-    SharedSystemClient._identifier_to_refcount.pop(location, None)
-    if system is not None:
-        with contextlib.suppress(Exception):  # a client already broken: dropping it is all that is left
-            system.stop()
 
 
 READ_ONLY_COPY = "synth-readonly-"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import StoreError
-from .client import close_client, folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
+from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
 from .locking import WRITER_FILE, StoreLocks, for_store
 
 if TYPE_CHECKING:
@@ -101,8 +101,8 @@ class Session:
                 with locks.exclusive():
                     self.store()
             yield
-        except BaseException:
-            if write:
+        except (StoreError, OSError):
+            if write:  # a failed write (a full disk) can leave Chroma's client unable to answer
                 self._drop_store()
             raise
         finally:
@@ -115,9 +115,13 @@ class Session:
                     locks.release_read()
 
     def _drop_store(self) -> None:
-        """After a writing command failed, open the store afresh next time (see close_client)."""
+        """After a writing command failed, open the store with a new Chroma client next time.
+        After a write that failed on a full disk, Chroma's client of the folder never answered
+        again in this process (the next ingest of the MCP server or `watch` waited forever; the
+        database itself was not locked). The old client is not stopped: whoever still holds it
+        (a Store of another Synth of this process) keeps what it had."""
         self._store = None
-        close_client(str(self.settings.store))
+        forget_client(str(self.settings.store))
 
     def store(self, create: bool = True) -> Store:
         """The store, opened (or reopened, after another process wrote) when first needed."""
