@@ -162,9 +162,22 @@ class Synth:
                 if r.extraction == "pending" and r.meeting_id not in done
             ]
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
-            if (self.settings.auto_check if check is None else check) and stored:
+            if (self.settings.auto_check if check is None else check) and (stored or self._check_owed(store)):
                 self._check_after(report)
         return report
+
+    @staticmethod
+    def _check_owed(store: Store) -> bool:
+        """Whether a check that follows a write is owed: the commits themselves mark it (a meeting
+        record names its extraction run, the vision versions name the current one) and the check's
+        saved state marks it done, so a process killed between the two leaves it for the next writer."""
+        state = store.settings.check_state()
+        latest = store.vision.latest()
+        if latest is not None and state.vision != latest.version:
+            return True
+        return any(
+            r.extraction_run and state.runs.get(r.meeting_id) != r.extraction_run for r in store.meetings.records()
+        )
 
     def _check_after(self, report: IngestReport) -> None:
         """The check that follows extraction: the new insights against the vision and the rest."""
@@ -520,7 +533,8 @@ class Synth:
         """Remove one meeting, named by id or by a unique part of its title, and its words
         wherever synth keeps them: passages, insights, the flags that quote it, and the model
         cache (replies quote the windows and briefs they came from; the cache has no owner per
-        reply, so all of it goes). Returns the record, passages removed, flags removed."""
+        reply, so all of it goes), then what Chroma and SQLite keep of deleted records on disk
+        (Store.erase_freed_text). Returns the record, passages removed, flags removed."""
         record = self._match_meeting(meeting, self.store(create=False).meetings.records())
         store = self.store()
         removed = store.meetings.forget(record.meeting_id)
@@ -529,6 +543,7 @@ class Synth:
             store.flags.delete(citing)
         store.cache.clear()
         refresh_digest(store)
+        store.erase_freed_text()  # last: what the digest held of the meeting goes too
         return record, removed, len(citing)
 
     @staticmethod

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
+from .dates import bounded
 from .models import Insight, MeetingRecord, Turn
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def brief_facts(
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
+    as_of = bounded(as_of)
     every = store.meetings.records()
     records = [r for r in every if r.date <= as_of.isoformat()]
     runs = [r.extraction_run for r in records if r.extraction_run]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from .brief.facts import Facts
 from .check.tensions import likely
+from .dates import bounded
 from .errors import SynthError
 from .kinds import FLAG_TYPES
 from .teams import FUNCTIONS, OUTSIDE, display_team
@@ -62,7 +63,7 @@ def build_report(facts: Facts, since: dt.date | None = None, until: dt.date | No
     end = facts.as_of
     if since is None and until is None:
         end = min(end, dt.date.fromisoformat(max(r.date for r in facts.records)))
-    start = since or dt.date.fromisoformat(facts.records[0].date)
+    start = bounded(since) if since else dt.date.fromisoformat(facts.records[0].date)
     if start > end:
         raise SynthError(f"the report would start on {start}, after its end {end}")
     start = max(start, _monday(end) - dt.timedelta(weeks=MAX_WEEKS - 1))

@@ -394,6 +394,9 @@ class MemoryStore:
     def _store(self) -> MemoryStore:
         return self
 
+    def erase_freed_text(self) -> None:
+        """Nothing of a deleted record stays in memory."""
+
     def changing(self) -> contextlib.AbstractContextManager[None]:
         """A write needs no lock here."""
         return contextlib.nullcontext()

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..dates import bounded
 from ..errors import NotFoundError
 from ..models import MeetingRecord
 
@@ -41,7 +42,7 @@ def resolve_period(records: list[MeetingRecord], since: Since, series: str | Non
     """Since a day, or since the previous meeting of the series (`series`, else the most recent
     series that has met more than once), else the last 14 days."""
     if isinstance(since, dt.date):
-        return Period(since, as_of, f"since {since.isoformat()}")
+        return Period(bounded(since), as_of, f"since {since.isoformat()}")
     past = [r for r in records if r.date <= as_of.isoformat()]
     groups: dict[str, list[MeetingRecord]] = {}
     for record in past:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
+
+from ..dates import from_words
 
 
 def _word_list(words: str) -> list[str]:
@@ -489,70 +492,70 @@ def due_by(text: str, reference: dt.date) -> tuple[dt.date, str] | None:
     best: tuple[int, dt.date, str] | None = None
     for kind, pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
-            day = _resolve(kind, match, reference)
+            day = from_words(functools.partial(_resolve, kind, match, reference))
             if day and (best is None or match.start() < best[0]):
                 best = (match.start(), day, match.group(0))
     return (best[1], best[2]) if best else None
 
 
 def _resolve(kind: str, m: re.Match, ref: dt.date) -> dt.date | None:
-    try:
-        if kind == "iso":
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if kind == "quarter":
-            q = int(m.group(1))
-            year = int(m.group(2)) if m.group(2) else ref.year
-            year = year + 2000 if year < 100 else year
-            end = _month_end(year, q * 3)
-            if not m.group(2) and end < ref:
-                end = _month_end(year + 1, q * 3)
-            return end
-        if kind == "this_quarter":
-            q = (ref.month - 1) // 3 + 1
-            if m.group(1).lower() == "next":
-                q += 1
-            year = ref.year + (q - 1) // 4
-            return _month_end(year, ((q - 1) % 4 + 1) * 3)
-        if kind in ("month", "day_month"):
-            part, name, day, year = (
-                (m.group(1), m.group(2), m.group(3), m.group(4))
-                if kind == "month"
-                else (None, m.group(2), m.group(1), m.group(3))
-            )
-            month = _MONTHS[name.lower().rstrip(".")]
-            if name.lower() in ("may", "mar") and not (part or day or year):
-                return None  # "may" and "mar" are words too
-            if day:
-                when = dt.date(int(year) if year else ref.year, month, int(day))
-                if not year and when < ref - dt.timedelta(days=62):
-                    when = when.replace(year=when.year + 1)
-                return when
-            year = int(year) if year else ref.year
-            end = _month_end(year, month)
-            if not m.group(4 if kind == "month" else 3) and end < ref:
-                end = _month_end(year + 1, month)
-            part = (part or "").lower()
-            if part == "early" or part == "beginning of":
-                return end.replace(day=10)
-            if part == "mid":
-                return end.replace(day=15)
-            return end
-        if kind == "weekday":
-            days = (_WEEKDAYS.index(m.group(2).lower()) - ref.weekday()) % 7 or 7
-            return ref + dt.timedelta(days=days + (7 if m.group(1) else 0))
-        if kind == "year":
-            return dt.date(ref.year + (1 if m.group(1).lower() == "next" else 0), 12, 31)
-        if kind == "month_rel":
-            month = ref.month + (1 if m.group(1).lower() == "next" else 0)
-            return _month_end(ref.year + (month - 1) // 12, (month - 1) % 12 + 1)
-        if kind == "week_rel":
-            days = 6 - ref.weekday() + (7 if m.group(1).lower() == "next" else 0)
-            return ref + dt.timedelta(days=days)
-        if kind == "in_n":
-            n = _number(m.group(1).lower())
-            if n is None:
-                return None
-            return ref + dt.timedelta(days=int(n * (7 if m.group(2).lower().startswith("week") else 31)))
-    except ValueError:
-        return None
+    """The day a date phrase of `kind` names, said on `ref`; it may raise ValueError or OverflowError
+    (a day that does not exist, "in 1000000 weeks"), which `due_by` treats as no day."""
+    if kind == "iso":
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if kind == "quarter":
+        q = int(m.group(1))
+        year = int(m.group(2)) if m.group(2) else ref.year
+        year = year + 2000 if year < 100 else year
+        end = _month_end(year, q * 3)
+        if not m.group(2) and end < ref:
+            end = _month_end(year + 1, q * 3)
+        return end
+    if kind == "this_quarter":
+        q = (ref.month - 1) // 3 + 1
+        if m.group(1).lower() == "next":
+            q += 1
+        year = ref.year + (q - 1) // 4
+        return _month_end(year, ((q - 1) % 4 + 1) * 3)
+    if kind in ("month", "day_month"):
+        part, name, day, year = (
+            (m.group(1), m.group(2), m.group(3), m.group(4))
+            if kind == "month"
+            else (None, m.group(2), m.group(1), m.group(3))
+        )
+        month = _MONTHS[name.lower().rstrip(".")]
+        if name.lower() in ("may", "mar") and not (part or day or year):
+            return None  # "may" and "mar" are words too
+        if day:
+            when = dt.date(int(year) if year else ref.year, month, int(day))
+            if not year and when < ref - dt.timedelta(days=62):
+                when = when.replace(year=when.year + 1)
+            return when
+        year = int(year) if year else ref.year
+        end = _month_end(year, month)
+        if not m.group(4 if kind == "month" else 3) and end < ref:
+            end = _month_end(year + 1, month)
+        part = (part or "").lower()
+        if part == "early" or part == "beginning of":
+            return end.replace(day=10)
+        if part == "mid":
+            return end.replace(day=15)
+        return end
+    if kind == "weekday":
+        days = (_WEEKDAYS.index(m.group(2).lower()) - ref.weekday()) % 7 or 7
+        return ref + dt.timedelta(days=days + (7 if m.group(1) else 0))
+    if kind == "year":
+        return dt.date(ref.year + (1 if m.group(1).lower() == "next" else 0), 12, 31)
+    if kind == "month_rel":
+        month = ref.month + (1 if m.group(1).lower() == "next" else 0)
+        return _month_end(ref.year + (month - 1) // 12, (month - 1) % 12 + 1)
+    if kind == "week_rel":
+        days = 6 - ref.weekday() + (7 if m.group(1).lower() == "next" else 0)
+        return ref + dt.timedelta(days=days)
+    if kind == "in_n":
+        n = _number(m.group(1).lower())
+        if n is None:
+            return None
+        return ref + dt.timedelta(days=int(n * (7 if m.group(2).lower().startswith("week") else 31)))
+    return None
     return None

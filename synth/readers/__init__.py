@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from ..dates import MAX_DATE, MIN_DATE
 from ..errors import InputError
 from ..models import Meeting, Turn
 from ..teams import normalize_team
@@ -309,10 +310,6 @@ def _team_value(value, source: str, warnings: list[str] | None = None) -> str | 
             raise InputError(source, message)
         warnings.append(f"{source}: {message}; stored without a meeting function (--team gives one)")
     return team
-
-
-MIN_DATE = dt.date(1900, 1, 1)
-MAX_DATE = dt.date(2199, 12, 31)
 
 
 def _file_date(mtime: float | None) -> dt.date:

@@ -5,6 +5,7 @@ The only module that imports chromadb (inside functions: `synth --help` stays in
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -116,7 +117,7 @@ def is_transient(exc: Exception) -> bool:
 
 def forget_client(location: str) -> None:
     """Drop Chroma's cached client of a store folder, so the next open reads what other
-    processes wrote since."""
+    processes wrote since, or starts clean after a write failed (see Session._drop_store)."""
     from chromadb.api.client import SharedSystemClient
 
     SharedSystemClient._identifier_to_system.pop(location, None)
@@ -432,3 +433,30 @@ def embedding_function(model_name: str, load_embedder: Callable[[], Embedder]) -
             return "cosine"
 
     return SynthEmbeddingFunction()
+
+
+# The topic Chroma's write-ahead queue files each record under: its collection's id behind this.
+_TOPIC = "persistent://default/default/"
+
+
+def erase_freed_text(folder: Path) -> None:
+    """Remove from a store folder's database the words of records that were deleted: Chroma's
+    write-ahead queue (`embeddings_queue`) keeps every write's document and metadata until its
+    vector index next flushes, the full-text index keeps deleted words in its segments until they
+    are merged, and SQLite keeps freed pages. The queue's entries that the metadata segment has
+    applied lose their metadata (the vector index replays only ids and vectors from them), the
+    full-text index is merged, and the database is rewritten (VACUUM). The caller holds the data
+    lock exclusively, so no other process has the database open."""
+    import sqlite3
+
+    applied = (
+        "SELECT m.seq_id FROM max_seq_id m JOIN segments s ON s.id = m.segment_id "
+        f"WHERE s.scope = 'METADATA' AND '{_TOPIC}' || s.collection = embeddings_queue.topic"
+    )
+    try:
+        with contextlib.closing(sqlite3.connect(folder / DATABASE, timeout=60, isolation_level=None)) as db:
+            db.execute(f"UPDATE embeddings_queue SET metadata = NULL WHERE metadata IS NOT NULL AND seq_id <= ({applied})")
+            db.execute("INSERT INTO embedding_fulltext_search(embedding_fulltext_search) VALUES ('optimize')")
+            db.execute("VACUUM")
+    except sqlite3.Error as exc:
+        raise StoreError(f"erasing the forgotten words from {folder / DATABASE} failed: {disk_full(folder, exc) or exc}") from None

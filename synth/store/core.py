@@ -217,6 +217,15 @@ class Store:
             )
         return self._lazy[name]
 
+    def erase_freed_text(self) -> None:
+        """Remove the words of deleted records from where Chroma keeps them after a delete (see
+        client.erase_freed_text). On a Chroma server synth cannot reach its database: README's
+        "Safety" section says what remains there and how an admin removes it."""
+        if self.server:
+            return
+        with self.changing():
+            client.erase_freed_text(Path(self.location))
+
     # --- deleting, for the repositories -------------------------------------------------------
 
     def delete_all_but(self, collection: Any, meeting_id: str, field: str, keep: list[str] | None) -> int:

@@ -212,13 +212,29 @@ class StoreLocks:
             fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_EX)
             fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_EX)
         self._exclusive += 1
+        failed = False
         try:
             yield
+        except BaseException:
+            failed = True
+            raise
         finally:
             self._exclusive -= 1
             if self._exclusive == 0:
                 try:
                     self._bump()
+                except OSError as exc:
+                    if not failed:  # else the write's own error says what happened (a full disk, say)
+                        raise _bump_error(self.folder, exc) from None
                 finally:
                     fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_UN)
                     fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_UN)
+
+
+def _bump_error(folder: Path, exc: OSError) -> Exception:
+    """The error for a write whose generation counter could not be written (a full disk)."""
+    from ..errors import StoreError
+    from .client import disk_full
+
+    said = disk_full(folder, exc) or f"cannot write {folder / GENERATION_FILE}: {exc.strerror or exc}"
+    return StoreError(f"recording a write failed in the store at {folder}: {said}")

@@ -101,6 +101,10 @@ class Session:
                 with locks.exclusive():
                     self.store()
             yield
+        except (StoreError, OSError):
+            if write:  # a failed write (a full disk) can leave Chroma's client unable to answer
+                self._drop_store()
+            raise
         finally:
             self._active = False
             self._locks = None
@@ -109,6 +113,15 @@ class Session:
                     locks.release_writer()
                 else:
                     locks.release_read()
+
+    def _drop_store(self) -> None:
+        """After a writing command failed, open the store with a new Chroma client next time.
+        After a write that failed on a full disk, Chroma's client of the folder never answered
+        again in this process (the next ingest of the MCP server or `watch` waited forever; the
+        database itself was not locked). The old client is not stopped: whoever still holds it
+        (a Store of another Synth of this process) keeps what it had."""
+        self._store = None
+        forget_client(str(self.settings.store))
 
     def store(self, create: bool = True) -> Store:
         """The store, opened (or reopened, after another process wrote) when first needed."""
