@@ -1,13 +1,16 @@
 """How synth's commands grow with the store: brief, report, search, the check after one new
-meeting, on stores of 35 and 100 meetings (issue 19).
+meeting, on stores of 35, 100 and 300 meetings (issue 19).
 
     python bench/scale.py build            # the stores, once (offline, with extraction and check)
-    python bench/scale.py measure [--label before|after] [--sizes 35,100]
+    python bench/scale.py measure [--label before|after] [--sizes 35,100,300]
     python bench/scale.py show --label before   # the table of an earlier measurement again
 
-The meetings are QMSum transcripts (the 35 val meetings, then train meetings drawn with a fixed
-seed), one every three days from 2026-01-01 in that order, so the 35-meeting store is the first
-35 of the 100. The vision and roster are bench/volume.py's (the remote-control vision; AMI roles
+The meetings are QMSum transcripts (the 35 val meetings, then the 162 train meetings in an order
+drawn with a fixed seed, then relabelled copies of those: new speaker names, the turns in a
+rotated order of blocks, so no copy is a byte duplicate), one every three days from 2026-01-01
+in that order, so each store is the first meetings of the next. The build records, per step,
+passages per second of the ingest, extraction seconds per meeting, the automatic check's
+seconds and the store's size on disk (`show --label build`). The vision and roster are bench/volume.py's (the remote-control vision; AMI roles
 as functions). Each store is built once, offline, with extraction and the automatic check, and
 copied before anything that writes. Printed per size: wall seconds and peak memory of `brief`
 (the last 14 days) and `report` in a new process; search in a new process (median of 3) and in
@@ -23,6 +26,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,22 +38,23 @@ from pathlib import Path
 from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, table
 
 VISION = ROOT / "bench" / "data" / "volume" / "vision.md"
-ROSTER = {
-    "product": ["Project Manager"],
-    "engineering": ["Industrial Designer"],
-    "design": ["User Interface"],
-    "marketing": ["Marketing"],
-}
-SIZES = (35, 100)
+ROLES = {"product": "Project Manager", "engineering": "Industrial Designer", "design": "User Interface", "marketing": "Marketing"}
+# the copies' speakers: each AMI role becomes a person of the same function; others get a suffix
+RENAMED = {"Project Manager": "Paula Moreno", "Industrial Designer": "Ivan Dorsey", "User Interface": "Uma Lindqvist"}
+RENAMED["Marketing"] = "Marco Feld"
+ROSTER = {team: [role, RENAMED[role]] for team, role in ROLES.items()}
+SIZES = (35, 100, 300)
+QMSUM_TRAIN = 162
+BLOCKS = 4  # a copy's turns in this many blocks, rotated by one
 START = dt.date(2026, 1, 1)
 STEP_DAYS = 3
 SPARE = 1  # meetings converted beyond the largest store: the "one new meeting"
 
 
-def train_markdown(count: int) -> Path:
-    """`count` QMSum train meetings (a fixed seed), converted once."""
+def train_markdown(count: int) -> list[Path]:
+    """`count` QMSum train meetings in an order drawn with a fixed seed, converted once."""
     out = CACHE / f"qmsum_train{count}_scale_md"
-    if not (out / "queries.jsonl").exists():
+    if not (out / "order.txt").exists():
         rows = [json.loads(r) for r in (EVALDATA / "qmsum" / "index.jsonl").read_text().splitlines() if r.strip()]
         pool = sorted(r["meeting_id"] for r in rows if r["split"] == "train")
         chosen = random.Random("synth-scale").sample(pool, count)
@@ -59,14 +64,41 @@ def train_markdown(count: int) -> Path:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    return out
+        (out / "order.txt").write_text("\n".join(chosen))
+    return [out / f"{name}.md" for name in (out / "order.txt").read_text().split()]
+
+
+def relabelled(path: Path) -> str:
+    """A copy of a meeting that is not a byte duplicate: new speaker names, blocks of turns rotated."""
+    head, *turns = path.read_text().split("\n\n")
+    size = max(1, len(turns) // BLOCKS)
+    rotated = turns[size:] + turns[:size]
+    renamed = [
+        re.sub(r"^\*\*([^*]+):\*\*", lambda m: f"**{RENAMED.get(m[1], m[1] + '-2')}:**", turn)
+        for turn in rotated
+    ]
+    return "\n\n".join([head.replace(path.stem, f"{path.stem}-r2"), *renamed])
+
+
+def copies(sources: list[Path], count: int) -> list[Path]:
+    """`count` relabelled copies of the first sources, written once."""
+    out = CACHE / "scale_copies_md"
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for path in sources[:count]:
+        target = out / f"{path.stem}-r2.md"
+        if not target.exists():
+            target.write_text(relabelled(path))
+        made.append(target)
+    return made
 
 
 def dated_meetings() -> list[Path]:
     """Every meeting of the bench with front matter (title = its id, one every three days)."""
     out = CACHE / "scale_md"
     sources = sorted(qmsum_val_markdown().glob("*.md"))
-    sources += sorted(train_markdown(max(SIZES) + SPARE - len(sources)).glob("*.md"))
+    sources += train_markdown(QMSUM_TRAIN)
+    sources += copies(sources, max(SIZES) + SPARE - len(sources))
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for n, path in enumerate(sources):
@@ -82,8 +114,37 @@ def store_path(size: int) -> Path:
     return CACHE / f"scale_store_{size}"
 
 
+def disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def publish(work: Path, size: int) -> None:
+    """Copy the growing store to its size's name: to a temporary name first, renamed when complete."""
+    final = store_path(size)
+    partial = final.with_name(final.name + ".copying")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(work, partial)
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+
+
+def build_step(app, files: list[Path]) -> dict[str, float]:
+    """Ingest `files` in three timed phases: passages, extraction, the automatic check."""
+    got: dict[str, float] = {"meetings": len(files), "load": os.getloadavg()[0]}
+    with Timer() as t:
+        report = app.ingest([str(p) for p in files], extract=False)
+    got.update(ingest_s=t.seconds, passages=report.passages, passages_per_s=report.passages / t.seconds)
+    with Timer() as t:
+        app.ingest([], check=False)  # the meetings left pending above
+    got.update(extract_s=t.seconds, extract_s_per_meeting=t.seconds / len(files))
+    with Timer() as t:
+        app.check()  # what ingest runs after extraction: the new insights only
+    got["check_s"] = t.seconds
+    return got
+
+
 def build() -> None:
-    """The stores, growing: the first 35 meetings, copied, then the next 65 on top."""
+    """The stores, growing on one store: the first 35 meetings, copied, the next 65 on top, and so on."""
     from synth.app import Synth
     from synth.config import Settings
 
@@ -96,13 +157,16 @@ def build() -> None:
     app.set_roster(roster)
     app.set_vision(VISION)
     done = 0
+    steps: dict[int, dict[str, float]] = {}
+    out = CACHE / "scale_out_build"
+    out.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
-        with Timer() as t:
-            app.ingest([str(p) for p in files[done:size]])
-        print(f"built {size} meetings (+{size - done} in {t.seconds:.0f} s)", flush=True)
+        steps[size] = build_step(app, files[done:size])
+        steps[size]["store_mb"] = disk_mb(work)
+        print(f"built {size} meetings: {steps[size]}", flush=True)
+        (out / "results.json").write_text(json.dumps(steps, indent=1))
+        publish(work, size)
         done = size
-        shutil.rmtree(store_path(size), ignore_errors=True)
-        shutil.copytree(work, store_path(size))
     shutil.rmtree(work, ignore_errors=True)
 
 
