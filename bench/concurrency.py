@@ -33,6 +33,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -183,13 +184,21 @@ SEARCHER = """
 import sys, time
 from synth.app import Synth
 from synth.config import Settings
+from synth.store import locking
 app = Synth(Settings(store=sys.argv[1], offline=True))
 app.embedder.embed(["warm"])
+waited = [0.0]
+take = locking.StoreLocks.acquire_read
+def timed_take(self):
+    start = time.perf_counter()
+    take(self)
+    waited[0] += time.perf_counter() - start
+locking.StoreLocks.acquire_read = timed_take
 print("ready", flush=True)
 for query in sys.stdin:
-    start = time.perf_counter()
+    start, waited[0] = time.perf_counter(), 0.0
     app.search(query.strip(), k=5)
-    print(time.perf_counter() - start, flush=True)
+    print(time.perf_counter() - start, waited[0], flush=True)
 """
 
 
@@ -245,6 +254,9 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
     )
     held = time.perf_counter() - start
     ingest = subprocess.Popen([*base, "ingest", str(new)], **quiet)
+    seen = {"reader": 0.0, "ingest waits": 0.0, "ingest holds": 0.0}
+    sampler = threading.Thread(target=sample_locks, args=(store, long_reader, ingest, seen))
+    sampler.start()
     wait_until(
         lambda: (store / "synth-writer.lock").read_text().startswith(f"pid {ingest.pid},"),
         ingest,
@@ -253,7 +265,7 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
     rows = []
     while long_reader.poll() is None or ingest.poll() is None:
         reader_state, ingest_state = lock_state(store, long_reader.pid), lock_state(store, ingest.pid)
-        fresh, kept = run_search(base, searcher, queries[len(rows) % len(queries)])
+        fresh, kept, waited = run_search(base, searcher, queries[len(rows) % len(queries)])
         rows.append(
             [
                 f"{time.perf_counter() - start:.0f}",
@@ -261,11 +273,13 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
                 ingest_state if ingest.poll() is None else "ended",
                 f"{fresh:.2f}",
                 f"{kept:.2f}",
+                f"{waited:.2f}",
             ]
         )
     ends = [f"{p.returncode}" for p in (long_reader, ingest)]
     searcher.stdin.close()
     searcher.wait()
+    sampler.join()
     print(
         table(
             [
@@ -274,14 +288,17 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
                 "ingest (data lock)",
                 "search, new process (s)",
                 "search, open process (s)",
+                "  of which waiting for the data lock (s)",
             ],
             rows,
         )
     )
     print(
-        f"\n{reader} held the data lock {held:.1f} s after it started; exit codes {reader} {ends[0]}, ingest {ends[1]}"
+        f"\n{reader} took the data lock {held:.1f} s after it started; exit codes: {reader} {ends[0]}, "
+        f"ingest {ends[1]}; sampled every 0.1 s: {reader} held the data lock {seen['reader']:.1f} s, "
+        f"the ingest waited for it {seen['ingest waits']:.1f} s and held it {seen['ingest holds']:.1f} s"
     )
-    for name, column, at_idle in (("new process", 3, idle[0]), ("open process", 4, idle[1])):
+    for name, column, at_idle in (("new process", 3, idle[0]), ("open process", 4, idle[1]), ("lock wait", 5, idle[2])):
         values = [float(r[column]) for r in rows]
         print(
             f"search, {name}: {len(values)} searches, median {statistics.median(values):.2f} s, "
@@ -290,15 +307,31 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
 
 
-def run_search(base: list[str], searcher: subprocess.Popen, query: str) -> tuple[float, float]:
-    """One search in a new process and one in the open searcher, each timed (s)."""
+def sample_locks(store: Path, reader: subprocess.Popen, ingest: subprocess.Popen, seen: dict[str, float]) -> None:
+    """Add up, every 0.1 s until both end, how long the reader held the data lock and how long the
+    ingest waited for it and held it."""
+    last = time.perf_counter()
+    while reader.poll() is None or ingest.poll() is None:
+        reading, state = lock_state(store, reader.pid), lock_state(store, ingest.pid)
+        now = time.perf_counter()
+        seen["reader"] += (now - last) * ("holds data" in reading)
+        seen["ingest waits"] += (now - last) * ("waits data" in state)
+        seen["ingest holds"] += (now - last) * ("holds data" in state)
+        last = now
+        time.sleep(0.1)
+
+
+def run_search(base: list[str], searcher: subprocess.Popen, query: str) -> tuple[float, float, float]:
+    """One search in a new process and one in the open searcher, each timed (s), and the part of
+    the latter spent waiting for the data lock."""
     assert searcher.stdin and searcher.stdout
     began = time.perf_counter()
     subprocess.run([*base, "search", query, "--k", "5"], capture_output=True, check=True)
     fresh = time.perf_counter() - began
     searcher.stdin.write(query.replace("\n", " ") + "\n")
     searcher.stdin.flush()
-    return fresh, float(searcher.stdout.readline())
+    kept, waited = map(float, searcher.stdout.readline().split())
+    return fresh, kept, waited
 
 
 def main():
