@@ -48,16 +48,23 @@ def wait_for_writer(store: Path, process: subprocess.Popen, timeout: float = 120
     return False
 
 
-def blocked_on(path: Path) -> set[int]:
-    """The processes the kernel holds waiting for a flock on `path` (Linux's /proc/locks lists a
-    waiter as `N: -> FLOCK ... pid dev:inode ...`)."""
+def flocks_on(path: Path, waiting: bool) -> set[int]:
+    """The processes that hold a flock on `path`, or (`waiting`) that the kernel holds waiting for
+    one: Linux's /proc/locks lists a holder as `N: FLOCK ... pid dev:inode ...` and a waiter as
+    `N: -> FLOCK ... pid dev:inode ...`."""
     inode = f":{path.stat().st_ino}"
-    waiting = set()
+    pids = set()
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
-        if len(fields) > 6 and fields[1] == "->" and fields[6].endswith(inode):
-            waiting.add(int(fields[5]))
-    return waiting
+        if waiting == (len(fields) > 1 and fields[1] == "->"):
+            fields = fields[1:] if waiting else fields
+            if len(fields) > 5 and fields[5].endswith(inode):
+                pids.add(int(fields[4]))
+    return pids
+
+
+def blocked_on(path: Path) -> set[int]:
+    return flocks_on(path, waiting=True)
 
 
 def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
@@ -180,17 +187,6 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
         assert json.loads(out), command
 
 
-def holders_of(path: Path) -> set[int]:
-    """The processes that hold a flock on `path` (Linux's /proc/locks; waiters are left out)."""
-    inode = f":{path.stat().st_ino}"
-    held = set()
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].endswith(inode):
-            held.add(int(fields[4]))
-    return held
-
-
 LONG_READER = """
 import sys
 from synth.app import Synth
@@ -239,7 +235,7 @@ def test_a_search_passes_a_long_reader_that_a_writer_waits_for(example_app, tmp_
     try:
         assert reader.stdout and reader.stdin
         assert reader.stdout.readline().strip() == "inside", reader.communicate()[1][-800:]
-        while reader.pid not in holders_of(store / LONG_FILE):  # marked a long reader after a moment
+        while reader.pid not in flocks_on(store / LONG_FILE, waiting=False):  # marked a long reader after a moment
             assert reader.poll() is None
             time.sleep(0.05)
         writer = subprocess.Popen([sys.executable, "-c", WAITING_WRITER, str(store), str(roster)], env=env, **pipes)
