@@ -418,15 +418,19 @@ def main() -> None:
     if args.what == "show" and args.label == "build":
         show_build()
         return
-    if args.what == "show":  # the tables of an earlier measurement
-        saved = json.loads((outputs / "results.json").read_text())
-        embedding = saved.pop("embedding", None)
-        results = {int(k): v for k, v in saved.items()}
-    else:
+    saved_file = outputs / "results.json"
+    saved = json.loads(saved_file.read_text()) if saved_file.exists() else {}
+    embedding = saved.pop("embedding", None)
+    results = {int(k): v for k, v in saved.items()}  # sizes measured earlier under this label
+    if args.what == "measure":  # the sizes asked for, measured again; the others kept
         files = dated_meetings()
-        embedding = embedding_rate(files)
-        results = {size: measure_size(size, files, outputs) for size in sizes}
-        (outputs / "results.json").write_text(json.dumps({**results, "embedding": embedding}, indent=1))
+        embedding = embedding or embedding_rate(files)
+        for size in sizes:
+            results[size] = measure_size(size, files, outputs)
+            saved_file.write_text(json.dumps({**results, "embedding": embedding}, indent=1))
+    if not results:
+        sys.exit(f"nothing measured under the label {args.label!r} yet")
+    results = dict(sorted(results.items()))
     print(f"\n{args.label}: {os.cpu_count()} cores, offline; load average beside each timing; outputs in {outputs}\n")
     print(growth_table(results, MEASURED))
     print()
