@@ -238,7 +238,8 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
     searcher = subprocess.Popen([sys.executable, "-c", SEARCHER, str(store)], stdin=subprocess.PIPE, **quiet)
     assert searcher.stdout and searcher.stdin
     searcher.stdout.readline()
-    idle = [statistics.median(times) for times in zip(*(run_search(base, searcher, q) for q in queries[:3]))]
+    idle = [statistics.median(fresh_search(base, q) for q in queries[:3])]
+    idle += [statistics.median(times) for times in zip(*(kept_search(searcher, q) for q in queries[:3]))]
     start = time.perf_counter()
     far = "2100-01-01"
     args = (
@@ -262,46 +263,49 @@ def behind(source: Path, reader: str, new: Path, queries: list[str]) -> None:
         ingest,
         "the ingest taking the writer lock",
     )
+    fresh: list[float] = []  # new-process searches, one after another in a thread of their own
+    running = lambda: long_reader.poll() is None or ingest.poll() is None  # noqa: E731
+    thread = threading.Thread(target=fresh_searches, args=(base, queries, running, fresh))
+    thread.start()
     rows = []
-    while long_reader.poll() is None or ingest.poll() is None:
+    while running():
         reader_state, ingest_state = lock_state(store, long_reader.pid), lock_state(store, ingest.pid)
-        fresh, kept, waited = run_search(base, searcher, queries[len(rows) % len(queries)])
+        kept, waited = kept_search(searcher, queries[len(rows) % len(queries)])
         rows.append(
             [
-                f"{time.perf_counter() - start:.0f}",
+                f"{time.perf_counter() - start:.1f}",
                 reader_state if long_reader.poll() is None else "ended",
                 ingest_state if ingest.poll() is None else "ended",
-                f"{fresh:.2f}",
                 f"{kept:.2f}",
                 f"{waited:.2f}",
             ]
         )
+        time.sleep(0.25)
     ends = [f"{p.returncode}" for p in (long_reader, ingest)]
     searcher.stdin.close()
     searcher.wait()
     sampler.join()
-    print(
-        table(
-            [
-                "s since the reader started",
-                f"{reader} (data lock)",
-                "ingest (data lock)",
-                "search, new process (s)",
-                "search, open process (s)",
-                "  of which waiting for the data lock (s)",
-            ],
-            rows,
-        )
-    )
+    thread.join()
+    head = [
+        "s since the reader started",
+        f"{reader} (data lock)",
+        "ingest (data lock)",
+        "search (s)",
+        "  lock wait (s)",
+    ]
+    print(table(head, rows))
     print(
         f"\n{reader} took the data lock {held:.1f} s after it started; exit codes: {reader} {ends[0]}, "
         f"ingest {ends[1]}; sampled every 0.1 s: {reader} held the data lock {seen['reader']:.1f} s, "
         f"the ingest waited for it {seen['ingest waits']:.1f} s and held it {seen['ingest holds']:.1f} s"
     )
-    for name, column, at_idle in (("new process", 3, idle[0]), ("open process", 4, idle[1]), ("lock wait", 5, idle[2])):
-        values = [float(r[column]) for r in rows]
+    for name, values, at_idle in (
+        ("in the open process", [float(r[3]) for r in rows], idle[1]),
+        ("  its wait for the data lock", [float(r[4]) for r in rows], idle[2]),
+        ("in a new process each", fresh, idle[0]),
+    ):
         print(
-            f"search, {name}: {len(values)} searches, median {statistics.median(values):.2f} s, "
+            f"search {name}: {len(values)} searches, median {statistics.median(values):.2f} s, "
             f"max {max(values):.2f} s, {sum(v > 2 for v in values)} over 2 s (idle: {at_idle:.2f} s)"
         )
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
@@ -321,17 +325,25 @@ def sample_locks(store: Path, reader: subprocess.Popen, ingest: subprocess.Popen
         time.sleep(0.1)
 
 
-def run_search(base: list[str], searcher: subprocess.Popen, query: str) -> tuple[float, float, float]:
-    """One search in a new process and one in the open searcher, each timed (s), and the part of
-    the latter spent waiting for the data lock."""
-    assert searcher.stdin and searcher.stdout
+def fresh_search(base: list[str], query: str) -> float:
+    """One `synth search` in a new process, timed (s)."""
     began = time.perf_counter()
     subprocess.run([*base, "search", query, "--k", "5"], capture_output=True, check=True)
-    fresh = time.perf_counter() - began
+    return time.perf_counter() - began
+
+
+def fresh_searches(base: list[str], queries: list[str], running, times: list[float]) -> None:
+    while running():
+        times.append(fresh_search(base, queries[-1 - len(times) % len(queries)]))
+
+
+def kept_search(searcher: subprocess.Popen, query: str) -> tuple[float, float]:
+    """One search in the open searcher, timed (s), and the part spent waiting for the data lock."""
+    assert searcher.stdin and searcher.stdout
     searcher.stdin.write(query.replace("\n", " ") + "\n")
     searcher.stdin.flush()
     kept, waited = map(float, searcher.stdout.readline().split())
-    return fresh, kept, waited
+    return kept, waited
 
 
 def main():
