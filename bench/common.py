@@ -82,3 +82,26 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def store_space(folder: Path) -> dict[str, float]:
+    """What takes a store folder's space, in MB: Chroma's SQLite tables (indexes counted with their
+    table, the full-text index as one), each collection's HNSW files, and the rest."""
+    import sqlite3
+
+    database = folder / "chroma.sqlite3"
+    space: dict[str, float] = {}
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        owners = dict(db.execute("SELECT name, tbl_name FROM sqlite_master"))
+        for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+            table = owners.get(name, name)
+            table = "embedding_fulltext_search (all)" if table.startswith("embedding_fulltext_search") else table
+            space[f"sqlite: {table}"] = space.get(f"sqlite: {table}", 0) + size / 1e6
+        collections = dict(db.execute("SELECT s.id, c.name FROM segments s JOIN collections c ON s.collection = c.id"))
+    for part in folder.iterdir():
+        if part.is_dir():
+            size = sum(f.stat().st_size for f in part.rglob("*") if f.is_file()) / 1e6
+            space[f"hnsw: {collections.get(part.name, part.name)}"] = size
+    files = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+    space["other files (sqlite free pages, locks)"] = files - sum(space.values())
+    return space

@@ -1,19 +1,28 @@
-"""How synth's commands grow with the store: brief, report, search, the check after one new
-meeting, on stores of 35 and 100 meetings (issue 19).
+"""How synth's commands grow with the store: brief, report, search, ingest and the check, on
+stores of 35, 100 and 300 meetings (issue 19).
 
     python bench/scale.py build            # the stores, once (offline, with extraction and check)
-    python bench/scale.py measure [--label before|after] [--sizes 35,100]
-    python bench/scale.py show --label before   # the table of an earlier measurement again
+    python bench/scale.py show --label build    # the build's steps: passages/s, extraction, check, size
+    python bench/scale.py measure [--label before|after] [--sizes 35,100,300]
+    python bench/scale.py show --label before   # the tables of an earlier measurement again
 
-The meetings are QMSum transcripts (the 35 val meetings, then train meetings drawn with a fixed
-seed), one every three days from 2026-01-01 in that order, so the 35-meeting store is the first
-35 of the 100. The vision and roster are bench/volume.py's (the remote-control vision; AMI roles
-as functions). Each store is built once, offline, with extraction and the automatic check, and
-copied before anything that writes. Printed per size: wall seconds and peak memory of `brief`
-(the last 14 days) and `report` in a new process; search in a new process (median of 3) and in
-process (p50, and the part spent refreshing the store's view); ingesting one new meeting with
-extraction and check (and the check's own seconds); and the ratios between sizes. The machine's
-load average is printed beside each size: read the ratios more than the seconds.
+The meetings are QMSum transcripts (the 35 val meetings, then the 162 train meetings in an order
+drawn with a fixed seed, then relabelled copies of those: new speaker names, the turns in a
+rotated order of blocks, so no copy is a byte duplicate), one every three days from 2026-01-01
+in that order, so each store is the first meetings of the next. The vision and roster are
+bench/volume.py's (the remote-control vision; AMI roles as functions, and the copies' people).
+The stores grow on one store, built offline with extraction and the automatic check; each size
+is copied under a temporary name, then renamed. The build records per step passages per second
+of the ingest, extraction seconds per meeting, the check's seconds and the store's size.
+
+`measure` prints per size: wall seconds and peak memory of `brief` (the last 14 days) and
+`report` in a new process, and both in process; search in a new process (median of 3) and in
+process (p50, and the part spent reading meeting records); on a copy of the store, the unchanged
+meetings ingested again, one new meeting with extraction and check, then `check --all`; the
+store's size and what takes it (SQLite tables, HNSW files). Each figure has the machine's load
+average beside it, a growth exponent fitted over the sizes (log-log least squares) and the value
+extrapolated by it to 1,000 and 20,000 meetings. Once: ingest passages/s against the raw
+embedding of the same passages. Read the ratios more than the seconds.
 """
 
 from __future__ import annotations
@@ -21,8 +30,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -31,25 +42,33 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, table
+from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, store_space, table
 
 VISION = ROOT / "bench" / "data" / "volume" / "vision.md"
-ROSTER = {
-    "product": ["Project Manager"],
-    "engineering": ["Industrial Designer"],
-    "design": ["User Interface"],
-    "marketing": ["Marketing"],
+ROLES = {
+    "product": "Project Manager",
+    "engineering": "Industrial Designer",
+    "design": "User Interface",
+    "marketing": "Marketing",
 }
-SIZES = (35, 100)
+# the copies' speakers: each AMI role becomes a person of the same function; others get a suffix
+RENAMED = {"Project Manager": "Paula Moreno", "Industrial Designer": "Ivan Dorsey", "User Interface": "Uma Lindqvist"}
+RENAMED["Marketing"] = "Marco Feld"
+ROSTER = {team: [role, RENAMED[role]] for team, role in ROLES.items()}
+SIZES = (35, 100, 300)
+QMSUM_TRAIN = 162
+BLOCKS = 4  # a copy's turns in this many blocks, rotated by one
 START = dt.date(2026, 1, 1)
 STEP_DAYS = 3
+EXTRAPOLATE = (1_000, 20_000)
+EMBED_MEETINGS = 5  # the meetings whose passages measure the embedding's throughput
 SPARE = 1  # meetings converted beyond the largest store: the "one new meeting"
 
 
-def train_markdown(count: int) -> Path:
-    """`count` QMSum train meetings (a fixed seed), converted once."""
+def train_markdown(count: int) -> list[Path]:
+    """`count` QMSum train meetings in an order drawn with a fixed seed, converted once."""
     out = CACHE / f"qmsum_train{count}_scale_md"
-    if not (out / "queries.jsonl").exists():
+    if not (out / "order.txt").exists():
         rows = [json.loads(r) for r in (EVALDATA / "qmsum" / "index.jsonl").read_text().splitlines() if r.strip()]
         pool = sorted(r["meeting_id"] for r in rows if r["split"] == "train")
         chosen = random.Random("synth-scale").sample(pool, count)
@@ -59,14 +78,40 @@ def train_markdown(count: int) -> Path:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    return out
+        (out / "order.txt").write_text("\n".join(chosen))
+    return [out / f"{name}.md" for name in (out / "order.txt").read_text().split()]
+
+
+def relabelled(path: Path) -> str:
+    """A copy of a meeting that is not a byte duplicate: new speaker names, blocks of turns rotated."""
+    head, *turns = path.read_text().split("\n\n")
+    size = max(1, len(turns) // BLOCKS)
+    rotated = turns[size:] + turns[:size]
+    renamed = [
+        re.sub(r"^\*\*([^*]+):\*\*", lambda m: f"**{RENAMED.get(m[1], m[1] + '-2')}:**", turn) for turn in rotated
+    ]
+    return "\n\n".join([head.replace(path.stem, f"{path.stem}-r2"), *renamed])
+
+
+def copies(sources: list[Path], count: int) -> list[Path]:
+    """`count` relabelled copies of the first sources, written once."""
+    out = CACHE / "scale_copies_md"
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for path in sources[:count]:
+        target = out / f"{path.stem}-r2.md"
+        if not target.exists():
+            target.write_text(relabelled(path))
+        made.append(target)
+    return made
 
 
 def dated_meetings() -> list[Path]:
     """Every meeting of the bench with front matter (title = its id, one every three days)."""
     out = CACHE / "scale_md"
     sources = sorted(qmsum_val_markdown().glob("*.md"))
-    sources += sorted(train_markdown(max(SIZES) + SPARE - len(sources)).glob("*.md"))
+    sources += train_markdown(QMSUM_TRAIN)
+    sources += copies(sources, max(SIZES) + SPARE - len(sources))
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for n, path in enumerate(sources):
@@ -82,8 +127,37 @@ def store_path(size: int) -> Path:
     return CACHE / f"scale_store_{size}"
 
 
+def disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def publish(work: Path, size: int) -> None:
+    """Copy the growing store to its size's name: to a temporary name first, renamed when complete."""
+    final = store_path(size)
+    partial = final.with_name(final.name + ".copying")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(work, partial)
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+
+
+def build_step(app, files: list[Path]) -> dict[str, float]:
+    """Ingest `files` in three timed phases: passages, extraction, the automatic check."""
+    got: dict[str, float] = {"meetings": len(files), "load": os.getloadavg()[0]}
+    with Timer() as t:
+        report = app.ingest([str(p) for p in files], extract=False)
+    got.update(ingest_s=t.seconds, passages=report.passages, passages_per_s=report.passages / t.seconds)
+    with Timer() as t:
+        app.ingest([], check=False)  # the meetings left pending above
+    got.update(extract_s=t.seconds, extract_s_per_meeting=t.seconds / len(files))
+    with Timer() as t:
+        app.check()  # what ingest runs after extraction: the new insights only
+    got["check_s"] = t.seconds
+    return got
+
+
 def build() -> None:
-    """The stores, growing: the first 35 meetings, copied, then the next 65 on top."""
+    """The stores, growing on one store: the first 35 meetings, copied, the next 65 on top, and so on."""
     from synth.app import Synth
     from synth.config import Settings
 
@@ -96,13 +170,16 @@ def build() -> None:
     app.set_roster(roster)
     app.set_vision(VISION)
     done = 0
+    steps: dict[int, dict[str, float]] = {}
+    out = CACHE / "scale_out_build"
+    out.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
-        with Timer() as t:
-            app.ingest([str(p) for p in files[done:size]])
-        print(f"built {size} meetings (+{size - done} in {t.seconds:.0f} s)", flush=True)
+        steps[size] = build_step(app, files[done:size])
+        steps[size]["store_mb"] = disk_mb(work)
+        print(f"built {size} meetings: {steps[size]}", flush=True)
+        (out / "results.json").write_text(json.dumps(steps, indent=1))
+        publish(work, size)
         done = size
-        shutil.rmtree(store_path(size), ignore_errors=True)
-        shutil.copytree(work, store_path(size))
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -121,11 +198,13 @@ def run_timed(args: list[str]) -> tuple[float, float, str]:
     return float(wall), float(rss), out.stderr
 
 
-def measure_size(size: int, files: list[Path], outputs: Path) -> dict[str, float]:
-    from synth.app import Synth
-    from synth.config import Settings
-    from synth.store import meetings as meetings_module
+def stamp(got: dict[str, float], key: str, value: float) -> None:
+    """A measurement and the machine's load average when it ended (shown beside it)."""
+    got[key] = value
+    got[f"{key}@load"] = os.getloadavg()[0]
 
+
+def measure_size(size: int, files: list[Path], outputs: Path) -> dict[str, float]:
     store = store_path(size)
     if not store.exists():
         sys.exit(f"no store at {store}: run `python bench/scale.py build` first")
@@ -136,29 +215,41 @@ def measure_size(size: int, files: list[Path], outputs: Path) -> dict[str, float
 
     wall, rss, out = run_timed([*synth, "brief", "--as-of", as_of.isoformat(), "--since", since.isoformat()])
     (outputs / f"brief-{size}.md").write_text(out)
-    got.update(brief_s=wall, brief_mb=rss, brief_kb=len(out.encode()) / 1024)
+    stamp(got, "brief_s", wall)
+    got.update(brief_mb=rss, brief_kb=len(out.encode()) / 1024)
     html = outputs / f"report-{size}.html"
     wall, rss, _ = run_timed([*synth, "report", "--until", as_of.isoformat(), "--out", str(html)])
-    got.update(report_s=wall, report_mb=rss)
+    stamp(got, "report_s", wall)
+    got["report_mb"] = rss
 
     queries = [q["query"] for q in load_queries(qmsum_val_markdown())]
     walls = [run_timed([*synth, "search", q, "--json"])[0] for q in queries[:3]]
-    got["search_new_s"] = statistics.median(walls)
+    stamp(got, "search_new_s", statistics.median(walls))
+    measure_in_process(store, as_of, since, queries, got)
+    print(f"{size} meetings so far: {got}", file=sys.stderr, flush=True)
+    measure_writes(size, files, got)
+    got.update({f"disk: {part}": mb for part, mb in store_space(store).items()})
+    got["store_mb"] = disk_mb(store)
+    return got
+
+
+def measure_in_process(store: Path, as_of: dt.date, since: dt.date, queries: list[str], got: dict) -> None:
+    """Brief, report and search in one process: the work itself, without starting Python."""
+    from synth.app import Synth
+    from synth.config import Settings
+    from synth.store import meetings as meetings_module
 
     app = Synth(Settings(store=store, offline=True))
     brief_in, report_in = [], []
-    for _ in range(2):  # in process, the better of two: the work itself, without starting Python
+    for _ in range(2):  # the better of two
         with Timer() as t:
             app.brief(since=since, as_of=as_of, prose=False)
         brief_in.append(t.seconds)
         with Timer() as t:
             app.report(until=as_of)
         report_in.append(t.seconds)
-    got.update(brief_in_s=min(brief_in), report_in_s=min(report_in))
-    meetings = app.store().meetings
-    if hasattr(meetings, "change_token") and meetings.change_token() is None:
-        with app.store().changing():  # a store written before the change token: write one, as an ingest would
-            meetings._changed()
+    stamp(got, "brief_in_s", min(brief_in))
+    stamp(got, "report_in_s", min(report_in))
     app.search(queries[0])  # warm: the model and the store opened
     refresh = [0.0]
     original = meetings_module.MeetingRepo.records
@@ -177,17 +268,139 @@ def measure_size(size: int, files: list[Path], outputs: Path) -> dict[str, float
             app.search(q, k=10)
         times.append(t.seconds * 1000)
     meetings_module.MeetingRepo.records = original  # type: ignore[method-assign]
-    got["search_p50_ms"] = statistics.median(times)
+    stamp(got, "search_p50_ms", statistics.median(times))
     got["refresh_ms"] = refresh[0] * 1000 / len(times)
 
-    print(f"{size} meetings so far: {got}", file=sys.stderr, flush=True)
+
+def measure_writes(size: int, files: list[Path], got: dict) -> None:
+    """On a copy of the store: the unchanged meetings ingested again, one new meeting (with
+    extraction and the check), then `check --all`."""
     copy = Path(tempfile.mkdtemp(prefix="synth-scale-")) / "store"
-    shutil.copytree(store, copy)
-    new = files[size]
-    wall, rss, out = run_timed([*synth[:4], str(copy), "--offline", "ingest", str(new)])
-    got.update(one_new_s=wall, one_new_mb=rss)
-    shutil.rmtree(copy.parent, ignore_errors=True)
-    return got
+    shutil.copytree(store_path(size), copy)
+    synth = [sys.executable, "-m", "synth", "--store", str(copy), "--offline"]
+    try:
+        wall, rss, _ = run_timed([*synth, "ingest", *map(str, files[:size])])
+        stamp(got, "reingest_s", wall)
+        got["reingest_mb"] = rss
+        wall, rss, _ = run_timed([*synth, "ingest", str(files[size])])
+        stamp(got, "one_new_s", wall)
+        got["one_new_mb"] = rss
+        wall, rss, _ = run_timed([*synth, "check", "--all"])
+        stamp(got, "check_all_s", wall)
+        got["check_all_mb"] = rss
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+def embedding_rate(files: list[Path]) -> dict[str, float]:
+    """Ingest (`--no-extract`, in process, the model loaded) against the raw embedding of the same
+    passages' texts, on the first meetings."""
+    from synth.app import Synth
+    from synth.config import Settings
+
+    folder = Path(tempfile.mkdtemp(prefix="synth-embed-"))
+    try:
+        app = Synth(Settings(store=folder / "store", offline=True))
+        app.embedder.embed(["warm the model and its optimised graph"] * 16)
+        got: dict[str, float] = {}
+        with Timer() as t:
+            report = app.ingest([str(p) for p in files[:EMBED_MEETINGS]], extract=False)
+        stamp(got, "ingest_passages_per_s", report.passages / t.seconds)
+        with app._session(write=False):
+            texts = app.store(create=False)._passages.get(include=["documents"])["documents"]
+        with Timer() as t:
+            app.embedder.embed(texts)
+        stamp(got, "raw_passages_per_s", len(texts) / t.seconds)
+        got.update(passages=len(texts), meetings=EMBED_MEETINGS)
+        return got
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def growth(sizes: list[int], values: list[float]) -> float | None:
+    """The exponent b of value ~ size**b, by least squares on the logs (None without two sizes)."""
+    points = [(math.log(s), math.log(v)) for s, v in zip(sizes, values) if v > 0]
+    if len(points) < 2:
+        return None
+    mx = statistics.fmean(x for x, _ in points)
+    my = statistics.fmean(y for _, y in points)
+    spread = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / spread if spread else None
+
+
+def growth_row(label: str, fmt: str, sizes: list[int], values: list[float], loads: list[float | None]) -> list[str]:
+    """A row: the value at each size (with the load beside it), the exponent, and the value
+    extrapolated from the largest size to 1,000 and 20,000 meetings by that exponent."""
+    cells = [fmt.format(v) + (f" ({load:.1f})" if load is not None else "") for v, load in zip(values, loads)]
+    b = growth(sizes, values)
+    if b is None:
+        return [label, *cells, "-", "-", "-"]
+    ahead = [fmt.format(values[-1] * (n / sizes[-1]) ** b) for n in EXTRAPOLATE]
+    return [label, *cells, f"{b:.2f}", *ahead]
+
+
+def growth_table(results: dict[int, dict], names: list[tuple[str, str, str]]) -> str:
+    sizes = sorted(results)
+    rows = [
+        growth_row(label, fmt, sizes, [results[s][key] for s in sizes], [results[s].get(f"{key}@load") for s in sizes])
+        for key, label, fmt in names
+        if all(key in results[s] for s in sizes)
+    ]
+    head = ["what", *[f"{s} meetings (load)" for s in sizes], "exponent", *[f"at {n:,}" for n in EXTRAPOLATE]]
+    return table(head, rows)
+
+
+MEASURED = [
+    ("brief_s", "brief, last 14 days (s)", "{:.1f}"),
+    ("brief_mb", "brief peak memory (MB)", "{:.0f}"),
+    ("brief_kb", "brief size (KB)", "{:.0f}"),
+    ("brief_in_s", "  brief in process, better of 2 (s)", "{:.2f}"),
+    ("report_s", "report (s)", "{:.1f}"),
+    ("report_in_s", "  report in process, better of 2 (s)", "{:.2f}"),
+    ("report_mb", "report peak memory (MB)", "{:.0f}"),
+    ("search_new_s", "search, new process, median of 3 (s)", "{:.2f}"),
+    ("search_p50_ms", "search in process p50 (ms)", "{:.1f}"),
+    ("refresh_ms", "  of which reading meeting records (ms)", "{:.1f}"),
+    ("reingest_s", "re-ingest of the unchanged meetings (s)", "{:.1f}"),
+    ("one_new_s", "ingest one new meeting, extraction and check (s)", "{:.1f}"),
+    ("one_new_mb", "  its peak memory (MB)", "{:.0f}"),
+    ("check_all_s", "check --all (s)", "{:.1f}"),
+    ("check_all_mb", "  its peak memory (MB)", "{:.0f}"),
+    ("store_mb", "store on disk (MB)", "{:.0f}"),
+]
+BUILT = [
+    ("passages", "passages of the step's new meetings", "{:.0f}"),
+    ("passages_per_s", "ingest --no-extract (passages/s)", "{:.1f}"),
+    ("extract_s_per_meeting", "offline extraction (s per meeting)", "{:.1f}"),
+    ("check_s", "automatic check after the step (s)", "{:.1f}"),
+    ("check_s_per_meeting", "  per new meeting (s)", "{:.2f}"),
+    ("store_mb", "store on disk (MB)", "{:.0f}"),
+    ("mb_per_meeting", "  per meeting (MB)", "{:.2f}"),
+]
+
+
+def space_table(results: dict[int, dict]) -> str:
+    sizes = sorted(results)
+    parts = sorted(
+        {k for s in sizes for k in results[s] if k.startswith("disk: ")}, key=lambda k: -results[sizes[-1]].get(k, 0)
+    )
+    rows = [
+        [part[6:], *[f"{results[s].get(part, 0):.1f}" for s in sizes]]
+        for part in parts
+        if results[sizes[-1]].get(part, 0) >= 0.05
+    ]
+    return table(["what takes the space (MB)", *[f"{s} meetings" for s in sizes]], rows)
+
+
+def show_build() -> None:
+    steps = {int(k): v for k, v in json.loads((CACHE / "scale_out_build" / "results.json").read_text()).items()}
+    for size, step in steps.items():
+        step["check_s_per_meeting"] = step["check_s"] / step["meetings"]
+        step["mb_per_meeting"] = step["store_mb"] / size
+        for key in ("passages_per_s", "extract_s_per_meeting", "check_s", "check_s_per_meeting"):
+            step.setdefault(f"{key}@load", step["load"])  # the build notes the load once per step
+    print("\nthe build, per step (the store size at the step's end; load average at its start)\n")
+    print(growth_table(steps, BUILT))
 
 
 def main() -> None:
@@ -202,39 +415,34 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     outputs = CACHE / f"scale_out_{args.label}"
     outputs.mkdir(parents=True, exist_ok=True)
-    if args.what == "show":  # the table of an earlier measurement
-        results = {int(k): v for k, v in json.loads((outputs / "results.json").read_text()).items()}
-    else:
+    if args.what == "show" and args.label == "build":
+        show_build()
+        return
+    saved_file = outputs / "results.json"
+    saved = json.loads(saved_file.read_text()) if saved_file.exists() else {}
+    embedding = saved.pop("embedding", None)
+    results = {int(k): v for k, v in saved.items()}  # sizes measured earlier under this label
+    if args.what == "measure":  # the sizes asked for, measured again; the others kept
         files = dated_meetings()
-        results = {size: measure_size(size, files, outputs) for size in sizes}
-        (outputs / "results.json").write_text(json.dumps(results, indent=1))
-    rows = []
-    names = [
-        ("load", "load average at the start", "{:.2f}"),
-        ("brief_s", "brief, last 14 days (s)", "{:.1f}"),
-        ("brief_mb", "brief peak memory (MB)", "{:.0f}"),
-        ("brief_kb", "brief size (KB)", "{:.0f}"),
-        ("brief_in_s", "  brief in process, better of 2 (s)", "{:.2f}"),
-        ("report_s", "report (s)", "{:.1f}"),
-        ("report_in_s", "  report in process, better of 2 (s)", "{:.2f}"),
-        ("report_mb", "report peak memory (MB)", "{:.0f}"),
-        ("search_new_s", "search, new process, median of 3 (s)", "{:.2f}"),
-        ("search_p50_ms", "search in process p50 (ms)", "{:.1f}"),
-        ("refresh_ms", "  of which reading meeting records (ms)", "{:.1f}"),
-        ("one_new_s", "ingest one new meeting, extraction and check (s)", "{:.1f}"),
-        ("one_new_mb", "  its peak memory (MB)", "{:.0f}"),
-    ]
-    for key, label, fmt in names:
-        row = [label, *[fmt.format(results[s][key]) for s in sizes]]
-        if len(sizes) > 1:
-            first, last = results[sizes[0]][key], results[sizes[-1]][key]
-            row.append(f"{last / first:.2f}x" if first and key != "load" else "-")
-        rows.append(row)
-    head = ["what", *[f"{s} meetings" for s in sizes]] + (
-        [f"{sizes[-1]}/{sizes[0]} (store x{sizes[-1] / sizes[0]:.1f})"] if len(sizes) > 1 else []
-    )
-    print(f"\n{args.label}: {os.cpu_count()} cores, offline; outputs in {outputs}\n")
-    print(table(head, rows))
+        embedding = embedding or embedding_rate(files)
+        for size in sizes:
+            results[size] = measure_size(size, files, outputs)
+            saved_file.write_text(json.dumps({**results, "embedding": embedding}, indent=1))
+    if not results:
+        sys.exit(f"nothing measured under the label {args.label!r} yet")
+    results = dict(sorted(results.items()))
+    print(f"\n{args.label}: {os.cpu_count()} cores, offline; load average beside each timing; outputs in {outputs}\n")
+    print(growth_table(results, MEASURED))
+    print()
+    print(space_table(results))
+    if embedding:
+        e = embedding
+        print(
+            f"\nembedding, {e['passages']:.0f} passages of the first {e['meetings']:.0f} meetings: ingest --no-extract "
+            f"{e['ingest_passages_per_s']:.1f} passages/s (load {e['ingest_passages_per_s@load']:.1f}), the raw model "
+            f"{e['raw_passages_per_s']:.1f} passages/s (load {e['raw_passages_per_s@load']:.1f}): "
+            f"ingest at {e['raw_passages_per_s'] / e['ingest_passages_per_s']:.2f}x the raw embedding's time"
+        )
 
 
 if __name__ == "__main__":

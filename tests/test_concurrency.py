@@ -48,16 +48,23 @@ def wait_for_writer(store: Path, process: subprocess.Popen, timeout: float = 120
     return False
 
 
-def blocked_on(path: Path) -> set[int]:
-    """The processes the kernel holds waiting for a flock on `path` (Linux's /proc/locks lists a
-    waiter as `N: -> FLOCK ... pid dev:inode ...`)."""
+def flocks_on(path: Path, waiting: bool) -> set[int]:
+    """The processes that hold a flock on `path`, or (`waiting`) that the kernel holds waiting for
+    one: Linux's /proc/locks lists a holder as `N: FLOCK ... pid dev:inode ...` and a waiter as
+    `N: -> FLOCK ... pid dev:inode ...`."""
     inode = f":{path.stat().st_ino}"
-    waiting = set()
+    pids = set()
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
-        if len(fields) > 6 and fields[1] == "->" and fields[6].endswith(inode):
-            waiting.add(int(fields[5]))
-    return waiting
+        if waiting == (len(fields) > 1 and fields[1] == "->"):
+            fields = fields[1:] if waiting else fields
+            if len(fields) > 5 and fields[5].endswith(inode):
+                pids.add(int(fields[4]))
+    return pids
+
+
+def blocked_on(path: Path) -> set[int]:
+    return flocks_on(path, waiting=True)
 
 
 def meeting_copies(folder: Path, copies: int, tag: str) -> Path:
@@ -178,3 +185,79 @@ def test_reading_commands_wait_while_a_writer_changes_the_store(example_app):
     for command, reader, (out, err) in zip(READING_COMMANDS, readers, outputs):
         assert reader.returncode == 0, (command, err[-500:])
         assert json.loads(out), command
+
+
+LONG_READER = """
+import sys
+from synth.app import Synth
+from synth.config import Settings
+app = Synth(Settings(store=sys.argv[1], offline=True))
+with app._session(write=False):  # a long reading step, as a brief's facts on a large store
+    app.store(create=False).meetings.records()
+    print("inside", flush=True)
+    sys.stdin.readline()
+"""
+
+WAITING_WRITER = """
+import sys
+from synth.app import Synth
+from synth.config import Settings
+from synth.store import locking
+looked = locking.StoreLocks._long_reader_inside
+def told(self):  # says when this writer first finds a long reader inside
+    inside = looked(self)
+    if inside and not getattr(self, "told", False):
+        self.told = True
+        print("waiting", flush=True)
+    return inside
+locking.StoreLocks._long_reader_inside = told
+app = Synth(Settings(store=sys.argv[1], offline=True))
+app.set_roster(sys.argv[2])
+print("wrote", flush=True)
+"""
+
+
+def test_a_search_passes_a_long_reader_that_a_writer_waits_for(example_app, tmp_path):
+    """A reader inside for long (a brief's facts on a large store) and a writer waiting for it:
+    a search that starts meanwhile runs at once, instead of queueing behind the writer until the
+    long reader ends; the writer writes as soon as the long reader leaves."""
+    from synth.store.locking import LONG_FILE, TURN_FILE
+
+    if not Path("/proc/locks").exists():
+        pytest.skip("needs Linux's /proc/locks to see who holds and who waits for a lock")
+    store = example_app.settings.store
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("design: [Rosa Long]\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    reader = subprocess.Popen([sys.executable, "-c", LONG_READER, str(store)], env=env, **pipes)
+    writer = None
+    try:
+        assert reader.stdout and reader.stdin
+        assert reader.stdout.readline().strip() == "inside", reader.communicate()[1][-800:]
+        while reader.pid not in flocks_on(store / LONG_FILE, waiting=False):  # marked a long reader after a moment
+            assert reader.poll() is None
+            time.sleep(0.05)
+        writer = subprocess.Popen([sys.executable, "-c", WAITING_WRITER, str(store), str(roster)], env=env, **pipes)
+        assert writer.stdout
+        assert writer.stdout.readline().strip() == "waiting", writer.communicate()[1][-800:]
+        search = synth(store, "search", "crawl spaces", "--json", "--k", "3")
+        while search.poll() is None:
+            assert search.pid not in blocked_on(store / TURN_FILE), "the search queued behind the waiting writer"
+            time.sleep(0.05)
+        out, err = search.communicate()
+        assert search.returncode == 0, err[-800:]
+        assert json.loads(out)
+        assert reader.poll() is None and writer.poll() is None  # both still there: the search passed them
+        reader.stdin.write("leave\n")
+        reader.stdin.flush()
+        assert reader.wait(timeout=120) == 0
+        assert writer.stdout.readline().strip() == "wrote", writer.communicate()[1][-800:]
+        assert writer.wait(timeout=120) == 0
+        assert example_app.roster() == {"Rosa Long": "design"}  # written once the long reader left
+    finally:
+        for process in (reader, writer):
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                process.communicate()  # and its pipes closed

@@ -12,7 +12,12 @@ folder, released by the system when a process dies, even by SIGKILL):
   ends (so it sees one state of the store), and a writer holds exclusively only while it writes
   (one meeting at a time), so searches run between a writer's meetings;
 - a turnstile that a writer holds while it waits for the data lock, so a stream of searches
-  cannot keep a writer waiting forever.
+  cannot keep a writer waiting forever;
+- a long-reader mark: a reader that has held the data lock for LONG_AFTER seconds (the facts of
+  a brief or a report on a large store) also holds this lock shared. A writer that finds one
+  inside does not hold the turnstile while it waits for it, so searches that start meanwhile
+  pass the waiting writer and the long reader instead of waiting for both; the writer takes the
+  turnstile again when the long readers are gone, or after YIELD_FOR seconds at most.
 
 A Chroma server needs none of this: the server orders the requests, and synth's writes are
 made safe for concurrent processes by the store's commit protocol (see meetings.py).
@@ -27,6 +32,7 @@ import fcntl
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +41,10 @@ from typing import TextIO
 WRITER_FILE = "synth-writer.lock"
 DATA_FILE = "synth-data.lock"
 TURN_FILE = "synth-turn.lock"
+LONG_FILE = "synth-long.lock"
+LONG_AFTER = 0.5  # seconds a reader holds the data lock before it counts as a long reader
+YIELD_FOR = 60.0  # seconds at most a waiting writer lets new readers pass long readers
+POLL = 0.02  # seconds between a waiting writer's tries
 GENERATION_FILE = "synth-generation"
 
 _registry: dict[str, StoreLocks] = {}
@@ -110,6 +120,9 @@ class StoreLocks:
         self.wrote = False  # this process has held it
         self._reading = 0
         self._exclusive = 0
+        self._marker: threading.Timer | None = None  # marks this process a long reader
+        self._long = False  # this process holds the long-reader mark
+        self._mark_guard = threading.Lock()
         self.seen: str | None = None  # the generation this process's open store has seen
 
     def generation(self) -> str:
@@ -176,17 +189,47 @@ class StoreLocks:
         if self.writing:
             return  # a writer's reads need no lock: no one else writes
         if self._reading == 0:
+            with contextlib.suppress(OSError):  # a reader that cannot mark itself reads as before
+                self._file(LONG_FILE)  # opened here, not in the timer's thread
             turn = self._file(TURN_FILE)
             fcntl.flock(turn, fcntl.LOCK_SH)
             fcntl.flock(turn, fcntl.LOCK_UN)
             fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_SH)
+            self._start_marker(LONG_AFTER)
         self._reading += 1
 
     def release_read(self) -> None:
         if self._reading:
             self._reading -= 1
             if self._reading == 0:
+                self._unmark()
                 fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_UN)
+
+    def _start_marker(self, delay: float) -> None:
+        self._marker = threading.Timer(delay, self._mark_long)
+        self._marker.daemon = True
+        self._marker.start()
+
+    def _mark_long(self) -> None:
+        """A reader still inside after LONG_AFTER: say so to writers (see the module docstring)."""
+        with self._mark_guard:
+            long = self._files.get(LONG_FILE)
+            if not self._reading or self._long or long is None:
+                return
+            try:
+                fcntl.flock(long, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                self._long = True
+            except BlockingIOError:  # a writer is looking right now: try again soon
+                self._start_marker(POLL)
+
+    def _unmark(self) -> None:
+        with self._mark_guard:
+            if self._marker is not None:
+                self._marker.cancel()
+                self._marker = None
+            if self._long:
+                fcntl.flock(self._files[LONG_FILE], fcntl.LOCK_UN)
+                self._long = False
 
     @property
     def reading(self) -> bool:
@@ -209,8 +252,7 @@ class StoreLocks:
         if not self.writing:
             raise RuntimeError("a write to an embedded store outside the writer lock")
         if self._exclusive == 0:
-            fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_EX)
-            fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_EX)
+            self._enter()
         self._exclusive += 1
         failed = False
         try:
@@ -229,6 +271,44 @@ class StoreLocks:
                 finally:
                     fcntl.flock(self._file(DATA_FILE), fcntl.LOCK_UN)
                     fcntl.flock(self._file(TURN_FILE), fcntl.LOCK_UN)
+
+    def _enter(self) -> None:
+        """Take the turnstile and the data lock; while a long reader is inside, wait for it
+        without the turnstile, so new readers pass (for YIELD_FOR seconds at most)."""
+        turn, data = self._file(TURN_FILE), self._file(DATA_FILE)
+        yield_until = time.monotonic() + YIELD_FOR
+        while True:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            if time.monotonic() >= yield_until:
+                fcntl.flock(data, fcntl.LOCK_EX)
+                return
+            while not self._try(data):
+                if self._long_reader_inside():
+                    break
+                time.sleep(POLL)
+            else:
+                return
+            fcntl.flock(turn, fcntl.LOCK_UN)
+            while self._long_reader_inside() and time.monotonic() < yield_until:
+                time.sleep(POLL)
+
+    def _long_reader_inside(self) -> bool:
+        try:
+            long = self._file(LONG_FILE)
+        except OSError:  # no mark file (a full disk): no reader could have marked itself
+            return False
+        if not self._try(long):
+            return True
+        fcntl.flock(long, fcntl.LOCK_UN)
+        return False
+
+    @staticmethod
+    def _try(handle: TextIO) -> bool:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 def _bump_error(folder: Path, exc: OSError) -> Exception:
