@@ -156,24 +156,31 @@ def build_step(app, files: list[Path]) -> dict[str, float]:
     return got
 
 
-def build() -> None:
-    """The stores, growing on one store: the first 35 meetings, copied, the next 65 on top, and so on."""
+def build(resume: bool = False) -> None:
+    """The stores, growing on one store: the first 35 meetings, copied, the next 65 on top, and so on.
+    `resume`: go on from a build that was stopped, after the largest size it published (the
+    meetings it stored since are skipped by ingest, so the step's timings then count less work)."""
     from synth.app import Synth
     from synth.config import Settings
 
     files = dated_meetings()
     work = CACHE / "scale_store_building"
-    shutil.rmtree(work, ignore_errors=True)
-    roster = Path(tempfile.mkdtemp()) / "roster.yaml"
-    roster.write_text("".join(f"{team}: [{', '.join(names)}]\n" for team, names in ROSTER.items()))
-    app = Synth(Settings(store=work, offline=True))
-    app.set_roster(roster)
-    app.set_vision(VISION)
-    done = 0
-    steps: dict[int, dict[str, float]] = {}
     out = CACHE / "scale_out_build"
     out.mkdir(parents=True, exist_ok=True)
-    for size in SIZES:
+    steps: dict[int, dict[str, float]] = {}
+    done = 0
+    if resume and work.exists() and (out / "results.json").exists():
+        steps = {int(k): v for k, v in json.loads((out / "results.json").read_text()).items()}
+        done = max(size for size in steps if store_path(size).exists())
+        app = Synth(Settings(store=work, offline=True))
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        roster = Path(tempfile.mkdtemp()) / "roster.yaml"
+        roster.write_text("".join(f"{team}: [{', '.join(names)}]\n" for team, names in ROSTER.items()))
+        app = Synth(Settings(store=work, offline=True))
+        app.set_roster(roster)
+        app.set_vision(VISION)
+    for size in (s for s in SIZES if s > done):
         steps[size] = build_step(app, files[done:size])
         steps[size]["store_mb"] = disk_mb(work)
         print(f"built {size} meetings: {steps[size]}", flush=True)
@@ -406,11 +413,12 @@ def show_build() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["build", "measure", "show"])
+    parser.add_argument("--resume", action="store_true", help="build: go on from a stopped build")
     parser.add_argument("--label", default="now")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     args = parser.parse_args()
     if args.what == "build":
-        build()
+        build(resume=args.resume)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     outputs = CACHE / f"scale_out_{args.label}"
