@@ -105,3 +105,19 @@ def store_space(folder: Path) -> dict[str, float]:
     files = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
     space["other files (sqlite free pages, locks)"] = files - sum(space.values())
     return space
+
+
+def run_timed(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of a new process, and its output (all of stdout, the end of
+    stderr). A failed command stops the bench: its timing would not be a measurement."""
+    code = (
+        "import resource, subprocess, sys, time; t=time.perf_counter(); "
+        "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
+        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); "
+        "sys.stderr.write(p.stdout+p.stderr[-500:])"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    wall, rss, returncode = out.stdout.split()
+    if returncode != "0":
+        sys.exit(f"{' '.join(args[:6])}... exited {returncode}: {out.stderr[-800:]}")
+    return float(wall), float(rss), out.stderr

@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, store_space, table
+from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, run_timed, store_space, table
 
 VISION = ROOT / "bench" / "data" / "volume" / "vision.md"
 ROLES = {
@@ -188,21 +188,6 @@ def build(resume: bool = False) -> None:
         publish(work, size)
         done = size
     shutil.rmtree(work, ignore_errors=True)
-
-
-def run_timed(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MB) of a new process, and its output."""
-    code = (
-        "import resource, subprocess, sys, time; t=time.perf_counter(); "
-        "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); "
-        "sys.stderr.write(p.stdout+p.stderr[-500:])"
-    )
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    wall, rss, returncode = out.stdout.split()
-    if returncode != "0":
-        sys.exit(f"{' '.join(args[:6])}... exited {returncode}: {out.stderr[-800:]}")
-    return float(wall), float(rss), out.stderr
 
 
 def stamp(got: dict[str, float], key: str, value: float) -> None:

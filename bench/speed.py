@@ -12,32 +12,11 @@ computed); `synth search` in a new process (wall); in-process search p50/p95; pe
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 
-from common import CACHE, ROOT, Timer, load_queries, qmsum_val_markdown, table
-
-
-def child_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
-def run_timed(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MB) of a new process."""
-    code = (
-        "import resource, subprocess, sys, time; t=time.perf_counter(); "
-        "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); "
-        "sys.stderr.write(p.stdout[-1500:]+p.stderr[-500:])"
-    )
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    wall, rss, returncode = out.stdout.split()
-    if returncode != "0":  # a timing of a failed command is not a measurement
-        sys.exit(f"{' '.join(args[:4])}... exited {returncode}: {out.stderr[-500:]}")
-    return float(wall), float(rss), out.stderr
+from common import CACHE, ROOT, Timer, load_queries, qmsum_val_markdown, run_timed, table
 
 
 def main():
