@@ -100,14 +100,14 @@ def record_passage_reads(monkeypatch) -> list[str]:
 def record_insight_reads(monkeypatch) -> list[int]:
     """How many insights each read of insights with vectors returned."""
     counts: list[int] = []
-    real = InsightRepo.with_vectors
+    real = InsightRepo.with_vector_rows
 
     def recorded(self, *args, **kwargs):
         rows = real(self, *args, **kwargs)
         counts.append(len(rows))
         return rows
 
-    monkeypatch.setattr(InsightRepo, "with_vectors", recorded)
+    monkeypatch.setattr(InsightRepo, "with_vector_rows", recorded)
     return counts
 
 

@@ -6,7 +6,7 @@ full, then committed by updating the meeting record, then the old runs are remov
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..models import Insight, MeetingRecord
@@ -14,6 +14,9 @@ from . import codec, limits
 from .client import wrap
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from ..check.neighbours import Nearest, Scope
     from .core import Store
 
@@ -43,6 +46,15 @@ class InsightVector(NamedTuple):
     insight: Insight
     run: str
     vector: list[float]
+
+
+class InsightRow(NamedTuple):
+    """A stored insight, the extraction run it belongs to, and its statement's vector as a
+    float32 row."""
+
+    insight: Insight
+    run: str
+    vector: npt.NDArray[np.float32]
 
 
 class InsightRepo:
@@ -107,19 +119,35 @@ class InsightRepo:
     @wrap("reading insight vectors")
     def with_vectors(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightVector]:
         """Every insight of the given runs (of the given kinds) with its run and statement vector."""
-        if not runs:
-            return []
-        found: list[InsightVector] = []
-        for some_runs in limits.slices(runs):
+        return [
+            InsightVector(codec.insight_from_metadata(m), m["run"], list(e))
+            for got in self._with_embeddings(runs, kinds)
+            for m, e in zip(got["metadatas"], got["embeddings"])
+        ]
+
+    @wrap("reading insight vectors")
+    def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
+        """`with_vectors`, each vector a float32 row of a matrix read at once (a tenth of the
+        memory of a list of floats)."""
+        import numpy as np
+
+        found: list[InsightRow] = []
+        for got in self._with_embeddings(runs, kinds):
+            if got["ids"]:
+                matrix = np.asarray(got["embeddings"], dtype=np.float32)
+                found += [
+                    InsightRow(codec.insight_from_metadata(m), m["run"], row) for m, row in zip(got["metadatas"], matrix)
+                ]
+        return found
+
+    def _with_embeddings(self, runs: list[str], kinds: list[str] | None) -> Iterator[Any]:
+        """Chroma's answers (metadatas and embeddings) for the insights of `runs` (of `kinds`),
+        one per slice of runs the database accepts."""
+        for some_runs in limits.slices(runs) if runs else []:
             where: dict[str, Any] = {"run": {"$in": some_runs}}
             if kinds:
                 where = {"$and": [where, {"kind": {"$in": kinds}}]}
-            got = self._store._insights.get(where=where, include=["metadatas", "embeddings"])
-            found += [
-                InsightVector(codec.insight_from_metadata(m), m["run"], list(e))
-                for m, e in zip(got["metadatas"], got["embeddings"])
-            ]
-        return found
+            yield self._store._insights.get(where=where, include=["metadatas", "embeddings"])
 
     @wrap("reading insights")
     def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
