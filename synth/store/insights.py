@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 TERMS, TERMS_READER = "terms", "terms_reader"  # metadata a check keeps with each insight
+RUNS_PER_READ = 25  # extraction runs (meetings) whose insights one read of vectors asks for
 
 
 class VisibleRow(NamedTuple):
@@ -127,27 +128,39 @@ class InsightRepo:
 
     @wrap("reading insight vectors")
     def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
-        """`with_vectors`, each vector a float32 row of a matrix read at once (a tenth of the
-        memory of a list of floats)."""
+        """`with_vectors`, each vector a float32 row (a tenth of the memory of a list of floats),
+        in the same order. Read a few runs at a time: Chroma holds the rows of one read several
+        times over while it answers, so the memory of a read grows with its rows."""
         import numpy as np
 
-        found: list[InsightRow] = []
-        for got in self._with_embeddings(runs, kinds):
+        order = {i: k for k, i in enumerate(self._ids(runs, kinds))}  # the order of one read
+        found: list[tuple[int, InsightRow]] = []
+        for got in self._with_embeddings(runs, kinds, RUNS_PER_READ):
             if got["ids"]:
                 matrix = np.asarray(got["embeddings"], dtype=np.float32)
                 found += [
-                    InsightRow(codec.insight_from_metadata(m), m["run"], row) for m, row in zip(got["metadatas"], matrix)
+                    (order.get(i, len(order)), InsightRow(codec.insight_from_metadata(m), m["run"], row))
+                    for i, m, row in zip(got["ids"], got["metadatas"], matrix)
                 ]
-        return found
+        found.sort(key=lambda pair: pair[0])
+        return [row for _, row in found]
 
-    def _with_embeddings(self, runs: list[str], kinds: list[str] | None) -> Iterator[Any]:
-        """Chroma's answers (metadatas and embeddings) for the insights of `runs` (of `kinds`),
-        one per slice of runs the database accepts."""
-        for some_runs in limits.slices(runs) if runs else []:
+    def _ids(self, runs: list[str], kinds: list[str] | None) -> list[str]:
+        """The stored ids of the insights of `runs` (of `kinds`), in the order Chroma gives them."""
+        return [i for got in self._with_embeddings(runs, kinds, include=[]) for i in got["ids"]]
+
+    def _with_embeddings(
+        self, runs: list[str], kinds: list[str] | None, size: int | None = None, include: list[str] | None = None
+    ) -> Iterator[Any]:
+        """Chroma's answers (metadatas and embeddings, or `include`) for the insights of `runs`
+        (of `kinds`), one per slice of `size` runs (or as many as the database accepts)."""
+        for some_runs in limits.slices(runs, min(size or limits.IN_LIMIT, limits.IN_LIMIT)) if runs else []:
             where: dict[str, Any] = {"run": {"$in": some_runs}}
             if kinds:
                 where = {"$and": [where, {"kind": {"$in": kinds}}]}
-            yield self._store._insights.get(where=where, include=["metadatas", "embeddings"])
+            yield self._store._insights.get(
+                where=where, include=["metadatas", "embeddings"] if include is None else include
+            )
 
     @wrap("reading insights")
     def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
