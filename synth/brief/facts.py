@@ -193,13 +193,16 @@ def cite_statement(statement: VisionStatement) -> Cite:
 
 def unique_cites(insights: list[Insight], limit: int = 4) -> list[Cite]:
     """The places of the insights, each once, at most `limit`."""
-    seen, out = set(), []
+    seen: set[tuple[str, int]] = set()
+    out: list[Cite] = []
     for insight in insights:
+        if len(out) >= limit:
+            break
         place = (insight.source, insight.start_line)
         if place not in seen:
             seen.add(place)
             out.append(cite_insight(insight))
-    return out[:limit]
+    return out
 
 
 def who_said(insight: Insight) -> str:
@@ -231,6 +234,8 @@ def days_between(a: str, b: dt.date) -> int:
 
 def said_without_negation(pattern: re.Pattern[str], text: str) -> bool:
     """A sentence of the text matches and is not negated ("not fixed", "still blocked")."""
+    if not pattern.search(text):  # no sentence can match (most insights): no need to split
+        return False
     for sentence in re.split(r"(?<=[.!?])\s+", text):
         match = pattern.search(sentence)
         if match and (match.group(0).lower().startswith("no longer") or not _NEGATED.search(sentence)):
