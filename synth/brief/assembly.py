@@ -178,7 +178,8 @@ class Assembly:
     def problems_behind(self, thread: Thread) -> list[Insight]:
         """Findings and roadblocks (customers' words first) that say why a request is made."""
         found = []
-        others = [i for i in self.f.of_kind("finding", "roadblock", "request") if i not in thread.members]
+        members = {id(m) for m in thread.members}  # the same objects: no field-by-field comparison
+        others = [i for i in self.f.of_kind("finding", "roadblock", "request") if id(i) not in members]
         for item, row in zip(others, self.f.related_block(others, thread.members)):
             score = float(row.max())
             if score >= ACTED_ON and (item.insight.kind != "request" or item.insight.team in OUTSIDE):
