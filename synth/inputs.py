@@ -16,11 +16,11 @@ from .models import Insight, MeetingRecord, Turn
 if TYPE_CHECKING:
     from .answer import Retrieved
     from .brief.digest import Digest
-    from .brief.facts import Facts, NearPassage
+    from .brief.facts import Facts, NearPassage, Vector
     from .check import CheckInputs, CheckResult
     from .retriever import Filters, Retriever
     from .store import Store
-    from .store.insights import InsightVector
+    from .store.insights import InsightRow
     from .vision import Vision
 
 
@@ -140,7 +140,7 @@ def brief_facts(
     if digest is not None and reads is not None:
         rows = read_in_part(store, records, digest, *reads(records, roster))
     else:
-        rows = store.insights.with_vectors(runs)
+        rows = store.insights.with_vector_rows(runs)
     return Facts(
         as_of,
         records,
@@ -163,16 +163,16 @@ meetings whose insights of other kinds to read too (a brief's period)."""
 
 def read_in_part(
     store: Store, records: list[MeetingRecord], digest: Digest, kinds: list[str], meetings: set[str]
-) -> list[InsightVector]:
+) -> list[InsightRow]:
     """The insights of `kinds` from every meeting, and the others from `meetings` and from the
     meetings the digest names (those saying an action is done or leaning on an assumption)."""
     from .kinds import KINDS
 
     wanted = meetings | set(digest.saying_meetings)
-    rows = store.insights.with_vectors([r.extraction_run for r in records if r.extraction_run], kinds)
+    rows = store.insights.with_vector_rows([r.extraction_run for r in records if r.extraction_run], kinds)
     others: list[str] = [k for k in KINDS if k not in kinds]
     some = [r.extraction_run for r in records if r.extraction_run and r.meeting_id in wanted]
-    return rows + (store.insights.with_vectors(some, others) if others and some else [])
+    return rows + (store.insights.with_vector_rows(some, others) if others and some else [])
 
 
 STALE_DIGEST = (
@@ -247,21 +247,21 @@ class StoredTexts:
         self.read_step = read_step
         self._current = {r.version for r in records}  # the versions the brief's facts were read from
 
-    def passages_near(
-        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
-    ) -> list[NearPassage]:
+    def passages_near(self, vector: Vector, after: str, until: str, excluding: list[str], n: int) -> list[NearPassage]:
         return self.passages_near_many([vector], after, until, excluding, n)[0]
 
     def passages_near_many(
-        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+        self, vectors: list[Vector], after: str, until: str, excluding: list[str], n: int
     ) -> list[list[NearPassage]]:
         from .brief.facts import NearPassage
         from .store import passage_turns
 
+        lists = [[float(x) for x in v] for v in vectors]  # a float32 row as the list the store takes
+
         with self.read_step() as store:
             # a version being written, or left by an interrupted write, is dated too: ask for more
             # and keep the first n of the versions the facts were read from
-            found = store.meetings.nearest_dated_many(vectors, after, until, excluding, 2 * n)
+            found = store.meetings.nearest_dated_many(lists, after, until, excluding, 2 * n)
             kept = [[h.id for h in hits if h.version in self._current][:n] for hits in found]
             passages = store.meetings.passages(list(dict.fromkeys(i for ids in kept for i in ids)))
         return [

@@ -28,7 +28,7 @@ from synth.models import Flag, Insight, MeetingRecord, Passage, Turn
 from synth.store import codec
 from synth.store.cache import ReplyCache, ReplyKind
 from synth.store.flags import FlagRepo
-from synth.store.insights import TERMS, TERMS_READER, InsightRepo, InsightVector, VisibleRow, kept_terms
+from synth.store.insights import TERMS, TERMS_READER, InsightRepo, InsightRow, InsightVector, VisibleRow, kept_terms
 from synth.store.meetings import MeetingRepo, PendingWrite
 from synth.store.settings import SettingsRepo
 from synth.store.vision import VisionRepo
@@ -269,6 +269,11 @@ class MemoryInsights(InsightRepo):
         wanted = set(runs)
         rows = self._rows.where(lambda m: m["run"] in wanted and (not kinds or m["kind"] in kinds))
         return [InsightVector(codec.insight_from_metadata(m), m["run"], v) for _, _, m, v in rows]
+
+    def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
+        import numpy as np
+
+        return [InsightRow(i, run, np.asarray(v, dtype=np.float32)) for i, run, v in self.with_vectors(runs, kinds)]
 
     def visible(self, records: list[MeetingRecord]) -> list[VisibleRow]:
         runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}

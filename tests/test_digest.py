@@ -100,14 +100,14 @@ def record_passage_reads(monkeypatch) -> list[str]:
 def record_insight_reads(monkeypatch) -> list[int]:
     """How many insights each read of insights with vectors returned."""
     counts: list[int] = []
-    real = InsightRepo.with_vectors
+    real = InsightRepo.with_vector_rows
 
     def recorded(self, *args, **kwargs):
         rows = real(self, *args, **kwargs)
         counts.append(len(rows))
         return rows
 
-    monkeypatch.setattr(InsightRepo, "with_vectors", recorded)
+    monkeypatch.setattr(InsightRepo, "with_vector_rows", recorded)
     return counts
 
 
@@ -218,3 +218,37 @@ def test_report_spans_the_meetings_and_draws_at_most_ten_years(brief_store):
     long = app.report(since=dt.date(1990, 1, 1), until=dt.date(2026, 10, 20))
     assert len(long.charts[0].x) == MAX_WEEKS and long.charts[0].x[-1] == "2026-10-19"
     assert long.insights == data.insights
+
+
+@pytest.mark.slow
+def test_the_brief_reads_vectors_a_few_runs_at_a_time_in_the_order_of_one_read(brief_store, monkeypatch):
+    """A read's memory grows with its rows, so the brief's insights come a few runs at a time; the
+    same insights, in the order of one read of them all, with the same vectors as float32 rows."""
+    import numpy as np
+
+    from synth.store import insights as insight_store
+
+    monkeypatch.setattr(insight_store, "RUNS_PER_READ", 3)
+    app = Synth(Settings(store=brief_store, offline=True))
+    with app._session(write=False):
+        store = app.store(create=False)
+        runs = [r.extraction_run for r in store.meetings.records() if r.extraction_run][::-1]  # not as stored
+        reads: list[int] = []
+        real = type(store._insights).get
+
+        def counted(collection, *args, **kwargs):
+            got = real(collection, *args, **kwargs)
+            reads.append(len(got["ids"]))
+            return got
+
+        monkeypatch.setattr(type(store._insights), "get", counted)
+        rows = store.insights.with_vector_rows(runs, ["finding", "request"])
+        monkeypatch.undo()
+        whole = store.insights.with_vectors(runs, ["finding", "request"])
+    assert len(runs) == 10 and len(whole) > 20
+    assert [(r.insight, r.run) for r in rows] == [(r.insight, r.run) for r in whole]
+    assert all(
+        r.vector.dtype == np.float32 and np.array_equal(r.vector, np.float32(w.vector)) for r, w in zip(rows, whole)
+    )
+    assert reads[0] == len(whole) and len(reads) == 1 + 4  # the ids in one read, then 10 runs 3 at a time
+    assert max(reads[1:]) < len(whole)

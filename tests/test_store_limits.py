@@ -127,6 +127,8 @@ def test_insight_lists_longer_than_the_limit_are_asked_in_slices():
     got = repo.query(runs, kind="request", meeting_ids=[f"m{n}" for n in range(0, 20, 2)] + ["m1", "m3"])
     assert sorted(i.meeting_id for i in got) == ["m1", "m3"]
     assert len(repo.with_vectors(runs)) == 20
+    rows = repo.with_vector_rows(runs)
+    assert sorted(float(r.vector[1]) for r in rows) == [float(n) for n in range(20)]
     assert collection.requests > 3  # several requests, each under the limit
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..models import Insight
 from ..teams import OUTSIDE, display_team
-from .facts import ACTED_ON, Facts, Noted, NotedStatement, Thread, cosine
+from .facts import ACTED_ON, Facts, Noted, NotedStatement, Thread
 from .model import Fact, SectionKey
 from .period import Period
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FIT_MIN = 0.45  # cosine at which a request is about a roadmap item or a non-goal
 NOT_PLANNED = "not on the roadmap"
@@ -93,6 +96,7 @@ class Assembly:
         self.in_period = {r.meeting_id for r in facts.records if self.since <= r.date <= self.until}
         self._built: dict[SectionKey, list[Fact]] = {}
         self._requests: list[RequestThread] | None = None
+        self._plan_rows: tuple[list[NotedStatement], np.ndarray] | None = None
 
     def section(self, key: SectionKey) -> list[Fact]:
         """A section's facts, without ids (ids are given in order of appearance)."""
@@ -141,11 +145,13 @@ class Assembly:
                 unnamed[ins.meeting_id] = max(unnamed.get(ins.meeting_id, 0), n)
         recent = [m for m in thread.members if m.insight.meeting_id in self.in_period]
         fit, fit_statement = NOT_PLANNED, None
-        plans = [s for s in self.f.statements if s.statement.section in ("roadmap", "non_goals")]
+        plans, plan_vectors = self._plans()
         if plans:
-            best = max(plans, key=lambda s: max(cosine(s.vector, m.vector) for m in thread.members))
-            if max(cosine(best.vector, m.vector) for m in thread.members) >= FIT_MIN:
-                fit, fit_statement = best.statement.label, best
+            # each plan's best cosine with a member; the first best plan, as max() would pick it
+            scores = (self.f.vectors_of(thread.members) @ plan_vectors.T).max(axis=0)
+            best = int(scores.argmax())
+            if scores[best] >= FIT_MIN:
+                fit, fit_statement = plans[best].statement.label, plans[best]
         return RequestThread(
             thread=thread,
             meetings=len(thread.meetings),
@@ -160,10 +166,20 @@ class Assembly:
             fit_statement=fit_statement,
         )
 
+    def _plans(self) -> tuple[list[NotedStatement], np.ndarray]:
+        """The roadmap items and non-goals a request may be about, and their vectors as rows."""
+        import numpy as np
+
+        if self._plan_rows is None:
+            plans = [s for s in self.f.statements if s.statement.section in ("roadmap", "non_goals")]
+            self._plan_rows = plans, np.asarray([s.vector for s in plans] or np.zeros((0, 1)), dtype=np.float32)
+        return self._plan_rows
+
     def problems_behind(self, thread: Thread) -> list[Insight]:
         """Findings and roadblocks (customers' words first) that say why a request is made."""
         found = []
-        others = [i for i in self.f.of_kind("finding", "roadblock", "request") if i not in thread.members]
+        members = {id(m) for m in thread.members}  # the same objects: no field-by-field comparison
+        others = [i for i in self.f.of_kind("finding", "roadblock", "request") if id(i) not in members]
         for item, row in zip(others, self.f.related_block(others, thread.members)):
             score = float(row.max())
             if score >= ACTED_ON and (item.insight.kind != "request" or item.insight.team in OUTSIDE):

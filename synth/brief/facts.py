@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ..check.compare import Reading, read
 from ..check.flags import assumption_statuses, insight_key
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .digest import Digest, Resolution
+
+    Vector = list[float] | np.ndarray  # a statement's vector: a list, or a float32 row as the store reads it
 
 ACTED_ON = 0.5  # a decision, action or promise this related to an assumption leans on it
 THREAD_LINK = 0.55  # relatedness (cosine + shared rare words) at which two insights are one thread
@@ -81,15 +84,13 @@ class NearPassage:
 class MeetingTexts(Protocol):
     """Reads meetings' words from wherever they are stored."""
 
-    def passages_near(
-        self, vector: list[float], after: str, until: str, excluding: list[str], n: int
-    ) -> list[NearPassage]:
+    def passages_near(self, vector: Vector, after: str, until: str, excluding: list[str], n: int) -> list[NearPassage]:
         """The `n` passages nearest to a vector, nearest first, of the current versions of the
         meetings dated after `after` up to `until`, except the meetings `excluding`."""
         ...
 
     def passages_near_many(
-        self, vectors: list[list[float]], after: str, until: str, excluding: list[str], n: int
+        self, vectors: list[Vector], after: str, until: str, excluding: list[str], n: int
     ) -> list[list[NearPassage]]:
         """`passages_near` for several vectors with the same filter, in one read."""
         ...
@@ -104,7 +105,7 @@ class Noted:
     """An insight with its statement vector and its words read for relatedness."""
 
     insight: Insight
-    vector: list[float]
+    vector: Vector
     reading: Reading
 
     @property
@@ -117,7 +118,7 @@ class NotedStatement:
     """A statement of the vision with its vector."""
 
     statement: VisionStatement
-    vector: list[float]
+    vector: Vector
 
 
 @dataclass
@@ -192,13 +193,16 @@ def cite_statement(statement: VisionStatement) -> Cite:
 
 def unique_cites(insights: list[Insight], limit: int = 4) -> list[Cite]:
     """The places of the insights, each once, at most `limit`."""
-    seen, out = set(), []
+    seen: set[tuple[str, int]] = set()
+    out: list[Cite] = []
     for insight in insights:
+        if len(out) >= limit:
+            break
         place = (insight.source, insight.start_line)
         if place not in seen:
             seen.add(place)
             out.append(cite_insight(insight))
-    return out[:limit]
+    return out
 
 
 def who_said(insight: Insight) -> str:
@@ -230,6 +234,8 @@ def days_between(a: str, b: dt.date) -> int:
 
 def said_without_negation(pattern: re.Pattern[str], text: str) -> bool:
     """A sentence of the text matches and is not negated ("not fixed", "still blocked")."""
+    if not pattern.search(text):  # no sentence can match (most insights): no need to split
+        return False
     for sentence in re.split(r"(?<=[.!?])\s+", text):
         match = pattern.search(sentence)
         if match and (match.group(0).lower().startswith("no longer") or not _NEGATED.search(sentence)):
@@ -237,7 +243,7 @@ def said_without_negation(pattern: re.Pattern[str], text: str) -> bool:
     return False
 
 
-def cosine(a: list[float], b: list[float]) -> float:
+def cosine(a: Vector, b: Vector) -> float:
     return float(sum(x * y for x, y in zip(a, b)))
 
 
@@ -248,11 +254,11 @@ class Facts:
         self,
         as_of: dt.date,
         records: list[MeetingRecord],
-        insights: list[tuple[Insight, list[float]]],
+        insights: Sequence[tuple[Insight, Vector]],
         flags: list[Flag],
         roster: dict[str, str],
         vision: Vision | None,
-        statements: list[tuple[VisionStatement, list[float]]],
+        statements: Sequence[tuple[VisionStatement, Vector]],
         texts: MeetingTexts,
         digest: Digest | None = None,
         earlier: Digest | None = None,
@@ -280,7 +286,8 @@ class Facts:
                 got = statuses.get(insight_key(insight))
                 status, flag = (got[0], got[1]) if got else ("untested", None)
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
-            kept.append((insight, _with_reading(insight_item(insight, vector), (readings or {}).get(insight.id))))
+            item = insight_item(insight, cast("list[float]", vector))  # a float32 row serves as well here
+            kept.append((insight, _with_reading(item, (readings or {}).get(insight.id))))
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
         # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
         # it is computed for the pairs a section asks about, never as a matrix over every insight
@@ -330,6 +337,10 @@ class Facts:
     def related(self, item: Noted, others: list[Noted]) -> np.ndarray:
         """How related `item` is to each of `others` (cosine plus the shared-word bonus)."""
         return self.related_block([item], others)[0]
+
+    def vectors_of(self, items: list[Noted]) -> np.ndarray:
+        """The statement vectors of `items`, as the rows of a matrix."""
+        return self._matrix[[self.index[id(i)] for i in items]]
 
     def related_block(self, rows: list[Noted], columns: list[Noted]) -> np.ndarray:
         """How related each of `rows` is to each of `columns`, a rows x columns matrix."""
@@ -432,6 +443,13 @@ class Facts:
         "done"): an insight related to it, else a sentence of a passage near it that shares at
         least two of its content words."""
         return self._said_by_insight(thread, pattern, floor) or self._said_in_passages(thread, pattern)
+
+    def later_saying_each(self, threads: list[Thread], pattern: re.Pattern[str]) -> list[Said | None]:
+        """`later_saying` for each thread, with the passages of later meetings read in as few
+        queries as there are distinct (first day, meetings) among the threads no insight answers."""
+        said = [self._said_by_insight(t, pattern, THREAD_LINK) for t in threads]
+        self._read_near([t for t, s in zip(threads, said) if s is None])
+        return [s or self._said_in_passages(t, pattern) for t, s in zip(threads, said)]
 
     def _said_by_insight(self, thread: Thread, pattern: re.Pattern[str], floor: float) -> Said | None:
         """The first later insight related to the thread that says it."""

@@ -263,15 +263,18 @@ def actions(a: Assembly) -> list[Fact]:
     """Actions agreed in the period or due since shortly before it, not said to be done; overdue first."""
     out: list[Fact] = []
     floor = (a.period.since - dt.timedelta(days=ACTION_LOOKBACK)).isoformat()
+    candidates: list[tuple[Noted, str | None]] = []
     for item in a.f.of_kind("action"):
         ins = item.insight
         stated = due_by(ins.due or ins.statement, dt.date.fromisoformat(ins.date))
         due = stated[0].isoformat() if stated else None
-        in_period = ins.meeting_id in a.in_period
-        if not in_period and not (due and due >= floor):
+        if ins.meeting_id in a.in_period or (due and due >= floor):
+            candidates.append((item, due))
+    done = a.f.later_saying_each([Thread([item]) for item, _ in candidates], DONE)
+    for (item, due), said in zip(candidates, done):
+        if said is not None:
             continue
-        if a.f.later_saying(Thread([item]), DONE) is not None:
-            continue
+        ins = item.insight
         state: ActionState = "no due date" if not due else ("overdue" if due < a.until else "due")
         details = ActionDetails(owner=ins.owner or "unassigned", due=due, due_as_said=ins.due, state=state)
         if due and state == "overdue":
