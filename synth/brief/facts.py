@@ -308,9 +308,14 @@ class Facts:
         self._counted: dict[str, dict[str, int]] | None = None
         self._known: dict[tuple[str, ...], Said | None] = {}
         self._looked_until = ""  # meetings up to this day were read for the threads in _known
+        self._acting: tuple[list[Noted], list[Noted]] | None = None  # decisions, actions, promises: all, new
+        self._earlier_leaning: dict[tuple[str, ...], list[str]] = {}  # an earlier digest's, by thread
+        self._earlier_meetings: set[str] = set()  # the meetings an earlier digest read
         if earlier is not None:
             self._looked_until = earlier.last_date
             self._known = {tuple(t.members): _said(t.resolution) for t in earlier.threads.get("roadblock", [])}
+            self._earlier_leaning = {tuple(t.members): t.leaning for t in earlier.threads.get("assumption", [])}
+            self._earlier_meetings = set(earlier.meetings)
 
     def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
         """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when
@@ -366,9 +371,18 @@ class Facts:
         stored = self._digest_leaning().get(member_ids(thread))
         if stored is not None:
             return [self._by_id[i].insight for i in stored]
-        acting = self.of_kind("decision", "action", "promise")
+        if self._acting is None:
+            every = self.of_kind("decision", "action", "promise")
+            self._acting = (every, [a for a in every if a.insight.meeting_id not in self._earlier_meetings])
+        kept = self._earlier_leaning.get(member_ids(thread))
+        if kept is not None and not all(i in self._by_id for i in kept):
+            kept = None
+        # a thread an earlier digest held as it is: what leant on it still does, and only the
+        # insights of the meetings since then (dated after all the others) can lean on it too
+        acting = self._acting[0] if kept is None else self._acting[1]
         related = self.related_block(acting, thread.members)
-        return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+        leaning = [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+        return leaning if kept is None else [self._by_id[i].insight for i in kept] + leaning
 
     def _digest_leaning(self) -> dict[tuple[str, ...], list[str]]:
         if self._leaning is None:

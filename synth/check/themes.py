@@ -42,16 +42,19 @@ def unheard_themes(
     statement is close to; and the keys of every request and roadblock whose group was looked at.
     With `touching` (the new insights of a check), only the groups that hold one of them are
     built, walking links out from them; otherwise every group is. Links are looked for among each
-    insight's nearest neighbours (`source`, by position in `items`; None: the items' own vectors),
-    so the cost grows with the groups walked, not with the square of the store."""
+    insight's nearest neighbours, found in memory over every request's and roadblock's vector
+    (read from `source`, by position in `items`, in one request; None: the items hold them), so
+    the cost grows with the groups walked, not with the square of the store."""
     import numpy as np
 
-    source = source or MemoryVectors([i.insight for i in items], [i.vector for i in items])
-    positions = [k for k, item in enumerate(items) if item.insight.kind in THEME_KINDS]
-    themed = [items[k] for k in positions]
+    themed = [item for item in items if item.insight.kind in THEME_KINDS]
     if len(themed) < UNHEARD_MEETINGS:
         return [], {i.key for i in themed}
-    place = {k: t for t, k in enumerate(positions)}  # position in items -> in themed
+    # a group is walked link by link and may reach most requests and roadblocks: their vectors are
+    # read in one request and their neighbours found here, rather than a query per batch of rows
+    if source is not None:
+        load_vectors(themed, items, source)
+    near = MemoryVectors([i.insight for i in themed], [i.vector for i in themed])
     lexicon = Lexicon(themed)
     wanted = None if touching is None else {id(i) for i in touching}
     reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
@@ -59,13 +62,12 @@ def unheard_themes(
     def links(rows: list[int]) -> list[tuple[int, int]]:
         """The links of each of `rows`: related, close, and of another meeting."""
         found = []
-        load_vectors([themed[r] for r in rows], items, source)
         vectors = [themed[r].vector for r in rows]
-        for r, near in zip(rows, nearer_than(vectors, Scope(THEME_KINDS), source, LINK_COSINE, LINK_NEIGHBOURS)):
+        for r, nearest in zip(rows, nearer_than(vectors, Scope(THEME_KINDS), near, LINK_COSINE, LINK_NEIGHBOURS)):
             other = [
-                (place[k], c)
-                for k, c in zip(near.positions, near.cosines)
-                if items[k].insight.meeting_id != themed[r].insight.meeting_id
+                (k, c)
+                for k, c in zip(nearest.positions, nearest.cosines)
+                if themed[k].insight.meeting_id != themed[r].insight.meeting_id
             ]
             if not other:
                 continue
