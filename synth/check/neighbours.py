@@ -125,17 +125,3 @@ def nearest_of(vectors: Sequence[Vector], scopes: Sequence[Scope], source: Insig
             batch = ks[start : start + QUERY_BATCH]
             found.update(zip(batch, source.nearest([vectors[k] for k in batch], n, scope)))
     return [found[k] for k in range(len(vectors))]
-
-
-def nearer_than(
-    vectors: Sequence[Vector], scope: Scope, source: InsightVectors, cosine: float, first: int
-) -> list[Nearest]:
-    """For each vector, every insight of `scope` at `cosine` or closer (and maybe some farther):
-    the `first` nearest, asked again for four times as many while the farthest is that close."""
-    found: dict[int, Nearest] = {}
-    pending, n = list(range(len(vectors))), first
-    while pending:
-        answers = nearest_of([vectors[k] for k in pending], [scope] * len(pending), source, n)
-        found.update((k, near) for k, near in zip(pending, answers) if near.floor < cosine)
-        pending, n = [k for k in pending if k not in found], n * 4
-    return [found[k] for k in range(len(vectors))]
