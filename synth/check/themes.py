@@ -10,7 +10,7 @@ from ..models import Flag
 from ..teams import display_team
 from .candidates import BONUS_CAP, load_vectors
 from .flags import flag_id
-from .items import InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
+from .items import LINK_ROWS, InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
 from .neighbours import InsightVectors
 
 UNHEARD_LINK = 0.55
@@ -42,8 +42,8 @@ def unheard_themes(
     With `touching` (the new insights of a check), only the groups that hold one of them are
     built, walking links out from them; otherwise every group is. The requests' and roadblocks'
     vectors are read from `source` (by position in `items`; None: the items hold them) in one
-    request; each insight walked is then one product with all of them, so the cost grows with
-    the groups walked times the requests and roadblocks, never with the square of the store."""
+    request; the insights walked are then multiplied with all of them a block of rows at a time,
+    so the cost grows with the groups walked times the requests and roadblocks."""
     import numpy as np
 
     themed = [item for item in items if item.insight.kind in THEME_KINDS]
@@ -63,12 +63,13 @@ def unheard_themes(
     def links(rows: list[int]) -> list[tuple[int, int]]:
         """The links of each of `rows`: close, related, and of another meeting."""
         found = []
-        for r in rows:
-            cosine = themed_vectors @ themed_vectors[r]
-            close = np.nonzero((cosine >= LINK_COSINE) & (meeting_of != meeting_of[r]))[0]
-            if close.size:
-                related = np.minimum(1.0, cosine[close] + np.minimum(lexicon.bonus(themed[r])[close], BONUS_CAP))
-                found += [(r, int(k)) for k in close[related >= UNHEARD_LINK]]
+        for start in range(0, len(rows), LINK_ROWS):  # a block of rows at a time: one matrix product
+            block = rows[start : start + LINK_ROWS]
+            for r, cosine in zip(block, themed_vectors[block] @ themed_vectors.T):
+                close = np.nonzero((cosine >= LINK_COSINE) & (meeting_of != meeting_of[r]))[0]
+                if close.size:
+                    related = np.minimum(1.0, cosine[close] + np.minimum(lexicon.bonus(themed[r])[close], BONUS_CAP))
+                    found += [(r, int(k)) for k in close[related >= UNHEARD_LINK]]
         return found
 
     frontier, found = sorted(reached), []
