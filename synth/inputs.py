@@ -236,7 +236,7 @@ def refresh_digest(store: Store, rebuild: bool = False) -> None:
     facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records), readings=readings)
     from .store.digest import write_digest
 
-    write_digest(store, build_digest(facts, records, lines).model_dump(mode="json"))
+    write_digest(store, build_digest(facts, records, lines, earlier).model_dump(mode="json"))
 
 
 FEW_MEETINGS = 4  # meetings to look in up to which their passages are read and ranked in memory
