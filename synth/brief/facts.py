@@ -308,7 +308,8 @@ class Facts:
         self._counted: dict[str, dict[str, int]] | None = None
         self._known: dict[tuple[str, ...], Said | None] = {}
         self._looked_until = ""  # meetings up to this day were read for the threads in _known
-        self._acting: tuple[list[Noted], list[Noted]] | None = None  # decisions, actions, promises: all, new
+        self._every: list[Noted] | None = None  # see _every_acting
+        self._acting: tuple[list[Noted], np.ndarray, dict[int, int]] | None = None  # see _new_acting
         self._earlier_leaning: dict[tuple[str, ...], list[str]] = {}  # an earlier digest's, by thread
         self._earlier_meetings: set[str] = set()  # the meetings an earlier digest read
         if earlier is not None:
@@ -371,18 +372,32 @@ class Facts:
         stored = self._digest_leaning().get(member_ids(thread))
         if stored is not None:
             return [self._by_id[i].insight for i in stored]
-        if self._acting is None:
-            every = self.of_kind("decision", "action", "promise")
-            self._acting = (every, [a for a in every if a.insight.meeting_id not in self._earlier_meetings])
         kept = self._earlier_leaning.get(member_ids(thread))
-        if kept is not None and not all(i in self._by_id for i in kept):
-            kept = None
-        # a thread an earlier digest held as it is: what leant on it still does, and only the
-        # insights of the meetings since then (dated after all the others) can lean on it too
-        acting = self._acting[0] if kept is None else self._acting[1]
+        if kept is not None and all(i in self._by_id for i in kept):
+            # a thread an earlier digest held as it is: what leant on it still does, and only the
+            # insights of the meetings since then (dated after all the others) can lean on it too
+            new, related, column = self._new_acting()
+            close = related[:, [column[id(m)] for m in thread.members]].max(axis=1, initial=0.0) >= ACTED_ON
+            return [self._by_id[i].insight for i in kept] + [a.insight for a, hit in zip(new, close) if hit]
+        acting = self._every_acting()
         related = self.related_block(acting, thread.members)
-        leaning = [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
-        return leaning if kept is None else [self._by_id[i].insight for i in kept] + leaning
+        return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+
+    def _every_acting(self) -> list[Noted]:
+        """The decisions, actions and promises, found once."""
+        if self._every is None:
+            self._every = self.of_kind("decision", "action", "promise")
+        return self._every
+
+    def _new_acting(self) -> tuple[list[Noted], np.ndarray, dict[int, int]]:
+        """The decisions, actions and promises of the meetings an earlier digest did not read, how
+        related each is to every assumption, and each assumption's column; worked out once."""
+        if self._acting is None:
+            new = [a for a in self._every_acting() if a.insight.meeting_id not in self._earlier_meetings]
+            assumptions = self.of_kind("assumption")
+            column = {id(m): k for k, m in enumerate(assumptions)}
+            self._acting = (new, self.related_block(new, assumptions), column)
+        return self._acting
 
     def _digest_leaning(self) -> dict[tuple[str, ...], list[str]]:
         if self._leaning is None:
