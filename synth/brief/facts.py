@@ -374,11 +374,16 @@ class Facts:
             return [self._by_id[i].insight for i in stored]
         kept = self._earlier_leaning.get(member_ids(thread))
         if kept is not None and all(i in self._by_id for i in kept):
-            # a thread an earlier digest held as it is: what leant on it still does, and only the
-            # insights of the meetings since then (dated after all the others) can lean on it too
+            # a thread an earlier digest held as it is: what leant on it then (scored again: each
+            # word's weight shifts a little with every insight added) and the insights of the
+            # meetings since (dated after all the others) are all that can lean on it now
             new, related, column = self._new_acting()
             close = related[:, [column[id(m)] for m in thread.members]].max(axis=1, initial=0.0) >= ACTED_ON
-            return [self._by_id[i].insight for i in kept] + [a.insight for a, hit in zip(new, close) if hit]
+            before = [self._by_id[i] for i in kept]
+            still = [
+                a.insight for a, row in zip(before, self.related_block(before, thread.members)) if row.max() >= ACTED_ON
+            ]
+            return still + [a.insight for a, hit in zip(new, close) if hit]
         acting = self._every_acting()
         related = self.related_block(acting, thread.members)
         return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
