@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from .dates import bounded
-from .models import Insight, MeetingRecord, Turn
+from .models import Insight, MeetingRecord, Passage, Turn
 
 if TYPE_CHECKING:
     from .answer import Retrieved
@@ -236,7 +236,10 @@ def refresh_digest(store: Store, rebuild: bool = False) -> None:
     facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records), readings=readings)
     from .store.digest import write_digest
 
-    write_digest(store, build_digest(facts, records, lines).model_dump(mode="json"))
+    write_digest(store, build_digest(facts, records, lines, earlier).model_dump(mode="json"))
+
+
+FEW_MEETINGS = 4  # meetings to look in up to which their passages are read and ranked in memory
 
 
 class StoredTexts:
@@ -245,7 +248,9 @@ class StoredTexts:
 
     def __init__(self, read_step: Callable[[], AbstractContextManager[Store]], records: list[MeetingRecord]):
         self.read_step = read_step
+        self.records = records
         self._current = {r.version for r in records}  # the versions the brief's facts were read from
+        self._read: dict[str, list[tuple[Passage, list[float]]]] = {}  # passages with vectors, by version
 
     def passages_near(self, vector: Vector, after: str, until: str, excluding: list[str], n: int) -> list[NearPassage]:
         return self.passages_near_many([vector], after, until, excluding, n)[0]
@@ -256,6 +261,13 @@ class StoredTexts:
         from .brief.facts import NearPassage
         from .store import passage_turns
 
+        skip = set(excluding)
+        within = [r for r in self.records if after < r.date <= until and r.meeting_id not in skip]
+        if n > 0 and len(within) <= FEW_MEETINGS:
+            return [
+                [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in near]
+                for near in self._near_in_memory(vectors, within, n)
+            ]
         lists = [[float(x) for x in v] for v in vectors]  # a float32 row as the list the store takes
 
         with self.read_step() as store:
@@ -268,6 +280,25 @@ class StoredTexts:
             [NearPassage(p.meeting_id, p.version, passage_turns(p)) for i, p in passages.items() if i in set(ids)]
             for ids in kept
         ]
+
+    def _near_in_memory(self, vectors: list[Vector], within: list[MeetingRecord], n: int) -> list[list[Passage]]:
+        """The `n` passages of the meetings `within` nearest to each vector, nearest first, as
+        the store's query ranks them (cosine similarity; a tie in meeting order): each meeting's
+        passages and vectors are read once, so the threads still open after an earlier digest
+        cost one read of each new meeting, not one query each."""
+        import numpy as np
+
+        missing = [r for r in within if r.version not in self._read]
+        if missing:
+            with self.read_step() as store:
+                for r in missing:
+                    self._read[r.version] = store.meetings.passages_with_vectors(r.meeting_id, r.version)
+        rows = [row for r in within for row in self._read[r.version]]
+        if not rows or not vectors:
+            return [[] for _ in vectors]
+        matrix = np.asarray([vector for _, vector in rows], dtype=np.float32)
+        sims = np.asarray(vectors, dtype=np.float32) @ matrix.T
+        return [[rows[int(k)][0] for k in np.argsort(-row, kind="stable")[:n]] for row in sims]
 
     def turns(self, record: MeetingRecord) -> list[Turn]:
         with self.read_step() as store:

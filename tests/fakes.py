@@ -144,6 +144,11 @@ class MemoryMeetings(MeetingRepo):
         passages = sorted((codec.passage_from_stored(i, d, m) for i, d, m, _ in rows), key=lambda p: p.index)
         return [turn for p in passages for turn in codec.passage_turns(p)]
 
+    def passages_with_vectors(self, meeting_id: str, version: str) -> list[tuple[Passage, list[float]]]:
+        rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
+        found = [(codec.passage_from_stored(i, d, m), v) for i, d, m, v in rows]
+        return sorted(found, key=lambda row: row[0].index)
+
     def nearest(
         self, vector: list[float], versions: list[str], n: int, team: str | None = None, every_version: bool = False
     ) -> list[codec.DenseHit]:

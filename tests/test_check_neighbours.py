@@ -14,7 +14,6 @@ from testkit import EXAMPLES
 
 from synth.check import CheckInputs, CheckState, insight_item, run_check
 from synth.check import candidates as candidates_module
-from synth.check import themes as themes_module
 from synth.check.candidates import candidate_pairs
 from synth.check.items import Lexicon
 from synth.check.neighbours import MemoryVectors, Nearest, Scope
@@ -125,17 +124,18 @@ def themes_of(items, touching=None):
     return sorted(tuple(m.key for m in t.members) for t in themes), looked_at
 
 
-def test_unheard_themes_do_not_depend_on_how_many_neighbours_are_asked_for(monkeypatch):
+def test_unheard_themes_are_the_same_read_from_a_source_as_from_vectors():
     insights, vectors = world(12, 8)
     items = [insight_item(i, v) for i, v in zip(insights, vectors)]
     everything = themes_of(items)
     new = [i for i in items if i.insight.meeting_id == "m011"]
     touched = themes_of(items, new)
-    monkeypatch.setattr(themes_module, "LINK_NEIGHBOURS", 1)
     assert everything[0]  # the world has themes
-    assert themes_of([insight_item(i, v) for i, v in zip(insights, vectors)]) == everything
-    fresh = [insight_item(i, v) for i, v in zip(insights, vectors)]
-    assert themes_of(fresh, [i for i in fresh if i.insight.meeting_id == "m011"]) == touched
+    source = Counting(insights, vectors)
+    bare = [insight_item(i, []) for i in insights]  # vectors read from the source, in one request
+    assert unheard_themes(bare, [], [i for i in bare if i.insight.meeting_id == "m011"], source)[1] == touched[1]
+    assert themes_of(bare, [i for i in bare if i.insight.meeting_id == "m011"]) == touched
+    assert source.read == sum(1 for i in insights if i.kind in ("request", "roadblock"))
     # the groups a new meeting touches are among all groups
     assert set(touched[0]) <= set(everything[0])
 

@@ -252,3 +252,49 @@ def test_the_brief_reads_vectors_a_few_runs_at_a_time_in_the_order_of_one_read(b
     )
     assert reads[0] == len(whole) and len(reads) == 1 + 4  # the ids in one read, then 10 runs 3 at a time
     assert max(reads[1:]) < len(whole)
+
+
+@pytest.mark.slow
+def test_a_meeting_that_resolves_and_leans_on_earlier_threads_gives_the_digest_built_from_nothing(
+    example_store, tmp_path, monkeypatch
+):
+    """The examples' 2026-10-06 sync resolves roadblocks raised on 09-08 and 09-17 and acts on an
+    assumption of 09-17. Ingested after the earlier meetings, the refreshed digest (open threads
+    scored in memory against the new meeting's passages, the old leaning kept) is the digest a
+    writer builds from nothing; only the new meetings' passages are read."""
+    from synth.store.meetings import MeetingRepo
+
+    path = tmp_path / "store"
+    shutil.copytree(example_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    later = sorted(app.meetings(), key=lambda r: r.date)[-2:]
+    for record_ in reversed(later):
+        app.forget(record_.meeting_id)
+    read: list[str] = []
+    real = MeetingRepo.passages_with_vectors
+
+    def recorded(self, meeting_id, version):
+        read.append(meeting_id)
+        return real(self, meeting_id, version)
+
+    monkeypatch.setattr(MeetingRepo, "passages_with_vectors", recorded)
+    for record_ in later:
+        before = digest_now(app)
+        assert before is not None and before.last_date < record_.date
+        read.clear()
+        app.ingest([record_.source])
+        after = digest_now(app)
+        assert (
+            after is not None and read and set(read) <= {r.meeting_id for r in app.meetings() if r.date == record_.date}
+        )
+        with app._session(write=True):
+            refresh_digest(app.store(), rebuild=True)
+            rebuilt = stored_digest(app.store())
+        assert after == rebuilt
+    sync = later[0]
+    meeting_of = {i.id: i.meeting_id for i in app.insights()}
+    new = {r.meeting_id for r in app.meetings() if r.date == sync.date}
+    resolved = [t for t in after.threads["roadblock"] if t.resolution and t.resolution.date == sync.date]
+    assert resolved and all(meeting_of[m] not in new for t in resolved for m in t.members)
+    leaning = [t for t in after.threads["assumption"] if any(meeting_of[i] in new for i in t.leaning)]
+    assert any(all(meeting_of[m] not in new for m in t.members) for t in leaning)

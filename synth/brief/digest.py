@@ -147,9 +147,12 @@ def reusable(earlier: Digest | None, records: list[MeetingRecord]) -> Digest | N
     return earlier
 
 
-def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, dict[str, int]]) -> Digest:
+def build_digest(
+    facts: Facts, records: list[MeetingRecord], lines: dict[str, dict[str, int]], earlier: Digest | None = None
+) -> Digest:
     """The digest of `facts` (built as of the last meeting of `records`, every one of them) and
-    of the lines spoken in each meeting (`lines`, by meeting id)."""
+    of the lines spoken in each meeting (`lines`, by meeting id). A meeting an `earlier` digest
+    read as it is now keeps its entry (its lines, insights and words cannot have changed)."""
     from .facts import DONE, member_ids
 
     threads = {kind: [ThreadEntry(members=list(member_ids(t))) for t in facts.threads(kind)] for kind in THREADED}
@@ -164,6 +167,8 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
     saying.update(item.insight.meeting_id for item in facts.saying(DONE))
     terms: dict[str, int] = {}
     readings: dict[str, dict[str, list[str]]] = {}
+    before = {} if earlier is None or earlier.version != VERSION else earlier.meetings
+    kept = {r.meeting_id: e for r in records if (e := before.get(r.meeting_id)) and e.token == record_token(r)}
     for item in facts.items:
         readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
         for term in item.reading.terms:
@@ -172,16 +177,20 @@ def build_digest(facts: Facts, records: list[MeetingRecord], lines: dict[str, di
         token=records_token(records),
         last_date=max((r.date for r in records), default=""),
         threads=threads,
-        meetings={
-            r.meeting_id: MeetingEntry(
-                token=record_token(r),
-                lines=lines[r.meeting_id],
-                insights=facts.insights_per_team(r),
-                readings=readings.get(r.meeting_id, {}),
-            )
-            for r in records
-        },
+        meetings={r.meeting_id: kept.get(r.meeting_id) or meeting_entry(facts, r, lines, readings) for r in records},
         terms=terms,
         insights=len(facts.items),
         saying_meetings=sorted(saying),
+    )
+
+
+def meeting_entry(
+    facts: Facts, record: MeetingRecord, lines: dict[str, dict[str, int]], readings: dict[str, dict[str, list[str]]]
+) -> MeetingEntry:
+    """A meeting's entry, worked out from the facts."""
+    return MeetingEntry(
+        token=record_token(record),
+        lines=lines[record.meeting_id],
+        insights=facts.insights_per_team(record),
+        readings=readings.get(record.meeting_id, {}),
     )

@@ -315,9 +315,15 @@ class Facts:
         self._counted: dict[str, dict[str, int]] | None = None
         self._known: dict[tuple[str, ...], Said | None] = {}
         self._looked_until = ""  # meetings up to this day were read for the threads in _known
+        self._every: list[Noted] | None = None  # see _every_acting
+        self._acting: tuple[list[Noted], np.ndarray, dict[int, int]] | None = None  # see _new_acting
+        self._earlier_leaning: dict[tuple[str, ...], list[str]] = {}  # an earlier digest's, by thread
+        self._earlier_meetings: set[str] = set()  # the meetings an earlier digest read
         if earlier is not None:
             self._looked_until = earlier.last_date
             self._known = {tuple(t.members): _said(t.resolution) for t in earlier.threads.get("roadblock", [])}
+            self._earlier_leaning = {tuple(t.members): t.leaning for t in earlier.threads.get("assumption", [])}
+            self._earlier_meetings = set(earlier.meetings)
 
     def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
         """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when
@@ -377,9 +383,37 @@ class Facts:
         stored = self._digest_leaning().get(member_ids(thread))
         if stored is not None:
             return [self._by_id[i].insight for i in stored]
-        acting = self.of_kind("decision", "action", "promise")
+        kept = self._earlier_leaning.get(member_ids(thread))
+        if kept is not None and all(i in self._by_id for i in kept):
+            # a thread an earlier digest held as it is: what leant on it then (scored again: each
+            # word's weight shifts a little with every insight added) and the insights of the
+            # meetings since (dated after all the others) are all that can lean on it now
+            new, related, column = self._new_acting()
+            close = related[:, [column[id(m)] for m in thread.members]].max(axis=1, initial=0.0) >= ACTED_ON
+            before = [self._by_id[i] for i in kept]
+            still = [
+                a.insight for a, row in zip(before, self.related_block(before, thread.members)) if row.max() >= ACTED_ON
+            ]
+            return still + [a.insight for a, hit in zip(new, close) if hit]
+        acting = self._every_acting()
         related = self.related_block(acting, thread.members)
         return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
+
+    def _every_acting(self) -> list[Noted]:
+        """The decisions, actions and promises, found once."""
+        if self._every is None:
+            self._every = self.of_kind("decision", "action", "promise")
+        return self._every
+
+    def _new_acting(self) -> tuple[list[Noted], np.ndarray, dict[int, int]]:
+        """The decisions, actions and promises of the meetings an earlier digest did not read, how
+        related each is to every assumption, and each assumption's column; worked out once."""
+        if self._acting is None:
+            new = [a for a in self._every_acting() if a.insight.meeting_id not in self._earlier_meetings]
+            assumptions = self.of_kind("assumption")
+            column = {id(m): k for k, m in enumerate(assumptions)}
+            self._acting = (new, self.related_block(new, assumptions), column)
+        return self._acting
 
     def _digest_leaning(self) -> dict[tuple[str, ...], list[str]]:
         if self._leaning is None:

@@ -14,7 +14,12 @@ from ..kinds import Kind
 from ..models import Insight
 
 if TYPE_CHECKING:
-    from .items import Vector
+    import numpy as np
+    import numpy.typing as npt
+
+    from .items import Array, Vector
+
+    Positions = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class MemoryVectors:
         self.insights = list(insights)
         self._vectors = list(vectors)
         self._matrix = np.asarray(self._vectors, dtype=np.float32).reshape(len(self._vectors), -1)
+        self._within: dict[Scope, tuple[Positions, Array]] = {}  # each scope asked for: positions, vectors
 
     def vectors(self, positions: Sequence[int]) -> list[Vector]:
         return [self._vectors[p] for p in positions]
@@ -77,14 +83,32 @@ class MemoryVectors:
     def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
         import numpy as np
 
-        within = np.asarray([k for k, i in enumerate(self.insights) if scope.holds(i)], dtype=np.int64)
+        if scope not in self._within:
+            within = np.asarray([k for k, i in enumerate(self.insights) if scope.holds(i)], dtype=np.int64)
+            self._within[scope] = (within, self._matrix[within])
+        within, matrix = self._within[scope]
+        if not within.size or n <= 0:
+            return [Nearest([], [], -1.0) for _ in vectors]
         found = []
         for vector in vectors:
-            sims = self._matrix[within] @ np.asarray(vector, dtype=np.float32) if within.size else np.zeros(0)
-            order = np.argsort(-sims, kind="stable")[:n]
+            # one vector at a time: a similarity does not depend on which vectors were asked with it
+            sims = matrix @ np.asarray(vector, dtype=np.float32)
+            order = nearest_first(sims, n)
             floor = float(sims[order[-1]]) if within.size > n else -1.0
             found.append(Nearest([int(within[k]) for k in order], [float(sims[k]) for k in order], floor))
         return found
+
+
+def nearest_first(sims: Array, n: int) -> Positions:
+    """The positions of the `n` largest of `sims`, largest first, a tie in position order: what a
+    stable sort of all of them gives, without sorting all of them."""
+    import numpy as np
+
+    if n >= sims.size:
+        return np.argsort(-sims, kind="stable")
+    nth = np.partition(-sims, n - 1)[n - 1]
+    near = np.nonzero(-sims <= nth)[0]  # every position as near as the n-th or nearer, ascending
+    return near[np.argsort(-sims[near], kind="stable")][:n]
 
 
 QUERY_BATCH = 64  # vectors per nearest-neighbour query
@@ -100,18 +124,4 @@ def nearest_of(vectors: Sequence[Vector], scopes: Sequence[Scope], source: Insig
         for start in range(0, len(ks), QUERY_BATCH):
             batch = ks[start : start + QUERY_BATCH]
             found.update(zip(batch, source.nearest([vectors[k] for k in batch], n, scope)))
-    return [found[k] for k in range(len(vectors))]
-
-
-def nearer_than(
-    vectors: Sequence[Vector], scope: Scope, source: InsightVectors, cosine: float, first: int
-) -> list[Nearest]:
-    """For each vector, every insight of `scope` at `cosine` or closer (and maybe some farther):
-    the `first` nearest, asked again for four times as many while the farthest is that close."""
-    found: dict[int, Nearest] = {}
-    pending, n = list(range(len(vectors))), first
-    while pending:
-        answers = nearest_of([vectors[k] for k in pending], [scope] * len(pending), source, n)
-        found.update((k, near) for k, near in zip(pending, answers) if near.floor < cosine)
-        pending, n = [k for k in pending if k not in found], n * 4
     return [found[k] for k in range(len(vectors))]

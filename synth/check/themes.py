@@ -11,13 +11,12 @@ from ..teams import display_team
 from .candidates import BONUS_CAP, load_vectors
 from .flags import flag_id
 from .items import LINK_ROWS, InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
-from .neighbours import InsightVectors, MemoryVectors, Scope, nearer_than
+from .neighbours import InsightVectors
 
 UNHEARD_LINK = 0.55
 UNHEARD_ADDRESSED = 0.45
 UNHEARD_MEETINGS = 3
 LINK_COSINE = UNHEARD_LINK - 0.1  # and at least this cosine
-LINK_NEIGHBOURS = 32  # nearest requests and roadblocks asked for first (more while they are all close)
 UNHEARD_CORE = 0.6  # cosine to the theme's centroid a member needs
 THEME_KINDS: tuple[Kind, ...] = ("request", "roadblock")
 
@@ -41,44 +40,41 @@ def unheard_themes(
     """Groups of similar requests and roadblocks from three or more meetings that no vision
     statement is close to; and the keys of every request and roadblock whose group was looked at.
     With `touching` (the new insights of a check), only the groups that hold one of them are
-    built, walking links out from them; otherwise every group is. Links are looked for among each
-    insight's nearest neighbours (`source`, by position in `items`; None: the items' own vectors),
-    so the cost grows with the groups walked, not with the square of the store."""
+    built, walking links out from them; otherwise every group is. The requests' and roadblocks'
+    vectors are read from `source` (by position in `items`; None: the items hold them) in one
+    request; the insights walked are then multiplied with all of them a block of rows at a time,
+    so the cost grows with the groups walked times the requests and roadblocks."""
     import numpy as np
 
-    source = source or MemoryVectors([i.insight for i in items], [i.vector for i in items])
-    positions = [k for k, item in enumerate(items) if item.insight.kind in THEME_KINDS]
-    themed = [items[k] for k in positions]
+    themed = [item for item in items if item.insight.kind in THEME_KINDS]
     if len(themed) < UNHEARD_MEETINGS:
         return [], {i.key for i in themed}
-    place = {k: t for t, k in enumerate(positions)}  # position in items -> in themed
+    # a group is walked link by link and may reach most requests and roadblocks: their vectors are
+    # read in one request, and each row's close ones found by one product with all of them
+    if source is not None:
+        load_vectors(themed, items, source)
+    themed_vectors = vector_matrix(themed)
+    number = {m: k for k, m in enumerate(dict.fromkeys(i.insight.meeting_id for i in themed))}
+    meeting_of = np.asarray([number[i.insight.meeting_id] for i in themed], dtype=np.int64)
     lexicon = Lexicon(themed)
     wanted = None if touching is None else {id(i) for i in touching}
     reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
 
     def links(rows: list[int]) -> list[tuple[int, int]]:
-        """The links of each of `rows`: related, close, and of another meeting."""
+        """The links of each of `rows`: close, related, and of another meeting."""
         found = []
-        load_vectors([themed[r] for r in rows], items, source)
-        vectors = [themed[r].vector for r in rows]
-        for r, near in zip(rows, nearer_than(vectors, Scope(THEME_KINDS), source, LINK_COSINE, LINK_NEIGHBOURS)):
-            other = [
-                (place[k], c)
-                for k, c in zip(near.positions, near.cosines)
-                if items[k].insight.meeting_id != themed[r].insight.meeting_id
-            ]
-            if not other:
-                continue
-            columns = [c for c, _ in other]
-            cosine = np.asarray([c for _, c in other], dtype=np.float32)
-            related = np.minimum(1.0, cosine + np.minimum(lexicon.bonus(themed[r])[columns], BONUS_CAP))
-            found += [(r, columns[int(j)]) for j in np.nonzero((related >= UNHEARD_LINK) & (cosine >= LINK_COSINE))[0]]
+        for start in range(0, len(rows), LINK_ROWS):  # a block of rows at a time: one matrix product
+            block = rows[start : start + LINK_ROWS]
+            for r, cosine in zip(block, themed_vectors[block] @ themed_vectors.T):
+                close = np.nonzero((cosine >= LINK_COSINE) & (meeting_of != meeting_of[r]))[0]
+                if close.size:
+                    related = np.minimum(1.0, cosine[close] + np.minimum(lexicon.bonus(themed[r])[close], BONUS_CAP))
+                    found += [(r, int(k)) for k in close[related >= UNHEARD_LINK]]
         return found
 
     frontier, found = sorted(reached), []
     while frontier:  # breadth first from where it starts: rows only for what they reach
-        for start in range(0, len(frontier), LINK_ROWS):
-            found += links(frontier[start : start + LINK_ROWS])
+        found += links(frontier)
         frontier = sorted({j for _, j in found} - reached)
         reached |= set(frontier)
     groups = [g for g in components(len(themed), found) if g[0] in reached]

@@ -180,6 +180,19 @@ class MeetingRepo:
         ]
 
     @wrap("reading passages")
+    def passages_with_vectors(self, meeting_id: str, version: str) -> list[tuple[Passage, list[float]]]:
+        """The passages of one version of a meeting with their vectors, in the meeting's order."""
+        got = self._store._passages.get(
+            where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        rows = [
+            (codec.passage_from_stored(i, d, m), [float(x) for x in e])
+            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+        ]
+        return sorted(rows, key=lambda row: row[0].index)
+
+    @wrap("reading passages")
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         """Stored passages by id (those still stored: a concurrent ingest may have removed some)."""
         if not ids:
