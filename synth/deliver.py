@@ -179,12 +179,12 @@ def brief_messages(brief: Brief) -> list[dict[str, Any]]:
     mode = "Assembled without a model." if brief.mode == "offline" else f"Leads written by {brief.mode}."
     about = f"As of {brief.until}. {len(brief.meetings)} meetings in the period, {brief.meetings_stored} stored. {mode}"
     units: list[Unit] = [[_context([slack_escape(about)])]]
-    groups = [(s.title, s.prose, s.facts, s.empty) for s in brief.sections]
+    groups = [(s.title, s.prose, s.facts, s.empty, s.left_out) for s in brief.sections]
     groups += [
-        ("Suggested agenda", None, brief.agenda, "Nothing needs the whole team."),
-        ("Questions worth asking", None, brief.questions, "No open question."),
+        ("Suggested agenda", None, brief.agenda, "Nothing needs the whole team.", None),
+        ("Questions worth asking", None, brief.questions, "No open question.", None),
     ]
-    for heading, prose, facts, empty in groups:
+    for heading, prose, facts, empty, left_out in groups:
         lead = f"*{slack_escape(heading)}*" + (f"\n{slack_escape(prose)}" if prose else "")
         if not facts:
             units.append([{"type": "divider"}, _section(f"{lead}\n_{slack_escape(empty)}_")])
@@ -193,6 +193,8 @@ def brief_messages(brief: Brief) -> list[dict[str, Any]]:
         for fact in facts:
             text = f"• {slack_escape(fact.text)}\n{slack_escape(fact.detail_text())}"
             units.append([_section(text), *citation_context(_brief_cites(fact.cites))])
+        if left_out:
+            units.append([_context([slack_escape(f"And {left_out}.")])])
     return pack_messages(title, title, units)
 
 

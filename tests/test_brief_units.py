@@ -431,3 +431,33 @@ def test_the_brief_shows_only_flags_a_meeting_of_the_period_takes_part_in():
     )
     assert [x.details["flag"] for x in assembly(f, "2026-09-15").section("flags")] == ["f1"]
     assert assembly(f, "2026-09-25").section("flags") == []  # still open, but not about the period
+
+
+def test_open_roadblocks_beyond_ten_are_counted_and_those_raised_in_the_period_are_listed():
+    """A store's every open roadblock is too many to read before a sync: the section lists ten,
+    those raised in the period among them though they are the newest (listed last), and says how
+    many it left out and which command lists them all."""
+    nouns = "invoice ledger payroll webhook scanner printer router badge kiosk tablet drone battery".split()
+    old = [record(f"2026-08-{n + 1:02d}", title=f"Sync {n}") for n in range(12)]
+    period = [record("2026-09-20", title="Recent sync"), record("2026-09-25", title="Latest sync")]
+    insights = [
+        (insight(m, "roadblock", f"The {noun} {noun}s are blocking us."), unit(*[float(k == n) for k in range(14)]))
+        for n, (m, noun) in enumerate(zip(old, nouns))
+    ]
+    insights += [
+        (insight(m, "roadblock", f"The {noun} {noun}s are blocking us."), unit(*[float(k == 12 + n) for k in range(14)]))
+        for n, (m, noun) in enumerate(zip(period, ["firmware", "antenna"]))
+    ]
+    f = facts(old + period, insights)
+    a = assembly(f, "2026-09-15")
+    listed = SECTIONS["roadblocks"](a)
+    assert len(listed) == 10
+    assert [x.text for x in listed[-2:]] == ["The firmware firmwares are blocking us.", "The antenna antennas are blocking us."]
+    assert [x.details["open_days"] for x in listed] == sorted((x.details["open_days"] for x in listed), reverse=True)
+    assert a.left_out == {"roadblocks": "4 more open roadblocks: `synth insights --kind roadblock` lists every one"}
+    brief = build_brief(f, since=dt.date(2026, 9, 15))
+    section = next(s for s in brief.sections if s.key == "roadblocks")
+    assert len(section.facts) == 10 and section.left_out == a.left_out["roadblocks"]
+    assert "_And 4 more open roadblocks: `synth insights --kind roadblock` lists every one._" in to_markdown(brief)
+    few = assembly(facts(old[:9] + period[:1], insights[:9] + insights[12:13]), "2026-09-15")
+    assert len(SECTIONS["roadblocks"](few)) == 10 and few.left_out == {}

@@ -22,6 +22,7 @@ from .period import Period
 if TYPE_CHECKING:
     import numpy as np
 
+LISTED_AT_MOST = 10  # facts a section that grows with the store (open roadblocks, untested assumptions) lists
 FIT_MIN = 0.45  # cosine at which a request is about a roadmap item or a non-goal
 NOT_PLANNED = "not on the roadmap"
 _COUNTED = re.compile(
@@ -96,6 +97,7 @@ class Assembly:
         self.in_period = {r.meeting_id for r in facts.records if self.since <= r.date <= self.until}
         self._built: dict[SectionKey, list[Fact]] = {}
         self._requests: list[RequestThread] | None = None
+        self.left_out: dict[SectionKey, str] = {}  # a section that lists its first facts only: what it left out
         self._plan_rows: tuple[list[NotedStatement], np.ndarray] | None = None
 
     def section(self, key: SectionKey) -> list[Fact]:
@@ -103,6 +105,16 @@ class Assembly:
         if key not in self._built:
             self._built[key] = self.builders[key](self)
         return self._built[key]
+
+    def at_most(self, key: SectionKey, facts: list[Fact], first: Callable[[Fact], bool], what: str) -> list[Fact]:
+        """`facts` (in their order) when they are few; else the `LISTED_AT_MOST` of them chosen
+        first those `first` holds for, then in order, and a note of how many are left out and
+        where to find them (`what`: the kind they are, and the command that lists them)."""
+        if len(facts) <= LISTED_AT_MOST:
+            return facts
+        chosen = sorted(range(len(facts)), key=lambda n: not first(facts[n]))[:LISTED_AT_MOST]
+        self.left_out[key] = f"{len(facts) - LISTED_AT_MOST} more {what}"
+        return [facts[n] for n in sorted(chosen)]
 
     def recent(self, *kinds: str) -> list[Noted]:
         return [i for i in self.f.of_kind(*kinds) if i.insight.meeting_id in self.in_period]

@@ -163,7 +163,9 @@ def build_brief(facts: Facts, audience: str | None = None, since: Since = None, 
             prefix = PREFIX[key]
             counters[prefix] = counters.get(prefix, 0) + 1
             fact.id = f"{prefix}{counters[prefix]}"
-        sections.append(Section(key=key, title=SECTION_TITLES[key], facts=got, empty=_empty(key, a)))
+        sections.append(
+            Section(key=key, title=SECTION_TITLES[key], facts=got, empty=_empty(key, a), left_out=a.left_out.get(key))
+        )
     agenda, questions = agenda_and_questions(a)
     for group in (agenda, questions):
         for n, fact in enumerate(group, start=1):

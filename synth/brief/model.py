@@ -273,6 +273,9 @@ class Section(BaseModel):
     facts: list[Fact]
     empty: str = Field(description="what the brief says when the section has no facts")
     prose: str | None = Field(None, description="with a model: a lead written from the facts, citing them as [ID]")
+    left_out: str | None = Field(
+        None, description="a section that grows with the store lists its first facts: how many more, and where"
+    )
 
 
 class BriefMeeting(BaseModel):

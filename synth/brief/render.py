@@ -55,12 +55,13 @@ def _header_lines(brief: Brief) -> list[str]:
     return lines
 
 
-def _groups(brief: Brief) -> Iterator[tuple[str, str | None, list[Fact], str]]:
-    """(title, prose, facts, empty) in order: the sections, then the agenda and the questions."""
+def _groups(brief: Brief) -> Iterator[tuple[str, str | None, list[Fact], str, str | None]]:
+    """(title, prose, facts, empty, left out) in order: the sections, then the agenda and the
+    questions."""
     for section in brief.sections:
-        yield section.title, section.prose, section.facts, section.empty
-    yield "Suggested agenda", None, brief.agenda, "Nothing needs the whole team."
-    yield "Questions worth asking", None, brief.questions, "No open question."
+        yield section.title, section.prose, section.facts, section.empty, section.left_out
+    yield "Suggested agenda", None, brief.agenda, "Nothing needs the whole team.", None
+    yield "Questions worth asking", None, brief.questions, "No open question.", None
 
 
 def to_markdown(brief: Brief) -> str:
@@ -69,7 +70,7 @@ def to_markdown(brief: Brief) -> str:
     md = inert_markdown
     out = [f"# {md(_title(brief))}", ""]
     out += [md(line) for line in _header_lines(brief)] + [""]
-    for title, prose, facts, empty in _groups(brief):
+    for title, prose, facts, empty, left_out in _groups(brief):
         out += [f"## {md(title)}", ""]
         if prose:
             out += [md(prose), ""]
@@ -80,6 +81,8 @@ def to_markdown(brief: Brief) -> str:
             detail = fact.detail_text()
             out.append(f"- **[{fact.id}]** {md(fact.text)}" + (f" _({md(detail)})_" if detail else ""))
             out.append("  Sources: " + "; ".join(md(cite_text(c)) for c in fact.cites))
+        if left_out:
+            out += ["", f"_And {md(left_out)}._"]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -104,7 +107,7 @@ def to_html(brief: Brief) -> str:
     """The brief as one self-contained HTML page that loads nothing."""
     e = html.escape
     body = [f"<h1>{e(safe(_title(brief)))}</h1>"] + [f"<p class=meta>{e(line)}</p>" for line in _header_lines(brief)]
-    for title, prose, facts, empty in _groups(brief):
+    for title, prose, facts, empty, left_out in _groups(brief):
         body.append(f"<h2>{e(title)}</h2>")
         if prose:
             body.append(f"<p class=prose>{e(safe(prose))}</p>")
@@ -118,6 +121,8 @@ def to_html(brief: Brief) -> str:
                 + (f" <span class=detail>({e(safe(detail))})</span>" if detail else "")
                 + f"<div class=src>{sources}</div></div>"
             )
+        if left_out:
+            body.append(f"<p class=empty>And {e(left_out)}.</p>")
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'\">"

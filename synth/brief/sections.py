@@ -128,6 +128,13 @@ def roadblocks(a: Assembly) -> list[Fact]:
     else:
         out.sort(key=lambda f: -open_days(f))
         out = a.own_first(out, lambda f: f.team)
+    # every open roadblock of the store is too many to read: those raised in the period come first
+    out = a.at_most(
+        "roadblocks",
+        out,
+        lambda f: details_as(f, OpenRoadblockDetails).last_raised >= a.since,
+        "open roadblocks: `synth insights --kind roadblock` lists every one",
+    )
     return out + resolved
 
 
@@ -135,6 +142,7 @@ def assumptions(a: Assembly) -> list[Fact]:
     """Assumptions whose status changed in the period, then the untested ones, the most relied on first."""
     untested: list[Fact] = []
     changed: list[Fact] = []
+    said_lately: set[int] = set()  # the untested facts whose assumption was said in the period
     flags = {f.id: f for f in a.f.flags}
     for found in a.assumption_threads():
         thread = found.thread
@@ -164,7 +172,15 @@ def assumptions(a: Assembly) -> list[Fact]:
             )
         elif not statuses:
             untested.append(insight_fact("assumptions", first, details, cites=cites))
+            if any(m.insight.meeting_id in a.in_period for m in thread.members):
+                said_lately.add(id(untested[-1]))
     untested.sort(key=lambda f: (-details_as(f, AssumptionDetails).reliance, f.date or ""))
+    untested = a.at_most(
+        "assumptions",
+        untested,
+        lambda f: id(f) in said_lately,
+        "untested assumptions: `synth insights --kind assumption` lists every one",
+    )
     return changed + untested
 
 
