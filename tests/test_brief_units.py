@@ -437,22 +437,23 @@ def test_open_roadblocks_beyond_ten_are_counted_and_those_raised_in_the_period_a
     """A store's every open roadblock is too many to read before a sync: the section lists ten,
     those raised in the period among them though they are the newest (listed last), and says how
     many it left out and which command lists them all."""
-    nouns = "invoice ledger payroll webhook scanner printer router badge kiosk tablet drone battery".split()
+    nouns = "invoice ledger payroll webhook scanner printer router badge kiosk tablet drone battery".split()  # noqa: SIM905
     old = [record(f"2026-08-{n + 1:02d}", title=f"Sync {n}") for n in range(12)]
     period = [record("2026-09-20", title="Recent sync"), record("2026-09-25", title="Latest sync")]
+    meetings = old + period
+    nouns += ["firmware", "antenna"]
     insights = [
         (insight(m, "roadblock", f"The {noun} {noun}s are blocking us."), unit(*[float(k == n) for k in range(14)]))
-        for n, (m, noun) in enumerate(zip(old, nouns))
+        for n, (m, noun) in enumerate(zip(meetings, nouns))
     ]
-    insights += [
-        (insight(m, "roadblock", f"The {noun} {noun}s are blocking us."), unit(*[float(k == 12 + n) for k in range(14)]))
-        for n, (m, noun) in enumerate(zip(period, ["firmware", "antenna"]))
-    ]
-    f = facts(old + period, insights)
+    f = facts(meetings, insights)
     a = assembly(f, "2026-09-15")
     listed = SECTIONS["roadblocks"](a)
     assert len(listed) == 10
-    assert [x.text for x in listed[-2:]] == ["The firmware firmwares are blocking us.", "The antenna antennas are blocking us."]
+    assert [x.text for x in listed[-2:]] == [
+        "The firmware firmwares are blocking us.",
+        "The antenna antennas are blocking us.",
+    ]
     assert [x.details["open_days"] for x in listed] == sorted((x.details["open_days"] for x in listed), reverse=True)
     assert a.left_out == {"roadblocks": "4 more open roadblocks: `synth insights --kind roadblock` lists every one"}
     brief = build_brief(f, since=dt.date(2026, 9, 15))
