@@ -116,6 +116,7 @@ class MemoryMeetings(MeetingRepo):
         self._records = _Records()  # meeting id -> (postings, record metadata, title vector)
         self._passages = _Records()  # passage id -> (text, passage metadata, vector)
         self._pending: dict[str, dict] = {}
+        self._postings: dict[str, str] = {}  # version -> its postings, written before its commit
         self._changes = 0  # the change token: every write of a meeting record changes it
 
     def records(self) -> list[MeetingRecord]:
@@ -200,16 +201,21 @@ class MemoryMeetings(MeetingRepo):
         rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
         return self._passages.delete([r[0] for r in rows])
 
+    def write_texts(self, record: MeetingRecord, passages: list[Passage], postings: str) -> None:
+        self._postings[record.version] = postings
+
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
+        # kept as a store written before the texts records kept them: text as document, turns in metadata
         date_ord = codec.date_ordinal(record.date)
         self._passages.upsert(
             [p.id for p in passages],
             [p.text for p in passages],
-            [codec.passage_metadata(p, date_ord) for p in passages],
+            [{**codec.passage_metadata(p, date_ord), "turns": json.dumps(p.turns)} for p in passages],
             vectors,
         )
 
-    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
+    def commit(self, record: MeetingRecord, title_vector: list[float]) -> None:
+        postings = self._postings.pop(record.version)
         self._records.upsert([record.meeting_id], [postings], [codec.record_metadata(record)], [title_vector])
         self._changes += 1
 
@@ -331,8 +337,8 @@ class MemoryFlags(FlagRepo):
         for i in ids:
             self._documents.pop(i, None)
 
-    def _upsert(self, ids: list[str], documents: list[str], metadatas: list) -> None:
-        self._documents.update(zip(ids, documents, strict=True))
+    def _upsert(self, ids: list[str], metadatas: list) -> None:
+        self._documents.update((i, codec.unpack(m)) for i, m in zip(ids, metadatas, strict=True))
 
 
 class MemoryCache(ReplyCache):

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 
 MEETINGS_CHANGED = "meetings_changed"  # the config record whose value changes with every meeting record
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
+TEXTS = "texts"  # the config record of a version's passage texts and turns
+POSTINGS = "postings"  # the config record of a version's lexical postings
+
+
+def version_record_id(kind: str, meeting_id: str, version: str) -> str:
+    """The id of a version's texts or postings record in the config collection."""
+    return f"{kind}:{meeting_id}:{version}"
 
 
 class PendingWrite(NamedTuple):
@@ -73,11 +80,40 @@ class MeetingRepo:
         """Lexical postings by version for the given meetings."""
         if not meeting_ids:
             return {}
-        found: dict[str, str] = {}
+        documents: dict[tuple[str, str], str] = {}
         for some in limits.slices(meeting_ids, self._store.batch):
             got = self._store._meetings.get(ids=some, include=["metadatas", "documents"])
-            found.update({m["version"]: d for m, d in zip(got["metadatas"], got["documents"])})
+            documents.update({(i, m["version"]): d for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])})
+        packed = self._version_values(POSTINGS, list(documents))
+        found = {version: packed.get(version) or document for (_, version), document in documents.items()}
+        return {version: value for version, value in found.items() if value}
+
+    def _version_values(self, kind: str, versions: list[tuple[str, str]]) -> dict[str, str]:
+        """The unpacked texts or postings records of (meeting id, version) pairs, by version;
+        versions written before have none."""
+        ids = [version_record_id(kind, meeting_id, version) for meeting_id, version in versions]
+        found: dict[str, str] = {}
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._config.get(ids=some, include=["metadatas"])
+            for metadata in got["metadatas"]:
+                value = codec.unpack(metadata)
+                if value is not None:
+                    found[metadata["version"]] = value
         return found
+
+    def _passages_from(self, ids: list[str], documents: list[str | None], metadatas: list[Any]) -> list[Passage]:
+        """Stored passages from their records: the text is the document of one written before,
+        else in its version's texts record (a passage whose version went meanwhile is left out)."""
+        wanted = {(m["meeting_id"], m["version"]) for d, m in zip(documents, metadatas) if d is None}
+        texts = {v: codec.texts_from_value(t) for v, t in self._version_values(TEXTS, sorted(wanted)).items()}
+        passages = []
+        for passage_id, document, metadata in zip(ids, documents, metadatas):
+            if document is not None:
+                passages.append(codec.passage_from_stored(passage_id, document, metadata))
+            elif int(metadata["index"]) in texts.get(metadata["version"], {}):
+                text, turns = texts[metadata["version"]][int(metadata["index"])]
+                passages.append(codec.passage_from_stored(passage_id, text, metadata, turns))
+        return passages
 
     @wrap("reading a meeting")
     def version_of(self, meeting_id: str) -> str | None:
@@ -107,9 +143,7 @@ class MeetingRepo:
             where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
             include=["documents", "metadatas"],
         )
-        passages = [
-            codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        ]
+        passages = self._passages_from(got["ids"], got["documents"], got["metadatas"])
         return [turn for p in sorted(passages, key=lambda p: p.index) for turn in codec.passage_turns(p)]
 
     @wrap("searching")
@@ -187,12 +221,7 @@ class MeetingRepo:
         found: dict[str, Passage] = {}
         for some in limits.slices(ids, self._store.batch):
             got = self._store._passages.get(ids=some, include=["documents", "metadatas"])
-            found.update(
-                {
-                    i: codec.passage_from_stored(i, d, m)
-                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-                }
-            )
+            found.update({p.id: p for p in self._passages_from(got["ids"], got["documents"], got["metadatas"])})
         return found
 
     @wrap("reading embeddings")
@@ -226,8 +255,9 @@ class MeetingRepo:
         try:
             with self._store.changing():
                 self.mark_pending(meeting_id, version, owner)
+                self.write_texts(record, passages, postings)
                 self.write_passages(passages, vectors, record)
-                self.commit(record, postings, title_vector)
+                self.commit(record, title_vector)
                 # Old versions go, unless another process committed another one meanwhile (its
                 # clean-up decides) or is writing one now (a server with several writers).
                 if self.version_of(meeting_id) == version:
@@ -298,9 +328,23 @@ class MeetingRepo:
 
     @wrap("removing an unfinished version", writes=True)
     def remove_version(self, meeting_id: str, version: str) -> int:
-        """Delete the passages of one version of a meeting."""
+        """Delete the passages of one version of a meeting, and its texts and postings."""
         where = {"$and": [{"meeting_id": meeting_id}, {"version": version}]}
-        return self._store.delete_where(self._store._passages, where)
+        removed = self._store.delete_where(self._store._passages, where)
+        self._store._config.delete(ids=[version_record_id(kind, meeting_id, version) for kind in (TEXTS, POSTINGS)])
+        return removed
+
+    @wrap("writing a meeting's texts", writes=True)
+    def write_texts(self, record: MeetingRecord, passages: list[Passage], postings: str) -> None:
+        """Write a meeting version's passage texts and lexical postings, packed (see codec.pack).
+        Like its passages, they stay invisible until `commit`."""
+        values = {TEXTS: codec.texts_value(passages), POSTINGS: postings}
+        where = {"meeting_id": record.meeting_id, "version": record.version}
+        self._store._config.upsert(
+            ids=[version_record_id(kind, record.meeting_id, record.version) for kind in values],
+            embeddings=[[1.0]] * len(values),
+            metadatas=[{"key": kind, **where, **codec.pack(value)} for kind, value in values.items()],
+        )
 
     @wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
@@ -317,12 +361,13 @@ class MeetingRepo:
             )
 
     @wrap("committing a meeting", writes=True)
-    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
-        """Make a written version visible: one upsert of the meeting's record."""
+    def commit(self, record: MeetingRecord, title_vector: list[float]) -> None:
+        """Make a written version visible: one upsert of the meeting's record (its document is
+        emptied: a store written before kept the postings there)."""
         self._store._meetings.upsert(
             ids=[record.meeting_id],
             embeddings=[title_vector],
-            documents=[postings],
+            documents=[""],
             metadatas=[codec.record_metadata(record)],
         )
         self._changed()
@@ -347,6 +392,9 @@ class MeetingRepo:
         """Delete passages of a meeting that belong to any version but `keep_version` (and
         `also_keep`: versions other processes are writing now)."""
         keep = [keep_version, *also_keep] if keep_version is not None else None
+        kinds: dict[str, Any] = {"key": {"$in": [TEXTS, POSTINGS]}}
+        texts: dict[str, Any] = {"$and": [kinds, {"meeting_id": meeting_id}, *([{"version": {"$nin": keep}}] if keep else [])]}
+        self._store.delete_where(self._store._config, texts)
         return self._store.delete_all_but(self._store._passages, meeting_id, "version", keep)
 
     @wrap("removing a meeting", writes=True)
