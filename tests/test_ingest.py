@@ -230,3 +230,21 @@ def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_source
     hits = app.search("technicians losing signal", k=4)
     assert sorted(h.source for h in hits) == sorted(r.source for r in records)
     assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)
+
+
+@pytest.mark.slow
+def test_passage_texts_are_not_chroma_documents_and_read_back_as_the_file_says(app, tmp_path):
+    """A passage's text and turns are kept packed in its meeting version's texts record, not as a
+    Chroma document (which Chroma keeps three times and indexes by trigrams)."""
+    from synth.readers import read_meeting
+
+    note = tmp_path / "council.md"
+    note.write_text(NOTE)
+    app.ingest([str(note)])
+    store = app.store()
+    (record,) = store.meetings.records()
+    assert store._passages.get(include=["documents"])["documents"] == [None] * record.passages
+    assert store._meetings.get(include=["documents"])["documents"] == [""]  # the postings are packed too
+    meeting = read_meeting(note.read_bytes(), str(note), ReadOptions())
+    assert store.meetings.turns(record) == meeting.turns
+    assert app.search("annual billing euros", k=1)[0].text.startswith("Dana: Vega Labs wants annual billing")

@@ -348,7 +348,8 @@ class MeetingRepo:
 
     @wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
-        """Write a meeting version's passages. They stay invisible until `commit`."""
+        """Write a meeting version's passages (no document: `write_texts` keeps their texts). They
+        stay invisible until `commit`."""
         date_ord = codec.date_ordinal(record.date)
         batch_size = self._store.batch
         for start in range(0, len(passages), batch_size):
@@ -356,7 +357,6 @@ class MeetingRepo:
             self._store._passages.upsert(
                 ids=[p.id for p in batch],
                 embeddings=vectors[start : start + batch_size],
-                documents=[p.text for p in batch],
                 metadatas=[codec.passage_metadata(p, date_ord) for p in batch],
             )
 
