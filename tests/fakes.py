@@ -108,6 +108,13 @@ class _Records:
         return len(gone)
 
 
+def fields_as_before(passage: Passage) -> dict:
+    """A passage's metadata that a store written before the texts records held (see codec.fields_written_before)."""
+    return dict(start_line=passage.start_line, end_line=passage.end_line) | {
+        key: json.dumps(getattr(passage, key)) for key in ("speakers", "teams", "turns")
+    }
+
+
 class MemoryMeetings(MeetingRepo):
     """Meeting records (the commit of a version) and passages, in memory."""
 
@@ -142,7 +149,10 @@ class MemoryMeetings(MeetingRepo):
 
     def turns_of(self, meeting_id: str, version: str) -> list[Turn]:
         rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
-        passages = sorted((codec.passage_from_stored(i, d, m) for i, d, m, _ in rows), key=lambda p: p.index)
+        passages = sorted(
+            (codec.passage_from_stored(i, m, codec.fields_written_before(d, m)) for i, d, m, _ in rows),
+            key=lambda p: p.index,
+        )
         return [turn for p in passages for turn in codec.passage_turns(p)]
 
     def nearest(
@@ -174,7 +184,9 @@ class MemoryMeetings(MeetingRepo):
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         wanted = set(ids)
         return {
-            i: codec.passage_from_stored(i, d, m) for i, d, m, _ in self._passages.where(lambda m: True) if i in wanted
+            i: codec.passage_from_stored(i, m, codec.fields_written_before(d, m))
+            for i, d, m, _ in self._passages.where(lambda m: True)
+            if i in wanted
         }
 
     def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
@@ -205,12 +217,12 @@ class MemoryMeetings(MeetingRepo):
         self._postings[record.version] = postings
 
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
-        # kept as a store written before the texts records kept them: text as document, turns in metadata
+        # kept as a store written before the texts records: text as document, the rest in metadata
         date_ord = codec.date_ordinal(record.date)
         self._passages.upsert(
             [p.id for p in passages],
             [p.text for p in passages],
-            [{**codec.passage_metadata(p, date_ord), "turns": json.dumps(p.turns)} for p in passages],
+            [codec.passage_metadata(p, date_ord) | fields_as_before(p) for p in passages],
             vectors,
         )
 

@@ -256,6 +256,8 @@ def _write_as_before(store) -> None:
     document, the settings as documents; no texts or postings records."""
     import json
 
+    from fakes import fields_as_before
+
     from synth.store.meetings import POSTINGS, TEXTS, version_record_id
 
     with store.changing():
@@ -266,7 +268,7 @@ def _write_as_before(store) -> None:
                 ids=got["ids"],
                 embeddings=[list(e) for e in got["embeddings"]],
                 documents=[passages[i].text for i in got["ids"]],
-                metadatas=[{**m, "turns": json.dumps(passages[i].turns)} for i, m in zip(got["ids"], got["metadatas"])],
+                metadatas=[m | fields_as_before(passages[i]) for i, m in zip(got["ids"], got["metadatas"])],
             )
             store._meetings.update(
                 ids=[record.meeting_id], documents=[store.meetings.postings([record.meeting_id])[record.version]]

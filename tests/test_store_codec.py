@@ -32,12 +32,19 @@ def test_a_passage_comes_back_with_its_turns_and_team_flags():
     )
     metadata = codec.passage_metadata(passage, 740000)
     assert metadata[codec.team_flag("sales")] is True and codec.team_flag("unknown") not in metadata
-    assert "turns" not in metadata and "SSO" not in str(metadata)  # both are in the version's texts record
-    text, turns = codec.texts_from_value(codec.unpack(codec.pack(codec.texts_value([passage]))))[3]
-    back = codec.passage_from_stored(passage.id, text, metadata, turns)
+    assert set(metadata) == {"meeting_id", "version", "index", "date_ord", codec.team_flag("sales")}
+    (kept,) = codec.texts_from_value(codec.unpack(codec.pack(codec.texts_value([passage])))).values()
+    back = codec.passage_from_stored(passage.id, metadata, kept)
     assert back == passage
-    written_before = {**metadata, "turns": '[[10, 11, "Dana"], [12, 12, null]]'}  # turns in the metadata
-    assert codec.passage_from_stored(passage.id, passage.text, written_before) == passage
+    written_before = {  # a store written before the texts records: the text as document, the rest here
+        **metadata,
+        **{"start_line": 10, "end_line": 12, "speakers": '["Dana"]', "teams": '["sales", "unknown"]'},
+        "turns": '[[10, 11, "Dana"], [12, 12, null]]',
+    }
+    assert (
+        codec.passage_from_stored(passage.id, metadata, codec.fields_written_before(passage.text, written_before))
+        == passage
+    )
     assert codec.touches_team(back, "sales") and not codec.touches_team(back, "unknown")
     assert codec.passage_turns(back) == [
         Turn(speaker="Dana", text="We need SSO.", start_line=10, end_line=11),

@@ -160,7 +160,7 @@ def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
             )
             for n in new
             for kind, packed in (
-                (TEXTS, codec.pack(f'[[0, "text {n}", [[1, 1, null]]]]')),
+                (TEXTS, codec.pack(f'[[0, "text {n}", 1, 1, [], [], [[1, 1, null]]]]')),
                 (POSTINGS, codec.pack(f"postings {n}")),
             )
         }

@@ -50,17 +50,13 @@ def date_ordinal(date: str) -> int:
 
 
 def passage_metadata(passage: Passage, date_ord: int) -> Metadata:
-    """What a passage's record holds: where it is and who speaks; its text and turns are in its
-    meeting version's texts record (`texts_value`)."""
+    """What a passage's record holds: what a query filters on or a hit needs (meeting, version,
+    index, date, a flag per function). The rest (`KEPT_FIELDS`) is in its version's texts record."""
     metadata: Metadata = {
         "meeting_id": passage.meeting_id,
         "version": passage.version,
         "index": passage.index,
-        "start_line": passage.start_line,
-        "end_line": passage.end_line,
         "date_ord": date_ord,
-        "speakers": json.dumps(passage.speakers),
-        "teams": json.dumps(passage.teams),
     }
     for team in passage.teams:
         if team in FUNCTIONS:
@@ -68,36 +64,40 @@ def passage_metadata(passage: Passage, date_ord: int) -> Metadata:
     return metadata
 
 
-def passage_from_stored(
-    passage_id: str, text: str, metadata: StoredMetadata, turns: list[tuple[int, int, str | None]] | None = None
-) -> Passage:
-    """A stored passage as it was written: `turns` from its version's texts record, or (a store
-    written before) from its metadata."""
+KEPT_FIELDS = ("text", "start_line", "end_line", "speakers", "teams", "turns")  # in the texts record
+KeptFields = dict[str, Any]
+
+
+def passage_from_stored(passage_id: str, metadata: StoredMetadata, kept: KeptFields) -> Passage:
+    """A stored passage: its record's metadata and the fields its version's texts record keeps
+    (`texts_from_value`; for a passage written before, `fields_written_before`)."""
     return Passage(
         id=passage_id,
         meeting_id=metadata["meeting_id"],
         version=metadata["version"],
         index=int(metadata["index"]),
-        text=text,
-        start_line=int(metadata["start_line"]),
-        end_line=int(metadata["end_line"]),
-        speakers=json.loads(metadata.get("speakers", "[]")),
-        teams=json.loads(metadata.get("teams", "[]")),
-        turns=turns if turns is not None else json.loads(metadata.get("turns", "[]")),
+        **kept,
     )
 
 
-PassageText = tuple[str, list[tuple[int, int, str | None]]]  # a passage's text and turns
+def fields_written_before(document: str, metadata: StoredMetadata) -> KeptFields:
+    """The kept fields of a passage written before the texts records: its document is the text,
+    the rest is in its metadata as JSON."""
+    fields: KeptFields = {"text": document, "start_line": int(metadata["start_line"])}
+    fields["end_line"] = int(metadata["end_line"])
+    fields.update({key: json.loads(metadata.get(key, "[]")) for key in ("speakers", "teams", "turns")})
+    return fields
 
 
 def texts_value(passages: list[Passage]) -> str:
-    """A meeting version's passage texts and turns, by passage index, as compact JSON."""
-    return _compact([[p.index, p.text, p.turns] for p in passages])
+    """A meeting version's passages' kept fields (text, lines, speakers, functions, turns), by
+    passage index, as compact JSON."""
+    return _compact([[p.index, *(getattr(p, key) for key in KEPT_FIELDS)] for p in passages])
 
 
-def texts_from_value(value: str) -> dict[int, PassageText]:
-    """The passage texts and turns of `texts_value`, by passage index."""
-    return {int(index): (text, [tuple(t) for t in turns]) for index, text, turns in json.loads(value)}
+def texts_from_value(value: str) -> dict[int, KeptFields]:
+    """The kept fields of `texts_value`, by passage index."""
+    return {int(row[0]): dict(zip(KEPT_FIELDS, row[1:], strict=True)) for row in json.loads(value)}
 
 
 def _compact(value: Any) -> str:

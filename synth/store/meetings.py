@@ -102,17 +102,19 @@ class MeetingRepo:
         return found
 
     def _passages_from(self, ids: list[str], documents: list[str | None], metadatas: list[Any]) -> list[Passage]:
-        """Stored passages from their records: the text is the document of one written before,
-        else in its version's texts record (a passage whose version went meanwhile is left out)."""
+        """Stored passages from their records and their versions' texts records (a passage whose
+        version went meanwhile is left out); a passage written before has its text as document."""
         wanted = {(m["meeting_id"], m["version"]) for d, m in zip(documents, metadatas) if d is None}
         texts = {v: codec.texts_from_value(t) for v, t in self._version_values(TEXTS, sorted(wanted)).items()}
         passages = []
         for passage_id, document, metadata in zip(ids, documents, metadatas):
-            if document is not None:
-                passages.append(codec.passage_from_stored(passage_id, document, metadata))
-            elif int(metadata["index"]) in texts.get(metadata["version"], {}):
-                text, turns = texts[metadata["version"]][int(metadata["index"])]
-                passages.append(codec.passage_from_stored(passage_id, text, metadata, turns))
+            kept: codec.KeptFields | None = (
+                codec.fields_written_before(document, metadata)
+                if document is not None
+                else texts.get(metadata["version"], {}).get(int(metadata["index"]))
+            )
+            if kept is not None:
+                passages.append(codec.passage_from_stored(passage_id, metadata, kept))
         return passages
 
     @wrap("reading a meeting")
