@@ -258,7 +258,7 @@ def _write_as_before(store) -> None:
 
     from fakes import fields_as_before
 
-    from synth.store.meetings import POSTINGS, TEXTS, version_record_id
+    from synth.store.meetings import POSTINGS, TEXTS
 
     with store.changing():
         for record in store.meetings.records():
@@ -274,7 +274,7 @@ def _write_as_before(store) -> None:
                 ids=[record.meeting_id], documents=[store.meetings.postings([record.meeting_id])[record.version]]
             )
             store._config.delete(
-                ids=[version_record_id(k, record.meeting_id, record.version) for k in (TEXTS, POSTINGS)]
+                where={"$and": [{"key": {"$in": [TEXTS, POSTINGS]}}, {"meeting_id": record.meeting_id}]}
             )
         roster = store.settings.roster()
         store._config.delete(ids=["roster"])

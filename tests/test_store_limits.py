@@ -9,7 +9,7 @@ import pytest
 from synth.models import Insight
 from synth.store import codec, limits
 from synth.store.insights import InsightRepo
-from synth.store.meetings import POSTINGS, TEXTS, MeetingRepo, version_record_id
+from synth.store.meetings import POSTINGS, MeetingRepo, texts_record_id, version_record_id
 
 LIMIT = 3
 
@@ -153,15 +153,11 @@ def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
     )
     config = Collection(
         {
-            version_record_id(kind, f"m{n}", f"v{n}"): (
-                None,
-                {"meeting_id": f"m{n}", "version": f"v{n}"} | packed,
-                [1.0],
-            )
+            key: (None, {"meeting_id": f"m{n}", "version": f"v{n}"} | packed, [1.0])
             for n in new
-            for kind, packed in (
-                (TEXTS, codec.pack(f'[[0, "text {n}", 1, 1, [], [], [[1, 1, null]]]]')),
-                (POSTINGS, codec.pack(f"postings {n}")),
+            for key, packed in (
+                (texts_record_id(f"m{n}", f"v{n}", 0), codec.pack(f'[[0, "text {n}", 1, 1, [], [], [[1, 1, null]]]]')),
+                (version_record_id(POSTINGS, f"m{n}", f"v{n}"), codec.pack(f"postings {n}")),
             )
         }
     )

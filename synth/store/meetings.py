@@ -25,13 +25,23 @@ if TYPE_CHECKING:
 
 MEETINGS_CHANGED = "meetings_changed"  # the config record whose value changes with every meeting record
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
-TEXTS = "texts"  # the config record of a version's passage texts and turns
+TEXTS = "texts"  # config records of a version's passage texts, lines, speakers and turns
 POSTINGS = "postings"  # the config record of a version's lexical postings
+# Passages per texts record: a search hit unpacks its group, not its whole meeting (about 3 ms
+# per meeting of QMSum, whose hits span several meetings). Part of the store's format: the
+# record of a passage is found by its index.
+TEXTS_GROUP = 16
 
 
-def version_record_id(kind: str, meeting_id: str, version: str) -> str:
-    """The id of a version's texts or postings record in the config collection."""
-    return f"{kind}:{meeting_id}:{version}"
+def version_record_id(kind: str, meeting_id: str, version: str, group: int | None = None) -> str:
+    """The id of a version's postings record, or of one group of its texts records, in the config collection."""
+    base = f"{kind}:{meeting_id}:{version}"
+    return base if group is None else f"{base}:{group}"
+
+
+def texts_record_id(meeting_id: str, version: str, index: int) -> str:
+    """The id of the texts record that holds the passage `index` of a version."""
+    return version_record_id(TEXTS, meeting_id, version, index // TEXTS_GROUP)
 
 
 class PendingWrite(NamedTuple):
@@ -84,28 +94,29 @@ class MeetingRepo:
         for some in limits.slices(meeting_ids, self._store.batch):
             got = self._store._meetings.get(ids=some, include=["metadatas", "documents"])
             documents.update({(i, m["version"]): d for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])})
-        packed = self._version_values(POSTINGS, list(documents))
+        packed = dict(self._unpacked([version_record_id(POSTINGS, *key) for key in documents]))
         found = {version: packed.get(version) or document for (_, version), document in documents.items()}
         return {version: value for version, value in found.items() if value}
 
-    def _version_values(self, kind: str, versions: list[tuple[str, str]]) -> dict[str, str]:
-        """The unpacked texts or postings records of (meeting id, version) pairs, by version;
-        versions written before have none."""
-        ids = [version_record_id(kind, meeting_id, version) for meeting_id, version in versions]
-        found: dict[str, str] = {}
+    def _unpacked(self, ids: list[str]) -> list[tuple[str, str]]:
+        """The version and unpacked value of each of these texts or postings records that is
+        stored (versions written before have none)."""
+        found: list[tuple[str, str]] = []
         for some in limits.slices(ids, self._store.batch):
             got = self._store._config.get(ids=some, include=["metadatas"])
             for metadata in got["metadatas"]:
                 value = codec.unpack(metadata)
                 if value is not None:
-                    found[metadata["version"]] = value
+                    found.append((metadata["version"], value))
         return found
 
     def _passages_from(self, ids: list[str], documents: list[str | None], metadatas: list[Any]) -> list[Passage]:
         """Stored passages from their records and their versions' texts records (a passage whose
         version went meanwhile is left out); a passage written before has its text as document."""
-        wanted = {(m["meeting_id"], m["version"]) for d, m in zip(documents, metadatas) if d is None}
-        texts = {v: codec.texts_from_value(t) for v, t in self._version_values(TEXTS, sorted(wanted)).items()}
+        wanted = {texts_record_id(m["meeting_id"], m["version"], int(m["index"])) for d, m in zip(documents, metadatas) if d is None}
+        texts: dict[str, dict[int, codec.KeptFields]] = {}
+        for version, value in self._unpacked(sorted(wanted)):
+            texts.setdefault(version, {}).update(codec.texts_from_value(value))
         passages = []
         for passage_id, document, metadata in zip(ids, documents, metadatas):
             kept: codec.KeptFields | None = (
@@ -333,20 +344,33 @@ class MeetingRepo:
         """Delete the passages of one version of a meeting, and its texts and postings."""
         where = {"$and": [{"meeting_id": meeting_id}, {"version": version}]}
         removed = self._store.delete_where(self._store._passages, where)
-        self._store._config.delete(ids=[version_record_id(kind, meeting_id, version) for kind in (TEXTS, POSTINGS)])
+        self._remove_texts(meeting_id, {"version": version})
         return removed
+
+    def _remove_texts(self, meeting_id: str, versions: dict[str, Any] | None) -> None:
+        """Delete a meeting's texts and postings records (of the versions the filter `versions` matches; all if None)."""
+        kinds: dict[str, Any] = {"key": {"$in": [TEXTS, POSTINGS]}}
+        conditions = [kinds, {"meeting_id": meeting_id}, *([versions] if versions else [])]
+        self._store.delete_where(self._store._config, {"$and": conditions})
 
     @wrap("writing a meeting's texts", writes=True)
     def write_texts(self, record: MeetingRecord, passages: list[Passage], postings: str) -> None:
         """Write a meeting version's passage texts and lexical postings, packed (see codec.pack).
         Like its passages, they stay invisible until `commit`."""
-        values = {TEXTS: codec.texts_value(passages), POSTINGS: postings}
-        where = {"meeting_id": record.meeting_id, "version": record.version}
-        self._store._config.upsert(
-            ids=[version_record_id(kind, record.meeting_id, record.version) for kind in values],
-            embeddings=[[1.0]] * len(values),
-            metadatas=[{"key": kind, **where, **codec.pack(value)} for kind, value in values.items()],
-        )
+        meeting_id, version = record.meeting_id, record.version
+        groups: dict[str, list[Passage]] = {}
+        for passage in passages:
+            groups.setdefault(texts_record_id(meeting_id, version, passage.index), []).append(passage)
+        values = {key: (TEXTS, codec.texts_value(group)) for key, group in groups.items()}
+        values[version_record_id(POSTINGS, meeting_id, version)] = (POSTINGS, postings)
+        records = [
+            (key, {"key": kind, "meeting_id": meeting_id, "version": version, **codec.pack(value)})
+            for key, (kind, value) in values.items()
+        ]
+        for some in limits.slices(records, self._store.batch):
+            self._store._config.upsert(
+                ids=[key for key, _ in some], embeddings=[[1.0]] * len(some), metadatas=[m for _, m in some]
+            )
 
     @wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
@@ -394,9 +418,7 @@ class MeetingRepo:
         """Delete passages of a meeting that belong to any version but `keep_version` (and
         `also_keep`: versions other processes are writing now)."""
         keep = [keep_version, *also_keep] if keep_version is not None else None
-        kinds: dict[str, Any] = {"key": {"$in": [TEXTS, POSTINGS]}}
-        texts: dict[str, Any] = {"$and": [kinds, {"meeting_id": meeting_id}, *([{"version": {"$nin": keep}}] if keep else [])]}
-        self._store.delete_where(self._store._config, texts)
+        self._remove_texts(meeting_id, {"version": {"$nin": keep}} if keep else None)
         return self._store.delete_all_but(self._store._passages, meeting_id, "version", keep)
 
     @wrap("removing a meeting", writes=True)
