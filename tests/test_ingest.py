@@ -234,20 +234,31 @@ def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_source
 
 @pytest.mark.slow
 def test_passage_texts_are_not_chroma_documents_and_read_back_as_the_file_says(app, tmp_path):
-    """A passage's text and turns are kept packed in its meeting version's texts record, not as a
-    Chroma document (which Chroma keeps three times and indexes by trigrams)."""
+    """A passage's text and turns are kept packed in its meeting version's texts records (one per
+    16 passages), not as a Chroma document (which Chroma keeps three times and indexes by trigrams)."""
+    import math
+
     from synth.readers import read_meeting
+    from synth.store.meetings import TEXTS, TEXTS_GROUP
 
     note = tmp_path / "council.md"
-    note.write_text(NOTE)
+    turns = [
+        f"{('Dana', 'Tom', 'Priya')[n % 3]}: Point {n} about the rollout of exports to fleet customers, " * 3
+        for n in range(200)
+    ]
+    note.write_text(NOTE + "\n".join(turns) + "\nDana: The zanzibar renewal closes the meeting.\n")
     app.ingest([str(note)])
     store = app.store()
     (record,) = store.meetings.records()
+    assert record.passages > 2 * TEXTS_GROUP  # the meeting spans several texts records
     assert store._passages.get(include=["documents"])["documents"] == [None] * record.passages
     assert store._meetings.get(include=["documents"])["documents"] == [""]  # the postings are packed too
+    texts = store._config.get(where={"key": TEXTS}, include=[])["ids"]
+    assert len(texts) == math.ceil(record.passages / TEXTS_GROUP)
     meeting = read_meeting(note.read_bytes(), str(note), ReadOptions())
     assert store.meetings.turns(record) == meeting.turns
     assert app.search("annual billing euros", k=1)[0].text.startswith("Dana: Vega Labs wants annual billing")
+    assert "zanzibar renewal" in app.search("zanzibar renewal", k=1)[0].text  # the last group
 
 
 def _write_as_before(store) -> None:
