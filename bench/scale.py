@@ -299,7 +299,9 @@ def embedding_rate(files: list[Path]) -> dict[str, float]:
             report = app.ingest([str(p) for p in files[:EMBED_MEETINGS]], extract=False)
         stamp(got, "ingest_passages_per_s", report.passages / t.seconds)
         with app._session(write=False):
-            texts = app.store(create=False)._passages.get(include=["documents"])["documents"]
+            store = app.store(create=False)
+            ids = store._passages.get(include=[])["ids"]
+            texts = [p.text for p in store.meetings.passages(ids).values()]
         with Timer() as t:
             app.embedder.embed(texts)
         stamp(got, "raw_passages_per_s", len(texts) / t.seconds)

@@ -108,6 +108,13 @@ class _Records:
         return len(gone)
 
 
+def fields_as_before(passage: Passage) -> dict:
+    """A passage's metadata that a store written before the texts records held (see codec.fields_written_before)."""
+    return dict(start_line=passage.start_line, end_line=passage.end_line) | {
+        key: json.dumps(getattr(passage, key)) for key in ("speakers", "teams", "turns")
+    }
+
+
 class MemoryMeetings(MeetingRepo):
     """Meeting records (the commit of a version) and passages, in memory."""
 
@@ -116,6 +123,7 @@ class MemoryMeetings(MeetingRepo):
         self._records = _Records()  # meeting id -> (postings, record metadata, title vector)
         self._passages = _Records()  # passage id -> (text, passage metadata, vector)
         self._pending: dict[str, dict] = {}
+        self._postings: dict[str, str] = {}  # version -> its postings, written before its commit
         self._changes = 0  # the change token: every write of a meeting record changes it
 
     def records(self) -> list[MeetingRecord]:
@@ -141,7 +149,10 @@ class MemoryMeetings(MeetingRepo):
 
     def turns_of(self, meeting_id: str, version: str) -> list[Turn]:
         rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
-        passages = sorted((codec.passage_from_stored(i, d, m) for i, d, m, _ in rows), key=lambda p: p.index)
+        passages = sorted(
+            (codec.passage_from_stored(i, m, codec.fields_written_before(d, m)) for i, d, m, _ in rows),
+            key=lambda p: p.index,
+        )
         return [turn for p in passages for turn in codec.passage_turns(p)]
 
     def passages_with_vectors(self, meeting_id: str, version: str) -> list[tuple[Passage, list[float]]]:
@@ -178,7 +189,9 @@ class MemoryMeetings(MeetingRepo):
     def passages(self, ids: list[str]) -> dict[str, Passage]:
         wanted = set(ids)
         return {
-            i: codec.passage_from_stored(i, d, m) for i, d, m, _ in self._passages.where(lambda m: True) if i in wanted
+            i: codec.passage_from_stored(i, m, codec.fields_written_before(d, m))
+            for i, d, m, _ in self._passages.where(lambda m: True)
+            if i in wanted
         }
 
     def similarities(self, vector: list[float], ids: list[str]) -> dict[str, float]:
@@ -205,16 +218,21 @@ class MemoryMeetings(MeetingRepo):
         rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
         return self._passages.delete([r[0] for r in rows])
 
+    def write_texts(self, record: MeetingRecord, passages: list[Passage], postings: str) -> None:
+        self._postings[record.version] = postings
+
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
+        # kept as a store written before the texts records: text as document, the rest in metadata
         date_ord = codec.date_ordinal(record.date)
         self._passages.upsert(
             [p.id for p in passages],
             [p.text for p in passages],
-            [codec.passage_metadata(p, date_ord) for p in passages],
+            [codec.passage_metadata(p, date_ord) | fields_as_before(p) for p in passages],
             vectors,
         )
 
-    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
+    def commit(self, record: MeetingRecord, title_vector: list[float]) -> None:
+        postings = self._postings.pop(record.version)
         self._records.upsert([record.meeting_id], [postings], [codec.record_metadata(record)], [title_vector])
         self._changes += 1
 
@@ -341,8 +359,8 @@ class MemoryFlags(FlagRepo):
         for i in ids:
             self._documents.pop(i, None)
 
-    def _upsert(self, ids: list[str], documents: list[str], metadatas: list) -> None:
-        self._documents.update(zip(ids, documents, strict=True))
+    def _upsert(self, ids: list[str], metadatas: list) -> None:
+        self._documents.update((i, codec.unpack(m)) for i, m in zip(ids, metadatas, strict=True))
 
 
 class MemoryCache(ReplyCache):

@@ -4,11 +4,16 @@ postings, Chroma's write-ahead queue, the full-text index, SQLite's free pages).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 from testkit import EXAMPLES, run_on
+
+from synth.store import codec
 
 pytestmark = pytest.mark.slow  # the real store and embedding model
 
@@ -34,6 +39,25 @@ def files_holding(folder: Path, marker: bytes) -> list[str]:
     )
 
 
+def packed_values(folder: Path) -> bytes:
+    """Every value synth packed into metadata (codec.pack: compressed, so a search of the files'
+    bytes cannot see its words), unpacked, from the database's records and Chroma's write-ahead
+    queue."""
+    records: list[dict] = []
+    with contextlib.closing(sqlite3.connect(folder / "chroma.sqlite3")) as db:
+        rows = db.execute(
+            "SELECT id, key, coalesce(string_value, int_value) FROM embedding_metadata "
+            "WHERE key = 'parts' OR key GLOB 'z[0-9]*'"
+        )
+        by_id: dict[int, dict] = {}
+        for record, key, value in rows:
+            by_id.setdefault(record, {})[key] = value
+        records += by_id.values()
+        queued = db.execute("SELECT metadata FROM embeddings_queue WHERE metadata IS NOT NULL").fetchall()
+        records += [json.loads(m) for (m,) in queued]
+    return b"\n".join(codec.unpack(r).encode() for r in records if "z0" in r).lower()
+
+
 def heap_files(names: list[str]) -> list[str]:
     """Chroma's HNSW `length.bin` files: hnswlib writes them from memory it never cleared, so they
     can hold any bytes the writing process had freed (README, "Safety", says so)."""
@@ -56,12 +80,14 @@ def test_forget_leaves_no_file_of_the_store_holding_the_meetings_words(tmp_path)
     assert MARKER in (tmp_path / "brief.md").read_bytes().lower()
     before = files_holding(store, MARKER)
     assert "chroma.sqlite3" in before  # the records, the queue, the full-text index
+    assert MARKER in packed_values(store)  # the passages' texts and the postings, compressed
 
     forgot = run_on(store, "forget", "zanzibarquokka", offline=True)
     assert forgot.exit_code == 0 and "flags that quoted it" in forgot.output, forgot.output
 
     left = files_holding(store, MARKER)
     assert left == heap_files(left), left
+    assert MARKER not in packed_values(store)
     # the store still works, in this process and for the next writer
     assert "zanzibarquokka" not in run_on(store, "search", "export importer spreadsheets", offline=True).output.lower()
     again = run_on(store, "ingest", str(EXAMPLES / "meetings"), offline=True)

@@ -230,3 +230,95 @@ def test_the_same_text_in_two_files_is_two_meetings_found_under_their_own_source
     hits = app.search("technicians losing signal", k=4)
     assert sorted(h.source for h in hits) == sorted(r.source for r in records)
     assert len({(h.meeting_id, h.start_line) for h in hits}) == len(hits)
+
+
+@pytest.mark.slow
+def test_passage_texts_are_not_chroma_documents_and_read_back_as_the_file_says(app, tmp_path):
+    """A passage's text and turns are kept packed in its meeting version's texts records (one per
+    16 passages), not as a Chroma document (which Chroma keeps three times and indexes by trigrams)."""
+    import math
+
+    from synth.readers import read_meeting
+    from synth.store.meetings import TEXTS, TEXTS_GROUP
+
+    note = tmp_path / "council.md"
+    turns = [
+        f"{('Dana', 'Tom', 'Priya')[n % 3]}: Point {n} about the rollout of exports to fleet customers, " * 3
+        for n in range(200)
+    ]
+    note.write_text(NOTE + "\n".join(turns) + "\nDana: The zanzibar renewal closes the meeting.\n")
+    app.ingest([str(note)])
+    store = app.store()
+    (record,) = store.meetings.records()
+    assert record.passages > 2 * TEXTS_GROUP  # the meeting spans several texts records
+    assert store._passages.get(include=["documents"])["documents"] == [None] * record.passages
+    assert store._meetings.get(include=["documents"])["documents"] == [""]  # the postings are packed too
+    texts = store._config.get(where={"key": TEXTS}, include=[])["ids"]
+    assert len(texts) == math.ceil(record.passages / TEXTS_GROUP)
+    meeting = read_meeting(note.read_bytes(), str(note), ReadOptions())
+    assert store.meetings.turns(record) == meeting.turns
+    assert app.search("annual billing euros", k=1)[0].text.startswith("Dana: Vega Labs wants annual billing")
+    assert "zanzibar renewal" in app.search("zanzibar renewal", k=1)[0].text  # the last group
+
+
+def _write_as_before(store) -> None:
+    """Rewrite a store as synth wrote it before its long texts were packed into metadata: each
+    passage's text as its document and its turns in its metadata, each meeting's postings as its
+    document, the settings as documents; no texts or postings records."""
+    import json
+
+    from fakes import fields_as_before
+
+    from synth.store.meetings import POSTINGS, TEXTS
+
+    with store.changing():
+        for record in store.meetings.records():
+            got = store._passages.get(where={"meeting_id": record.meeting_id}, include=["metadatas", "embeddings"])
+            passages = store.meetings.passages(got["ids"])
+            store._passages.upsert(
+                ids=got["ids"],
+                embeddings=[list(e) for e in got["embeddings"]],
+                documents=[passages[i].text for i in got["ids"]],
+                metadatas=[m | fields_as_before(passages[i]) for i, m in zip(got["ids"], got["metadatas"])],
+            )
+            store._meetings.update(
+                ids=[record.meeting_id], documents=[store.meetings.postings([record.meeting_id])[record.version]]
+            )
+            store._config.delete(
+                where={"$and": [{"key": {"$in": [TEXTS, POSTINGS]}}, {"meeting_id": record.meeting_id}]}
+            )
+        roster = store.settings.roster()
+        store._config.delete(ids=["roster"])
+        store._config.add(
+            ids=["roster"], embeddings=[[1.0]], documents=[json.dumps(roster)], metadatas=[{"key": "roster"}]
+        )
+
+
+@pytest.mark.slow
+def test_a_store_written_before_the_texts_were_packed_reads_as_it_did_and_takes_new_versions(example_app, tmp_path):
+    store = example_app.store()
+    records = store.meetings.records()
+    turns = {r.meeting_id: store.meetings.turns(r) for r in records}
+    roster = store.settings.roster()
+    found = [(h.meeting_id, h.start_line, h.text) for h in example_app.search("calendar sync quota", k=5)]
+    _write_as_before(store)
+    assert all(d is not None for d in store._passages.get(include=["documents"])["documents"])
+    assert {r.meeting_id: store.meetings.turns(r) for r in records} == turns
+    assert store.settings.roster() == roster
+    example_app._retriever = None  # a new process's search: the postings read again
+    assert [(h.meeting_id, h.start_line, h.text) for h in example_app.search("calendar sync quota", k=5)] == found
+    # the next ingest of a changed file writes that meeting in the new form; the others stay as they were
+    changed = tmp_path / "council.md"
+    shutil.copy(EXAMPLES / "meetings" / "2026-09-10-sales-pipeline-review.md", changed)
+    report = example_app.ingest([str(changed)])
+    assert report.meetings == 1
+    (new,) = [r for r in example_app.meetings() if r.source.endswith("council.md")]
+    assert store.meetings.turns(new) == [t for r in records if r.title == new.title for t in turns[r.meeting_id]]
+    documents = {
+        r.meeting_id: store._passages.get(where={"meeting_id": r.meeting_id}, include=["documents"])["documents"]
+        for r in (new, records[0])
+    }
+    assert documents[new.meeting_id] == [None] * new.passages and None not in documents[records[0].meeting_id]
+    record, removed, _ = example_app.forget(records[0].meeting_id)
+    assert removed == records[0].passages > 0
+    assert all(h.meeting_id != record.meeting_id for h in example_app.search("calendar sync quota", k=10))

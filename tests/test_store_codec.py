@@ -32,8 +32,19 @@ def test_a_passage_comes_back_with_its_turns_and_team_flags():
     )
     metadata = codec.passage_metadata(passage, 740000)
     assert metadata[codec.team_flag("sales")] is True and codec.team_flag("unknown") not in metadata
-    back = codec.passage_from_stored(passage.id, passage.text, metadata)
+    assert set(metadata) == {"meeting_id", "version", "index", "date_ord", codec.team_flag("sales")}
+    (kept,) = codec.texts_from_value(codec.unpack(codec.pack(codec.texts_value([passage])))).values()
+    back = codec.passage_from_stored(passage.id, metadata, kept)
     assert back == passage
+    written_before = {  # a store written before the texts records: the text as document, the rest here
+        **metadata,
+        **{"start_line": 10, "end_line": 12, "speakers": '["Dana"]', "teams": '["sales", "unknown"]'},
+        "turns": '[[10, 11, "Dana"], [12, 12, null]]',
+    }
+    assert (
+        codec.passage_from_stored(passage.id, metadata, codec.fields_written_before(passage.text, written_before))
+        == passage
+    )
     assert codec.touches_team(back, "sales") and not codec.touches_team(back, "unknown")
     assert codec.passage_turns(back) == [
         Turn(speaker="Dana", text="We need SSO.", start_line=10, end_line=11),
@@ -64,7 +75,27 @@ def test_records_insights_and_flags_come_back_as_written():
     side = FlagSide(kind="finding", text="t", quote="q", source="s.md", start_line=1, end_line=1, key="k")
     flag = one_flag("f1", "team_conflict", [side, side])
     assert codec.flag_from_document(codec.flag_document(flag)) == flag
-    assert codec.flag_metadata(flag) == {"type": "team_conflict", "status": "open"}
+    metadata = codec.flag_metadata(flag)
+    assert (metadata["type"], metadata["status"]) == ("team_conflict", "open")
+    assert codec.flag_from_stored(None, metadata) == flag
+    # a flag written before (its JSON as the document) reads as it was; the packed one comes first
+    assert codec.flag_from_stored(codec.flag_document(flag), {"type": "team_conflict", "status": "open"}) == flag
+    stale = codec.flag_document(flag.model_copy(update={"status": "resolved"}))
+    assert codec.flag_from_stored(stale, metadata) == flag
+
+
+def test_a_long_value_is_packed_in_parts_and_read_back_whole():
+    import random
+
+    words = random.Random(7).choices(["export", "sso", "renewal", "fleet", "café", "onboarding"], k=400_000)
+    text = " ".join(f"{w}{i % 977}" for i, w in enumerate(words))
+    packed = codec.pack(text)
+    assert packed["parts"] > 1 and all(len(packed[f"z{n}"]) <= codec.PART for n in range(packed["parts"]))
+    assert codec.unpack(packed) == text
+    assert sum(len(packed[f"z{n}"]) for n in range(packed["parts"])) < 0.5 * len(text.encode())
+    # a rewrite with fewer parts leaves old parts behind, which `parts` tells to ignore
+    assert codec.unpack({**packed, **codec.pack("short")}) == "short"
+    assert codec.unpack({"key": "roster"}) is None and codec.unpack(codec.pack("")) == ""
 
 
 def test_a_flag_document_is_compact_and_one_written_before_still_reads():

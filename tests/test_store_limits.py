@@ -9,7 +9,7 @@ import pytest
 from synth.models import Insight
 from synth.store import codec, limits
 from synth.store.insights import InsightRepo
-from synth.store.meetings import MeetingRepo
+from synth.store.meetings import POSTINGS, MeetingRepo, texts_record_id, version_record_id
 
 LIMIT = 3
 
@@ -133,21 +133,41 @@ def test_insight_lists_longer_than_the_limit_are_asked_in_slices():
 
 
 def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
+    # meetings 0-4 written now (texts and postings packed in config records), 5-9 written before
+    # (as documents): both read, in slices
+    new = range(5)
     meetings = Collection(
-        {f"m{n}": (f"postings {n}", {"version": f"v{n}", "meeting_id": f"m{n}"}, [1.0]) for n in range(10)}
+        {
+            f"m{n}": ("" if n in new else f"postings {n}", {"version": f"v{n}", "meeting_id": f"m{n}"}, [1.0])
+            for n in range(10)
+        }
     )
     passages = Collection(
         {
             f"p{n}": (
-                f"text {n}",
-                {"version": f"v{n}", "meeting_id": f"m{n}", "index": 0, "date_ord": 700000 + n},
+                None if n in new else f"text {n}",
+                {"version": f"v{n}", "meeting_id": f"m{n}", "index": 0, "start_line": 1, "end_line": 1}
+                | {"date_ord": 700000 + n},
                 [1.0, 0.0] if n == 7 else [0.0, 1.0],
             )
             for n in range(10)
         }
     )
-    repo = MeetingRepo(Store(meetings=meetings, passages=passages))  # type: ignore[arg-type]
-    assert len(repo.postings([f"m{n}" for n in range(10)])) == 10
+    config = Collection(
+        {
+            key: (None, {"meeting_id": f"m{n}", "version": f"v{n}"} | packed, [1.0])
+            for n in new
+            for key, packed in (
+                (texts_record_id(f"m{n}", f"v{n}", 0), codec.pack(f'[[0, "text {n}", 1, 1, [], [], [[1, 1, null]]]]')),
+                (version_record_id(POSTINGS, f"m{n}", f"v{n}"), codec.pack(f"postings {n}")),
+            )
+        }
+    )
+    repo = MeetingRepo(Store(meetings=meetings, passages=passages, config=config))  # type: ignore[arg-type]
+    assert repo.postings([f"m{n}" for n in range(10)]) == {f"v{n}": f"postings {n}" for n in range(10)}
+    got = repo.passages([f"p{n}" for n in range(10)])
+    assert {i: p.text for i, p in got.items()} == {f"p{n}": f"text {n}" for n in range(10)}
+    assert config.requests > 2
     hits = repo.nearest([1.0, 0.0], [f"v{n}" for n in range(10)], 2)
     assert [h.version for h in hits][0] == "v7" and len(hits) == 2  # the nearest of all slices
     assert len(repo.similarities([1.0, 0.0], [f"p{n}" for n in range(10)])) == 10

@@ -1,9 +1,10 @@
 """The only package that talks to Chroma: a synth store and its repositories.
 
 Collections:
-- passages: one record per passage of a meeting version (document = text, flat metadata);
+- passages: one record per passage of a meeting version (its vector and what a query filters
+  on; its text is in the version's texts record);
 - meetings: one record per stored meeting; its upsert is the commit that makes a version
-  visible (document = the version's lexical postings, metadata = the meeting);
+  visible (metadata = the meeting);
 - insights: one record per insight of an extraction run (document = statement); a run is
   visible when the meeting record names it (`extraction_run`), so a new run is written in
   full, then committed by updating the meeting record, then the old runs are removed;
@@ -12,8 +13,9 @@ Collections:
   themselves (their text and when they were set) are settings, and the versions setting is the
   commit that makes a new version current;
 - flags: what `synth check` found, with the status a person gave it (no vector);
-- config: small settings of the store (the roster, what each server accepted) and the pending
-  writes (a meeting version being written, by which host and process).
+- config: small settings of the store (the roster, what each server accepted), the pending
+  writes (a meeting version being written, by which host and process), and per meeting version
+  its passages' texts and its lexical postings (packed into metadata: see codec.py).
 
 Each record type has its repository (`store.meetings`, `store.insights`, `store.vision`,
 `store.flags`, `store.cache`, `store.settings`); codec.py holds every conversion between

@@ -3,12 +3,20 @@
 Chroma metadata is flat (str, int, float, bool), so lists and dicts are stored as JSON, dates
 also as ordinals (for range filters), and the functions a passage touches as one boolean key
 each (`team_sales: True`), which a query can filter on.
+
+Long texts (a meeting version's passage texts, its lexical postings, flags, settings) are not
+Chroma documents: Chroma keeps a document three times and builds a trigram full-text index on it
+(about eight times its size in all), and synth never searches documents. They are packed
+(`pack`: zlib, base64, in numbered parts) into metadata, which Chroma keeps twice. Records
+written before, with documents, read as they were.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,16 +50,13 @@ def date_ordinal(date: str) -> int:
 
 
 def passage_metadata(passage: Passage, date_ord: int) -> Metadata:
+    """What a passage's record holds: what a query filters on or a hit needs (meeting, version,
+    index, date, a flag per function). The rest (`KEPT_FIELDS`) is in its version's texts record."""
     metadata: Metadata = {
         "meeting_id": passage.meeting_id,
         "version": passage.version,
         "index": passage.index,
-        "start_line": passage.start_line,
-        "end_line": passage.end_line,
         "date_ord": date_ord,
-        "speakers": json.dumps(passage.speakers),
-        "teams": json.dumps(passage.teams),
-        "turns": json.dumps(passage.turns),
     }
     for team in passage.teams:
         if team in FUNCTIONS:
@@ -59,20 +64,68 @@ def passage_metadata(passage: Passage, date_ord: int) -> Metadata:
     return metadata
 
 
-def passage_from_stored(passage_id: str, text: str, metadata: StoredMetadata) -> Passage:
-    """A stored passage as it was written."""
+KEPT_FIELDS = ("text", "start_line", "end_line", "speakers", "teams", "turns")  # in the texts record
+KeptFields = dict[str, Any]
+
+
+def passage_from_stored(passage_id: str, metadata: StoredMetadata, kept: KeptFields) -> Passage:
+    """A stored passage: its record's metadata and the fields its version's texts record keeps
+    (`texts_from_value`; for a passage written before, `fields_written_before`)."""
     return Passage(
         id=passage_id,
         meeting_id=metadata["meeting_id"],
         version=metadata["version"],
         index=int(metadata["index"]),
-        text=text,
-        start_line=int(metadata["start_line"]),
-        end_line=int(metadata["end_line"]),
-        speakers=json.loads(metadata.get("speakers", "[]")),
-        teams=json.loads(metadata.get("teams", "[]")),
-        turns=json.loads(metadata.get("turns", "[]")),
+        **kept,
     )
+
+
+def fields_written_before(document: str, metadata: StoredMetadata) -> KeptFields:
+    """The kept fields of a passage written before the texts records: its document is the text,
+    the rest is in its metadata as JSON."""
+    fields: KeptFields = {"text": document, "start_line": int(metadata["start_line"])}
+    fields["end_line"] = int(metadata["end_line"])
+    fields.update({key: json.loads(metadata.get(key, "[]")) for key in ("speakers", "teams", "turns")})
+    return fields
+
+
+def texts_value(passages: list[Passage]) -> str:
+    """A meeting version's passages' kept fields (text, lines, speakers, functions, turns), by
+    passage index, as compact JSON."""
+    return _compact([[p.index, *(getattr(p, key) for key in KEPT_FIELDS)] for p in passages])
+
+
+def texts_from_value(value: str) -> dict[int, KeptFields]:
+    """The kept fields of `texts_value`, by passage index."""
+    return {int(row[0]): dict(zip(KEPT_FIELDS, row[1:], strict=True)) for row in json.loads(value)}
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- long values packed into metadata ---------------------------------------------------------
+
+PART = 500_000  # characters of one metadata value: far under what Chroma and its server accept
+
+
+def pack(text: str) -> Metadata:
+    """A long text as metadata: zlib-compressed, base64, in parts `z0`, `z1`... counted by `parts`.
+    zlib with base64 measured 42% of the JSON of a meeting's passages (lzma 37%, 30 times slower)."""
+    data = base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
+    parts = [data[start : start + PART] for start in range(0, len(data), PART)] or [""]
+    packed: Metadata = {"parts": len(parts)}
+    packed.update({f"z{n}": part for n, part in enumerate(parts)})
+    return packed
+
+
+def unpack(metadata: StoredMetadata | None) -> str | None:
+    """The text `pack` put in a record's metadata, or None when it holds none (written before).
+    A rewrite with fewer parts leaves the old extra parts behind: `parts` says which count."""
+    if not metadata or "parts" not in metadata:
+        return None
+    data = "".join(metadata[f"z{n}"] for n in range(int(metadata["parts"])))
+    return zlib.decompress(base64.b64decode(data)).decode()
 
 
 def passage_turns(passage: Passage) -> list[Turn]:
@@ -166,7 +219,7 @@ def flag_document(flag: Flag) -> str:
     byte saved here is saved three times; documents written before read the same."""
     data = flag.model_dump(exclude_none=True)
     data["sides"] = [_side_document(side) for side in data["sides"]]
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _compact(data)
 
 
 def _side_document(side: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +248,15 @@ def _insight_side_key(meeting_id: str, quote: str) -> str:
 
 
 def flag_metadata(flag: Flag) -> Metadata:
-    return {"type": flag.type, "status": flag.status}
+    """The flag's type and status (to filter on) and the flag itself, packed."""
+    return {"type": flag.type, "status": flag.status, **pack(flag_document(flag))}
+
+
+def flag_from_stored(document: str | None, metadata: StoredMetadata) -> Flag:
+    """A stored flag: packed in its metadata, or (written before) its document. The packed one
+    comes first: a flag written before and rewritten since keeps its old document."""
+    packed = unpack(metadata)
+    return flag_from_document(packed if packed is not None else document or "")
 
 
 def flag_from_document(document: str) -> Flag:

@@ -1,5 +1,5 @@
-"""Flags: what `synth check` found, with the status a person gave it (document = the flag as
-JSON, no vector worth an index)."""
+"""Flags: what `synth check` found, with the status a person gave it (the flag as JSON, packed
+in the metadata; a flag written before has it as its document; no vector worth an index)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,12 @@ class FlagRepo:
     @wrap("reading flags")
     def all(self) -> list[Flag]:
         """Every stored flag, whatever its status."""
-        got = self._store._flags.get(include=["documents"])
-        return [codec.flag_from_document(d) for d in got["documents"]]
+        got = self._store._flags.get(include=["documents", "metadatas"])
+        return [codec.flag_from_stored(d, m) for d, m in zip(got["documents"], got["metadatas"])]
 
     def put(self, flags: list[Flag]) -> None:
         """Store flags (a flag with the id of a stored one replaces it)."""
-        self._upsert(
-            [f.id for f in flags], [codec.flag_document(f) for f in flags], [codec.flag_metadata(f) for f in flags]
-        )
+        self._upsert([f.id for f in flags], [codec.flag_metadata(f) for f in flags])
 
     @wrap("removing flags", writes=True)
     def delete(self, ids: list[str]) -> None:
@@ -57,12 +55,11 @@ class FlagRepo:
         return flag
 
     @wrap("writing flags", writes=True)
-    def _upsert(self, ids: list[str], documents: list[str], metadatas: list[codec.Metadata]) -> None:
+    def _upsert(self, ids: list[str], metadatas: list[codec.Metadata]) -> None:
         size = self._store.batch
         for start in range(0, len(ids), size):
             self._store._flags.upsert(
                 ids=ids[start : start + size],
                 embeddings=[[1.0]] * len(ids[start : start + size]),
-                documents=documents[start : start + size],
                 metadatas=metadatas[start : start + size],
             )

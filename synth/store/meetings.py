@@ -25,6 +25,23 @@ if TYPE_CHECKING:
 
 MEETINGS_CHANGED = "meetings_changed"  # the config record whose value changes with every meeting record
 PENDING_LEASE = dt.timedelta(hours=6)  # how long a pending write of another host's process is trusted
+TEXTS = "texts"  # config records of a version's passage texts, lines, speakers and turns
+POSTINGS = "postings"  # the config record of a version's lexical postings
+# Passages per texts record: a search hit unpacks its group, not its whole meeting (about 3 ms
+# per meeting of QMSum, whose hits span several meetings). Part of the store's format: the
+# record of a passage is found by its index.
+TEXTS_GROUP = 16
+
+
+def version_record_id(kind: str, meeting_id: str, version: str, group: int | None = None) -> str:
+    """The id of a version's postings record, or of one group of its texts records, in the config collection."""
+    base = f"{kind}:{meeting_id}:{version}"
+    return base if group is None else f"{base}:{group}"
+
+
+def texts_record_id(meeting_id: str, version: str, index: int) -> str:
+    """The id of the texts record that holds the passage `index` of a version."""
+    return version_record_id(TEXTS, meeting_id, version, index // TEXTS_GROUP)
 
 
 class PendingWrite(NamedTuple):
@@ -73,11 +90,43 @@ class MeetingRepo:
         """Lexical postings by version for the given meetings."""
         if not meeting_ids:
             return {}
-        found: dict[str, str] = {}
+        documents: dict[tuple[str, str], str] = {}
         for some in limits.slices(meeting_ids, self._store.batch):
             got = self._store._meetings.get(ids=some, include=["metadatas", "documents"])
-            found.update({m["version"]: d for m, d in zip(got["metadatas"], got["documents"])})
+            documents.update({(i, m["version"]): d for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])})
+        packed = dict(self._unpacked([version_record_id(POSTINGS, *key) for key in documents]))
+        found = {version: packed.get(version) or document for (_, version), document in documents.items()}
+        return {version: value for version, value in found.items() if value}
+
+    def _unpacked(self, ids: list[str]) -> list[tuple[str, str]]:
+        """The version and unpacked value of each of these texts or postings records that is
+        stored (versions written before have none)."""
+        found: list[tuple[str, str]] = []
+        for some in limits.slices(ids, self._store.batch):
+            got = self._store._config.get(ids=some, include=["metadatas"])
+            for metadata in got["metadatas"]:
+                value = codec.unpack(metadata)
+                if value is not None:
+                    found.append((metadata["version"], value))
         return found
+
+    def _passages_from(self, ids: list[str], documents: list[str | None], metadatas: list[Any]) -> list[Passage]:
+        """Stored passages from their records and their versions' texts records (a passage whose
+        version went meanwhile is left out); a passage written before has its text as document."""
+        wanted = {texts_record_id(m["meeting_id"], m["version"], int(m["index"])) for d, m in zip(documents, metadatas) if d is None}
+        texts: dict[str, dict[int, codec.KeptFields]] = {}
+        for version, value in self._unpacked(sorted(wanted)):
+            texts.setdefault(version, {}).update(codec.texts_from_value(value))
+        passages = []
+        for passage_id, document, metadata in zip(ids, documents, metadatas):
+            kept: codec.KeptFields | None = (
+                codec.fields_written_before(document, metadata)
+                if document is not None
+                else texts.get(metadata["version"], {}).get(int(metadata["index"]))
+            )
+            if kept is not None:
+                passages.append(codec.passage_from_stored(passage_id, metadata, kept))
+        return passages
 
     @wrap("reading a meeting")
     def version_of(self, meeting_id: str) -> str | None:
@@ -107,9 +156,7 @@ class MeetingRepo:
             where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
             include=["documents", "metadatas"],
         )
-        passages = [
-            codec.passage_from_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        ]
+        passages = self._passages_from(got["ids"], got["documents"], got["metadatas"])
         return [turn for p in sorted(passages, key=lambda p: p.index) for turn in codec.passage_turns(p)]
 
     @wrap("searching")
@@ -200,12 +247,7 @@ class MeetingRepo:
         found: dict[str, Passage] = {}
         for some in limits.slices(ids, self._store.batch):
             got = self._store._passages.get(ids=some, include=["documents", "metadatas"])
-            found.update(
-                {
-                    i: codec.passage_from_stored(i, d, m)
-                    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-                }
-            )
+            found.update({p.id: p for p in self._passages_from(got["ids"], got["documents"], got["metadatas"])})
         return found
 
     @wrap("reading embeddings")
@@ -239,8 +281,9 @@ class MeetingRepo:
         try:
             with self._store.changing():
                 self.mark_pending(meeting_id, version, owner)
+                self.write_texts(record, passages, postings)
                 self.write_passages(passages, vectors, record)
-                self.commit(record, postings, title_vector)
+                self.commit(record, title_vector)
                 # Old versions go, unless another process committed another one meanwhile (its
                 # clean-up decides) or is writing one now (a server with several writers).
                 if self.version_of(meeting_id) == version:
@@ -311,13 +354,41 @@ class MeetingRepo:
 
     @wrap("removing an unfinished version", writes=True)
     def remove_version(self, meeting_id: str, version: str) -> int:
-        """Delete the passages of one version of a meeting."""
+        """Delete the passages of one version of a meeting, and its texts and postings."""
         where = {"$and": [{"meeting_id": meeting_id}, {"version": version}]}
-        return self._store.delete_where(self._store._passages, where)
+        removed = self._store.delete_where(self._store._passages, where)
+        self._remove_texts(meeting_id, {"version": version})
+        return removed
+
+    def _remove_texts(self, meeting_id: str, versions: dict[str, Any] | None) -> None:
+        """Delete a meeting's texts and postings records (of the versions the filter `versions` matches; all if None)."""
+        kinds: dict[str, Any] = {"key": {"$in": [TEXTS, POSTINGS]}}
+        conditions = [kinds, {"meeting_id": meeting_id}, *([versions] if versions else [])]
+        self._store.delete_where(self._store._config, {"$and": conditions})
+
+    @wrap("writing a meeting's texts", writes=True)
+    def write_texts(self, record: MeetingRecord, passages: list[Passage], postings: str) -> None:
+        """Write a meeting version's passage texts and lexical postings, packed (see codec.pack).
+        Like its passages, they stay invisible until `commit`."""
+        meeting_id, version = record.meeting_id, record.version
+        groups: dict[str, list[Passage]] = {}
+        for passage in passages:
+            groups.setdefault(texts_record_id(meeting_id, version, passage.index), []).append(passage)
+        values = {key: (TEXTS, codec.texts_value(group)) for key, group in groups.items()}
+        values[version_record_id(POSTINGS, meeting_id, version)] = (POSTINGS, postings)
+        records = [
+            (key, {"key": kind, "meeting_id": meeting_id, "version": version, **codec.pack(value)})
+            for key, (kind, value) in values.items()
+        ]
+        for some in limits.slices(records, self._store.batch):
+            self._store._config.upsert(
+                ids=[key for key, _ in some], embeddings=[[1.0]] * len(some), metadatas=[m for _, m in some]
+            )
 
     @wrap("writing passages", writes=True)
     def write_passages(self, passages: list[Passage], vectors: list[list[float]], record: MeetingRecord) -> None:
-        """Write a meeting version's passages. They stay invisible until `commit`."""
+        """Write a meeting version's passages (no document: `write_texts` keeps their texts). They
+        stay invisible until `commit`."""
         date_ord = codec.date_ordinal(record.date)
         batch_size = self._store.batch
         for start in range(0, len(passages), batch_size):
@@ -325,17 +396,17 @@ class MeetingRepo:
             self._store._passages.upsert(
                 ids=[p.id for p in batch],
                 embeddings=vectors[start : start + batch_size],
-                documents=[p.text for p in batch],
                 metadatas=[codec.passage_metadata(p, date_ord) for p in batch],
             )
 
     @wrap("committing a meeting", writes=True)
-    def commit(self, record: MeetingRecord, postings: str, title_vector: list[float]) -> None:
-        """Make a written version visible: one upsert of the meeting's record."""
+    def commit(self, record: MeetingRecord, title_vector: list[float]) -> None:
+        """Make a written version visible: one upsert of the meeting's record (its document is
+        emptied: a store written before kept the postings there)."""
         self._store._meetings.upsert(
             ids=[record.meeting_id],
             embeddings=[title_vector],
-            documents=[postings],
+            documents=[""],
             metadatas=[codec.record_metadata(record)],
         )
         self._changed()
@@ -360,6 +431,7 @@ class MeetingRepo:
         """Delete passages of a meeting that belong to any version but `keep_version` (and
         `also_keep`: versions other processes are writing now)."""
         keep = [keep_version, *also_keep] if keep_version is not None else None
+        self._remove_texts(meeting_id, {"version": {"$nin": keep}} if keep else None)
         return self._store.delete_all_but(self._store._passages, meeting_id, "version", keep)
 
     @wrap("removing a meeting", writes=True)

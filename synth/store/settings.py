@@ -1,8 +1,9 @@
 """Small settings of the store, each under a typed method: the roster, what the last check saw,
 the structured-output method each model server accepted.
 
-They live in the config collection (document = the JSON value), beside the pending writes of
-meetings.py and the vision history of vision.py.
+They live in the config collection (the JSON value packed in the metadata, see codec.pack; a
+value written before is the record's document), beside the pending writes of meetings.py and
+the vision history of vision.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..models import CheckState
+from . import codec
 from .client import wrap
 
 if TYPE_CHECKING:
@@ -31,14 +33,17 @@ class SettingsRepo:
     @wrap("reading a setting")
     def value(self, key: str) -> Any:
         """The JSON value stored under `key`, or None."""
-        got = self._store._config.get(ids=[key], include=["documents"])
-        return json.loads(got["documents"][0]) if got["ids"] else None
+        got = self._store._config.get(ids=[key], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        packed = codec.unpack(got["metadatas"][0])
+        return json.loads(packed if packed is not None else got["documents"][0])
 
     @wrap("writing a setting", writes=True)
     def set_value(self, key: str, value: Any) -> None:
-        """Store a JSON value under `key`."""
+        """Store a JSON value under `key` (emptying the document a value written before was kept in)."""
         self._store._config.upsert(
-            ids=[key], embeddings=[[1.0]], documents=[json.dumps(value)], metadatas=[{"key": key}]
+            ids=[key], embeddings=[[1.0]], documents=[""], metadatas=[{"key": key, **codec.pack(json.dumps(value))}]
         )
 
     def roster(self) -> dict[str, str]:
