@@ -157,7 +157,7 @@ class MemoryMeetings(MeetingRepo):
 
     def passages_with_vectors(self, meeting_id: str, version: str) -> list[tuple[Passage, list[float]]]:
         rows = self._passages.where(lambda m: m["meeting_id"] == meeting_id and m["version"] == version)
-        found = [(codec.passage_from_stored(i, d, m), v) for i, d, m, v in rows]
+        found = [(codec.passage_from_stored(i, m, codec.fields_written_before(d, m)), v) for i, d, m, v in rows]
         return sorted(found, key=lambda row: row[0].index)
 
     def nearest(

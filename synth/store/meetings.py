@@ -233,10 +233,8 @@ class MeetingRepo:
             where={"$and": [{"meeting_id": meeting_id}, {"version": version}]},
             include=["documents", "metadatas", "embeddings"],
         )
-        rows = [
-            (codec.passage_from_stored(i, d, m), [float(x) for x in e])
-            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-        ]
+        vectors = {i: [float(x) for x in e] for i, e in zip(got["ids"], got["embeddings"])}
+        rows = [(p, vectors[p.id]) for p in self._passages_from(got["ids"], got["documents"], got["metadatas"])]
         return sorted(rows, key=lambda row: row[0].index)
 
     @wrap("reading passages")
