@@ -11,6 +11,7 @@ against the file; anything wrong and the file is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -82,9 +83,12 @@ def save(folder: str | Path, saved: Saved) -> None:
     ).encode()
     body_start = _padded(len(MAGIC) + 8 + len(header))
     target = path_of(folder)
+    if not os.access(folder, os.W_OK):
+        return
     temporary = target.with_name(f"{FILE}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with open(temporary, "wb") as out:
+        # private, as the database is: it holds the meetings' words
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             out.write(MAGIC + len(header).to_bytes(8, "little") + header)
             out.write(b"\0" * (body_start - out.tell()))
             for name, dtype in ARRAYS.items():
@@ -92,7 +96,8 @@ def save(folder: str | Path, saved: Saved) -> None:
                 out.write(data + b"\0" * (_padded(len(data)) - len(data)))
         os.replace(temporary, target)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def load(folder: str | Path) -> Saved | None:
