@@ -414,13 +414,15 @@ def _entries(terms: dict[str, list[int]], start: int) -> _Entries:
 
 
 def _assemble(order: list[str], lengths: list[np.ndarray], parts: list[_Entries]) -> LexicalIndex:
-    """An index from its meetings' passage lengths and entries: the vocabulary sorted and the
-    entries grouped by term."""
+    """An index from its meetings' passage lengths and entries: the vocabulary sorted (only terms
+    some passage holds) and the entries grouped by term."""
     import numpy as np
 
-    vocabulary = sorted(set().union(*(p.terms for p in parts)))
-    ids = {t: at for at, t in enumerate(vocabulary)}
+    every = sorted(set().union(*(p.terms for p in parts)))
+    ids = {t: at for at, t in enumerate(every)}
     term = np.concatenate([np.asarray([ids[t] for t in p.terms], dtype=np.int64)[p.term] for p in parts])
+    used, term = np.unique(term, return_inverse=True)  # a term no meeting holds any more goes
+    vocabulary = [every[at] for at in used.tolist()]
     by_term = np.argsort(term, kind="stable")
     term_starts = np.zeros(len(vocabulary) + 1, dtype=np.int64)
     np.cumsum(np.bincount(term, minlength=len(vocabulary)), out=term_starts[1:])

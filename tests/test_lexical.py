@@ -127,6 +127,7 @@ def test_array_scores_are_the_loop_scores_exactly_and_survive_updates():
     shrunk = whole.with_versions(["c", "a"], {})  # b forgotten, the order changed
     assert shrunk.scores("okta pricing") == reference_scores({v: postings[v] for v in ("c", "a")})["okta pricing"]
     assert list(shrunk.starts) == [0, 2, 6]
+    assert "billing" not in shrunk.vocabulary.terms()  # only b said it: its word leaves the index
 
 
 def test_an_empty_index_scores_nothing():
