@@ -1,8 +1,11 @@
 """The lexical signal: BM25 over passages, from per-meeting postings kept in the store.
 
 Each stored meeting version carries its postings (term -> passages and counts), written once at
-ingest. A search merges the postings of the meetings it may look at, so exact names, numbers and
-product terms are found without reading every passage.
+ingest. A search merges them into one index of arrays (LexicalIndex: a sorted vocabulary, the
+passages of each term with their counts, the passages' lengths), scored with numpy, so exact
+names, numbers and product terms are found without reading every passage. A new meeting adds its
+postings to the arrays of the others; nothing already there is parsed again. On a store folder the
+arrays are kept in a file (store/lexicon.py).
 """
 
 from __future__ import annotations

@@ -215,7 +215,6 @@ def _rank(scope: list[MeetingRecord], dense: list[DenseHit], lexical: np.ndarray
     no term shared)."""
     import numpy as np  # here, not at the top: `synth --help` does not load numpy
 
-    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
     starts = list(itertools.accumulate((r.passages for r in scope), initial=0))
     offset = {r.version: start for r, start in zip(scope, starts)}
     total = starts[-1]
@@ -229,15 +228,10 @@ def _rank(scope: list[MeetingRecord], dense: list[DenseHit], lexical: np.ndarray
     bm25 = np.zeros(total) if lexical is None else lexical
     logit = DENSE_SCALE * similarity + bm25 / LEXICAL_SCALE
     weight = np.exp(logit - logit.max())
-    ranked = np.concatenate(
-        [
-            np.convolve(weight[start : start + r.passages], kernel)[REACH : REACH + r.passages]
-            for r, start in zip(scope, starts)
-        ]
-    )
+    ranked = _spread(weight, [r.passages for r in scope])
     ranked /= ranked.max()
     result = []
-    for at in np.argsort(-ranked, kind="stable")[:limit].tolist():
+    for at in _best(ranked, limit).tolist():
         m = bisect.bisect_right(starts, at) - 1
         record, index = scope[m], at - starts[m]
         result.append(
@@ -250,3 +244,28 @@ def _rank(scope: list[MeetingRecord], dense: list[DenseHit], lexical: np.ndarray
             )
         )
     return result
+
+
+def _spread(weight: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Each passage's weight spread to its neighbours in the same meeting: one convolution over
+    the meetings laid end to end with REACH zeros between them."""
+    import numpy as np
+
+    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
+    meeting = np.repeat(np.arange(len(sizes)), sizes)
+    where = np.arange(len(weight)) + REACH * (meeting + 1)
+    padded = np.zeros(len(weight) + REACH * (len(sizes) + 1))
+    padded[where] = weight
+    return np.convolve(padded, kernel, mode="same")[where]
+
+
+def _best(ranked: np.ndarray, limit: int) -> np.ndarray:
+    """The positions of the `limit` highest values, highest first, ties in order of position (as
+    a stable sort of them all would give), without sorting them all."""
+    import numpy as np
+
+    if len(ranked) <= limit:
+        return np.argsort(-ranked, kind="stable")
+    threshold = np.partition(-ranked, limit - 1)[limit - 1]
+    near = np.flatnonzero(-ranked <= threshold)
+    return near[np.argsort(-ranked[near], kind="stable")][:limit]

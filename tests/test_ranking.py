@@ -86,3 +86,20 @@ def test_a_passage_beyond_the_dense_candidates_counts_with_their_lowest_similari
     score = {r.id.split(":")[0]: r.score for r in ranked}
     assert score["gamma"] == 1.0
     assert score["beta"] == pytest.approx(score["alpha"]) and score["beta"] < 1.0
+
+
+def test_one_convolution_and_a_partial_sort_rank_as_a_convolution_per_meeting_and_a_full_sort():
+    from synth.retriever import SPREAD, _best, _spread
+
+    rng = np.random.default_rng(7)
+    sizes = [0, 1, 3, 12, 40, 2, 0, 25]
+    weight = rng.choice([0.2, 0.5, 1.0], size=sum(sizes))  # few values: many ties
+    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
+    starts = np.cumsum([0, *sizes])
+    expected = np.concatenate(
+        [np.convolve(weight[a:b], kernel)[REACH : REACH + b - a] for a, b in zip(starts, starts[1:]) if b > a]
+    )
+    spread = _spread(weight, sizes)
+    assert np.allclose(spread, expected, rtol=0, atol=1e-12)
+    for limit in (1, 5, 17, 83, 200):
+        assert _best(expected, limit).tolist() == np.argsort(-expected, kind="stable")[:limit].tolist()
