@@ -8,11 +8,11 @@ import shutil
 
 import numpy as np
 import pytest
+from testkit import meeting_record
 
 from synth.app import Synth
 from synth.config import Settings
 from synth.lexical import LexicalIndex, build_postings
-from synth.models import MeetingRecord
 from synth.store import lexicon
 from synth.store.meetings import MeetingRepo
 
@@ -23,23 +23,9 @@ TEXTS = {
 QUERIES = ["okta pricing", "fleet routing", "billing sso", "nothing here"]
 
 
-def record(version: str, passages: int) -> MeetingRecord:
-    return MeetingRecord(
-        meeting_id=f"m-{version[0]}",
-        title=f"meeting {version[0]}",
-        date="2026-10-01",
-        source=f"{version[0]}.md",
-        format="markdown",
-        version=version,
-        passages=passages,
-        turns=passages,
-        ingested_at="2026-10-01T00:00:00+00:00",
-    )
-
-
 def saved(token: str | None = "t1") -> lexicon.Saved:
     index = LexicalIndex.of({v: build_postings(t) for v, t in TEXTS.items()})
-    records = [record(v, len(t)) for v, t in TEXTS.items()]
+    records = [meeting_record(f"{v[0]}-meeting", len(t)) for v, t in TEXTS.items()]
     return lexicon.Saved(token, records, 7, index)
 
 
@@ -49,7 +35,7 @@ def test_a_saved_index_loads_memory_mapped_and_scores_the_same(tmp_path):
     back = lexicon.load(tmp_path)
     assert back is not None
     assert (back.token, back.passages, back.records) == ("t1", 7, original.records)
-    assert isinstance(back.lexical.passages, np.memmap)
+    assert isinstance(back.lexical.passages.base, np.memmap)  # read from the mapped file, not copied
     for query in QUERIES:
         assert back.lexical.scores(query) == original.lexical.scores(query)
     assert oct((tmp_path / lexicon.FILE).stat().st_mode & 0o777) == "0o600"

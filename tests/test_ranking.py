@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from testkit import meeting_record as record
 
 from synth.chunker import passage_id
 from synth.models import MeetingRecord
 from synth.retriever import REACH, _rank
 from synth.store import DenseHit
-
-
-def record(meeting_id: str, passages: int) -> MeetingRecord:
-    return MeetingRecord(
-        meeting_id=meeting_id,
-        title=meeting_id,
-        date="2026-10-01",
-        source=f"{meeting_id}.md",
-        format="markdown",
-        version=meeting_id[0] * 16,
-        passages=passages,
-        turns=passages,
-        ingested_at="2026-10-01T00:00:00+00:00",
-    )
 
 
 def dense_hit(r: MeetingRecord, index: int, similarity: float) -> DenseHit:

@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pytest
 from testkit import ROOT
+from testkit import meeting_record as _record
 
 from synth.app import Synth
 from synth.chunker import passage_id
 from synth.config import Settings
-from synth.models import MeetingRecord
 from synth.retriever import Filters, _rank
 from synth.store.codec import DenseHit
 
@@ -108,21 +108,6 @@ def test_a_user_prompt_folder_overrides_the_builtin_prompt(example_store, openai
     app = Synth(Settings(store=example_store, base_url=openai_server.url, model="m", prompts_dir=tmp_path))
     app.ask("why did accounts churn?")
     assert openai_server.requests[0]["body"]["messages"][0]["content"] == "CUSTOM PROMPT\n"
-
-
-def _record(meeting_id, passages):
-    version = meeting_id[0] * 16
-    return MeetingRecord(
-        meeting_id=meeting_id,
-        title=meeting_id,
-        date="2026-10-01",
-        source=f"{meeting_id}.md",
-        format="markdown",
-        version=version,
-        passages=passages,
-        turns=passages,
-        ingested_at="2026-10-01T00:00:00+00:00",
-    )
 
 
 def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_back_together():

@@ -123,7 +123,8 @@ def _read(path: Path) -> Saved | None:
         if offset < 0 or length < 0 or body_start + offset + length * _itemsize(dtype) > size:
             return None
         arrays[name] = (
-            np.memmap(path, dtype=dtype, mode="r", offset=body_start + offset, shape=(length,))
+            # a plain array over the mapped pages: np.memmap's own slicing costs more per call
+            np.memmap(path, dtype=dtype, mode="r", offset=body_start + offset, shape=(length,)).view(np.ndarray)
             if length
             else np.zeros(0, dtype=dtype)
         )
