@@ -169,6 +169,7 @@ def _consistent(arrays: dict[str, np.ndarray], versions: list[str], records: lis
         and sizes.tolist() == [r.passages for r in records]
         and (not len(passages) or (0 <= int(passages.min()) and int(passages.max()) < len(lengths)))
         and (not len(lengths) or int(lengths.min()) >= 0)
+        and (not len(passages) or int(arrays["counts"].min()) >= 1)
     )
 
 
