@@ -164,6 +164,8 @@ class Synth:
             self._extract(stored, report, use_cache=True, on_meeting=on_meeting)
             if (self.settings.auto_check if check is None else check) and (stored or self._check_owed(store)):
                 self._check_after(report)
+        if stored:
+            self.retriever.refresh()  # the lexicon file follows the new meetings (store/lexicon.py)
         return report
 
     @staticmethod
@@ -538,6 +540,7 @@ class Synth:
         record = self._match_meeting(meeting, self.store(create=False).meetings.records())
         store = self.store()
         removed = store.meetings.forget(record.meeting_id)
+        self.retriever.refresh()  # the lexicon file drops the meeting's words
         citing = [f.id for f in store.flags.all() if any(s.meeting_id == record.meeting_id for s in f.sides)]
         if citing:
             store.flags.delete(citing)

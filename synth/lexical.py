@@ -1,15 +1,25 @@
 """The lexical signal: BM25 over passages, from per-meeting postings kept in the store.
 
 Each stored meeting version carries its postings (term -> passages and counts), written once at
-ingest. A search merges the postings of the meetings it may look at, so exact names, numbers and
-product terms are found without reading every passage.
+ingest. A search merges them into one index of arrays (LexicalIndex: a sorted vocabulary, the
+passages of each term with their counts, the passages' lengths), scored with numpy, so exact
+names, numbers and product terms are found without reading every passage. A new meeting adds its
+postings to the arrays of the others; nothing already there is parsed again. On a store folder the
+arrays are kept in a file (store/lexicon.py).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -249,54 +259,184 @@ def build_postings(texts: list[str]) -> str:
     return json.dumps({"lengths": lengths, "terms": terms}, separators=(",", ":"))
 
 
+class Vocabulary:
+    """A sorted list of terms kept as one UTF-8 blob and the offsets of its terms, so a file's
+    vocabulary is searched (by bisection) without decoding every term."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        self.blob, self.offsets = blob, offsets
+
+    @classmethod
+    def of(cls, terms: list[str]) -> Vocabulary:
+        import numpy as np
+
+        encoded = [t.encode() for t in terms]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, at: int) -> str:
+        return self.blob[self.offsets[at] : self.offsets[at + 1]].tobytes().decode()
+
+    def find(self, term: str) -> int | None:
+        """The position of a term, or None."""
+        at = bisect.bisect_left(self, term)
+        return at if at < len(self) and self[at] == term else None
+
+    def terms(self) -> list[str]:
+        text = self.blob.tobytes().decode()
+        bounds = self.offsets.tolist()
+        if text.isascii():
+            return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        return [self[at] for at in range(len(self))]
+
+
+@dataclass
 class LexicalIndex:
-    """BM25 over the union of several meetings' postings."""
+    """BM25 over the passages of several meeting versions, as arrays: the meetings in order, the
+    first passage of each, every passage's length, a sorted vocabulary and, per term (CSR), the
+    passages that hold it with their counts. Passages are numbered across meetings in order."""
 
-    def __init__(self, postings: dict[str, str | dict]):
-        """`postings` maps a meeting version to its postings document (or the parsed object)."""
-        self._meetings: dict[str, dict] = {}
-        total_length = 0
-        self.size = 0
-        for version, document in postings.items():
-            data = json.loads(document) if isinstance(document, str) else document
-            self._meetings[version] = data
-            total_length += sum(data["lengths"])
-            self.size += len(data["lengths"])
-        self._average = total_length / self.size if self.size else 1.0
+    versions: list[str]
+    starts: np.ndarray  # (meetings + 1,) int64: the first passage of each meeting, then the total
+    lengths: np.ndarray  # (passages,) int32: terms in each passage
+    vocabulary: Vocabulary
+    term_starts: np.ndarray  # (terms + 1,) int64: where each term's postings begin
+    passages: np.ndarray  # (postings,) int32: the passage of each posting
+    counts: np.ndarray  # (postings,) int32: how often the term occurs in it
 
-    def versions(self) -> set[str]:
-        return set(self._meetings)
+    @classmethod
+    def empty(cls) -> LexicalIndex:
+        import numpy as np
 
-    def postings(self, version: str) -> dict:
-        """The parsed postings of one meeting version, to reuse when the index is rebuilt."""
-        return self._meetings[version]
+        none = np.zeros(0, dtype=np.int32)
+        return cls([], np.zeros(1, dtype=np.int64), none, Vocabulary.of([]), np.zeros(1, dtype=np.int64), none, none)
 
-    def scores(self, query: str, versions: set[str] | None = None) -> dict[tuple[str, int], float]:
-        """The BM25 score of every passage that shares a term with the query, keyed by (meeting
-        version, passage index).
+    @classmethod
+    def of(cls, postings: Mapping[str, str | dict]) -> LexicalIndex:
+        """The index of meeting versions' postings documents (JSON or parsed), in that order."""
+        return cls.empty().with_versions(list(postings), postings)
 
-        Document frequencies are over the whole index, so a score means the same whatever the
-        filter; `versions` limits which meetings are scored.
-        """
-        terms = list(dict.fromkeys(tokenize(query)))
-        scores: dict[tuple[str, int], float] = {}
-        if not terms or not self.size:
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
+
+    def position(self) -> dict[str, int]:
+        """Each version's place in the index."""
+        return {v: at for at, v in enumerate(self.versions)}
+
+    def with_versions(self, order: list[str], new: Mapping[str, str | dict]) -> LexicalIndex:
+        """The index of the versions `order`, in that order: those already here are copied as
+        arrays (no document is parsed again), the others come from `new` (postings documents)."""
+        import numpy as np
+
+        here = self.position()
+        remap = np.full(self.size, -1, dtype=np.int64)  # a passage's number in the new index
+        lengths: list[np.ndarray] = []
+        parts: list[_Entries] = []
+        start = 0
+        for version in order:
+            if version in here:
+                first, last = int(self.starts[here[version]]), int(self.starts[here[version] + 1])
+                remap[first:last] = np.arange(start, start + last - first)
+                lengths.append(np.asarray(self.lengths[first:last]))
+            else:
+                document = new[version]
+                data = json.loads(document) if isinstance(document, str) else document
+                lengths.append(np.asarray(data["lengths"], dtype=np.int32))
+                parts.append(_entries(data["terms"], start))
+            start += len(lengths[-1])
+        moved = remap[self.passages]
+        kept = moved >= 0
+        term_of = np.repeat(np.arange(len(self.vocabulary)), np.diff(self.term_starts))
+        parts.append(_Entries(self.vocabulary.terms(), term_of[kept], moved[kept], self.counts[kept]))
+        return _assemble(order, lengths, parts)
+
+    def score_array(self, query: str) -> np.ndarray:
+        """The BM25 score of every passage (0 where it shares no term with the query).
+
+        Document frequencies are over the whole index, so a score means the same whatever
+        meetings a search then looks at."""
+        import numpy as np
+
+        scores = np.zeros(self.size)
+        if not self.size:
             return scores
-        for term in terms:
-            df = sum(len(m["terms"].get(term, ())) // 2 for m in self._meetings.values())
+        average = int(self.lengths.sum()) / self.size
+        for term in dict.fromkeys(tokenize(query)):
+            at = self.vocabulary.find(term)
+            if at is None:
+                continue
+            first, last = int(self.term_starts[at]), int(self.term_starts[at + 1])
+            df = last - first
             if not df:
                 continue
             idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-            for version, data in self._meetings.items():
-                if versions is not None and version not in versions:
-                    continue
-                posting = data["terms"].get(term)
-                if not posting:
-                    continue
-                lengths = data["lengths"]
-                for i in range(0, len(posting), 2):
-                    index, tf = posting[i], posting[i + 1]
-                    norm = K1 * (1 - B + B * lengths[index] / self._average)
-                    key = (version, index)
-                    scores[key] = scores.get(key, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
+            where = self.passages[first:last]
+            tf = self.counts[first:last].astype(np.float64)
+            norm = K1 * (1 - B + B * self.lengths[where] / average)
+            scores[where] += idf * tf * (K1 + 1) / (tf + norm)
         return scores
+
+    def scores(self, query: str, versions: set[str] | None = None) -> dict[tuple[str, int], float]:
+        """The BM25 score of every passage that shares a term with the query, keyed by (meeting
+        version, passage index); `versions` limits which meetings are listed."""
+        import numpy as np
+
+        array = self.score_array(query)
+        found: dict[tuple[str, int], float] = {}
+        for at in np.flatnonzero(array).tolist():
+            m = int(np.searchsorted(self.starts, at, side="right")) - 1
+            if versions is None or self.versions[m] in versions:
+                found[(self.versions[m], at - int(self.starts[m]))] = float(array[at])
+        return found
+
+
+class _Entries(NamedTuple):
+    """Postings of some meetings: each entry's term (a position in `terms`), passage and count."""
+
+    terms: list[str]
+    term: np.ndarray
+    passage: np.ndarray
+    counts: np.ndarray
+
+
+def _entries(terms: dict[str, list[int]], start: int) -> _Entries:
+    """The entries of one meeting's postings, its passages numbered from `start`."""
+    import numpy as np
+
+    flat: list[int] = []
+    for posting in terms.values():
+        flat.extend(posting)
+    pairs = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
+    term = np.repeat(np.arange(len(terms)), [len(p) // 2 for p in terms.values()])
+    return _Entries(list(terms), term, pairs[:, 0] + start, pairs[:, 1])
+
+
+def _assemble(order: list[str], lengths: list[np.ndarray], parts: list[_Entries]) -> LexicalIndex:
+    """An index from its meetings' passage lengths and entries: the vocabulary sorted (only terms
+    some passage holds) and the entries grouped by term."""
+    import numpy as np
+
+    every = sorted(set().union(*(p.terms for p in parts)))
+    ids = {t: at for at, t in enumerate(every)}
+    term = np.concatenate([np.asarray([ids[t] for t in p.terms], dtype=np.int64)[p.term] for p in parts])
+    used, term = np.unique(term, return_inverse=True)  # a term no meeting holds any more goes
+    vocabulary = [every[at] for at in used.tolist()]
+    by_term = np.argsort(term, kind="stable")
+    term_starts = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term, minlength=len(vocabulary)), out=term_starts[1:])
+    starts = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in lengths], out=starts[1:])
+    return LexicalIndex(
+        list(order),
+        starts,
+        np.concatenate([np.zeros(0, dtype=np.int32), *lengths]).astype(np.int32),
+        Vocabulary.of(vocabulary),
+        term_starts,
+        np.concatenate([p.passage for p in parts]).astype(np.int32)[by_term],
+        np.concatenate([p.counts for p in parts]).astype(np.int32)[by_term],
+    )

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 from .errors import NotFoundError
 from .lexical import LexicalIndex
 from .models import MeetingRecord, Passage, SearchHit
+from .store import lexicon
 from .store.codec import DenseHit, passage_id, touches_team
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .embeddings import Embedder
     from .store import Store
 
@@ -52,34 +55,60 @@ class Candidate:
 
 
 class Retriever:
-    """Searches a store. Keeps the lexical index in memory and refreshes it when meetings change."""
+    """Searches a store. Keeps the lexical index in memory, and in a file beside a store folder
+    (store/lexicon.py), and updates it when meetings change."""
 
     def __init__(self, store: Store, embedder: Embedder):
         self.store = store
         self.embedder = embedder
         self._records: dict[str, MeetingRecord] = {}
-        self._index = LexicalIndex({})
+        self._index = LexicalIndex.empty()
+        self._positions: dict[str, int] = {}
         self._token: str | None = None
         self._sorted: list[MeetingRecord] | None = None
+        self._stored_passages: int | None = None  # on a folder: the passages stored at `_token`
 
     def refresh(self) -> list[MeetingRecord]:
         """Re-read the meeting records when they changed since the last query (one read of the
-        store's change token tells); load postings only for versions not yet in memory."""
+        store's change token tells). A store folder's lexicon file written under the same token
+        is used as it is; otherwise postings are read only for versions the index lacks, and the
+        file is written again for the next process."""
         token = self.store.meetings.change_token()  # before the records: a write between is seen next time
         if token is not None and token == self._token and self._sorted is not None:
             return self._sorted
+        saved = None if self.store.server else lexicon.load(self.store.location)
+        if saved is not None and token is not None and saved.token == token:
+            self._use(token, saved.records, saved.lexical, saved.passages)
+            return saved.records
         records = self.store.meetings.records()
-        self._token, self._sorted = token, records
-        current = {r.version: r for r in records}
-        if set(current) != self._index.versions():
-            known = self._index.versions()
-            missing = [r.meeting_id for v, r in current.items() if v not in known]
-            postings: dict[str, str | dict] = {v: self._index.postings(v) for v in current if v in known}
-            postings.update(self.store.meetings.postings(missing))
-            postings = {v: p for v, p in postings.items() if v in current}
-            self._index = LexicalIndex(postings)
-        self._records = current
+        base = self._index if self._index.versions or saved is None else saved.lexical
+        index = self._updated(base, records)
+        passages = None if self.store.server else self.store.meetings.count_passages()
+        self._use(token, records, index, passages)
+        if passages is not None and token is not None and index.versions == [r.version for r in records]:
+            lexicon.save(self.store.location, lexicon.Saved(token, records, passages, index))
         return records
+
+    def _updated(self, index: LexicalIndex, records: list[MeetingRecord]) -> LexicalIndex:
+        """The index of these records' versions, from `index` and the postings it lacks."""
+        order = [r.version for r in records]
+        if index.versions == order:
+            return index
+        known = set(index.versions)
+        new = self.store.meetings.postings([r.meeting_id for r in records if r.version not in known])
+        return index.with_versions([v for v in order if v in known or v in new], new)
+
+    def _use(self, token: str | None, records: list[MeetingRecord], index: LexicalIndex, passages: int | None) -> None:
+        self._token, self._sorted, self._stored_passages = token, records, passages
+        self._records = {r.version: r for r in records}
+        self._index, self._positions = index, index.position()
+
+    def _stored_count(self) -> int:
+        """How many passages are stored: known from the change token on a folder (whose writers
+        never run during a read), asked on a server (whose writers may add passages any time)."""
+        if self._stored_passages is not None:
+            return self._stored_passages
+        return self.store.meetings.count_passages()
 
     def records_by_meeting(self) -> dict[str, MeetingRecord]:
         return {r.meeting_id: r for r in self._records.values()}
@@ -113,12 +142,27 @@ class Retriever:
         if vector is None:
             vector = self.embedder.embed([query])[0]
         # the version filter costs more than the search; skip it when nothing else is stored
-        everything = len(scope) == len(self._records) and self.store.meetings.count_passages() == sum(
+        everything = len(scope) == len(self._records) and self._stored_count() == sum(
             r.passages for r in self._records.values()
         )
         dense = self.store.meetings.nearest(vector, versions, limit, filters.team, every_version=everything)
-        lexical = self._index.scores(query, set(versions))
+        lexical = self._lexical(query, scope)
         return _rank(scope, dense, lexical, limit * 4 if filters.team else limit), len(scope)
+
+    def _lexical(self, query: str, scope: list[MeetingRecord]) -> np.ndarray:
+        """The BM25 score of each passage of the meetings in scope, in their order."""
+        import numpy as np
+
+        scores = self._index.score_array(query)
+        if self._index.versions == [r.version for r in scope]:
+            return scores
+        starts = self._index.starts
+        parts = []
+        for r in scope:
+            m = self._positions.get(r.version, -1)
+            whole = m >= 0 and int(starts[m + 1] - starts[m]) == r.passages
+            parts.append(scores[starts[m] : starts[m + 1]] if whole else np.zeros(r.passages))
+        return np.concatenate([np.zeros(0), *parts])
 
     def search_with_count(
         self, query: str, k: int = 10, filters: Filters | None = None, vector: list[float] | None = None
@@ -164,15 +208,13 @@ def hit_from_passage(passage: Passage, record: MeetingRecord, score: float) -> S
     )
 
 
-def _rank(
-    scope: list[MeetingRecord], dense: list[DenseHit], lexical: dict[tuple[str, int], float], limit: int
-) -> list[Candidate]:
+def _rank(scope: list[MeetingRecord], dense: list[DenseHit], lexical: np.ndarray | None, limit: int) -> list[Candidate]:
     """The best `limit` passages of the meetings in scope, each ranked by the weights of the
     passages around it. Passages beyond the dense candidates count with the lowest similarity
-    among them."""
+    among them. `lexical` is the BM25 score of each passage of the scope, in order (0 or None:
+    no term shared)."""
     import numpy as np  # here, not at the top: `synth --help` does not load numpy
 
-    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
     starts = list(itertools.accumulate((r.passages for r in scope), initial=0))
     offset = {r.version: start for r, start in zip(scope, starts)}
     total = starts[-1]
@@ -183,20 +225,13 @@ def _rank(
     for hit in dense:
         at = offset[hit.version] + hit.index
         similarity[at] = known[at] = hit.similarity
-    bm25 = np.zeros(total)
-    for (version, index), s in lexical.items():
-        bm25[offset[version] + index] = s
+    bm25 = np.zeros(total) if lexical is None else lexical
     logit = DENSE_SCALE * similarity + bm25 / LEXICAL_SCALE
     weight = np.exp(logit - logit.max())
-    ranked = np.concatenate(
-        [
-            np.convolve(weight[start : start + r.passages], kernel)[REACH : REACH + r.passages]
-            for r, start in zip(scope, starts)
-        ]
-    )
+    ranked = _spread(weight, [r.passages for r in scope])
     ranked /= ranked.max()
     result = []
-    for at in np.argsort(-ranked, kind="stable")[:limit].tolist():
+    for at in _best(ranked, limit).tolist():
         m = bisect.bisect_right(starts, at) - 1
         record, index = scope[m], at - starts[m]
         result.append(
@@ -205,7 +240,32 @@ def _rank(
                 record.version,
                 score=float(ranked[at]),
                 dense=known.get(at),
-                lexical=lexical.get((record.version, index)),
+                lexical=float(bm25[at]) if bm25[at] else None,
             )
         )
     return result
+
+
+def _spread(weight: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Each passage's weight spread to its neighbours in the same meeting: one convolution over
+    the meetings laid end to end with REACH zeros between them."""
+    import numpy as np
+
+    kernel = np.exp(-np.abs(np.arange(-REACH, REACH + 1)) / SPREAD)
+    meeting = np.repeat(np.arange(len(sizes)), sizes)
+    where = np.arange(len(weight)) + REACH * (meeting + 1)
+    padded = np.zeros(len(weight) + REACH * (len(sizes) + 1))
+    padded[where] = weight
+    return np.convolve(padded, kernel, mode="same")[where]
+
+
+def _best(ranked: np.ndarray, limit: int) -> np.ndarray:
+    """The positions of the `limit` highest values, highest first, ties in order of position (as
+    a stable sort of them all would give), without sorting them all."""
+    import numpy as np
+
+    if len(ranked) <= limit:
+        return np.argsort(-ranked, kind="stable")
+    threshold = np.partition(-ranked, limit - 1)[limit - 1]
+    near = np.flatnonzero(-ranked <= threshold)
+    return near[np.argsort(-ranked[near], kind="stable")][:limit]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
 
-from synth.lexical import LexicalIndex, build_postings, stem, tokenize
+from synth.lexical import K1, B, LexicalIndex, build_postings, stem, tokenize
 
 
 @pytest.mark.parametrize(
@@ -49,23 +51,23 @@ def test_postings_record_each_passage_length_and_term_counts():
 
 def test_scores_find_only_passages_that_share_a_term():
     texts = ["Okta single sign-on", "pricing for fleets", "Okta again and pricing"]
-    index = LexicalIndex({"v1": build_postings(texts)})
+    index = LexicalIndex.of({"v1": build_postings(texts)})
     scores = index.scores("okta")
     assert set(scores) == {("v1", 0), ("v1", 2)}
     assert index.scores("nothing matches here") == {}
     assert index.scores("the and of") == {}
-    assert LexicalIndex({}).scores("okta") == {}
+    assert LexicalIndex.of({}).scores("okta") == {}
 
 
 def test_a_rare_term_weighs_more_than_a_common_one():
     texts = ["fleet pricing"] + ["fleet routing"] * 5
-    scores = LexicalIndex({"v1": build_postings(texts)}).scores("fleet pricing")
+    scores = LexicalIndex.of({"v1": build_postings(texts)}).scores("fleet pricing")
     only_fleet = scores[("v1", 1)]
     assert scores[("v1", 0)] > 2 * only_fleet  # "pricing" is in one passage of six, "fleet" in all
 
 
 def test_repeating_a_term_counts_but_saturates():
-    index = LexicalIndex({"v1": build_postings(["okta login", "okta okta", "okta okta okta okta"])})
+    index = LexicalIndex.of({"v1": build_postings(["okta login", "okta okta", "okta okta okta okta"])})
     scores = index.scores("okta")
     once, twice, four = scores[("v1", 0)], scores[("v1", 1)], scores[("v1", 2)]
     assert once < twice < four
@@ -73,15 +75,63 @@ def test_repeating_a_term_counts_but_saturates():
 
 
 def test_a_version_filter_limits_which_meetings_are_scored_not_what_a_score_means():
-    index = LexicalIndex({"a": build_postings(["okta login", "billing"]), "b": build_postings(["okta sync"])})
+    index = LexicalIndex.of({"a": build_postings(["okta login", "billing"]), "b": build_postings(["okta sync"])})
     everything = index.scores("okta")
     only_b = index.scores("okta", {"b"})
     assert set(only_b) == {("b", 0)}
     assert only_b[("b", 0)] == everything[("b", 0)]
-    assert index.versions() == {"a", "b"}
+    assert index.versions == ["a", "b"]
 
 
-def test_parsed_postings_are_reused_as_they_are():
-    first = LexicalIndex({"v1": build_postings(["Okta single sign-on"])})
-    again = LexicalIndex({"v1": first.postings("v1")})
-    assert again.scores("okta") == first.scores("okta")
+def reference_scores(postings: dict[str, str]) -> dict[str, dict[tuple[str, int], float]]:
+    """BM25 as synth computed it before the index became arrays: Python loops over each meeting's
+    parsed postings, for every query below."""
+    meetings = {v: json.loads(d) for v, d in postings.items()}
+    size = sum(len(m["lengths"]) for m in meetings.values())
+    average = sum(sum(m["lengths"]) for m in meetings.values()) / size
+    found: dict[str, dict[tuple[str, int], float]] = {}
+    for query in QUERIES:
+        scores: dict[tuple[str, int], float] = {}
+        for term in dict.fromkeys(tokenize(query)):
+            df = sum(len(m["terms"].get(term, ())) // 2 for m in meetings.values())
+            if not df:
+                continue
+            idf = math.log(1 + (size - df + 0.5) / (df + 0.5))
+            for version, m in meetings.items():
+                posting = m["terms"].get(term, [])
+                for i in range(0, len(posting), 2):
+                    index, tf = posting[i], posting[i + 1]
+                    norm = K1 * (1 - B + B * m["lengths"][index] / average)
+                    scores[(version, index)] = scores.get((version, index), 0.0) + idf * tf * (K1 + 1) / (tf + norm)
+        found[query] = scores
+    return found
+
+
+QUERIES = ["okta pricing", "fleet routing okta", "sso single sign-on", "nothing here", "pricing pricing fleet"]
+TEXTS = {
+    "a": ["Okta single sign-on for fleets", "pricing page, pricing tiers", "", "routing okta okta"],
+    "b": ["fleet routing", "SSO with Okta", "billing"],
+    "c": ["pricing for fleet managers", "okta"],
+}
+
+
+def test_array_scores_are_the_loop_scores_exactly_and_survive_updates():
+    postings = {v: build_postings(t) for v, t in TEXTS.items()}
+    expected = reference_scores(postings)
+    whole = LexicalIndex.of(postings)
+    grown = LexicalIndex.of({"b": postings["b"]}).with_versions(["a", "b", "c"], postings)
+    assert grown.versions == ["a", "b", "c"]
+    for query in QUERIES:
+        assert whole.scores(query) == expected[query]
+        assert grown.scores(query) == expected[query]
+    shrunk = whole.with_versions(["c", "a"], {})  # b forgotten, the order changed
+    assert shrunk.scores("okta pricing") == reference_scores({v: postings[v] for v in ("c", "a")})["okta pricing"]
+    assert list(shrunk.starts) == [0, 2, 6]
+    assert "billing" not in shrunk.vocabulary.terms()  # only b said it: its word leaves the index
+
+
+def test_an_empty_index_scores_nothing():
+    empty = LexicalIndex.empty()
+    assert empty.score_array("okta").shape == (0,)
+    assert LexicalIndex.of({"v": build_postings([""])}).scores("okta") == {}
+    assert np.array_equal(empty.with_versions([], {}).starts, [0])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from testkit import ROOT
+from testkit import meeting_record as _record
 
 from synth.app import Synth
 from synth.chunker import passage_id
 from synth.config import Settings
-from synth.models import MeetingRecord
 from synth.retriever import Filters, _rank
 from synth.store.codec import DenseHit
 
@@ -109,27 +110,12 @@ def test_a_user_prompt_folder_overrides_the_builtin_prompt(example_store, openai
     assert openai_server.requests[0]["body"]["messages"][0]["content"] == "CUSTOM PROMPT\n"
 
 
-def _record(meeting_id, passages):
-    version = meeting_id[0] * 16
-    return MeetingRecord(
-        meeting_id=meeting_id,
-        title=meeting_id,
-        date="2026-10-01",
-        source=f"{meeting_id}.md",
-        format="markdown",
-        version=version,
-        passages=passages,
-        turns=passages,
-        ingested_at="2026-10-01T00:00:00+00:00",
-    )
-
-
 def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_back_together():
     lone, stretch = _record("lone", 12), _record("stretch", 12)
     dense = [DenseHit(passage_id("lone", lone.version, 3), lone.version, 3, 0.62)]
     dense += [DenseHit(passage_id("stretch", stretch.version, i), stretch.version, i, 0.55) for i in (5, 6, 7)]
     dense += [DenseHit(passage_id("lone", lone.version, 10), lone.version, 10, 0.10)]
-    ranked = _rank([lone, stretch], dense, {}, limit=24)
+    ranked = _rank([lone, stretch], dense, None, limit=24)
     names = [f"{c.id.split(':')[0]}{int(c.id.rsplit(':', 1)[1])}" for c in ranked]
     assert names[0] == "stretch6" and set(names[1:3]) == {"stretch5", "stretch7"} and names[3] == "lone3"
     assert ranked[0].score == 1.0 and all(a.score >= b.score for a, b in zip(ranked, ranked[1:]))
@@ -140,7 +126,7 @@ def test_a_stretch_of_matching_passages_outranks_a_lone_better_match_and_comes_b
 def test_a_strong_word_match_counts_even_beyond_the_dense_candidates():
     a, b = _record("alpha", 6), _record("beta", 6)
     dense = [DenseHit(passage_id("alpha", a.version, i), a.version, i, 0.30) for i in range(6)]
-    ranked = _rank([a, b], dense, {(b.version, 2): 25.0}, limit=12)
+    ranked = _rank([a, b], dense, np.array([0] * 8 + [25.0] + [0] * 3), limit=12)  # beta's passage 2
     assert ranked[0].id == passage_id("beta", b.version, 2)
     assert ranked[0].dense is None and ranked[0].lexical == 25.0
     assert {c.id for c in ranked[1:3]} == {passage_id("beta", b.version, 1), passage_id("beta", b.version, 3)}

@@ -1,5 +1,5 @@
 """What the tests share besides fixtures: the repository's folders, the CLI run in-process, and a
-free port. Imported by name (`from testkit import run`): tests/ is on pytest's import path."""
+free port, a meeting record. Imported by name (`from testkit import run`): tests/ is on pytest's import path."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import socket
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+
+from synth.models import MeetingRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -40,3 +42,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def meeting_record(meeting_id: str, passages: int) -> MeetingRecord:
+    """A stored meeting's record: version the id's first letter sixteen times."""
+    return MeetingRecord(
+        meeting_id=meeting_id,
+        title=meeting_id,
+        date="2026-10-01",
+        source=f"{meeting_id}.md",
+        format="markdown",
+        version=meeting_id[0] * 16,
+        passages=passages,
+        turns=passages,
+        ingested_at="2026-10-01T00:00:00+00:00",
+    )
