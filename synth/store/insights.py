@@ -27,11 +27,12 @@ RUNS_PER_READ = 25  # extraction runs (meetings) whose insights one read of vect
 
 class VisibleRow(NamedTuple):
     """A visible insight: its stored id, the insight, and the terms a check kept for it (the
-    reader's fingerprint and the terms), if any."""
+    reader's fingerprint and the terms), if any; its statement's vector when it was read with it."""
 
     id: str
     insight: Insight
     kept_terms: tuple[str, list[str]] | None
+    vector: npt.NDArray[np.float32] | None = None
 
 
 def kept_terms(metadata: dict[str, Any]) -> tuple[str, list[str]] | None:
@@ -129,18 +130,35 @@ class InsightRepo:
     @wrap("reading insight vectors")
     def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
         """`with_vectors`, each vector a float32 row (a tenth of the memory of a list of floats),
-        in the same order. Read a few runs at a time: Chroma holds the rows of one read several
-        times over while it answers, so the memory of a read grows with its rows."""
+        in the same order."""
+        return [
+            InsightRow(codec.insight_from_metadata(m), m["run"], row) for _, m, row in self._read_rows(runs, kinds)
+        ]
+
+    @wrap("reading insights with their vectors")
+    def visible_with_vectors(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        """`visible`, each row with its statement's vector (a float32 row), in the same order: one
+        read of every visible insight that serves both the check and the digest."""
+        runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
+        return [
+            VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m), row)
+            for i, m, row in self._read_rows(list(runs.values()))
+            if runs.get(m["meeting_id"]) == m["run"]
+        ]
+
+    def _read_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[tuple[str, Any, Any]]:
+        """The stored id, metadata and float32 vector of each insight of `runs` (of `kinds`), in
+        the order of one read. Read a few runs at a time: Chroma holds the rows of one read
+        several times over while it answers, so the memory of a read grows with its rows."""
         import numpy as np
 
         order = {i: k for k, i in enumerate(self._ids(runs, kinds))}  # the order of one read
-        found: list[tuple[int, InsightRow]] = []
+        found: list[tuple[int, tuple[str, Any, Any]]] = []
         for got in self._with_embeddings(runs, kinds, RUNS_PER_READ):
             if got["ids"]:
                 matrix = np.asarray(got["embeddings"], dtype=np.float32)
                 found += [
-                    (order.get(i, len(order)), InsightRow(codec.insight_from_metadata(m), m["run"], row))
-                    for i, m, row in zip(got["ids"], got["metadatas"], matrix)
+                    (order.get(i, len(order)), (i, m, row)) for i, m, row in zip(got["ids"], got["metadatas"], matrix)
                 ]
         found.sort(key=lambda pair: pair[0])
         return [row for _, row in found]
@@ -216,9 +234,13 @@ class VisibleInsights:
     for and nearest neighbours are read from the store when asked (`synth.check.neighbours.
     InsightVectors`), and counted."""
 
-    def __init__(self, repo: InsightRepo, records: list[MeetingRecord]):
-        rows = repo.visible(records)
+    def __init__(self, repo: InsightRepo, records: list[MeetingRecord], rows: list[VisibleRow] | None = None):
+        """`rows`: the visible insights already read (`visible_with_vectors`), else read here
+        without their vectors."""
+        rows = repo.visible(records) if rows is None else rows
         self.repo = repo
+        vectors = [v for row in rows if (v := row.vector) is not None]
+        self._in_memory = vectors if rows and len(vectors) == len(rows) else None
         self.insights = [row.insight for row in rows]
         self.kept_terms = [row.kept_terms for row in rows]
         self.ids = [row.id for row in rows]
@@ -229,6 +251,8 @@ class VisibleInsights:
 
     def vectors(self, positions: Sequence[int]) -> list[list[float]]:
         self.vectors_read += len(positions)
+        if self._in_memory is not None:
+            return [self._in_memory[p].tolist() for p in positions]
         return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
 
     def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
