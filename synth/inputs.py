@@ -121,6 +121,7 @@ def brief_facts(
     earlier: Digest | None = None,
     readings: dict[str, list[str]] | None = None,
     visible: list[VisibleRow] | None = None,
+    sayings: dict[str, dict[str, list[str]]] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
@@ -128,8 +129,8 @@ def brief_facts(
     The store's digest is used when it holds for these meetings; when it is out of date, a note
     saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
     read from the stored one; they reuse `earlier`, if given (see brief/digest.py), the
-    insights' content words in `readings`, and the visible insights with their vectors in
-    `visible`, if the writer read them already.
+    insights' content words in `readings` and what they say in `sayings` (see Facts), and the
+    visible insights with their vectors in `visible`, if the writer read them already.
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -158,6 +159,7 @@ def brief_facts(
         digest=digest,
         earlier=earlier,
         readings=readings if for_digest else digest.readings() if digest is not None else None,
+        sayings=sayings if for_digest else digest.sayings() if digest is not None else None,
     )
 
 
@@ -249,15 +251,16 @@ def refresh_digest(store: Store, rebuild: bool = False, owed: DigestOwed | None 
         else lines_by_team(r, store.meetings.turns(r))
         for r in records
     }
-    # the content words of meetings unchanged since the earlier digest are not worked out again
-    readings = earlier.readings({r.meeting_id: r for r in records}) if earlier is not None else None
+    # the content words and sayings of meetings unchanged since the earlier digest are not worked out again
+    now = {r.meeting_id: r for r in records}
     facts = brief_facts(
         store,
         last,
         for_digest=True,
         earlier=reusable(earlier, records),
-        readings=readings,
+        readings=earlier.readings(now) if earlier is not None else None,
         visible=owed.rows,
+        sayings=earlier.sayings(now) if earlier is not None else None,
     )
     from .store.digest import write_digest
 
