@@ -274,8 +274,9 @@ class Lexicon:
         weight = np.asarray([0.1 * self.weight.get(t, 0.0) for t in number], dtype=np.float32)
         ids = [[number[t] for t in ts] for ts in terms]
         bonus = np.zeros((len(rows), len(columns)), dtype=np.float32)
+        lengths = np.asarray([len(ts) for ts in ids], dtype=np.int64)
         for k in range(max(map(len, ids), default=0)):
-            which = np.asarray([r for r, ts in enumerate(ids) if len(ts) > k], dtype=np.int64)
+            which = np.nonzero(lengths > k)[0]
             word = np.asarray([ids[r][k] for r in which], dtype=np.int64)
             bonus[which] += holds[word] * weight[word, None]
         return bonus
@@ -310,7 +311,8 @@ def linked_pairs(
             index = np.asarray(members, dtype=np.int64)
             hit &= (matrix[np.asarray(rows, dtype=np.int64)] @ matrix[index].T) >= cosine_floor
         hit &= np.arange(n)[None, :] > (start + np.arange(len(rows)))[:, None]  # j > i only
-        pairs += [(start + int(i), int(j)) for i, j in zip(*np.nonzero(hit))]
+        i, j = np.nonzero(hit)
+        pairs += zip((start + i).tolist(), j.tolist())  # as Python ints, without a call per pair
     return pairs
 
 
