@@ -7,7 +7,7 @@ full, then committed by updating the meeting record, then the old runs are remov
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ..models import Insight, MeetingRecord
 from . import codec, limits
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from ..check.neighbours import Nearest, Scope
+    from ..check.neighbours import MemoryVectors, Nearest, Scope
     from .core import Store
 
 
@@ -232,7 +232,8 @@ class InsightRepo:
 class VisibleInsights:
     """The insights the meeting records show, without their vectors; the vectors the check asks
     for and nearest neighbours are read from the store when asked (`synth.check.neighbours.
-    InsightVectors`), and counted."""
+    InsightVectors`), and counted. Given rows read with their vectors (a writer that refreshes
+    the digest after the check reads them all anyway), both come from memory instead."""
 
     def __init__(self, repo: InsightRepo, records: list[MeetingRecord], rows: list[VisibleRow] | None = None):
         """`rows`: the visible insights already read (`visible_with_vectors`), else read here
@@ -241,6 +242,7 @@ class VisibleInsights:
         self.repo = repo
         vectors = [v for row in rows if (v := row.vector) is not None]
         self._in_memory = vectors if rows and len(vectors) == len(rows) else None
+        self._memory: MemoryVectors | None = None  # the exact search over them, made when first asked
         self.insights = [row.insight for row in rows]
         self.kept_terms = [row.kept_terms for row in rows]
         self.ids = [row.id for row in rows]
@@ -256,11 +258,20 @@ class VisibleInsights:
         return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
 
     def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
-        from ..check.neighbours import Nearest
+        from ..check.neighbours import MemoryVectors, Nearest
 
         if not vectors or n <= 0:
             return [Nearest([], [], -1.0) for _ in vectors]
         self.queries += 1
+        if self._in_memory is not None:
+            # every vector is in memory already: an exact search there, without loading the
+            # store's index of every insight (it grows with the store)
+            if self._memory is None:
+                # float32 rows serve as vectors here: it only stacks them into its matrix
+                self._memory = MemoryVectors(self.insights, cast("list[list[float]]", self._in_memory))
+            found = self._memory.nearest(vectors, n, scope)
+            self.neighbours += sum(len(f.positions) for f in found)
+            return found
         found = []
         for hits in self.repo.nearest(vectors, n, scope):
             self.neighbours += len(hits)
