@@ -315,8 +315,9 @@ def test_one_ingest_reads_the_insights_once_and_only_the_new_ones_for_what_they_
     example_store, tmp_path, monkeypatch
 ):
     """The check after an ingest and the digest refresh share one read of the visible insights with
-    their vectors; the "done"/"resolved" patterns are matched against the new meeting's insights
-    only (the others' are kept in the digest), and the digest is still the one built from nothing."""
+    their vectors (the check asks the store for no vector and no nearest neighbour); the
+    "done"/"resolved" patterns are matched against the new meeting's insights only (the others'
+    are kept in the digest), and the digest is still the one built from nothing."""
     import synth.brief.facts as facts_module
 
     path = tmp_path / "store"
@@ -326,7 +327,7 @@ def test_one_ingest_reads_the_insights_once_and_only_the_new_ones_for_what_they_
     app.forget(last.meeting_id)
     old = {f"{i.statement} {i.quote}" for i in app.insights()}
     reads: list[str] = []
-    for name in ("visible", "with_vector_rows", "visible_with_vectors"):
+    for name in ("visible", "with_vector_rows", "visible_with_vectors", "vectors", "nearest"):
         monkeypatch.setattr(InsightRepo, name, recording(getattr(InsightRepo, name), reads, name))
     matched: list[str] = []
     monkeypatch.setattr(facts_module, "said_without_negation", recording(facts_module.said_without_negation, matched))
