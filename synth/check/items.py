@@ -305,14 +305,14 @@ def linked_pairs(
     n = len(members)
     for start in range(0, n, LINK_ROWS):
         rows = list(members[start : start + LINK_ROWS])
-        block = lexicon.related_block(matrix, rows, members)
-        hit = block >= threshold
+        later = list(members[start:])  # j > i >= start: the columns before the block cannot pair
+        hit = lexicon.related_block(matrix, rows, later) >= threshold
         if cosine_floor is not None:
-            index = np.asarray(members, dtype=np.int64)
-            hit &= (matrix[np.asarray(rows, dtype=np.int64)] @ matrix[index].T) >= cosine_floor
-        hit &= np.arange(n)[None, :] > (start + np.arange(len(rows)))[:, None]  # j > i only
+            cosines = matrix[np.asarray(rows, dtype=np.int64)] @ matrix[np.asarray(later, dtype=np.int64)].T
+            hit &= cosines >= cosine_floor
+        hit &= np.arange(len(later))[None, :] > np.arange(len(rows))[:, None]  # j > i only
         i, j = np.nonzero(hit)
-        pairs += zip((start + i).tolist(), j.tolist())  # as Python ints, without a call per pair
+        pairs += zip((start + i).tolist(), (start + j).tolist())  # as Python ints, without a call per pair
     return pairs
 
 
