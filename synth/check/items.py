@@ -252,11 +252,11 @@ class Lexicon:
                         if term in theirs:
                             bonus[r, c] += 0.1 * self.weight.get(term, 0.0)
         else:  # many columns: the rows' first terms at once, then their second terms, and so on
-            bonus = self.bonus_block(rows, columns)
+            bonus = self._bonus_block(rows, columns)
         # the same additions, in the same order, as `related` (float32): the same numbers
         return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
 
-    def bonus_block(self, rows: Sequence[int], columns: Sequence[int]) -> Array:
+    def _bonus_block(self, rows: Sequence[int], columns: Sequence[int]) -> Array:
         """The shared-word bonus of each of `rows` with each of `columns`, uncapped, with the same
         additions in the same order as `bonus` (each row's terms in order, in float32), made a
         term position at a time over all rows: a row adds 0 for a column without the term, which
@@ -265,7 +265,7 @@ class Lexicon:
 
         position = np.full(len(self.items), -1, dtype=np.int64)
         position[np.asarray(columns, dtype=np.int64)] = np.arange(len(columns))
-        terms = [self.items[i].terms for i in rows]  # as `bonus` reads them (words a check kept, if any)
+        terms = [list(self.items[i].reading.terms) for i in rows]
         number = {t: u for u, t in enumerate(dict.fromkeys(t for ts in terms for t in ts))}
         holds = np.zeros((len(number), len(columns)), dtype=bool)  # word x column: the column has it
         for term, u in number.items():

@@ -57,22 +57,19 @@ def unheard_themes(
     number = {m: k for k, m in enumerate(dict.fromkeys(i.insight.meeting_id for i in themed))}
     meeting_of = np.asarray([number[i.insight.meeting_id] for i in themed], dtype=np.int64)
     lexicon = Lexicon(themed)
-    everything = list(range(len(themed)))
     wanted = None if touching is None else {id(i) for i in touching}
     reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
 
     def links(rows: list[int]) -> list[tuple[int, int]]:
-        """The links of each of `rows`: close, related, and of another meeting; in the order of
-        `rows`, then of the items linked to."""
-        found: list[tuple[int, int]] = []
+        """The links of each of `rows`: close, related, and of another meeting."""
+        found = []
         for start in range(0, len(rows), LINK_ROWS):  # a block of rows at a time: one matrix product
             block = rows[start : start + LINK_ROWS]
-            cosine = themed_vectors[block] @ themed_vectors.T
-            close = (cosine >= LINK_COSINE) & (meeting_of[None, :] != meeting_of[block][:, None])
-            # the bonus of each row with every item, the numbers `lexicon.bonus` gives row by row
-            related = np.minimum(1.0, cosine + np.minimum(lexicon.bonus_block(block, everything), BONUS_CAP))
-            r, k = np.nonzero(close & (related >= UNHEARD_LINK))
-            found += zip(np.asarray(block, dtype=np.int64)[r].tolist(), k.tolist())
+            for r, cosine in zip(block, themed_vectors[block] @ themed_vectors.T):
+                close = np.nonzero((cosine >= LINK_COSINE) & (meeting_of != meeting_of[r]))[0]
+                if close.size:
+                    related = np.minimum(1.0, cosine[close] + np.minimum(lexicon.bonus(themed[r])[close], BONUS_CAP))
+                    found += [(r, int(k)) for k in close[related >= UNHEARD_LINK]]
         return found
 
     frontier, found = sorted(reached), []
