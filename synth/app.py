@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
-from .inputs import CheckReplyCache, TurnsAround, brief_facts, check_inputs, refresh_digest, retrieve, save_check
+from .inputs import (
+    CheckReplyCache,
+    DigestOwed,
+    TurnsAround,
+    brief_facts,
+    check_inputs,
+    refresh_digest,
+    retrieve,
+    save_check,
+)
 from .kinds import AssumptionStatus, FlagStatus, FlagType, Kind
 from .models import (
     Answer,
@@ -317,15 +326,16 @@ class Synth:
         """The check, inside a writing command's session (its own, or ingest's, or vision set's)."""
         from .check import run_check
 
+        owed = DigestOwed(store, rebuild=everything)  # the check reads the insights the digest reads
         result = run_check(
-            check_inputs(store),
+            check_inputs(store, owed.rows),
             self._check_judge(store),
             since=since,
             everything=everything,
             candidates=self.settings.check_candidates,
         )
         save_check(store, result)
-        refresh_digest(store, rebuild=everything)  # the brief's threads, in the flags' writing session
+        refresh_digest(store, owed=owed)  # the brief's threads, in the flags' writing session
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:

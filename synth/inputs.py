@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .check import CheckInputs, CheckResult
     from .retriever import Filters, Retriever
     from .store import Store
-    from .store.insights import InsightRow
+    from .store.insights import InsightRow, VisibleRow
     from .vision import Vision
 
 
@@ -30,15 +30,16 @@ def vision_vectors(store: Store) -> tuple[Vision | None, list[list[float]]]:
     return vision, [vector for _, vector in statements]
 
 
-def check_inputs(store: Store) -> CheckInputs:
+def check_inputs(store: Store, rows: list[VisibleRow] | None = None) -> CheckInputs:
     """Everything synth check reads: the visible insights with their vectors, the vision with its
-    vectors, the stored flags and what the last check saw."""
+    vectors, the stored flags and what the last check saw. `rows`: the visible insights already
+    read with their vectors (`DigestOwed.rows`), else read here without them."""
     from .check import CheckInputs
     from .store.insights import VisibleInsights
 
     records = store.meetings.records()
     vision, vectors = vision_vectors(store)
-    visible = VisibleInsights(store.insights, records)
+    visible = VisibleInsights(store.insights, records, rows)
     return CheckInputs(
         insights=visible.insights,
         vectors=visible,  # vectors read as the check needs them
@@ -119,14 +120,17 @@ def brief_facts(
     for_digest: bool = False,
     earlier: Digest | None = None,
     readings: dict[str, list[str]] | None = None,
+    visible: list[VisibleRow] | None = None,
+    sayings: dict[str, dict[str, list[str]]] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
     saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
-    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), and the
-    insights' content words in `readings`.
+    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), the
+    insights' content words in `readings` and what they say in `sayings` (see Facts), and the
+    visible insights with their vectors in `visible`, if the writer read them already.
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -137,14 +141,16 @@ def brief_facts(
     vision, statements = store.vision.current_with_vectors()
     digest = None if for_digest else current_digest(store, every, as_of, notes)
     roster = store.settings.roster()
-    if digest is not None and reads is not None:
-        rows = read_in_part(store, records, digest, *reads(records, roster))
+    if for_digest and visible is not None:
+        insights = [(row.insight, v) for row in visible if (v := row.vector) is not None]
+    elif digest is not None and reads is not None:
+        insights = [(row.insight, row.vector) for row in read_in_part(store, records, digest, *reads(records, roster))]
     else:
-        rows = store.insights.with_vector_rows(runs)
+        insights = [(row.insight, row.vector) for row in store.insights.with_vector_rows(runs)]
     return Facts(
         as_of,
         records,
-        [(row.insight, row.vector) for row in rows],
+        insights,
         flags=store.flags.all(),
         roster=roster,
         vision=vision,
@@ -153,6 +159,7 @@ def brief_facts(
         digest=digest,
         earlier=earlier,
         readings=readings if for_digest else digest.readings() if digest is not None else None,
+        sayings=sayings if for_digest else digest.sayings() if digest is not None else None,
     )
 
 
@@ -211,19 +218,32 @@ def current_digest(
     return None
 
 
-def refresh_digest(store: Store, rebuild: bool = False) -> None:
+class DigestOwed:
+    """Whether the store's digest is out of date after a write (`rebuild`: rebuilt whatever it
+    holds, as `check --all` does), with the earlier digest read once; when it is, the visible
+    insights with their vectors are read once (`rows`), for the check and the digest both."""
+
+    def __init__(self, store: Store, rebuild: bool = False):
+        self.records = store.meetings.records()
+        self.earlier = None if rebuild else stored_digest(store)
+        last = max((r.date for r in self.records), default="")
+        held = self.earlier is not None and self.earlier.holds_for(self.records, last)
+        self.owed = bool(self.records) and not held
+        self.rows = store.insights.visible_with_vectors(self.records) if self.owed else None
+
+
+def refresh_digest(store: Store, rebuild: bool = False, owed: DigestOwed | None = None) -> None:
     """Bring the store's digest up to date after a write (ingest, check, vision): reusing what an
     earlier digest worked out when only later meetings were added, else (or with `rebuild`, as
-    `check --all` does) from every meeting."""
+    `check --all` does) from every meeting. `owed`: read before a check of the same session that
+    wrote no meeting record (what the check read is reused), else read here."""
     from .brief.digest import build_digest, lines_by_team, record_token, reusable
 
-    records = store.meetings.records()
-    if not records:
+    owed = owed or DigestOwed(store, rebuild)
+    if not owed.owed:
         return
+    records, earlier = owed.records, owed.earlier
     last = dt.date.fromisoformat(max(r.date for r in records))
-    earlier = None if rebuild else stored_digest(store)
-    if earlier is not None and earlier.holds_for(records, last.isoformat()):
-        return
     kept = {} if earlier is None else earlier.meetings
     lines = {
         r.meeting_id: kept[r.meeting_id].lines
@@ -231,9 +251,17 @@ def refresh_digest(store: Store, rebuild: bool = False) -> None:
         else lines_by_team(r, store.meetings.turns(r))
         for r in records
     }
-    # the content words of meetings unchanged since the earlier digest are not worked out again
-    readings = earlier.readings({r.meeting_id: r for r in records}) if earlier is not None else None
-    facts = brief_facts(store, last, for_digest=True, earlier=reusable(earlier, records), readings=readings)
+    # the content words and sayings of meetings unchanged since the earlier digest are not worked out again
+    now = {r.meeting_id: r for r in records}
+    facts = brief_facts(
+        store,
+        last,
+        for_digest=True,
+        earlier=reusable(earlier, records),
+        readings=earlier.readings(now) if earlier is not None else None,
+        visible=owed.rows,
+        sayings=earlier.sayings(now) if earlier is not None else None,
+    )
     from .store.digest import write_digest
 
     write_digest(store, build_digest(facts, records, lines, earlier).model_dump(mode="json"))

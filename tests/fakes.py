@@ -303,6 +303,13 @@ class MemoryInsights(InsightRepo):
         rows = self._rows.where(lambda m: runs.get(m["meeting_id"]) == m["run"])
         return [VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m)) for i, _, m, _ in rows]
 
+    def visible_with_vectors(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        import numpy as np
+
+        rows = self.visible(records)
+        vectors = self.vectors([row.id for row in rows])
+        return [row._replace(vector=np.asarray(v, dtype=np.float32)) for row, v in zip(rows, vectors)]
+
     def keep_terms(self, runs: dict[str, str], terms) -> None:
         for insight, (reader, words) in terms:
             stored = self._rows.rows.get(codec.insight_id(runs.get(insight.meeting_id, ""), insight))

@@ -99,6 +99,22 @@ def test_the_shared_word_bonus_adds_what_a_loop_over_postings_adds():
         assert lexicon.bonus(item).max() > 0  # it shares words with itself at least
 
 
+def test_a_block_of_many_columns_has_the_numbers_of_one_bonus_per_row():
+    """`related_block` over many columns adds the words a term position at a time over all rows:
+    each number is bit for bit what the bonus of its row, capped and added to the cosine, gives."""
+    insights, vectors = world(12, 8)
+    items = [insight_item(i, v) for i, v in zip(insights, vectors)]
+    lexicon = Lexicon(items)
+    matrix = np.asarray(vectors, dtype=np.float32)
+    rows, columns = list(range(0, 60, 3)), list(range(5, 90))
+    block = lexicon.related_block(matrix, rows, columns)
+    sims = matrix[rows] @ matrix[columns].T
+    for r, i in enumerate(rows):
+        bonus = lexicon.bonus(items[i])[columns]
+        assert np.array_equal(block[r], np.minimum(1.0, sims[r] + np.minimum(bonus, 0.25)))
+    assert (block > sims).any()  # some pairs share words
+
+
 @pytest.mark.parametrize("neighbours", [1, 4])
 def test_pairs_do_not_depend_on_how_many_neighbours_are_asked_for(monkeypatch, neighbours):
     insights, vectors = world(30, 8)

@@ -298,3 +298,47 @@ def test_a_meeting_that_resolves_and_leans_on_earlier_threads_gives_the_digest_b
     assert resolved and all(meeting_of[m] not in new for t in resolved for m in t.members)
     leaning = [t for t in after.threads["assumption"] if any(meeting_of[i] in new for i in t.leaning)]
     assert any(all(meeting_of[m] not in new for m in t.members) for t in leaning)
+
+
+def recording(function, calls: list, name: str | None = None):
+    """`function`, appending `name` (or its last argument) to `calls` at each call."""
+
+    def recorded(*args, **kwargs):
+        calls.append(name if name is not None else args[-1])
+        return function(*args, **kwargs)
+
+    return recorded
+
+
+@pytest.mark.slow
+def test_one_ingest_reads_the_insights_once_and_only_the_new_ones_for_what_they_say(
+    example_store, tmp_path, monkeypatch
+):
+    """The check after an ingest and the digest refresh share one read of the visible insights with
+    their vectors (the check asks the store for no vector and no nearest neighbour); the
+    "done"/"resolved" patterns are matched against the new meeting's insights only (the others'
+    are kept in the digest), and the digest is still the one built from nothing."""
+    import synth.brief.facts as facts_module
+
+    path = tmp_path / "store"
+    shutil.copytree(example_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    last = max(app.meetings(), key=lambda r: r.date)
+    app.forget(last.meeting_id)
+    old = {f"{i.statement} {i.quote}" for i in app.insights()}
+    reads: list[str] = []
+    for name in ("visible", "with_vector_rows", "visible_with_vectors", "vectors", "nearest"):
+        monkeypatch.setattr(InsightRepo, name, recording(getattr(InsightRepo, name), reads, name))
+    matched: list[str] = []
+    monkeypatch.setattr(facts_module, "said_without_negation", recording(facts_module.said_without_negation, matched))
+    app.ingest([last.source])
+    assert reads == ["visible_with_vectors"]
+    new = {f"{i.statement} {i.quote}" for i in app.insights() if i.meeting_id == last.meeting_id}
+    assert new & set(matched)
+    assert not (set(matched) & old) - new
+    after = digest_now(app)
+    monkeypatch.undo()
+    with app._session(write=True):
+        refresh_digest(app.store(), rebuild=True)
+        rebuilt = stored_digest(app.store())
+    assert after is not None and after == rebuilt

@@ -36,7 +36,7 @@ from .model import Cite
 if TYPE_CHECKING:
     from .facts import Facts
 
-VERSION = 4  # raised when what the digest holds or how it is worked out changes
+VERSION = 5  # raised when what the digest holds or how it is worked out changes
 THREADED = ("roadblock", "assumption", "request")
 
 
@@ -60,13 +60,15 @@ class ThreadEntry(BaseModel):
 class MeetingEntry(BaseModel):
     """One meeting as the digest read it (`record_token`), and the lines each function spoke in
     it ("" for the lines of no known speaker in a meeting without a team), its visible insights
-    per function, and each insight's content words (insight id -> the words of its reading, in
-    order), which are slow to work out again."""
+    per function, each insight's content words (insight id -> the words of its reading, in
+    order), which are slow to work out again, and which of its insights say an action done or a
+    roadblock resolved (facts.SAYINGS name -> insight ids), not to read every insight for it again."""
 
     token: str
     lines: dict[str, int]
     insights: dict[str, int] = {}
     readings: dict[str, list[str]] = {}
+    sayings: dict[str, list[str]] = {}
 
 
 class Digest(BaseModel):
@@ -89,6 +91,15 @@ class Digest(BaseModel):
             if meetings is None or (meeting_id in meetings and record_token(meetings[meeting_id]) == entry.token):
                 out.update(entry.readings)
         return out
+
+    def sayings(self, meetings: dict[str, MeetingRecord] | None = None) -> dict[str, dict[str, list[str]]]:
+        """Which insights say an action done or a roadblock resolved, by meeting (`MeetingEntry.
+        sayings`), of every meeting (or of those of `meetings` still as the digest read them)."""
+        return {
+            meeting_id: entry.sayings
+            for meeting_id, entry in self.meetings.items()
+            if meetings is None or (meeting_id in meetings and record_token(meetings[meeting_id]) == entry.token)
+        }
 
     @property
     def weights(self) -> dict[str, float]:
@@ -193,4 +204,5 @@ def meeting_entry(
         lines=lines[record.meeting_id],
         insights=facts.insights_per_team(record),
         readings=readings.get(record.meeting_id, {}),
+        sayings=facts.sayings_of(record.meeting_id),
     )

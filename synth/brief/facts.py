@@ -40,6 +40,7 @@ RESOLVED = re.compile(
     re.I,
 )
 DONE = re.compile(r"\b(done|sent|shared|wrote up|written up|finished|completed|delivered|posted|published)\b", re.I)
+SAYINGS = {"done": DONE, "resolved": RESOLVED}  # what a digest keeps, per meeting, of who says it
 _NEGATED = re.compile(r"\b(not|never|still|yet|no)\b|n't\b", re.I)
 _GENERIC_TITLE = {
     "discovery",
@@ -263,6 +264,7 @@ class Facts:
         digest: Digest | None = None,
         earlier: Digest | None = None,
         readings: dict[str, list[str]] | None = None,
+        sayings: dict[str, dict[str, list[str]]] | None = None,
     ):
         """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
         visible insights of those meetings with their statement vectors; `statements`: the
@@ -270,7 +272,9 @@ class Facts:
         `digest`: the threads and resolutions worked out by a writer for exactly these records
         (digest.py), read instead of working them out; `earlier`: a digest of an earlier state
         of the store, whose resolutions a writer reuses (only meetings after it are read).
-        `readings`: insights' content words already worked out (by id), not read again."""
+        `readings`: insights' content words already worked out (by id), not read again.
+        `sayings`: for some meetings, which of their insights say each of `SAYINGS` (meeting id ->
+        name -> insight ids), already worked out: their insights are not read for it again."""
         import numpy as np
 
         self.as_of = as_of
@@ -302,6 +306,7 @@ class Facts:
         if digest is not None:  # some insights may be left unread: weigh words as over all of them
             self._lexicon.weight = digest.weights
         self._saying: dict[re.Pattern[str], list[int]] = {}
+        self._sayings = sayings or {}
         self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
         self.vision = vision
         self.statements = [NotedStatement(s, v) for s, v in statements] if vision is not None else []
@@ -502,14 +507,27 @@ class Facts:
         return None
 
     def saying(self, pattern: re.Pattern[str]) -> list[Noted]:
-        """The insights that say it ("fixed", "done"), not negated; worked out once per pattern."""
+        """The insights that say it ("fixed", "done"), not negated; worked out once per pattern,
+        and for the meetings whose sayings were given, taken from them."""
         if pattern not in self._saying:
-            self._saying[pattern] = [
-                k
-                for k, item in enumerate(self.items)
-                if said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
-            ]
+            name = next((n for n, p in SAYINGS.items() if p is pattern), None)
+            known = {m: set(said.get(name, ())) for m, said in self._sayings.items()} if name else {}
+
+            def says(item: Noted) -> bool:
+                kept = known.get(item.insight.meeting_id)
+                if kept is not None:
+                    return item.insight.id in kept
+                return said_without_negation(pattern, f"{item.insight.statement} {item.insight.quote}")
+
+            self._saying[pattern] = [k for k, item in enumerate(self.items) if says(item)]
         return [self.items[k] for k in self._saying[pattern]]
+
+    def sayings_of(self, meeting_id: str) -> dict[str, list[str]]:
+        """Which insights of a meeting say each of `SAYINGS` (name -> their ids), as a digest keeps it."""
+        return {
+            name: [i.insight.id for i in self.saying(pattern) if i.insight.meeting_id == meeting_id]
+            for name, pattern in SAYINGS.items()
+        }
 
     def _said_in_passages(self, thread: Thread, pattern: re.Pattern[str]) -> Said | None:
         """The first sentence of a later passage near the thread that says it and shares two of

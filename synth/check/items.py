@@ -251,17 +251,35 @@ class Lexicon:
                     for term in self.items[i].reading.terms:
                         if term in theirs:
                             bonus[r, c] += 0.1 * self.weight.get(term, 0.0)
-        else:  # many columns: walk the row's terms' postings
-            position = np.full(len(self.items), -1, dtype=np.int64)
-            position[cols] = np.arange(len(cols))
-            for r, i in enumerate(rows):
-                for term in self.items[i].reading.terms:
-                    at = position[self._posting(term)]
-                    at = at[at >= 0]  # each item once per term (terms are a dict), so += adds once each
-                    if at.size:
-                        bonus[r, at] += 0.1 * self.weight.get(term, 0.0)
+        else:  # many columns: the rows' first terms at once, then their second terms, and so on
+            bonus = self._bonus_block(rows, columns)
         # the same additions, in the same order, as `related` (float32): the same numbers
         return np.minimum(1.0, sims + np.minimum(bonus, 0.25))
+
+    def _bonus_block(self, rows: Sequence[int], columns: Sequence[int]) -> Array:
+        """The shared-word bonus of each of `rows` with each of `columns`, uncapped, with the same
+        additions in the same order as `bonus` (each row's terms in order, in float32), made a
+        term position at a time over all rows: a row adds 0 for a column without the term, which
+        changes no number, so the loop is over term positions and words, not rows times words."""
+        import numpy as np
+
+        position = np.full(len(self.items), -1, dtype=np.int64)
+        position[np.asarray(columns, dtype=np.int64)] = np.arange(len(columns))
+        terms = [list(self.items[i].reading.terms) for i in rows]
+        number = {t: u for u, t in enumerate(dict.fromkeys(t for ts in terms for t in ts))}
+        holds = np.zeros((len(number), len(columns)), dtype=bool)  # word x column: the column has it
+        for term, u in number.items():
+            at = position[self._posting(term)]
+            holds[u, at[at >= 0]] = True
+        weight = np.asarray([0.1 * self.weight.get(t, 0.0) for t in number], dtype=np.float32)
+        ids = [[number[t] for t in ts] for ts in terms]
+        bonus = np.zeros((len(rows), len(columns)), dtype=np.float32)
+        lengths = np.asarray([len(ts) for ts in ids], dtype=np.int64)
+        for k in range(max(map(len, ids), default=0)):
+            which = np.nonzero(lengths > k)[0]
+            word = np.asarray([ids[r][k] for r in which], dtype=np.int64)
+            bonus[which] += holds[word] * weight[word, None]
+        return bonus
 
     def _posting(self, term: str) -> Array:
         import numpy as np
@@ -287,13 +305,14 @@ def linked_pairs(
     n = len(members)
     for start in range(0, n, LINK_ROWS):
         rows = list(members[start : start + LINK_ROWS])
-        block = lexicon.related_block(matrix, rows, members)
-        hit = block >= threshold
+        later = list(members[start:])  # j > i >= start: the columns before the block cannot pair
+        hit = lexicon.related_block(matrix, rows, later) >= threshold
         if cosine_floor is not None:
-            index = np.asarray(members, dtype=np.int64)
-            hit &= (matrix[np.asarray(rows, dtype=np.int64)] @ matrix[index].T) >= cosine_floor
-        hit &= np.arange(n)[None, :] > (start + np.arange(len(rows)))[:, None]  # j > i only
-        pairs += [(start + int(i), int(j)) for i, j in zip(*np.nonzero(hit))]
+            cosines = matrix[np.asarray(rows, dtype=np.int64)] @ matrix[np.asarray(later, dtype=np.int64)].T
+            hit &= cosines >= cosine_floor
+        hit &= np.arange(len(later))[None, :] > np.arange(len(rows))[:, None]  # j > i only
+        i, j = np.nonzero(hit)
+        pairs += zip((start + i).tolist(), (start + j).tolist())  # as Python ints, without a call per pair
     return pairs
 
 

@@ -7,7 +7,7 @@ full, then committed by updating the meeting record, then the old runs are remov
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ..models import Insight, MeetingRecord
 from . import codec, limits
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from ..check.neighbours import Nearest, Scope
+    from ..check.neighbours import MemoryVectors, Nearest, Scope
     from .core import Store
 
 
@@ -27,11 +27,12 @@ RUNS_PER_READ = 25  # extraction runs (meetings) whose insights one read of vect
 
 class VisibleRow(NamedTuple):
     """A visible insight: its stored id, the insight, and the terms a check kept for it (the
-    reader's fingerprint and the terms), if any."""
+    reader's fingerprint and the terms), if any; its statement's vector when it was read with it."""
 
     id: str
     insight: Insight
     kept_terms: tuple[str, list[str]] | None
+    vector: npt.NDArray[np.float32] | None = None
 
 
 def kept_terms(metadata: dict[str, Any]) -> tuple[str, list[str]] | None:
@@ -129,18 +130,35 @@ class InsightRepo:
     @wrap("reading insight vectors")
     def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
         """`with_vectors`, each vector a float32 row (a tenth of the memory of a list of floats),
-        in the same order. Read a few runs at a time: Chroma holds the rows of one read several
-        times over while it answers, so the memory of a read grows with its rows."""
+        in the same order."""
+        return [
+            InsightRow(codec.insight_from_metadata(m), m["run"], row) for _, m, row in self._read_rows(runs, kinds)
+        ]
+
+    @wrap("reading insights with their vectors")
+    def visible_with_vectors(self, records: list[MeetingRecord]) -> list[VisibleRow]:
+        """`visible`, each row with its statement's vector (a float32 row), in the same order: one
+        read of every visible insight that serves both the check and the digest."""
+        runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
+        return [
+            VisibleRow(i, codec.insight_from_metadata(m), kept_terms(m), row)
+            for i, m, row in self._read_rows(list(runs.values()))
+            if runs.get(m["meeting_id"]) == m["run"]
+        ]
+
+    def _read_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[tuple[str, Any, Any]]:
+        """The stored id, metadata and float32 vector of each insight of `runs` (of `kinds`), in
+        the order of one read. Read a few runs at a time: Chroma holds the rows of one read
+        several times over while it answers, so the memory of a read grows with its rows."""
         import numpy as np
 
         order = {i: k for k, i in enumerate(self._ids(runs, kinds))}  # the order of one read
-        found: list[tuple[int, InsightRow]] = []
+        found: list[tuple[int, tuple[str, Any, Any]]] = []
         for got in self._with_embeddings(runs, kinds, RUNS_PER_READ):
             if got["ids"]:
                 matrix = np.asarray(got["embeddings"], dtype=np.float32)
                 found += [
-                    (order.get(i, len(order)), InsightRow(codec.insight_from_metadata(m), m["run"], row))
-                    for i, m, row in zip(got["ids"], got["metadatas"], matrix)
+                    (order.get(i, len(order)), (i, m, row)) for i, m, row in zip(got["ids"], got["metadatas"], matrix)
                 ]
         found.sort(key=lambda pair: pair[0])
         return [row for _, row in found]
@@ -214,11 +232,17 @@ class InsightRepo:
 class VisibleInsights:
     """The insights the meeting records show, without their vectors; the vectors the check asks
     for and nearest neighbours are read from the store when asked (`synth.check.neighbours.
-    InsightVectors`), and counted."""
+    InsightVectors`), and counted. Given rows read with their vectors (a writer that refreshes
+    the digest after the check reads them all anyway), both come from memory instead."""
 
-    def __init__(self, repo: InsightRepo, records: list[MeetingRecord]):
-        rows = repo.visible(records)
+    def __init__(self, repo: InsightRepo, records: list[MeetingRecord], rows: list[VisibleRow] | None = None):
+        """`rows`: the visible insights already read (`visible_with_vectors`), else read here
+        without their vectors."""
+        rows = repo.visible(records) if rows is None else rows
         self.repo = repo
+        vectors = [v for row in rows if (v := row.vector) is not None]
+        self._in_memory = vectors if rows and len(vectors) == len(rows) else None
+        self._memory: MemoryVectors | None = None  # the exact search over them, made when first asked
         self.insights = [row.insight for row in rows]
         self.kept_terms = [row.kept_terms for row in rows]
         self.ids = [row.id for row in rows]
@@ -229,14 +253,25 @@ class VisibleInsights:
 
     def vectors(self, positions: Sequence[int]) -> list[list[float]]:
         self.vectors_read += len(positions)
+        if self._in_memory is not None:
+            return [self._in_memory[p].tolist() for p in positions]
         return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
 
     def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
-        from ..check.neighbours import Nearest
+        from ..check.neighbours import MemoryVectors, Nearest
 
         if not vectors or n <= 0:
             return [Nearest([], [], -1.0) for _ in vectors]
         self.queries += 1
+        if self._in_memory is not None:
+            # every vector is in memory already: an exact search there, without loading the
+            # store's index of every insight (it grows with the store)
+            if self._memory is None:
+                # float32 rows serve as vectors here: it only stacks them into its matrix
+                self._memory = MemoryVectors(self.insights, cast("list[list[float]]", self._in_memory))
+            found = self._memory.nearest(vectors, n, scope)
+            self.neighbours += sum(len(f.positions) for f in found)
+            return found
         found = []
         for hits in self.repo.nearest(vectors, n, scope):
             self.neighbours += len(hits)
