@@ -280,6 +280,13 @@ class Ingestor:
             release_owner(owner)
             report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
             return False
+        # another process may have stored it, and dropped its claim, since this one read the file:
+        # a writer commits before it drops its claim, so past our own claim the commit is visible
+        if meetings.version_of(meeting.meeting_id) == meeting.content_hash:
+            meetings.unmark_pending(*key)
+            release_owner(owner)
+            report.unchanged += 1
+            return False
         return True
 
     def _claimed_by_another(self, key: tuple[str, str], mine: str | None = None) -> bool:

@@ -190,6 +190,29 @@ def test_minilm_served_over_http_gives_the_local_vectors_and_the_same_search(exa
 
 
 @pytest.mark.slow
+def test_a_meeting_another_worker_stored_after_this_one_read_it_is_not_stored_again(tmp_path):
+    """Workers on a server: another worker stores a meeting, and drops its claim, between this
+    worker's reading the file (not stored then) and its claim; the claim finds it stored."""
+    store = MemoryStore()
+    store.server = True  # type: ignore[misc]  # as on a Chroma server: claims are taken
+    embedder = HashEmbedder()
+    source = sorted((EXAMPLES / "meetings").iterdir())[0]
+    files = expand_paths([str(source)], IngestReport())
+    first = Ingestor(store, embedder, ReadOptions())
+    read = first._read_safely
+
+    def read_then_another_stores_it(item, report, stdin):
+        meeting = read(item, report, stdin)
+        Ingestor(store, embedder, ReadOptions()).ingest(expand_paths([str(source)], IngestReport()), IngestReport())
+        return meeting
+
+    first._read_safely = read_then_another_stores_it  # type: ignore[method-assign]
+    report = IngestReport()
+    first.ingest(files, report)
+    assert report.stored == [] and report.unchanged == 1, report
+    assert len(store.meetings.records()) == 1 and store.meetings.pending_writes() == []
+
+
 def test_two_ingests_drain_one_folder_into_a_chroma_server_storing_each_meeting_once(tmp_path):
     from conftest import ChromaServer, assert_each_meeting_once_and_complete
 
