@@ -75,7 +75,7 @@ class MemoryVectors:
         self.insights = list(insights)
         self._vectors = list(vectors)
         self._matrix = np.asarray(self._vectors, dtype=np.float32).reshape(len(self._vectors), -1)
-        self._within: dict[Scope, tuple[Positions, Array]] = {}  # each scope asked for: positions, vectors
+        self._within: dict[Scope, Positions] = {}  # each scope asked for: the positions it holds
 
     def vectors(self, positions: Sequence[int]) -> list[Vector]:
         return [self._vectors[p] for p in positions]
@@ -84,11 +84,13 @@ class MemoryVectors:
         import numpy as np
 
         if scope not in self._within:
-            within = np.asarray([k for k, i in enumerate(self.insights) if scope.holds(i)], dtype=np.int64)
-            self._within[scope] = (within, self._matrix[within])
-        within, matrix = self._within[scope]
+            self._within[scope] = np.asarray([k for k, i in enumerate(self.insights) if scope.holds(i)], dtype=np.int64)
+        within = self._within[scope]
         if not within.size or n <= 0:
             return [Nearest([], [], -1.0) for _ in vectors]
+        # the scope's rows gathered for this call only: a copy kept per scope (a check --all asks
+        # for hundreds of scopes) held 2.1 GB at 300 meetings
+        matrix = self._matrix[within]
         found = []
         for vector in vectors:
             # one vector at a time: a similarity does not depend on which vectors were asked with it
