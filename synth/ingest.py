@@ -8,6 +8,7 @@ import glob
 import os
 import stat
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,6 +204,9 @@ def _too_large(size: int, limit: int) -> str:
     return f"is {size / 1e6:.1f} MB, " + OVER_LIMIT.format(limit / 1e6)
 
 
+CLAIM_SETTLE = 0.1  # seconds a worker on a server waits after marking its claim (see Ingestor._claim)
+
+
 class Ingestor:
     """Stores meetings: the embedder and the store are given, so tests and benchmarks share them.
     The store's meetings repository writes each one (see store/meetings.py for the protocol)."""
@@ -276,6 +280,10 @@ class Ingestor:
             return False
         owner = owner_id()
         meetings.mark_pending(*key, owner)
+        # Two workers that both found no claim both mark the one claim record, the later mark
+        # overwriting the earlier: after a pause longer than a look-then-mark takes, each sees
+        # whose mark stands, and only that one goes on.
+        time.sleep(CLAIM_SETTLE)
         if self._claimed_by_another(key, owner):
             release_owner(owner)
             report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
