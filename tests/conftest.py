@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +37,17 @@ def pytest_collection_modifyitems(config, items):
     ]
     if unmarked:
         raise pytest.UsageError("mark these @pytest.mark.slow (they use the real store): " + ", ".join(unmarked))
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """pytest removes the temporary folders of sessions before the last three when a session
+    ends; a folder it cannot remove (one a killed run left mounted read-only) is that session's
+    business, not a failure of this one: its warning is shown, not raised (filterwarnings =
+    error), so the removal goes on through the other folders."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("default", message=r"\(rm_rf\)", category=pytest.PytestWarning)
+        return (yield)
 
 
 @pytest.fixture(autouse=True)

@@ -273,13 +273,26 @@ def read_only_mount(tmp_path):
     def mount(*args: str) -> bool:
         return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
+    def unmount() -> None:
+        # this process may still hold the store's files open (Chroma keeps its clients), and a
+        # busy mount refuses a plain umount: detach it lazily, or it outlives the test and
+        # pytest's removal of old temporary folders fails on it in a later session (read-only)
+        subprocess.run(["umount", str(folder)], capture_output=True)
+        if mounted():
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+    def mounted() -> bool:  # os.path.ismount cannot see a bind mount of the same file system
+        with open("/proc/self/mounts") as mounts:
+            return any(line.split()[1] == str(folder) for line in mounts)
+
     def read_only() -> None:
         if not (mount("--bind", str(folder), str(folder)) and mount("-o", "remount,bind,ro", str(folder))):
-            subprocess.run(["umount", str(folder)], capture_output=True)
+            unmount()
             pytest.skip("cannot bind-mount a folder read-only here")
 
     yield folder, read_only
-    subprocess.run(["umount", str(folder)], capture_output=True)
+    unmount()
+    assert not mounted(), f"{folder} is still mounted"
 
 
 @pytest.mark.slow
