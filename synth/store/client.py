@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from ..redact import public_url, without_secrets
 from ..errors import ConfigError, NotAStoreError, StoreError
+from ..redact import public_url, without_secrets
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -455,8 +455,12 @@ def erase_freed_text(folder: Path) -> None:
     )
     try:
         with contextlib.closing(sqlite3.connect(folder / DATABASE, timeout=60, isolation_level=None)) as db:
-            db.execute(f"UPDATE embeddings_queue SET metadata = NULL WHERE metadata IS NOT NULL AND seq_id <= ({applied})")
+            db.execute(
+                f"UPDATE embeddings_queue SET metadata = NULL WHERE metadata IS NOT NULL AND seq_id <= ({applied})"
+            )
             db.execute("INSERT INTO embedding_fulltext_search(embedding_fulltext_search) VALUES ('optimize')")
             db.execute("VACUUM")
     except sqlite3.Error as exc:
-        raise StoreError(f"erasing the forgotten words from {folder / DATABASE} failed: {disk_full(folder, exc) or exc}") from None
+        raise StoreError(
+            f"erasing the forgotten words from {folder / DATABASE} failed: {disk_full(folder, exc) or exc}"
+        ) from None

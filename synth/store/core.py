@@ -9,16 +9,15 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from ..redact import public_url
 from ..errors import NoStoreError, NotAStoreError, StoreVersionError
-from ..models import MeetingRecord, Turn
+from ..redact import public_url
 from . import client
-from .cache import ReplyCache, ReplyKind
+from .cache import ReplyCache
 from .client import diagnose, forget_client, wrap
 from .flags import FlagRepo
-from .insights import InsightRepo, InsightVector
+from .insights import InsightRepo
 from .meetings import MeetingRepo
 from .settings import SettingsRepo
 from .vision import VisionRepo

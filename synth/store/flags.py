@@ -4,8 +4,7 @@ in the metadata; a flag written before has it as its document; no vector worth a
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
 from ..kinds import FlagStatus

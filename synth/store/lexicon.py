@@ -167,7 +167,7 @@ def _consistent(arrays: dict[str, np.ndarray], versions: list[str], records: lis
     return (
         ordered
         and sizes.tolist() == [r.passages for r in records]
-        and (not len(passages) or (0 <= int(passages.min()) and int(passages.max()) < len(lengths)))
+        and (not len(passages) or (int(passages.min()) >= 0 and int(passages.max()) < len(lengths)))
         and (not len(lengths) or int(lengths.min()) >= 0)
         and (not len(passages) or int(arrays["counts"].min()) >= 1)
     )

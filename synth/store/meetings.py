@@ -113,7 +113,11 @@ class MeetingRepo:
     def _passages_from(self, ids: list[str], documents: list[str | None], metadatas: list[Any]) -> list[Passage]:
         """Stored passages from their records and their versions' texts records (a passage whose
         version went meanwhile is left out); a passage written before has its text as document."""
-        wanted = {texts_record_id(m["meeting_id"], m["version"], int(m["index"])) for d, m in zip(documents, metadatas) if d is None}
+        wanted = {
+            texts_record_id(m["meeting_id"], m["version"], int(m["index"]))
+            for d, m in zip(documents, metadatas)
+            if d is None
+        }
         texts: dict[str, dict[int, codec.KeptFields]] = {}
         for version, value in self._unpacked(sorted(wanted)):
             texts.setdefault(version, {}).update(codec.texts_from_value(value))
@@ -359,7 +363,8 @@ class MeetingRepo:
         return removed
 
     def _remove_texts(self, meeting_id: str, versions: dict[str, Any] | None) -> None:
-        """Delete a meeting's texts and postings records (of the versions the filter `versions` matches; all if None)."""
+        """Delete a meeting's texts and postings records (of the versions the filter `versions`
+        matches; all if None)."""
         kinds: dict[str, Any] = {"key": {"$in": [TEXTS, POSTINGS]}}
         conditions = [kinds, {"meeting_id": meeting_id}, *([versions] if versions else [])]
         self._store.delete_where(self._store._config, {"$and": conditions})

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import StoreError
-from .client import folder_state, forget_client, is_read_only, make_folder, not_a_store, read_only_error, read_only_store, refuse_foreign_folder
+from .client import (
+    folder_state,
+    forget_client,
+    is_read_only,
+    make_folder,
+    not_a_store,
+    read_only_error,
+    read_only_store,
+    refuse_foreign_folder,
+)
 from .locking import WRITER_FILE, StoreLocks, for_store
 
 if TYPE_CHECKING:
