@@ -8,7 +8,7 @@ import pytest
 
 from synth.models import Insight
 from synth.store import codec, limits
-from synth.store.insights import InsightRepo
+from synth.store.insights import InsightRepo, pack_id
 from synth.store.meetings import POSTINGS, MeetingRepo, texts_record_id, version_record_id
 
 LIMIT = 3
@@ -99,8 +99,8 @@ def low_limit(monkeypatch):
     monkeypatch.setattr(limits, "IN_LIMIT", LIMIT)
 
 
-def stored_insight(n: int) -> tuple[str, tuple[str, dict, list[float]]]:
-    insight = Insight(
+def an_insight(n: int) -> Insight:
+    return Insight(
         id=f"m{n}:1",
         kind="request" if n % 2 else "roadblock",
         statement=f"Statement {n}.",
@@ -116,20 +116,44 @@ def stored_insight(n: int) -> tuple[str, tuple[str, dict, list[float]]]:
         confidence=0.9,
         extractor="offline",
     )
-    return insight.id, (insight.statement, codec.insight_metadata(insight, f"run{n}", f"v{n}"), [1.0, float(n)])
 
 
 def test_insight_lists_longer_than_the_limit_are_asked_in_slices():
-    collection = Collection(dict(stored_insight(n) for n in range(20)))
-    repo = InsightRepo(Store(insights=collection))  # type: ignore[arg-type]
+    # runs 0-9 written now (slim records, the insights in one pack per run), 10-19 written before
+    # (every field in the record's metadata, the statement as document): both read, in slices
+    new = range(10)
+    collection = Collection(
+        {
+            codec.insight_id(f"run{n}", i): (
+                None if n in new else i.statement,
+                (codec.insight_filter_metadata if n in new else codec.insight_metadata)(i, f"run{n}", f"v{n}"),
+                [1.0, float(n)],
+            )
+            for n in range(20)
+            for i in [an_insight(n)]
+        }
+    )
+    config = Collection(
+        {
+            pack_id(f"run{n}"): (
+                None,
+                {"key": "insights", "meeting_id": f"m{n}", "run": f"run{n}", "version": f"v{n}"}
+                | codec.pack(codec.insights_value([(codec.insight_id(f"run{n}", an_insight(n)), an_insight(n), None)])),
+                [1.0],
+            )
+            for n in new
+        }
+    )
+    repo = InsightRepo(Store(insights=collection, config=config))  # type: ignore[arg-type]
     runs = [f"run{n}" for n in range(20)]
-    assert len(repo.query(runs)) == 20
-    got = repo.query(runs, kind="request", meeting_ids=[f"m{n}" for n in range(0, 20, 2)] + ["m1", "m3"])
-    assert sorted(i.meeting_id for i in got) == ["m1", "m3"]
-    assert len(repo.with_vectors(runs)) == 20
+    every = [an_insight(n) for n in range(20)]
+    assert sorted(repo.query(runs), key=lambda i: i.meeting_id) == sorted(every, key=lambda i: i.meeting_id)
+    got = repo.query(runs, kind="request", meeting_ids=[f"m{n}" for n in range(0, 20, 2)] + ["m1", "m13"])
+    assert sorted(i.meeting_id for i in got) == ["m1", "m13"]
+    assert sorted((v.run, v.vector[1]) for v in repo.with_vectors(runs)) == sorted((f"run{n}", n) for n in range(20))
     rows = repo.with_vector_rows(runs)
-    assert sorted(float(r.vector[1]) for r in rows) == [float(n) for n in range(20)]
-    assert collection.requests > 3  # several requests, each under the limit
+    assert [(r.insight, float(r.vector[1])) for r in rows] == [(i, float(n)) for n, i in enumerate(every)]
+    assert collection.requests > 3 and config.requests > 3  # several requests, each under the limit
 
 
 def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():

@@ -193,6 +193,43 @@ def insight_from_metadata(metadata: StoredMetadata) -> Insight:
     return Insight(**{k: v for k, v in metadata.items() if k in _INSIGHT_FIELDS})
 
 
+INSIGHT_FILTERED = ("meeting_id", "kind", "team")  # what a read of insights filters on, beside run and date
+
+
+def insight_filter_metadata(insight: Insight, run: str, version: str) -> Metadata:
+    """What an insight's own record holds when its run's insights are packed (`insights_value`):
+    what a read filters on or deletes by. The insight itself is in the pack."""
+    metadata: Metadata = {k: getattr(insight, k) for k in INSIGHT_FILTERED}
+    metadata.update(run=run, version=version, date_ord=date_ordinal(insight.date))
+    return metadata
+
+
+def is_packed_insight(metadata: StoredMetadata) -> bool:
+    """True for an insight record whose insight is in its run's pack (written since packing);
+    one written before holds every field of the insight itself."""
+    return "statement" not in metadata
+
+
+def insights_value(rows: list[tuple[str, Insight, tuple[str, list[str]] | None]]) -> str:
+    """An extraction run's insights as one JSON text, in order: each one's stored id, its fields
+    (no empty ones), and the terms a check kept for it with the reader's fingerprint, if any."""
+    return _compact(
+        [
+            [i, insight.model_dump(exclude_none=True), None if kept is None else [kept[0], " ".join(kept[1])]]
+            for i, insight, kept in rows
+        ]
+    )
+
+
+def insights_from_value(text: str) -> list[tuple[str, dict[str, Any], tuple[str, list[str]] | None]]:
+    """`insights_value` read back, each insight as its fields (`Insight(**fields)` makes it: a
+    reader makes only those it asks for)."""
+    return [
+        (i, fields, None if kept is None else (str(kept[0]), str(kept[1]).split()))
+        for i, fields, kept in json.loads(text)
+    ]
+
+
 # --- vision statements ------------------------------------------------------------------------
 
 
