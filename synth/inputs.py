@@ -14,6 +14,8 @@ from .dates import bounded
 from .models import Insight, MeetingRecord, Passage, Turn
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .answer import Retrieved
     from .brief.digest import Digest
     from .brief.facts import Facts, NearPassage, Vector
@@ -279,6 +281,8 @@ class StoredTexts:
         self.records = records
         self._current = {r.version for r in records}  # the versions the brief's facts were read from
         self._read: dict[str, list[tuple[Passage, list[float]]]] = {}  # passages with vectors, by version
+        self._matrices: dict[tuple[str, ...], tuple[list[tuple[Passage, list[float]]], np.ndarray]] = {}
+        self._near: dict[str, NearPassage] = {}  # the passages read in memory, as a brief reads them, by id
 
     def passages_near(self, vector: Vector, after: str, until: str, excluding: list[str], n: int) -> list[NearPassage]:
         return self.passages_near_many([vector], after, until, excluding, n)[0]
@@ -292,10 +296,13 @@ class StoredTexts:
         skip = set(excluding)
         within = [r for r in self.records if after < r.date <= until and r.meeting_id not in skip]
         if n > 0 and len(within) <= FEW_MEETINGS:
-            return [
-                [NearPassage(p.meeting_id, p.version, passage_turns(p)) for p in near]
-                for near in self._near_in_memory(vectors, within, n)
-            ]
+            ranked: list[list[NearPassage]] = []
+            for near in self._near_in_memory(vectors, within, n):
+                for p in near:
+                    if p.id not in self._near:  # the same passages come back for many threads
+                        self._near[p.id] = NearPassage(p.meeting_id, p.version, passage_turns(p))
+                ranked.append([self._near[p.id] for p in near])
+            return ranked
         lists = [[float(x) for x in v] for v in vectors]  # a float32 row as the list the store takes
 
         with self.read_step() as store:
@@ -321,10 +328,13 @@ class StoredTexts:
             with self.read_step() as store:
                 for r in missing:
                     self._read[r.version] = store.meetings.passages_with_vectors(r.meeting_id, r.version)
-        rows = [row for r in within for row in self._read[r.version]]
+        key = tuple(r.version for r in within)
+        if key not in self._matrices:  # the same meetings are asked about for many threads
+            rows = [row for r in within for row in self._read[r.version]]
+            self._matrices[key] = (rows, np.asarray([vector for _, vector in rows], dtype=np.float32))
+        rows, matrix = self._matrices[key]
         if not rows or not vectors:
             return [[] for _ in vectors]
-        matrix = np.asarray([vector for _, vector in rows], dtype=np.float32)
         sims = np.asarray(vectors, dtype=np.float32) @ matrix.T
         return [[rows[int(k)][0] for k in np.argsort(-row, kind="stable")[:n]] for row in sims]
 

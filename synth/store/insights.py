@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 TERMS, TERMS_READER = "terms", "terms_reader"  # metadata a check keeps with each insight
 RUNS_PER_READ = 25  # extraction runs (meetings) whose insights one read of vectors asks for
 PACK = "insights"  # the key of the config records that pack a run's insights
+PACKS_PER_READ = 200  # runs whose packs one read asks for (a read holds its answer whole: bounded memory)
 
 
 def pack_id(run: str) -> str:
@@ -160,7 +161,7 @@ class InsightRepo:
     def _packs(self, runs: list[str]) -> dict[str, Pack]:
         """The packs of these runs that have one (runs written before packing have none)."""
         found: dict[str, Pack] = {}
-        for some in limits.slices(list(dict.fromkeys(runs))):
+        for some in limits.slices(list(dict.fromkeys(runs)), min(PACKS_PER_READ, limits.IN_LIMIT)):
             got = self._store._config.get(ids=[pack_id(r) for r in some], include=["metadatas"])
             for metadata in got["metadatas"]:
                 text = codec.unpack(metadata)
