@@ -6,6 +6,7 @@ stores of 35, 100 and 300 meetings (issue 19).
     python bench/scale.py measure [--label before|after] [--sizes 35,100,300]
     python bench/scale.py show --label before   # the tables of an earlier measurement again
     python bench/scale.py repack --sizes 35,100,300  # stores built before insights were packed, rewritten as now
+    python bench/scale.py same-new [--runs 2]   # one and the same new meeting into an empty store and each size
 
 The meetings are QMSum transcripts (the 35 val meetings, then the 162 train meetings in an order
 drawn with a fixed seed, then relabelled copies of those: new speaker names, the turns in a
@@ -398,6 +399,44 @@ def show_build() -> None:
     print(growth_table(steps, BUILT))
 
 
+def same_new(sizes: list[int], runs: int) -> None:
+    """One meeting, the same for every size (the first spare one, dated after every store's
+    meetings), ingested with extraction and the check in a new process into an empty store and
+    into a copy of each store, `runs` times each: the target is at most twice the empty store's."""
+    files = dated_meetings()
+    new = files[max(SIZES)]
+    rows: list[list[str]] = []
+    empty = None
+    for size in [0, *sizes]:
+        walls, peaks = [], []
+        for _ in range(runs):
+            work = Path(tempfile.mkdtemp(prefix="synth-same-new-"))
+            try:
+                if size:
+                    shutil.copytree(store_path(size), work / "store", ignore=shutil.ignore_patterns("*.lock"))
+                wall, rss, _ = run_timed(
+                    [sys.executable, "-m", "synth", "--store", str(work / "store"), "--offline", "ingest", str(new)]
+                )
+                walls.append(wall)
+                peaks.append(rss)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        median = statistics.median(walls)
+        empty = empty or median
+        rows.append(
+            [
+                f"{size} meetings" if size else "empty",
+                " / ".join(f"{w:.2f}" for w in walls),
+                f"{median:.2f}",
+                f"{max(peaks):.0f}",
+                f"{median / empty:.2f}",
+                f"{os.getloadavg()[0]:.1f}",
+            ]
+        )
+    print(f"\none new meeting ({new.name}), extraction and check, new process:\n")
+    print(table(["store", "runs (s)", "median (s)", "peak MB", "x empty", "load"], rows))
+
+
 def repack(size: int) -> None:
     """Rewrite the insights of a store built before their packing (one pack per extraction run,
     slim records) in the form an ingest writes now, in place: the same insights, vectors, runs
@@ -423,7 +462,8 @@ def repack(size: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["build", "measure", "show", "repack"])
+    parser.add_argument("what", choices=["build", "measure", "show", "repack", "same-new"])
+    parser.add_argument("--runs", type=int, default=2, help="same-new: runs per store")
     parser.add_argument("--resume", action="store_true", help="build: go on from a stopped build")
     parser.add_argument("--label", default="now")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -435,6 +475,9 @@ def main() -> None:
     if args.what == "repack":
         for size in sizes:
             repack(size)
+        return
+    if args.what == "same-new":
+        same_new(sizes, args.runs)
         return
     outputs = CACHE / f"scale_out_{args.label}"
     outputs.mkdir(parents=True, exist_ok=True)
