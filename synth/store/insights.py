@@ -4,8 +4,9 @@ pack per run (a config record) that holds the run's insights themselves.
 An insight's record keeps what a read filters on or deletes by (meeting, run, kind, function,
 date), with no document; the insight (statement, quote, speaker, lines...) and the terms a check
 kept for it are in its run's pack, zlib-compressed (codec.pack). Reading a run's insights is
-then one record, not twenty metadata rows per insight (a brief of 300 meetings read 5,779
-insights' metadata in 0.62 s), and Chroma keeps no statement three times nor its full-text index.
+then one record, not twenty metadata rows per insight (the 8,530 insights of a 300-meeting store:
+0.88 s from their metadata, 0.17 to 0.36 s from their packs), and Chroma keeps no statement three
+times nor its full-text index.
 Records written before, with every field in their metadata and the statement as document, read
 as they were.
 
