@@ -204,7 +204,8 @@ def _too_large(size: int, limit: int) -> str:
     return f"is {size / 1e6:.1f} MB, " + OVER_LIMIT.format(limit / 1e6)
 
 
-CLAIM_SETTLE = 0.1  # seconds a worker on a server waits after marking its claim (see Ingestor._claim)
+CLAIM_TRIES = 5  # times a worker on a server marks its claim when another marks the same meeting at once
+CLAIM_BACKOFF = (0.05, 0.25)  # seconds (range, times the try) a worker waits after stepping back
 
 
 class Ingestor:
@@ -218,6 +219,7 @@ class Ingestor:
         self.options = options
         self._versions = {r.meeting_id: r.version for r in store.meetings.records()}
         self.stored: list[tuple[Meeting, MeetingRecord]] = []  # what this run stored, for extraction
+        self._claims: dict[tuple[str, str], str] = {}  # (meeting, version) -> this run's claim's owner
         self._archives: dict[Path, zipfile.ZipFile] = {}  # zip exports open while their members are read
 
     def ingest(
@@ -250,6 +252,7 @@ class Ingestor:
             for archive in self._archives.values():
                 archive.close()
             self._archives.clear()
+            self._drop_claims()
         return report
 
     def _read_safely(self, item: SourceFile, report: IngestReport, stdin: bytes | None) -> Meeting | None:
@@ -269,33 +272,57 @@ class Ingestor:
     def _claim(self, meeting: Meeting, report: IngestReport) -> bool:
         """On a Chroma server, where several synth processes may ingest the same folder (workers
         draining one queue), take a meeting version before embedding it: False, and a line,
-        when another live process took it first. The claim is the version's pending-write record,
-        which storing it replaces and then removes (see store/meetings.py); a claim of a process
-        that died is cleared by the next ingest, like any interrupted write."""
+        when another live process took it first. The claim is a pending-write record of this
+        writer's own, which storing the version keeps until it is committed and then removes
+        (see store/meetings.py); a claim of a process that died is cleared by the next ingest,
+        like any interrupted write.
+
+        Each writer marks its own record, then looks: it goes on only if it sees no other live
+        claim. Of two that mark at once at most one goes on: the store orders the writes, so the
+        later to mark sees the earlier's mark, which stays until that one has committed (and then
+        the version is stored: the later counts it unchanged). When both see each other, both
+        step back and try again after a random pause."""
         if not self.store.server:
             return True  # an embedded store has one writer at a time (the writer lock)
+        import random
+
         meetings, key = self.store.meetings, (meeting.meeting_id, meeting.content_hash)
-        if self._claimed_by_another(key):
-            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
-            return False
-        owner = owner_id()
-        meetings.mark_pending(*key, owner)
-        # Two workers that both found no claim both mark the one claim record, the later mark
-        # overwriting the earlier: after a pause longer than a look-then-mark takes, each sees
-        # whose mark stands, and only that one goes on.
-        time.sleep(CLAIM_SETTLE)
-        if self._claimed_by_another(key, owner):
+        left = f"{meeting.source}: another synth is storing this meeting now; left to it"
+        for attempt in range(CLAIM_TRIES):
+            if self._claimed_by_another(key):
+                report.warnings.append(left)
+                return False
+            owner = owner_id()
+            meetings.mark_pending(*key, owner)
+            if not self._claimed_by_another(key, owner):
+                break
+            meetings.unmark_pending(*key, owner)
             release_owner(owner)
-            report.warnings.append(f"{meeting.source}: another synth is storing this meeting now; left to it")
+            time.sleep(random.uniform(*CLAIM_BACKOFF) * (attempt + 1))
+        else:
+            report.warnings.append(f"{meeting.source}: other synth processes kept claiming this meeting; left to them")
             return False
         # another process may have stored it, and dropped its claim, since this one read the file:
         # a writer commits before it drops its claim, so past our own claim the commit is visible
         if meetings.version_of(meeting.meeting_id) == meeting.content_hash:
-            meetings.unmark_pending(*key)
+            meetings.unmark_pending(*key, owner)
             release_owner(owner)
             report.unchanged += 1
             return False
+        self._claims[key] = owner
         return True
+
+    def _drop_claims(self) -> None:
+        """Let go of the claims of meetings this run did not store (it stopped on an error): a
+        long-lived process (`synth watch`) would otherwise keep them from every other worker."""
+        claims, self._claims = self._claims, {}
+        for (meeting_id, version), owner in claims.items():
+            try:
+                self.store.meetings.unmark_pending(meeting_id, version, owner)
+            except SynthError:
+                pass  # the store is unreachable: the claim's owner is let go below, so it reads as dead
+            finally:
+                release_owner(owner)
 
     def _claimed_by_another(self, key: tuple[str, str], mine: str | None = None) -> bool:
         """Whether a live process other than `mine` holds the pending write of this meeting version."""
@@ -425,8 +452,9 @@ class Ingestor:
     def _write(self, prepared: Prepared, vectors: list[list[float]]) -> None:
         """Store one prepared meeting with its vectors (one per text): one commit of its own."""
         record, passages = prepared.record, prepared.passages
+        owner = self._claims.pop((record.meeting_id, record.version), None)
         self.store.meetings.write_version(
-            record, passages, vectors[:-1], build_postings([p.text for p in passages]), vectors[-1]
+            record, passages, vectors[:-1], build_postings([p.text for p in passages]), vectors[-1], owner=owner
         )
         self._versions[record.meeting_id] = record.version
         self.stored.append((prepared.meeting, record))

@@ -29,7 +29,7 @@ from synth.store import codec
 from synth.store.cache import ReplyCache, ReplyKind
 from synth.store.flags import FlagRepo
 from synth.store.insights import TERMS, TERMS_READER, InsightRepo, InsightRow, InsightVector, VisibleRow, kept_terms
-from synth.store.meetings import MeetingRepo, PendingWrite
+from synth.store.meetings import MeetingRepo, PendingWrite, pending_id
 from synth.store.settings import SettingsRepo
 from synth.store.vision import VisionRepo
 
@@ -204,12 +204,14 @@ class MemoryMeetings(MeetingRepo):
 
     def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
         started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        self._pending[f"pending:{meeting_id}:{version}"] = dict(
-            meeting_id=meeting_id, version=version, owner=owner, started=started
-        )
+        key = pending_id(meeting_id, version, owner)
+        self._pending[key] = dict(meeting_id=meeting_id, version=version, owner=owner, started=started, id=key)
 
-    def unmark_pending(self, meeting_id: str, version: str) -> None:
-        self._pending.pop(f"pending:{meeting_id}:{version}", None)
+    def unmark_pending(self, meeting_id: str, version: str, owner: str) -> None:
+        self._pending.pop(pending_id(meeting_id, version, owner), None)
+
+    def drop_pending(self, entry: PendingWrite) -> None:
+        self._pending.pop(entry.id, None)
 
     def pending_writes(self) -> list[PendingWrite]:
         return [PendingWrite(**entry) for entry in self._pending.values()]

@@ -218,6 +218,52 @@ def test_a_meeting_another_worker_stored_after_this_one_read_it_is_not_stored_ag
     assert len(store.meetings.records()) == 1 and store.meetings.pending_writes() == []
 
 
+def test_two_workers_that_mark_the_same_meeting_at_once_store_it_once_and_leave_no_claim(monkeypatch):
+    """Workers on a server: two mark their claims on one meeting at the same moment (both marks
+    are in before either looks), so each sees the other's: both step back, and after a random
+    pause one goes on; the other finds its claim, or the meeting stored."""
+    from synth import ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "CLAIM_BACKOFF", (0.01, 0.2))
+    store = RecordingStore()
+    store.server = True  # type: ignore[misc]  # as on a Chroma server: claims are taken
+    embedder = HashEmbedder()
+    source = sorted((EXAMPLES / "meetings").iterdir())[0]
+    both_looked, both_marked = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    mark = store.meetings.mark_pending
+    first_marks: list[str] = []
+
+    def mark_together(meeting_id, version, owner):
+        first = len(first_marks) < 2
+        if first:  # each worker's first mark: both found no claim, and both mark before either looks
+            first_marks.append(owner)
+            both_looked.wait()
+        mark(meeting_id, version, owner)
+        if first:
+            both_marked.wait()
+
+    store.meetings.mark_pending = mark_together  # type: ignore[method-assign]
+    reports = [IngestReport(), IngestReport()]
+    workers = [
+        threading.Thread(
+            target=lambda r=r: Ingestor(store, embedder, ReadOptions()).ingest(
+                expand_paths([str(source)], IngestReport()), r
+            )
+        )
+        for r in reports
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(first_marks) == 2 and first_marks[0] != first_marks[1]
+    assert store.commits == [store.meetings.records()[0].meeting_id]  # stored once
+    assert sorted(len(r.stored) for r in reports) == [0, 1]
+    other = next(r for r in reports if not r.stored)
+    assert other.unchanged == 1 or any("left to it" in w for w in other.warnings), other
+    assert store.meetings.pending_writes() == []
+
+
 def test_two_ingests_drain_one_folder_into_a_chroma_server_storing_each_meeting_once(tmp_path):
     from conftest import ChromaServer, assert_each_meeting_once_and_complete
 

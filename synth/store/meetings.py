@@ -45,12 +45,21 @@ def texts_record_id(meeting_id: str, version: str, index: int) -> str:
 
 
 class PendingWrite(NamedTuple):
-    """A meeting version being written, and by whom (host:pid:number, see locking.owner_id)."""
+    """A meeting version being written (or claimed), and by whom (host:pid:number, see
+    locking.owner_id); `id` is its record's."""
 
     meeting_id: str
     version: str
     owner: str
     started: str
+    id: str = ""
+
+
+def pending_id(meeting_id: str, version: str, owner: str) -> str:
+    """The id of one writer's pending-write record: each writer has its own, so two that mark
+    the same meeting at once never overwrite each other's mark (see ingest.Ingestor._claim).
+    Records written before (one per meeting version, `pending:MEETING:VERSION`) read the same."""
+    return f"pending:{meeting_id}:{version}:{owner}"
 
 
 class MeetingRepo:
@@ -274,12 +283,14 @@ class MeetingRepo:
         vectors: list[list[float]],
         postings: str,
         title_vector: list[float],
+        owner: str | None = None,
     ) -> None:
-        """Write a meeting's new version, commit it, then drop the old one."""
+        """Write a meeting's new version, commit it, then drop the old one. `owner`: the writer
+        that claimed the version already (its pending write is marked), else a new one."""
         # Recorded before writing, so a later run can remove what an interruption leaves behind.
         # One turn of the data lock for the whole meeting: searches wait for one meeting at most.
         meeting_id, version = record.meeting_id, record.version
-        owner = owner_id()
+        owner = owner or owner_id()
         try:
             with self._store.changing():
                 self.mark_pending(meeting_id, version, owner)
@@ -290,7 +301,7 @@ class MeetingRepo:
                 # clean-up decides) or is writing one now (a server with several writers).
                 if self.version_of(meeting_id) == version:
                     self._remove_old_versions(meeting_id, version, owner)
-                self.unmark_pending(meeting_id, version)
+                self.unmark_pending(meeting_id, version, owner)
         finally:
             release_owner(owner)  # an abandoned write is left to the clean-up
 
@@ -304,7 +315,7 @@ class MeetingRepo:
                 self.remove_version(entry.meeting_id, entry.version)
             else:  # it died after its commit: its old versions are left to remove
                 self._remove_old_versions(entry.meeting_id, entry.version, entry.owner)
-            self.unmark_pending(entry.meeting_id, entry.version)
+            self.drop_pending(entry)
 
     def _remove_old_versions(self, meeting_id: str, version: str, owner: str) -> None:
         """The passages and insights of a meeting's versions before `version`, unless another
@@ -337,7 +348,7 @@ class MeetingRepo:
     def mark_pending(self, meeting_id: str, version: str, owner: str) -> None:
         started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         self._store._config.upsert(
-            ids=[f"pending:{meeting_id}:{version}"],
+            ids=[pending_id(meeting_id, version, owner)],
             embeddings=[[1.0]],
             documents=[owner],
             metadatas=[
@@ -346,13 +357,21 @@ class MeetingRepo:
         )
 
     @wrap("clearing a pending write", writes=True)
-    def unmark_pending(self, meeting_id: str, version: str) -> None:
-        self._store._config.delete(ids=[f"pending:{meeting_id}:{version}"])
+    def unmark_pending(self, meeting_id: str, version: str, owner: str) -> None:
+        self._store._config.delete(ids=[pending_id(meeting_id, version, owner)])
+
+    @wrap("clearing a pending write", writes=True)
+    def drop_pending(self, entry: PendingWrite) -> None:
+        """Delete a pending write as read (of any writer, in either form of record)."""
+        self._store._config.delete(ids=[entry.id or pending_id(entry.meeting_id, entry.version, entry.owner)])
 
     @wrap("reading pending writes")
     def pending_writes(self) -> list[PendingWrite]:
         got = self._store._config.get(where={"key": "pending"}, include=["metadatas"])
-        return [PendingWrite(m["meeting_id"], m["version"], m["owner"], m["started"]) for m in got["metadatas"]]
+        return [
+            PendingWrite(m["meeting_id"], m["version"], m["owner"], m["started"], i)
+            for i, m in zip(got["ids"], got["metadatas"])
+        ]
 
     @wrap("removing an unfinished version", writes=True)
     def remove_version(self, meeting_id: str, version: str) -> int:
