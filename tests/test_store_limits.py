@@ -198,3 +198,35 @@ def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
     excluded = [f"m{n}" for n in range(9) if n != 7]
     dated = repo.nearest_dated([1.0, 0.0], "0001-01-01", "9999-12-31", excluded, 5)
     assert {h.version for h in dated} == {"v7", "v9"}
+
+
+def test_meeting_records_are_read_again_only_when_the_change_token_moved():
+    from synth.models import MeetingRecord
+    from synth.store.meetings import MEETINGS_CHANGED
+
+    def record(n: int) -> MeetingRecord:
+        return MeetingRecord(
+            meeting_id=f"m{n}",
+            title=f"Meeting {n}",
+            date=f"2026-09-0{n + 1}",
+            source=f"m{n}.md",
+            format="md",
+            version=f"v{n}",
+            passages=1,
+            turns=1,
+            ingested_at="2026-09-01T00:00:00",
+        )
+
+    meetings = Collection({f"m{n}": ("", codec.record_metadata(record(n)), [1.0]) for n in range(2)})
+    config = Collection({MEETINGS_CHANGED: ("t1", {"key": MEETINGS_CHANGED}, [1.0])})
+    repo = MeetingRepo(Store(meetings=meetings, config=config))  # type: ignore[arg-type]
+    first = repo.records()
+    assert [r.meeting_id for r in first] == ["m0", "m1"] and meetings.requests == 1
+    assert repo.records() == first and meetings.requests == 1  # the token has not moved: not read again
+    meetings.rows["m2"] = ("", codec.record_metadata(record(2)), [1.0])
+    config.rows[MEETINGS_CHANGED] = ("t2", {"key": MEETINGS_CHANGED}, [1.0])  # a writer moves it after writing
+    assert [r.meeting_id for r in repo.records()] == ["m0", "m1", "m2"] and meetings.requests == 2
+    del config.rows[MEETINGS_CHANGED]  # a store written before the token: read every time
+    repo.records()
+    repo.records()
+    assert meetings.requests == 4

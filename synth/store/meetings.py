@@ -68,14 +68,23 @@ class MeetingRepo:
 
     def __init__(self, store: Store):
         self._store = store
+        self._read: tuple[str, list[MeetingRecord]] | None = None  # the records last read, under their token
 
     # --- reading ------------------------------------------------------------------------------
 
     @wrap("reading the meetings")
     def records(self) -> list[MeetingRecord]:
-        """Every stored meeting, oldest first."""
+        """Every stored meeting, oldest first. Read again only when the change token moved since
+        the last read (a command asks several times: 50 ms each at 300 meetings); the token is
+        read before the records and changes after every write of one, so records held under a
+        token are never older than it."""
+        token = self.change_token()
+        if token is not None and self._read is not None and self._read[0] == token:
+            return list(self._read[1])
         got = self._store._meetings.get(include=["metadatas"])
-        return sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
+        found = sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
+        self._read = (token, found) if token is not None else None
+        return list(found)
 
     @wrap("reading the meetings")
     def change_token(self) -> str | None:
