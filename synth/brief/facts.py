@@ -308,6 +308,7 @@ class Facts:
         self._saying: dict[re.Pattern[str], list[int]] = {}
         self._sayings = sayings or {}
         self._near: dict[int, list[NearPassage]] = {}  # passages read ahead for a thread, by id
+        self._sentences: dict[tuple[str, str, str, int, int], list[tuple[Turn, str, set[str]]]] = {}
         self.vision = vision
         self.statements = [NotedStatement(s, v) for s, v in statements] if vision is not None else []
         self.roster = roster
@@ -547,22 +548,35 @@ class Facts:
             record = self.by_meeting.get(passage.meeting_id)
             if record is None or record.version != passage.version or record.date <= start:
                 continue
-            for turn in passage.turns:
-                for sentence in re.split(r"(?<=[.!?])\s+", turn.text):
-                    if said_without_negation(pattern, sentence) and len(terms & set(read(sentence).terms)) >= 2:
-                        team = record.speaker_teams.get(turn.speaker or "", record.team or "unknown")
-                        cite = Cite(
-                            meeting_id=record.meeting_id,
-                            title=record.title,
-                            date=record.date,
-                            source=record.source,
-                            start_line=turn.start_line,
-                            end_line=turn.end_line,
-                            speaker=turn.speaker,
-                            team=team,
-                        )
-                        found.append(Said(record.date, sentence, cite))
+            for turn, sentence, words in self._saying_sentences(passage, pattern):
+                if len(terms & words) >= 2:
+                    team = record.speaker_teams.get(turn.speaker or "", record.team or "unknown")
+                    cite = Cite(
+                        meeting_id=record.meeting_id,
+                        title=record.title,
+                        date=record.date,
+                        source=record.source,
+                        start_line=turn.start_line,
+                        end_line=turn.end_line,
+                        speaker=turn.speaker,
+                        team=team,
+                    )
+                    found.append(Said(record.date, sentence, cite))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
+
+    def _saying_sentences(self, passage: NearPassage, pattern: re.Pattern[str]) -> list[tuple[Turn, str, set[str]]]:
+        """The sentences of a passage that say it (not negated), with their turn and content
+        words; worked out once per passage: the passages of a new meeting are near many threads."""
+        lines = (passage.turns[0].start_line, passage.turns[-1].end_line) if passage.turns else (-1, -1)
+        key = (pattern.pattern, passage.meeting_id, passage.version, *lines)
+        if key not in self._sentences:
+            self._sentences[key] = [
+                (turn, sentence, set(read(sentence).terms))
+                for turn in passage.turns
+                for sentence in re.split(r"(?<=[.!?])\s+", turn.text)
+                if said_without_negation(pattern, sentence)
+            ]
+        return self._sentences[key]
 
 
 def _with_reading(item: InsightItem, terms: list[str] | None) -> InsightItem:
