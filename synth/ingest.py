@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import glob
 import os
+import random
 import stat
 import sys
 import time
@@ -284,8 +285,6 @@ class Ingestor:
         step back and try again after a random pause."""
         if not self.store.server:
             return True  # an embedded store has one writer at a time (the writer lock)
-        import random
-
         meetings, key = self.store.meetings, (meeting.meeting_id, meeting.content_hash)
         left = f"{meeting.source}: another synth is storing this meeting now; left to it"
         for attempt in range(CLAIM_TRIES):
