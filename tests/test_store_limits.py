@@ -201,21 +201,12 @@ def test_meeting_and_passage_lists_longer_than_the_limit_are_asked_in_slices():
 
 
 def test_meeting_records_are_read_again_only_when_the_change_token_moved():
-    from synth.models import MeetingRecord
+    from testkit import meeting_record
+
     from synth.store.meetings import MEETINGS_CHANGED
 
-    def record(n: int) -> MeetingRecord:
-        return MeetingRecord(
-            meeting_id=f"m{n}",
-            title=f"Meeting {n}",
-            date=f"2026-09-0{n + 1}",
-            source=f"m{n}.md",
-            format="md",
-            version=f"v{n}",
-            passages=1,
-            turns=1,
-            ingested_at="2026-09-01T00:00:00",
-        )
+    def record(n: int):
+        return meeting_record(f"m{n}", 1)
 
     meetings = Collection({f"m{n}": ("", codec.record_metadata(record(n)), [1.0]) for n in range(2)})
     config = Collection({MEETINGS_CHANGED: ("t1", {"key": MEETINGS_CHANGED}, [1.0])})

@@ -185,6 +185,20 @@ def cite_side(side: FlagSide) -> Cite:
     )
 
 
+def cite_turn(record: MeetingRecord, turn: Turn | None, team: str) -> Cite:
+    """Where a turn of a stored meeting is (its first line when no turn is known)."""
+    return Cite(
+        meeting_id=record.meeting_id,
+        title=record.title,
+        date=record.date,
+        source=record.source,
+        start_line=turn.start_line if turn else 1,
+        end_line=turn.end_line if turn else 1,
+        speaker=turn.speaker if turn else None,
+        team=team,
+    )
+
+
 def cite_statement(statement: VisionStatement) -> Cite:
     """Where a statement of the vision is."""
     return Cite(
@@ -551,17 +565,7 @@ class Facts:
             for turn, sentence, words in self._saying_sentences(passage, pattern):
                 if len(terms & words) >= 2:
                     team = record.speaker_teams.get(turn.speaker or "", record.team or "unknown")
-                    cite = Cite(
-                        meeting_id=record.meeting_id,
-                        title=record.title,
-                        date=record.date,
-                        source=record.source,
-                        start_line=turn.start_line,
-                        end_line=turn.end_line,
-                        speaker=turn.speaker,
-                        team=team,
-                    )
-                    found.append(Said(record.date, sentence, cite))
+                    found.append(Said(record.date, sentence, cite_turn(record, turn, team)))
         return min(found, key=lambda x: (x.date, x.cite.start_line)) if found else None
 
     def _saying_sentences(self, passage: NearPassage, pattern: re.Pattern[str]) -> list[tuple[Turn, str, set[str]]]:

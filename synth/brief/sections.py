@@ -18,6 +18,7 @@ from .facts import (
     cite_insight,
     cite_side,
     cite_statement,
+    cite_turn,
     days_between,
     insight_fact,
     unique_cites,
@@ -27,7 +28,6 @@ from .model import (
     ActionDetails,
     ActionState,
     AssumptionDetails,
-    Cite,
     DecisionDetails,
     Fact,
     FlagDetails,
@@ -363,16 +363,7 @@ def unheard(a: Assembly) -> list[Fact]:
         speakers = [s for s, t in record.speaker_teams.items() if t == team]
         turns = [t for t in a.f.texts.turns(record) if t.speaker in speakers]
         turn = turns[-1] if turns else None
-        cite = Cite(
-            meeting_id=record.meeting_id,
-            title=record.title,
-            date=record.date,
-            source=record.source,
-            start_line=turn.start_line if turn else 1,
-            end_line=turn.end_line if turn else 1,
-            speaker=turn.speaker if turn else None,
-            team=team,
-        )
+        cite = cite_turn(record, turn, team)
         out.append(
             Fact(
                 id="",
