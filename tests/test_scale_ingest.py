@@ -19,7 +19,7 @@ from testkit import EXAMPLES
 from synth.chunker import embedding_text
 from synth.embeddings import Embedder
 from synth.errors import ModelError
-from synth.ingest import Ingestor, expand_paths
+from synth.ingest import EMBED_SPAN, Ingestor, expand_paths
 from synth.models import IngestReport
 from synth.readers import ReadOptions
 
@@ -269,7 +269,10 @@ def test_two_ingests_drain_one_folder_into_a_chroma_server_storing_each_meeting_
 
     from synth.config import Settings
 
-    folder = meetings_folder(tmp_path / "meetings", 2)
+    # more passages than one embedding batch (EMBED_SPAN): a worker claims what it has read before
+    # it embeds, so a queue that fits in one batch could be claimed whole by the first to start
+    copies = EMBED_SPAN // 22 + 2  # the ten examples hold 22 texts to embed
+    folder = meetings_folder(tmp_path / "meetings", copies)
     server = ChromaServer(tmp_path / "chroma")
     try:
         command = [sys.executable, "-m", "synth", "--chroma-url", server.url, "--offline"]
@@ -290,7 +293,7 @@ def test_two_ingests_drain_one_folder_into_a_chroma_server_storing_each_meeting_
         reports = [json.loads(out) for out, _ in outputs]
         stored = [set(r["stored"]) for r in reports]
         assert not stored[0] & stored[1], "a meeting was stored by both workers"
-        assert len(stored[0] | stored[1]) == 20 and all(stored), [len(s) for s in stored]
+        assert len(stored[0] | stored[1]) == 10 * copies and all(stored), [len(s) for s in stored]
         records = assert_each_meeting_once_and_complete(
             Settings(store=tmp_path / "unused", chroma_url=server.url, offline=True)
         )
