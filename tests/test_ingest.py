@@ -322,3 +322,53 @@ def test_a_store_written_before_the_texts_were_packed_reads_as_it_did_and_takes_
     record, removed, _ = example_app.forget(records[0].meeting_id)
     assert removed == records[0].passages > 0
     assert all(h.meeting_id != record.meeting_id for h in example_app.search("calendar sync quota", k=10))
+
+
+@pytest.mark.slow
+def test_a_writer_holds_the_records_it_writes_as_a_new_read_gives_them(app, tmp_path):
+    """After each write of a meeting record (a commit, an extraction's record, a removal) the
+    records a writer holds are those a new read gives, in the same order (two meetings alike in
+    date and title in the store's); in a folder, whose writer lock it holds, they are not read
+    again, on a server (other writers) they are."""
+    from synth.store.meetings import MeetingRepo
+
+    for name, day in (("b.md", "2026-10-02"), ("a.md", "2026-10-01"), ("c.md", "2026-10-02")):
+        (tmp_path / name).write_text(f"---\ntitle: Sync\ndate: {day}\n---\n{NOTE}")
+    app.ingest([str(tmp_path / n) for n in ("b.md", "a.md", "c.md")], extract=False)
+    with app._session(write=True):
+        store = app.store()
+        repo = store.meetings
+        reads: list[int] = []
+        real_get = store._meetings.get
+
+        def counted_get(*args, **kwargs):
+            got = real_get(*args, **kwargs)
+            if not kwargs.get("ids"):
+                reads.append(len(got["ids"]))
+            return got
+
+        store._meetings.get = counted_get  # type: ignore[method-assign]
+
+        def fresh() -> list[str]:
+            return [r.model_dump_json() for r in MeetingRepo(store).records()]
+
+        held = repo.records()
+        assert [(r.date, r.source.rsplit("/", 1)[-1]) for r in held] == [
+            ("2026-10-01", "a.md"),
+            ("2026-10-02", "b.md"),
+            ("2026-10-02", "c.md"),
+        ]
+        reads.clear()
+        first = held[1]
+        repo.update_record(first.model_copy(update={"extraction_run": "run-1", "insights": 2}))
+        assert [r.model_dump_json() for r in repo.records()] == fresh()
+        repo.commit(first.model_copy(update={"title": "Sync", "passages": 9}), app.embedder.embed(["t"])[0])
+        assert [r.model_dump_json() for r in repo.records()] == fresh()
+        assert repo.records()[1].extraction_run is None  # the new record's, not kept from the one it replaced
+        repo.forget(held[0].meeting_id)
+        now = repo.records()
+        assert [r.model_dump_json() for r in now] == fresh()
+        assert [r.meeting_id for r in now] == [held[1].meeting_id, held[2].meeting_id]
+        assert now[0].passages == 9 and now[0].extraction_run is None
+        own = len(reads) - 3  # the three fresh reads
+        assert own == (3 if store.server else 0), reads

@@ -157,13 +157,13 @@ class DenseHit:
 # --- meeting records --------------------------------------------------------------------------
 
 
-def record_metadata(record: MeetingRecord) -> Metadata:
-    metadata: Metadata = {}
+def record_metadata(record: MeetingRecord) -> dict[str, Scalar | None]:
+    """A meeting record as metadata. A field without a value is written as None, which an upsert
+    takes to remove the key: Chroma keeps the keys an upsert leaves out, so a new version's
+    record would otherwise keep the extraction run (or error) its earlier version had."""
+    metadata: dict[str, Scalar | None] = {}
     for key, value in record.model_dump().items():
-        if isinstance(value, (list, dict)):
-            metadata[key] = json.dumps(value)
-        elif value is not None:
-            metadata[key] = value
+        metadata[key] = json.dumps(value) if isinstance(value, (list, dict)) else value
     metadata["date_ord"] = date_ordinal(record.date)
     return metadata
 

@@ -55,6 +55,11 @@ class PendingWrite(NamedTuple):
     id: str = ""
 
 
+def _oldest_first(records: list[MeetingRecord]) -> list[MeetingRecord]:
+    """Meeting records by date, then title (records alike in both in the store's order)."""
+    return sorted(records, key=lambda r: (r.date, r.title))
+
+
 def pending_id(meeting_id: str, version: str, owner: str) -> str:
     """The id of one writer's pending-write record: each writer has its own, so two that mark
     the same meeting at once never overwrite each other's mark (see ingest.Ingestor._claim).
@@ -80,11 +85,11 @@ class MeetingRepo:
         token are never older than it."""
         token = self.change_token()
         if token is not None and self._read is not None and self._read[0] == token:
-            return list(self._read[1])
+            return _oldest_first(self._read[1])
         got = self._store._meetings.get(include=["metadatas"])
-        found = sorted((codec.record_from_metadata(m) for m in got["metadatas"]), key=lambda r: (r.date, r.title))
+        found = [codec.record_from_metadata(m) for m in got["metadatas"]]  # in the store's order
         self._read = (token, found) if token is not None else None
-        return list(found)
+        return _oldest_first(found)
 
     @wrap("reading the meetings")
     def change_token(self) -> str | None:
@@ -94,14 +99,27 @@ class MeetingRepo:
         got = self._store._config.get(ids=[MEETINGS_CHANGED], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def _changed(self) -> None:
-        # a new random value, not a counter: writers on several machines need no coordination
+    def _changed(self, record: MeetingRecord | None = None, removed: str | None = None) -> None:
+        """Move the change token after a write of the meeting `record` or the removal of the
+        meeting `removed` (or neither). In a folder, whose writer lock this process holds, the
+        records held under the token before the write are changed as the store was and kept
+        under the new one, rather than read again (one ingest asks for them several times); on
+        a server, where other writers may write meanwhile, they are read again when next asked."""
+        held = self._read
+        before = self.change_token() if held is not None and not self._store.server else None
+        token = uuid.uuid4().hex  # a random value, not a counter: writers on several machines need no coordination
         self._store._config.upsert(
-            ids=[MEETINGS_CHANGED],
-            embeddings=[[1.0]],
-            documents=[uuid.uuid4().hex],
-            metadatas=[{"key": MEETINGS_CHANGED}],
+            ids=[MEETINGS_CHANGED], embeddings=[[1.0]], documents=[token], metadatas=[{"key": MEETINGS_CHANGED}]
         )
+        if held is None or before is None or held[0] != before:
+            self._read = None
+            return
+        rows = [r for r in held[1] if r.meeting_id != removed]
+        if record is not None:  # as the store orders them: a replaced record keeps its place
+            record = codec.record_from_metadata(codec.record_metadata(record))  # as a read gives it
+            at = next((k for k, r in enumerate(rows) if r.meeting_id == record.meeting_id), None)
+            rows = rows + [record] if at is None else [*rows[:at], record, *rows[at + 1 :]]
+        self._read = (token, rows)
 
     @wrap("reading postings")
     def postings(self, meeting_ids: list[str]) -> dict[str, str]:
@@ -440,7 +458,7 @@ class MeetingRepo:
             documents=[""],
             metadatas=[codec.record_metadata(record)],
         )
-        self._changed()
+        self._changed(record)
 
     @wrap("committing an extraction", writes=True)
     def update_record(self, record: MeetingRecord) -> None:
@@ -455,7 +473,7 @@ class MeetingRepo:
             documents=[got["documents"][0]],
             metadatas=[codec.record_metadata(record)],
         )
-        self._changed()
+        self._changed(record)
 
     @wrap("removing old passages", writes=True)
     def remove_stale_passages(self, meeting_id: str, keep_version: str | None, also_keep: tuple[str, ...] = ()) -> int:
@@ -470,6 +488,6 @@ class MeetingRepo:
         """Remove a meeting: its record first (it disappears at once), then its insights and
         passages. Returns how many passages were removed."""
         self._store._meetings.delete(ids=[meeting_id])
-        self._changed()
+        self._changed(removed=meeting_id)
         self._store.insights.remove_stale(meeting_id, None)
         return self.remove_stale_passages(meeting_id, None)
