@@ -208,6 +208,51 @@ def test_a_resolution_found_in_a_later_passage_cites_its_line():
     assert f.roadblock_threads()[0][1] is None
 
 
+def test_a_writer_grows_the_earlier_digests_threads_with_a_later_meeting_and_reads_no_earlier_one(monkeypatch):
+    """With the digest of the two earlier meetings, a later meeting's roadblock joins the thread
+    it belongs to without relinking the earlier insights; a thread the digest left open is
+    resolved by a later insight that says so; no earlier meeting is read again."""
+    import synth.brief.facts as facts_module
+    from synth.brief.digest import Digest, MeetingEntry, ThreadEntry, record_token
+
+    later = record("2026-09-22")
+    webhook = [
+        insight(FIRST, "roadblock", "We are blocked on the Stripe webhook verification."),
+        insight(SECOND, "roadblock", "Still blocked on the Stripe webhook verification."),
+        insight(later, "roadblock", "Blocked on the Stripe webhook verification again."),
+    ]
+    disk = insight(FIRST, "roadblock", "The staging database keeps running out of disk.", line=7)
+    fixed = insight(later, "finding", "The staging database disk is fixed and we are unblocked.", line=9)
+    earlier = Digest(
+        token="the earlier state",
+        last_date=SECOND.date,
+        threads={
+            "roadblock": [ThreadEntry(members=[webhook[0].id, webhook[1].id]), ThreadEntry(members=[disk.id])],
+            "assumption": [],
+            "request": [],
+        },
+        meetings={r.meeting_id: MeetingEntry(token=record_token(r), lines={}) for r in (FIRST, SECOND)},
+    )
+    relinked: list[object] = []
+    monkeypatch.setattr(facts_module, "linked_pairs", lambda *args, **kwargs: relinked.append(args) or [])
+    texts = Texts()
+    f = Facts(
+        dt.date.fromisoformat(later.date),
+        [FIRST, SECOND, later],
+        [(webhook[0], WEBHOOK), (disk, DISK), (webhook[1], WEBHOOK), (webhook[2], WEBHOOK), (fixed, DISK)],
+        flags=[],
+        roster={},
+        vision=None,
+        statements=[],
+        texts=texts,
+        earlier=earlier,
+    )
+    threads = f.roadblock_threads()
+    assert [[m.insight.id for m in t.members] for t, _ in threads] == [[i.id for i in webhook], [disk.id]]
+    assert [said.text if said else None for _, said in threads] == [None, fixed.statement]
+    assert relinked == [] and texts.asked == []
+
+
 def test_an_overdue_action_is_a_risk_an_agenda_item_and_a_question():
     meeting = record("2026-09-15")
     action = insight(meeting, "action", "Aisha to resize the staging database.", owner="Aisha", due="September 20")

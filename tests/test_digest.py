@@ -183,8 +183,12 @@ def test_a_digest_that_no_longer_holds_is_never_read(brief_store, tmp_path):
 
 @pytest.mark.slow
 def test_a_later_meeting_reuses_the_earlier_digest_and_is_the_only_one_read(example_store, tmp_path, monkeypatch):
-    """Ingesting a later meeting looks open roadblock threads up in that meeting only (a thread it
-    joined, from its start), and keeps the threads and resolutions a digest built from nothing has."""
+    """Ingesting a later meeting looks open roadblock threads up in that meeting only (a thread its
+    roadblocks joined too: the earlier meetings were read for it already), links only its
+    insights to the others (the earlier threads stay linked), and keeps the threads and
+    resolutions a digest built from nothing has."""
+    import synth.brief.facts as facts_module
+
     path = tmp_path / "store"
     shutil.copytree(example_store, path)
     app = Synth(Settings(store=path, offline=True))
@@ -194,12 +198,16 @@ def test_a_later_meeting_reuses_the_earlier_digest_and_is_the_only_one_read(exam
     before = digest_now(app)  # forget is a writer: it brought the digest up to date
     assert before is not None and before.holds_for(app.meetings(), last.date)
     calls = record_passage_reads(monkeypatch)
+    relinked: list[int] = []
+    monkeypatch.setattr(facts_module, "linked_pairs", recording(facts_module.linked_pairs, relinked, 1))
     app.ingest([str(source)])
     after = digest_now(app)
     assert after is not None and after.holds_for(app.meetings(), last.date)
-    # only the new meeting is read, but for a thread the new meeting's roadblocks joined (read again)
     joined = [i for i in app.insights(kind="roadblock") if i.meeting_id == last.meeting_id]
-    assert calls and len([day for day in calls if day < before.last_date]) <= len(joined)
+    earlier = {m for t in before.threads["roadblock"] for m in t.members}
+    grown = [t for t in after.threads["roadblock"] if set(t.members) & earlier and not set(t.members) <= earlier]
+    assert joined and grown  # the new meeting's roadblocks joined an earlier thread
+    assert calls and not [day for day in calls if day < before.last_date] and not relinked
     calls.clear()
     with app._session(write=True):
         write_digest(app.store(), None)

@@ -15,10 +15,18 @@ still the store's and the brief looks at every meeting (as of the last one or la
 it works everything out again, as before. So a writer killed between writing insights and the
 digest leaves a digest that no reader uses, never a wrong one.
 
-A writer that finds a digest of an earlier state reuses what still holds: a roadblock thread
-that is resolved stays resolved, and a thread still open is looked up only in the meetings dated
-after the earlier digest's last meeting. Built from nothing (`check --all`, the first ingest),
-the digest is exactly what the brief would work out itself.
+A writer that finds a digest of an earlier state (only later meetings added since) reuses what
+still holds, so that one new meeting costs what is new, not a pass over every pair:
+- the earlier threads stay linked as they were; each insight of the new meetings is linked to
+  every insight it is related enough to (so it joins a thread, starts one, or joins two);
+- a roadblock thread that is resolved stays resolved, and one still open (as it was, or joined
+  since by the new meetings' roadblocks) is looked up only in the new meetings: their insights
+  that say so, and their passages;
+- what leant on an assumption thread is scored again, with the earlier insights that lean on
+  the thread's new members and the new meetings' insights.
+A word's weight shifts a little with every insight added, so a pair of earlier insights at the
+very edge of THREAD_LINK could be linked differently by a digest built from nothing (`check
+--all`, the first ingest), which is exactly what the brief would work out itself.
 """
 
 from __future__ import annotations
@@ -176,12 +184,20 @@ def build_digest(
         entry.leaning = [i.id for i in leaning]
         saying.update(i.meeting_id for i in leaning)
     saying.update(item.insight.meeting_id for item in facts.saying(DONE))
-    terms: dict[str, int] = {}
-    readings: dict[str, dict[str, list[str]]] = {}
     before = {} if earlier is None or earlier.version != VERSION else earlier.meetings
     kept = {r.meeting_id: e for r in records if (e := before.get(r.meeting_id)) and e.token == record_token(r)}
+    # the words of the meetings the earlier digest read as they are now are counted already
+    grown = earlier is not None and bool(before) and kept.keys() == before.keys()
+    terms: dict[str, int] = dict(earlier.terms) if grown and earlier is not None else {}
+    count = earlier.insights if grown and earlier is not None else 0
+    readings: dict[str, dict[str, list[str]]] = {}
     for item in facts.items:
-        readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
+        if item.insight.meeting_id in kept:
+            if grown:
+                continue
+        else:
+            readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
+        count += 1
         for term in item.reading.terms:
             terms[term] = terms.get(term, 0) + 1
     return Digest(
@@ -190,7 +206,7 @@ def build_digest(
         threads=threads,
         meetings={r.meeting_id: kept.get(r.meeting_id) or meeting_entry(facts, r, lines, readings) for r in records},
         terms=terms,
-        insights=len(facts.items),
+        insights=count,
         saying_meetings=sorted(saying),
     )
 

@@ -339,11 +339,13 @@ class Facts:
         self._acting: tuple[list[Noted], np.ndarray, dict[int, int]] | None = None  # see _new_acting
         self._earlier_leaning: dict[tuple[str, ...], list[str]] = {}  # an earlier digest's, by thread
         self._earlier_meetings: set[str] = set()  # the meetings an earlier digest read
+        self._earlier_threads: dict[str, list[list[str]]] = {}  # an earlier digest's threads by kind (ids)
         if earlier is not None:
             self._looked_until = earlier.last_date
             self._known = {tuple(t.members): _said(t.resolution) for t in earlier.threads.get("roadblock", [])}
             self._earlier_leaning = {tuple(t.members): t.leaning for t in earlier.threads.get("assumption", [])}
             self._earlier_meetings = set(earlier.meetings)
+            self._earlier_threads = {kind: [t.members for t in ts] for kind, ts in earlier.threads.items()}
 
     def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
         """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when
@@ -384,9 +386,44 @@ class Facts:
             self._threads[kind] = stored
         if kind not in self._threads:
             members = self.of_kind(kind)
-            pairs = linked_pairs(self._lexicon, self._matrix, [self.index[id(m)] for m in members], THREAD_LINK)
+            pairs = self._grown_links(kind, members)
+            if pairs is None:
+                pairs = linked_pairs(self._lexicon, self._matrix, [self.index[id(m)] for m in members], THREAD_LINK)
             self._threads[kind] = [Thread([members[i] for i in g]) for g in components(len(members), pairs)]
         return self._threads[kind]
+
+    def _grown_links(self, kind: str, members: list[Noted]) -> list[tuple[int, int]] | None:
+        """With an earlier digest (a writer adding later meetings): the links that make a kind's
+        threads (positions in `members`) without relinking every pair: the earlier digest's
+        threads stay linked as they were, and each insight of the meetings it did not read is
+        linked to every insight it is related enough to. None when the earlier digest does not
+        hold exactly the insights of the meetings it read (then every pair is linked again).
+
+        Every pair of two earlier insights keeps the link it had when the earlier digest was
+        built: a word's weight shifts a little with every insight added, which in a link built
+        from nothing could join or part two threads at the edge; `check --all` builds them so."""
+        import numpy as np
+
+        earlier = self._earlier_threads.get(kind)
+        if earlier is None:
+            return None
+        position = {m.insight.id: k for k, m in enumerate(members)}
+        old = [k for k, m in enumerate(members) if m.insight.meeting_id in self._earlier_meetings]
+        held = [i for ids in earlier for i in ids]
+        if len(held) != len(old) or any(position.get(i, -1) not in range(len(members)) for i in held):
+            return None
+        if {position[i] for i in held} != set(old):
+            return None
+        pairs = [(position[a], position[b]) for ids in earlier for a, b in zip(ids, ids[1:])]
+        new = [k for k, m in enumerate(members) if m.insight.meeting_id not in self._earlier_meetings]
+        if new:
+            columns = [self.index[id(m)] for m in members]
+            hit = self._lexicon.related_block(self._matrix, [columns[k] for k in new], columns) >= THREAD_LINK
+            for r, c in zip(*np.nonzero(hit)):
+                k, c = new[int(r)], int(c)
+                if k != c:
+                    pairs.append((min(k, c), max(k, c)))
+        return pairs
 
     def _digest_threads(self, kind: str) -> list[Thread] | None:
         """A kind's threads as the digest holds them (None without one, or if it lacks an insight)."""
@@ -403,18 +440,25 @@ class Facts:
         stored = self._digest_leaning().get(member_ids(thread))
         if stored is not None:
             return [self._by_id[i].insight for i in stored]
-        kept = self._earlier_leaning.get(member_ids(thread))
+        earlier = self._earlier_part(thread)
+        kept = self._earlier_leaning.get(earlier) if earlier else None
         if kept is not None and all(i in self._by_id for i in kept):
-            # a thread an earlier digest held as it is: what leant on it then (scored again: each
-            # word's weight shifts a little with every insight added) and the insights of the
-            # meetings since (dated after all the others) are all that can lean on it now
+            # a thread an earlier digest held (as it is, or joined since by insights of later
+            # meetings): what leant on it then (scored again: each word's weight shifts a little
+            # with every insight added), the earlier insights that lean on its new members, and
+            # the insights of the meetings since (dated after all the others) are all that can
+            # lean on it now
             new, related, column = self._new_acting()
             close = related[:, [column[id(m)] for m in thread.members]].max(axis=1, initial=0.0) >= ACTED_ON
             before = [self._by_id[i] for i in kept]
-            still = [
-                a.insight for a, row in zip(before, self.related_block(before, thread.members)) if row.max() >= ACTED_ON
-            ]
-            return still + [a.insight for a, hit in zip(new, close) if hit]
+            chosen = [a for a, row in zip(before, self.related_block(before, thread.members)) if row.max() >= ACTED_ON]
+            joined = [m for m in thread.members if m.insight.meeting_id not in self._earlier_meetings]
+            if joined:
+                held = {id(a) for a in before} | {id(a) for a in new}
+                others = [a for a in self._every_acting() if id(a) not in held]
+                chosen += [a for a, row in zip(others, self.related_block(others, joined)) if row.max() >= ACTED_ON]
+                chosen.sort(key=lambda a: self.index[id(a)])
+            return [a.insight for a in chosen] + [a.insight for a, hit in zip(new, close) if hit]
         acting = self._every_acting()
         related = self.related_block(acting, thread.members)
         return [a.insight for a, row in zip(acting, related) if row.max() >= ACTED_ON]
@@ -461,11 +505,9 @@ class Facts:
                 self._roadblocks = [(t, _said(e.resolution)) for t, e in zip(threads, entries)]
         if self._roadblocks is None:
             threads = self.threads("roadblock")
-            known = {id(t): self._known[k] for t in threads if (k := member_ids(t)) in self._known}
-            by_insight = {
-                id(t): known[id(t)] if id(t) in known else self._said_by_insight(t, RESOLVED, THREAD_LINK)
-                for t in threads
-            }
+            known = {id(t): self._known[k] for t in threads if (k := self._earlier_part(t)) in self._known}
+            # a thread the earlier digest left open may be resolved by an insight of a later meeting
+            by_insight = {id(t): known.get(id(t)) or self._said_by_insight(t, RESOLVED, THREAD_LINK) for t in threads}
             self._read_near([t for t in threads if by_insight[id(t)] is None])
             self._roadblocks = [(t, by_insight[id(t)] or self._said_in_passages(t, RESOLVED)) for t in threads]
         return self._roadblocks
@@ -473,9 +515,17 @@ class Facts:
     def _start(self, thread: Thread) -> str:
         """The day after which later meetings may speak of the thread: its first day, or the last
         day an earlier digest read for it (it was still open then)."""
-        if self._looked_until and member_ids(thread) in self._known:
+        if self._looked_until and self._earlier_part(thread) in self._known:
             return max(thread.first.date, self._looked_until)
         return thread.first.date
+
+    def _earlier_part(self, thread: Thread) -> tuple[str, ...]:
+        """The ids of a thread's insights from the meetings an earlier digest read, oldest first:
+        when they are one of its threads, this thread is that one, joined since (if at all) only
+        by insights of later meetings. Empty without an earlier digest."""
+        if not self._earlier_meetings:
+            return ()
+        return tuple(m.insight.id for m in thread.members if m.insight.meeting_id in self._earlier_meetings)
 
     def _read_near(self, threads: list[Thread]) -> None:
         """Read the passages near each thread in as few queries as there are distinct (first
