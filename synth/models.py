@@ -307,3 +307,6 @@ class CheckState(BaseModel):
 
     vision: str | None = None
     runs: dict[str, str] = {}
+    # the requests and roadblocks linked into groups (unheard themes), by insight id, groups of two
+    # or more: the next check links only its new ones (None: not kept, by an older synth)
+    themes: list[list[str]] | None = None

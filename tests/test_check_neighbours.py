@@ -136,8 +136,8 @@ def test_one_new_meeting_reads_a_few_vectors_not_the_store(monkeypatch):
 
 
 def themes_of(items, touching=None):
-    themes, looked_at = unheard_themes(items, [], touching)
-    return sorted(tuple(m.key for m in t.members) for t in themes), looked_at
+    themes, linked = unheard_themes(items, [], touching)
+    return sorted(tuple(m.key for m in t.members) for t in themes), linked.looked_at
 
 
 def test_unheard_themes_are_the_same_read_from_a_source_as_from_vectors():
@@ -149,7 +149,9 @@ def test_unheard_themes_are_the_same_read_from_a_source_as_from_vectors():
     assert everything[0]  # the world has themes
     source = Counting(insights, vectors)
     bare = [insight_item(i, []) for i in insights]  # vectors read from the source, in one request
-    assert unheard_themes(bare, [], [i for i in bare if i.insight.meeting_id == "m011"], source)[1] == touched[1]
+    assert (
+        unheard_themes(bare, [], [i for i in bare if i.insight.meeting_id == "m011"], source)[1].looked_at == touched[1]
+    )
     assert themes_of(bare, [i for i in bare if i.insight.meeting_id == "m011"]) == touched
     assert source.read == sum(1 for i in insights if i.kind in ("request", "roadblock"))
     # the groups a new meeting touches are among all groups
@@ -289,3 +291,38 @@ def test_a_check_keeps_the_terms_it_read_and_the_next_reads_only_the_new_insight
         assert [f.model_dump() for f in result.put] == [f.model_dump() for f in second.put]
         assert result.report.pairs == second.report.pairs
     assert second.put  # the new meeting raises flags
+
+
+def test_unheard_groups_kept_by_the_last_check_give_the_themes_of_linking_everything(monkeypatch):
+    """A check keeps the groups of requests and roadblocks; the next one links only its new
+    insights (and what is left of a group that lost one) to the others, and finds the themes,
+    the groups looked at and the groups kept that linking every insight finds."""
+    insights, vectors = world(24, 8)
+    insights = [i.model_copy(update={"id": f"{i.meeting_id}:{i.id}"}) for i in insights]  # ids as a store's
+    items = [insight_item(i, v) for i, v in zip(insights, vectors)]
+    new = [i for i in items if i.insight.meeting_id == "m023"]
+    old = [i for i in items if i.insight.meeting_id != "m023"]
+    _, before = unheard_themes(old, [], [])
+    assert before.groups and before.looked_at == set()  # nothing touched: no group looked at
+
+    def grouped(linked):
+        return sorted(sorted(g) for g in linked.groups)
+
+    rows: list[int] = []
+    bonus = Lexicon.bonus
+    monkeypatch.setattr(Lexicon, "bonus", lambda self, item: rows.append(1) or bonus(self, item))
+    themes, linked = unheard_themes(items, [], new, earlier=before.groups)
+    walked = len(rows)
+    monkeypatch.undo()
+    scratch_themes, scratch = unheard_themes(items, [], new)
+    assert [[m.key for m in t.members] for t in themes] == [[m.key for m in t.members] for t in scratch_themes]
+    assert themes and linked.looked_at == scratch.looked_at and grouped(linked) == grouped(scratch)
+    themed = [i for i in new if i.insight.kind in ("request", "roadblock")]
+    assert walked <= len(themed) < len(scratch.looked_at)  # only the new rows were linked
+    # a meeting extracted again (or forgotten) takes its insights out of their groups: what is left
+    # of those groups is linked again, and the groups are those of linking every insight left
+    gone = max(before.groups, key=len)[0].split(":")[0]
+    left = [i for i in items if i.insight.meeting_id != gone]
+    _, again = unheard_themes(left, [], [i for i in left if i.insight.meeting_id == "m023"], earlier=linked.groups)
+    _, whole = unheard_themes(left, [], [i for i in left if i.insight.meeting_id == "m023"])
+    assert grouped(again) == grouped(whole) and again.looked_at >= whole.looked_at

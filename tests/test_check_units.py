@@ -400,8 +400,8 @@ def test_unheard_themes_of_new_insights_build_only_their_own_groups():
     ]
     items = [insight_item(i, unit(1, 0.1 * k)) for k, i in enumerate(sso)]
     items += [insight_item(i, unit(0, 1, 0.1 * k)) for k, i in enumerate(visits)]
-    everything, looked_at = unheard_themes(items, [])
-    assert [len(t.members) for t in everything] == [3, 3] and len(looked_at) == 6
-    themes, looked_at = unheard_themes(items, [], touching=[items[-1]])  # one new request about visits
+    everything, linked = unheard_themes(items, [])
+    assert [len(t.members) for t in everything] == [3, 3] and len(linked.looked_at) == 6
+    themes, linked = unheard_themes(items, [], touching=[items[-1]])  # one new request about visits
     assert [[m.insight.statement for m in t.members][0] for t in themes] == ["Customers ask for recurring visits."]
-    assert looked_at == {i.key for i in items[3:]}  # the single sign-on group was not rebuilt
+    assert linked.looked_at == {i.key for i in items[3:]}  # the single sign-on group was not rebuilt

@@ -4,6 +4,7 @@ the verdict, its id from what its sides say, and the status each assumption's fl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Literal, NamedTuple
@@ -40,7 +41,13 @@ def flag_id(kind: str, keys: list[str]) -> str:
 
 def insight_key(insight: Insight) -> str:
     """What an insight says, where: the same quote in the same meeting is the same side."""
-    return f"{insight.meeting_id}|{' '.join(words(insight.quote))}"
+    return _key(insight.meeting_id, insight.quote)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _key(meeting_id: str, quote: str) -> str:
+    # kept: one check after an ingest asks for every insight's key twice (the check, the digest)
+    return f"{meeting_id}|{' '.join(words(quote))}"
 
 
 def timestamp() -> str:

@@ -99,18 +99,18 @@ def run_check(
     # unheard themes: every group when everything or the vision is checked again, otherwise only
     # the groups that hold a new request or roadblock (the others stand as the last check left them)
     touching = None if vision_targets is items else new
-    themes, looked_at = unheard_themes(items, statements, touching, source)
+    themes, linked = unheard_themes(items, statements, touching, source, inputs.state.themes)
     for theme in themes:
         flag = unheard_flag(theme, now)
         produced[flag.id] = flag
     live_keys = {i.key for i in items} | {s.key for s in statements}
-    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report, looked_at)
+    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report, linked.looked_at)
 
     stored = {f.id: f for f in inputs.flags} | {f.id: f for f in to_put}
     opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
     report.open_flags = len(opened)
     report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
-    state = CheckState(vision=vision_version, runs=dict(inputs.runs))
+    state = CheckState(vision=vision_version, runs=dict(inputs.runs), themes=linked.groups)
     return CheckResult(put=to_put, delete=to_delete, state=state, report=report, terms=terms_to_keep(items))
 
 

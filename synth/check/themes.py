@@ -31,26 +31,40 @@ class Theme:
     similarity: float
 
 
+@dataclass
+class Linked:
+    """What `unheard_themes` found besides the themes: the keys of every request and roadblock
+    whose group was looked at, and every group of two or more (their insights' ids) as the links
+    stand now, for the next check to start from (None: not worked out, too few to link)."""
+
+    looked_at: set[str]
+    groups: list[list[str]] | None
+
+
 def unheard_themes(
     items: list[InsightItem],
     statements: list[StatementItem],
     touching: list[InsightItem] | None = None,
     source: InsightVectors | None = None,
-) -> tuple[list[Theme], set[str]]:
+    earlier: list[list[str]] | None = None,
+) -> tuple[list[Theme], Linked]:
     """Groups of similar requests and roadblocks from three or more meetings that no vision
-    statement is close to; and the keys of every request and roadblock whose group was looked at.
-    With `touching` (the new insights of a check), only the groups that hold one of them are
-    built, walking links out from them; otherwise every group is. The requests' and roadblocks'
-    vectors are read from `source` (by position in `items`; None: the items hold them) in one
-    request; the insights walked are then multiplied with all of them a block of rows at a time,
-    so the cost grows with the groups walked times the requests and roadblocks."""
+    statement is close to, and what was looked at (see Linked). With `touching` (the new insights
+    of a check), only the groups that hold one of them are built; otherwise every group is.
+
+    The groups are the linked sets of the link graph (close, related, of another meeting).
+    `earlier`: the groups the last check left (by insight id), whose links stand: only the
+    touching insights, and what is left of a group that lost an insight (its meeting extracted
+    again or forgotten), are linked to all the others, so one new meeting costs its own rows, not
+    a walk through the groups it joins. Without them, every insight is linked (once: the groups
+    are kept for the next check). The requests' and roadblocks' vectors are read from `source`
+    (by position in `items`; None: the items hold them) in one request; the rows linked are
+    multiplied with all of them a block of rows at a time."""
     import numpy as np
 
     themed = [item for item in items if item.insight.kind in THEME_KINDS]
     if len(themed) < UNHEARD_MEETINGS:
-        return [], {i.key for i in themed}
-    # a group is walked link by link and may reach most requests and roadblocks: their vectors are
-    # read in one request, and each row's close ones found by one product with all of them
+        return [], Linked({i.key for i in themed}, None)
     if source is not None:
         load_vectors(themed, items, source)
     themed_vectors = vector_matrix(themed)
@@ -58,7 +72,7 @@ def unheard_themes(
     meeting_of = np.asarray([number[i.insight.meeting_id] for i in themed], dtype=np.int64)
     lexicon = Lexicon(themed)
     wanted = None if touching is None else {id(i) for i in touching}
-    reached = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
+    starts = {t for t, item in enumerate(themed) if wanted is None or id(item) in wanted}
 
     def links(rows: list[int]) -> list[tuple[int, int]]:
         """The links of each of `rows`: close, related, and of another meeting."""
@@ -72,12 +86,24 @@ def unheard_themes(
                     found += [(r, int(k)) for k in close[related >= UNHEARD_LINK]]
         return found
 
-    frontier, found = sorted(reached), []
-    while frontier:  # breadth first from where it starts: rows only for what they reach
-        found += links(frontier)
-        frontier = sorted({j for _, j in found} - reached)
-        reached |= set(frontier)
-    groups = [g for g in components(len(themed), found) if g[0] in reached]
+    kept: list[tuple[int, int]] = []  # the links of the earlier groups that stand
+    position = {item.insight.id: t for t, item in enumerate(themed)}
+    if earlier is None or wanted is None or len(position) < len(themed):
+        rows = list(range(len(themed)))  # every insight: the groups are all worked out
+    else:
+        for ids in earlier:
+            at = [position.get(i) for i in ids]
+            if None in at or any(t in starts for t in at if t is not None):
+                starts |= {t for t in at if t is not None}  # a group changed: what is left is linked again
+            else:
+                kept += [(a, b) for a, b in zip(at, at[1:]) if a is not None and b is not None]
+        rows = sorted(starts)
+    every = components(len(themed), kept + links(rows))
+    groups = [g for g in every if starts.intersection(g)]
+    linked = Linked(
+        looked_at={themed[i].key for g in groups for i in g},
+        groups=[[themed[i].insight.id for i in g] for g in every if len(g) > 1],
+    )
     themes = []
     vision = vector_matrix(statements) if statements else None
     for members in groups:
@@ -107,8 +133,7 @@ def unheard_themes(
                 continue
         chosen.sort(key=lambda m: (m.insight.date, m.insight.meeting_id, m.insight.start_line))
         themes.append(Theme(chosen, closest, best))
-    looked_at = {themed[i].key for g in groups for i in g}
-    return themes, looked_at
+    return themes, linked
 
 
 def unheard_flag(theme: Theme, now: str) -> Flag:
