@@ -75,9 +75,10 @@ Item = InsightItem | StatementItem
 
 
 def insight_item(insight: Insight, vector: Vector) -> InsightItem:
-    """An insight as a flag side: its statement, quote, speaker and lines."""
+    """An insight as a flag side: its statement, quote, speaker and lines (made without checking
+    them again: the insight's fields are checked already, and a check makes one per insight)."""
     return InsightItem(
-        FlagSide(
+        FlagSide.model_construct(
             kind=insight.kind,
             text=insight.statement,
             quote=insight.quote,
@@ -89,6 +90,7 @@ def insight_item(insight: Insight, vector: Vector) -> InsightItem:
             source=insight.source,
             start_line=insight.start_line,
             end_line=insight.end_line,
+            section=None,
             key=insight_key(insight),
         ),
         vector,
