@@ -410,9 +410,7 @@ class Facts:
         position = {m.insight.id: k for k, m in enumerate(members)}
         old = [k for k, m in enumerate(members) if m.insight.meeting_id in self._earlier_meetings]
         held = [i for ids in earlier for i in ids]
-        if len(held) != len(old) or any(position.get(i, -1) not in range(len(members)) for i in held):
-            return None
-        if {position[i] for i in held} != set(old):
+        if len(held) != len(old) or any(i not in position for i in held) or {position[i] for i in held} != set(old):
             return None
         pairs = [(position[a], position[b]) for ids in earlier for a, b in zip(ids, ids[1:])]
         new = [k for k, m in enumerate(members) if m.insight.meeting_id not in self._earlier_meetings]
