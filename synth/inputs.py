@@ -153,7 +153,7 @@ def brief_facts(
         as_of,
         records,
         insights,
-        flags=[] if for_digest else store.flags.all(),  # a digest holds nothing the flags decide
+        flags=None if for_digest else store.flags.all(),  # a digest holds nothing the flags decide
         roster=roster,
         vision=vision,
         statements=statements,

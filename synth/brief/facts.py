@@ -270,7 +270,7 @@ class Facts:
         as_of: dt.date,
         records: list[MeetingRecord],
         insights: Sequence[tuple[Insight, Vector]],
-        flags: list[Flag],
+        flags: list[Flag] | None,
         roster: dict[str, str],
         vision: Vision | None,
         statements: Sequence[tuple[VisionStatement, Vector]],
@@ -281,7 +281,9 @@ class Facts:
         sayings: dict[str, dict[str, list[str]]] | None = None,
     ):
         """`records`: the stored meetings (those after `as_of` are left out); `insights`: the
-        visible insights of those meetings with their statement vectors; `statements`: the
+        visible insights of those meetings with their statement vectors; `flags`: every stored
+        flag, which gives each assumption its status (None: not read, as for a digest, which
+        holds no status: the assumptions keep what they have); `statements`: the
         vision's statements with theirs; `texts`: where later meetings' words are read.
         `digest`: the threads and resolutions worked out by a writer for exactly these records
         (digest.py), read instead of working them out; `earlier`: a digest of an earlier state
@@ -294,13 +296,13 @@ class Facts:
         self.as_of = as_of
         self.records = [r for r in records if r.date <= as_of.isoformat()]
         self.by_meeting = {r.meeting_id: r for r in self.records}
-        self.flags = flags
+        self.flags = flags or []
         statuses = assumption_statuses(self.flags)
         kept: list[tuple[Insight, InsightItem]] = []
         for insight, vector in insights:
             if insight.meeting_id not in self.by_meeting:
                 continue
-            if insight.kind == "assumption":  # a copy: the caller's insight keeps what it had
+            if insight.kind == "assumption" and flags is not None:  # a copy: the caller's keeps what it had
                 got = statuses.get(insight_key(insight))
                 status, flag = (got[0], got[1]) if got else ("untested", None)
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})

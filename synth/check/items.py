@@ -27,16 +27,38 @@ Vector = list[float]
 
 @dataclass
 class InsightItem:
-    """An insight as one side of a flag, with its statement's vector."""
+    """An insight as one side of a flag, with its statement's vector. The side is made when
+    first asked for: a check and a digest hold every insight as an item, and only the few in a
+    pair or a theme become a flag's side."""
 
-    side: FlagSide
     vector: Vector
     insight: Insight
     known_terms: list[str] | None = None  # its reading's terms, kept by an earlier check
 
     @property
     def key(self) -> str:
-        return self.side.key
+        return insight_key(self.insight)
+
+    @cached_property
+    def side(self) -> FlagSide:
+        """The insight as a flag side: its statement, quote, speaker and lines (made without
+        checking its fields again: they were checked as the insight's)."""
+        insight = self.insight
+        return FlagSide.model_construct(
+            kind=insight.kind,
+            text=insight.statement,
+            quote=insight.quote,
+            speaker=insight.speaker,
+            team=insight.team,
+            meeting_id=insight.meeting_id,
+            title=insight.title,
+            date=insight.date,
+            source=insight.source,
+            start_line=insight.start_line,
+            end_line=insight.end_line,
+            section=None,
+            key=self.key,
+        )
 
     @cached_property
     def reading(self) -> Reading:
@@ -75,27 +97,8 @@ Item = InsightItem | StatementItem
 
 
 def insight_item(insight: Insight, vector: Vector) -> InsightItem:
-    """An insight as a flag side: its statement, quote, speaker and lines (made without checking
-    them again: the insight's fields are checked already, and a check makes one per insight)."""
-    return InsightItem(
-        FlagSide.model_construct(
-            kind=insight.kind,
-            text=insight.statement,
-            quote=insight.quote,
-            speaker=insight.speaker,
-            team=insight.team,
-            meeting_id=insight.meeting_id,
-            title=insight.title,
-            date=insight.date,
-            source=insight.source,
-            start_line=insight.start_line,
-            end_line=insight.end_line,
-            section=None,
-            key=insight_key(insight),
-        ),
-        vector,
-        insight,
-    )
+    """An insight as an item of the check, with its statement's vector."""
+    return InsightItem(vector, insight)
 
 
 def statement_item(statement: VisionStatement, vector: Vector) -> StatementItem:
