@@ -186,20 +186,19 @@ def build_digest(
     saying.update(item.insight.meeting_id for item in facts.saying(DONE))
     before = {} if earlier is None or earlier.version != VERSION else earlier.meetings
     kept = {r.meeting_id: e for r in records if (e := before.get(r.meeting_id)) and e.token == record_token(r)}
-    # the words of the meetings the earlier digest read as they are now are counted already
-    grown = earlier is not None and bool(before) and kept.keys() == before.keys()
-    terms: dict[str, int] = dict(earlier.terms) if grown and earlier is not None else {}
-    count = earlier.insights if grown and earlier is not None else 0
+    # when every meeting the earlier digest read is as it was, its words are counted already
+    counted = earlier if earlier is not None and before and kept.keys() == before.keys() else None
+    terms: dict[str, int] = dict(counted.terms) if counted else {}
+    count = counted.insights if counted else 0
     readings: dict[str, dict[str, list[str]]] = {}
     for item in facts.items:
-        if item.insight.meeting_id in kept:
-            if grown:
-                continue
-        else:
+        fresh = item.insight.meeting_id not in kept
+        if fresh:
             readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
-        count += 1
-        for term in item.reading.terms:
-            terms[term] = terms.get(term, 0) + 1
+        if fresh or counted is None:
+            count += 1
+            for term in item.reading.terms:
+                terms[term] = terms.get(term, 0) + 1
     return Digest(
         token=records_token(records),
         last_date=max((r.date for r in records), default=""),
