@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -121,7 +121,6 @@ def brief_facts(
     reads: Reads | None = None,
     for_digest: bool = False,
     earlier: Digest | None = None,
-    readings: dict[str, list[str]] | None = None,
     visible: list[VisibleRow] | None = None,
     sayings: dict[str, dict[str, list[str]]] | None = None,
 ) -> Facts:
@@ -130,9 +129,10 @@ def brief_facts(
     each read inside `read_step()` (a short session of its own) when it is given, else from `store`.
     The store's digest is used when it holds for these meetings; when it is out of date, a note
     saying so is added to `notes`. `for_digest`: the facts a writer builds a digest from, never
-    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), the
-    insights' content words in `readings` and what they say in `sayings` (see Facts), and the
-    visible insights with their vectors in `visible`, if the writer read them already.
+    read from the stored one; they reuse `earlier`, if given (see brief/digest.py), what the
+    insights say in `sayings` (see Facts), and the visible insights with their vectors in
+    `visible`, if the writer read them already. Each insight's content words are those a check
+    kept with it, where it kept them (see check/run.py's KeptTerms).
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -143,16 +143,17 @@ def brief_facts(
     vision, statements = store.vision.current_with_vectors()
     digest = None if for_digest else current_digest(store, every, as_of, notes)
     roster = store.settings.roster()
+    rows: Sequence[VisibleRow | InsightRow]
     if for_digest and visible is not None:
-        insights = [(row.insight, v) for row in visible if (v := row.vector) is not None]
+        rows = visible
     elif digest is not None and reads is not None:
-        insights = [(row.insight, row.vector) for row in read_in_part(store, records, digest, *reads(records, roster))]
+        rows = read_in_part(store, records, digest, *reads(records, roster))
     else:
-        insights = [(row.insight, row.vector) for row in store.insights.with_vector_rows(runs)]
+        rows = store.insights.with_vector_rows(runs)
     return Facts(
         as_of,
         records,
-        insights,
+        [(row.insight, v) for row in rows if (v := row.vector) is not None],
         flags=None if for_digest else store.flags.all(),  # a digest holds nothing the flags decide
         roster=roster,
         vision=vision,
@@ -160,9 +161,18 @@ def brief_facts(
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
         digest=digest,
         earlier=earlier,
-        readings=readings if for_digest else digest.readings() if digest is not None else None,
+        readings=kept_readings(rows),
         sayings=sayings if for_digest else digest.sayings() if digest is not None else None,
     )
+
+
+def kept_readings(rows: Sequence[VisibleRow | InsightRow]) -> dict[str, list[str]]:
+    """The content words a check kept with each insight, by insight id, where the current
+    reader kept them (see check/run.py's KeptTerms)."""
+    from .check.run import reader_fingerprint
+
+    current = reader_fingerprint()
+    return {row.insight.id: kept[1] for row in rows if (kept := row.kept_terms) is not None and kept[0] == current}
 
 
 Reads = Callable[[list["MeetingRecord"], dict[str, str]], tuple[list[str], set[str]]]
@@ -260,13 +270,24 @@ def refresh_digest(store: Store, rebuild: bool = False, owed: DigestOwed | None 
         last,
         for_digest=True,
         earlier=reusable(earlier, records),
-        readings=earlier.readings(now) if earlier is not None else None,
         visible=owed.rows,
         sayings=earlier.sayings(now) if earlier is not None else None,
     )
     from .store.digest import write_digest
 
     write_digest(store, build_digest(facts, records, lines, earlier).model_dump(mode="json"))
+    keep_readings(store, facts, records)
+
+
+def keep_readings(store: Store, facts: Facts, records: list[MeetingRecord]) -> None:
+    """Keep with each insight the digest read whose content words were not kept (the check
+    keeps those it reads) the words it read, so that no later brief or digest reads it again."""
+    from .check.run import reader_fingerprint
+
+    runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
+    read = [(item.insight, (reader_fingerprint(), list(item.reading.terms))) for item in facts.read_now()]
+    if read:
+        store.insights.keep_terms(runs, read)
 
 
 FEW_MEETINGS = 4  # meetings to look in up to which their passages are read and ranked in memory

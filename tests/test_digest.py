@@ -231,36 +231,53 @@ def test_report_spans_the_meetings_and_draws_at_most_ten_years(brief_store):
 @pytest.mark.slow
 def test_the_brief_reads_vectors_a_few_runs_at_a_time_in_the_order_of_one_read(brief_store, monkeypatch):
     """A read's memory grows with its rows, so the brief's insights come a few runs at a time; the
-    same insights, in the order of one read of them all, with the same vectors as float32 rows."""
+    same insights, in the order of one read of them all, with the same vectors as float32 rows.
+    With the folder's file of vectors (store/vectors.py), only their ids are asked of Chroma."""
     import numpy as np
 
     from synth.store import insights as insight_store
+    from synth.store import vectors
 
     monkeypatch.setattr(insight_store, "RUNS_PER_READ", 3)
     app = Synth(Settings(store=brief_store, offline=True))
+    path = vectors.path_of(brief_store)
+    assert path.exists()  # the writer's check and digest read every insight with its vector
     with app._session(write=False):
         store = app.store(create=False)
         runs = [r.extraction_run for r in store.meetings.records() if r.extraction_run][::-1]  # not as stored
-        reads: list[int] = []
         real = type(store._insights).get
 
-        def counted(collection, *args, **kwargs):
-            got = real(collection, *args, **kwargs)
-            if collection.name == store._insights.name:  # not the read of the runs' packs (config)
-                reads.append(len(got["ids"]))
-            return got
+        def read_counted(*kinds: str) -> tuple[list, list[int]]:
+            reads: list[int] = []
 
-        monkeypatch.setattr(type(store._insights), "get", counted)
-        rows = store.insights.with_vector_rows(runs, ["finding", "request"])
-        monkeypatch.undo()
+            def counted(collection, *args, **kwargs):
+                got = real(collection, *args, **kwargs)
+                if collection.name == store._insights.name:  # not the read of the runs' packs (config)
+                    reads.append(len(got["ids"]))
+                return got
+
+            monkeypatch.setattr(type(store._insights), "get", counted)
+            try:
+                return store.insights.with_vector_rows(runs, list(kinds)), reads
+            finally:
+                monkeypatch.setattr(type(store._insights), "get", real)
+
+        from_file, file_reads = read_counted("finding", "request")
+        path.rename(path.with_name("aside.bin"))
+        try:
+            rows, reads = read_counted("finding", "request")
+        finally:
+            path.with_name("aside.bin").replace(path)
         whole = store.insights.with_vectors(runs, ["finding", "request"])
     assert len(runs) == 10 and len(whole) > 20
-    assert [(r.insight, r.run) for r in rows] == [(r.insight, r.run) for r in whole]
-    assert all(
-        r.vector.dtype == np.float32 and np.array_equal(r.vector, np.float32(w.vector)) for r, w in zip(rows, whole)
-    )
+    for got in (rows, from_file):
+        assert [(r.insight, r.run) for r in got] == [(r.insight, r.run) for r in whole]
+        assert all(
+            r.vector.dtype == np.float32 and np.array_equal(r.vector, np.float32(w.vector)) for r, w in zip(got, whole)
+        )
     assert reads[0] == len(whole) and len(reads) == 1 + 4  # the ids in one read, then 10 runs 3 at a time
     assert max(reads[1:]) < len(whole)
+    assert file_reads == [len(whole)]  # the ids only: every vector from the file
 
 
 @pytest.mark.slow

@@ -88,6 +88,7 @@ class Collection:
 class Store:
     batch = LIMIT
     location = "test"
+    server = True  # no folder: every vector is read from the collection (no file of vectors)
 
     def __init__(self, **collections: Collection):
         for name, collection in collections.items():

@@ -44,7 +44,7 @@ from .model import Cite
 if TYPE_CHECKING:
     from .facts import Facts
 
-VERSION = 5  # raised when what the digest holds or how it is worked out changes
+VERSION = 6  # raised when what the digest holds or how it is worked out changes
 THREADED = ("roadblock", "assumption", "request")
 
 
@@ -68,14 +68,13 @@ class ThreadEntry(BaseModel):
 class MeetingEntry(BaseModel):
     """One meeting as the digest read it (`record_token`), and the lines each function spoke in
     it ("" for the lines of no known speaker in a meeting without a team), its visible insights
-    per function, each insight's content words (insight id -> the words of its reading, in
-    order), which are slow to work out again, and which of its insights say an action done or a
-    roadblock resolved (facts.SAYINGS name -> insight ids), not to read every insight for it again."""
+    per function, and which of its insights say an action done or a roadblock resolved
+    (facts.SAYINGS name -> insight ids), not to read every insight for it again. (Each insight's
+    content words, slow to work out again, are kept with the insight: see inputs.keep_readings.)"""
 
     token: str
     lines: dict[str, int]
     insights: dict[str, int] = {}
-    readings: dict[str, list[str]] = {}
     sayings: dict[str, list[str]] = {}
 
 
@@ -90,15 +89,6 @@ class Digest(BaseModel):
     terms: dict[str, int] = {}
     insights: int = 0
     saying_meetings: list[str] = []
-
-    def readings(self, meetings: dict[str, MeetingRecord] | None = None) -> dict[str, list[str]]:
-        """Each insight's content words, of every meeting (or of those of `meetings` that are
-        still as the digest read them)."""
-        out: dict[str, list[str]] = {}
-        for meeting_id, entry in self.meetings.items():
-            if meetings is None or (meeting_id in meetings and record_token(meetings[meeting_id]) == entry.token):
-                out.update(entry.readings)
-        return out
 
     def sayings(self, meetings: dict[str, MeetingRecord] | None = None) -> dict[str, dict[str, list[str]]]:
         """Which insights say an action done or a roadblock resolved, by meeting (`MeetingEntry.
@@ -190,12 +180,8 @@ def build_digest(
     counted = earlier if earlier is not None and before and kept.keys() == before.keys() else None
     terms: dict[str, int] = dict(counted.terms) if counted else {}
     count = counted.insights if counted else 0
-    readings: dict[str, dict[str, list[str]]] = {}
     for item in facts.items:
-        fresh = item.insight.meeting_id not in kept
-        if fresh:
-            readings.setdefault(item.insight.meeting_id, {})[item.insight.id] = list(item.reading.terms)
-        if fresh or counted is None:
+        if item.insight.meeting_id not in kept or counted is None:
             count += 1
             for term in item.reading.terms:
                 terms[term] = terms.get(term, 0) + 1
@@ -203,21 +189,18 @@ def build_digest(
         token=records_token(records),
         last_date=max((r.date for r in records), default=""),
         threads=threads,
-        meetings={r.meeting_id: kept.get(r.meeting_id) or meeting_entry(facts, r, lines, readings) for r in records},
+        meetings={r.meeting_id: kept.get(r.meeting_id) or meeting_entry(facts, r, lines) for r in records},
         terms=terms,
         insights=count,
         saying_meetings=sorted(saying),
     )
 
 
-def meeting_entry(
-    facts: Facts, record: MeetingRecord, lines: dict[str, dict[str, int]], readings: dict[str, dict[str, list[str]]]
-) -> MeetingEntry:
+def meeting_entry(facts: Facts, record: MeetingRecord, lines: dict[str, dict[str, int]]) -> MeetingEntry:
     """A meeting's entry, worked out from the facts."""
     return MeetingEntry(
         token=record_token(record),
         lines=lines[record.meeting_id],
         insights=facts.insights_per_team(record),
-        readings=readings.get(record.meeting_id, {}),
         sayings=facts.sayings_of(record.meeting_id),
     )

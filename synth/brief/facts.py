@@ -308,6 +308,7 @@ class Facts:
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
             item = insight_item(insight, cast("list[float]", vector))  # a float32 row serves as well here
             kept.append((insight, _with_reading(item, (readings or {}).get(insight.id))))
+        self._given = set(readings or ())  # the insights whose content words were given
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
         # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
         # it is computed for the pairs a section asks about, never as a matrix over every insight
@@ -348,6 +349,10 @@ class Facts:
             self._earlier_leaning = {tuple(t.members): t.leaning for t in earlier.threads.get("assumption", [])}
             self._earlier_meetings = set(earlier.meetings)
             self._earlier_threads = {kind: [t.members for t in ts] for kind, ts in earlier.threads.items()}
+
+    def read_now(self) -> list[Noted]:
+        """The insights whose content words were worked out here (not given in `readings`)."""
+        return [item for item in self.items if item.insight.id not in self._given]
 
     def lines_spoken(self, record: MeetingRecord) -> dict[str, int]:
         """The lines each function spoke in a meeting (digest.MeetingEntry), from the digest when

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ..models import Insight, MeetingRecord
 from . import codec, limits
+from . import vectors as vector_file
 from .client import wrap
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Pack(NamedTuple):
     def insight(self, stored_id: str) -> Insight:
         value, kept = self.rows[stored_id]
         if isinstance(value, dict):
-            value = Insight(**value)
+            value = Insight.model_validate(value)
             self.rows[stored_id] = (value, kept)
         return value
 
@@ -97,12 +98,13 @@ class InsightVector(NamedTuple):
 
 
 class InsightRow(NamedTuple):
-    """A stored insight, the extraction run it belongs to, and its statement's vector as a
-    float32 row."""
+    """A stored insight, the extraction run it belongs to, its statement's vector as a float32
+    row, and the terms a check kept for it (the reader's fingerprint and the terms), if any."""
 
     insight: Insight
     run: str
     vector: npt.NDArray[np.float32]
+    kept_terms: tuple[str, list[str]] | None = None
 
 
 class InsightRepo:
@@ -158,6 +160,12 @@ class InsightRepo:
             packs.append({"run": {"$nin": keep}})
         self._store.delete_where(self._store._config, {"$and": packs})
         return removed
+
+    def drop_kept_vectors(self) -> None:
+        """Remove the folder's file of vectors (a meeting forgotten: its insights' ids name it);
+        the next read of every insight with its vector writes it again."""
+        if not self._store.server:
+            vector_file.remove(self._store.location)
 
     def _packs(self, runs: list[str]) -> dict[str, Pack]:
         """The packs of these runs that have one (runs written before packing have none)."""
@@ -223,7 +231,7 @@ class InsightRepo:
     def with_vector_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[InsightRow]:
         """`with_vectors`, each vector a float32 row (a tenth of the memory of a list of floats),
         in the same order."""
-        return [InsightRow(r.insight, r.run, row) for r, row in self._read_rows(runs, kinds)]
+        return [InsightRow(r.insight, r.run, row, r.kept) for r, row in self._read_rows(runs, kinds)]
 
     @wrap("reading insights with their vectors")
     def visible_with_vectors(self, records: list[MeetingRecord]) -> list[VisibleRow]:
@@ -232,23 +240,40 @@ class InsightRepo:
         runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
         return [
             VisibleRow(r.id, r.insight, r.kept, row)
-            for r, row in self._read_rows(list(runs.values()))
+            for r, row in self._read_rows(list(runs.values()), every=True)
             if runs.get(r.insight.meeting_id) == r.run
         ]
 
-    def _read_rows(self, runs: list[str], kinds: list[str] | None = None) -> list[tuple[Stored, Any]]:
+    def _read_rows(
+        self, runs: list[str], kinds: list[str] | None = None, every: bool = False
+    ) -> list[tuple[Stored, Any]]:
         """Each insight of `runs` (of `kinds`) with its float32 vector, in the order of one read.
-        Read a few runs at a time: Chroma holds the rows of one read several times over while it
-        answers, so the memory of a read grows with its rows. A packed run's insights come from its
-        pack, so only their vectors are read from their records."""
+        A packed run's insights come from its pack, and their vectors from the store folder's
+        file of vectors (vectors.py) when it holds the run, else from their records, a few runs
+        at a time (Chroma holds the rows of one read several times over while it answers, so the
+        memory of a read grows with its rows); a run read whole from its records is added to the
+        file. `every`: `runs` are every run the meetings show (the file may drop the others)."""
         import numpy as np
 
         order = {i: k for k, i in enumerate(self._ids(runs, kinds))}  # the order of one read
         packs = self._packs(runs)
-        packed = {i: run for run, p in packs.items() for i in p.rows}
+        kept = vector_file.Kept({}, 0) if self._store.server else vector_file.load(self._store.location)
         found: list[tuple[int, tuple[Stored, Any]]] = []
+        filed = set()
+        for run in runs:
+            block, pack = kept.blocks.get(run), packs.get(run)
+            if block is None or pack is None or len(block.ids) != len(pack.rows) or set(block.ids) != pack.rows.keys():
+                continue
+            filed.add(run)
+            found += [
+                (order[i], (Stored(i, pack.insight(i), run, pack.rows[i][1]), row))
+                for i, row in zip(block.ids, block.vectors)
+                if i in order
+            ]
+        packed = {i: run for run, p in packs.items() if run not in filed for i in p.rows}
+        read: dict[str, list[tuple[str, Any]]] = {}  # runs read whole from their records, to file
         for some, include in (
-            ([r for r in runs if r in packs], ["embeddings"]),
+            ([r for r in runs if r in packs and r not in filed], ["embeddings"]),
             ([r for r in runs if r not in packs], None),
         ):
             for got in self._with_embeddings(some, kinds, RUNS_PER_READ, include):
@@ -264,6 +289,19 @@ class InsightRepo:
                     else list(self._stored(got["ids"], got["metadatas"]))
                 )
                 found += [(order.get(r.id, len(order)), (r, row)) for r, row in zip(stored, matrix) if r is not None]
+                if include is not None and kinds is None:
+                    for i, row in zip(got["ids"], matrix):
+                        read.setdefault(packed[i], []).append((i, row))
+        # the file keeps what no meeting shows any more until that is most of it
+        wanted = set(runs)
+        stale = every and len(kept.blocks.keys() - wanted) > len(kept.blocks.keys() & wanted)
+        if not self._store.server and (read or stale):
+            blocks = {
+                run: vector_file.Block([i for i, _ in rows], np.asarray([v for _, v in rows], dtype=np.float32))
+                for run, rows in read.items()
+                if {i for i, _ in rows} == packs[run].rows.keys()
+            }
+            vector_file.append(self._store.location, blocks, keep=wanted if stale else None, end=kept.end)
         found.sort(key=lambda pair: pair[0])
         return [row for _, row in found]
 

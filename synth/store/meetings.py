@@ -490,4 +490,5 @@ class MeetingRepo:
         self._store._meetings.delete(ids=[meeting_id])
         self._changed(removed=meeting_id)
         self._store.insights.remove_stale(meeting_id, None)
+        self._store.insights.drop_kept_vectors()
         return self.remove_stale_passages(meeting_id, None)
