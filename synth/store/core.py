@@ -37,6 +37,14 @@ VISION = "synth_vision"
 FLAGS = "synth_flags"
 LAZY = {INSIGHTS: True, CACHE: False, VISION: True, FLAGS: False}  # name: has vectors worth an index
 ALL = {PASSAGES, MEETINGS, CONFIG, *LAZY}
+# Chroma replays every write it has not yet flushed into a collection's vector index on each new
+# write, and flushes after `sync_threshold` of them (1,000 by default): a write to the settings
+# collection, whose records hold the digest and the check's state, read up to a thousand such
+# records again (25 to 40 ms for one small write at 300 meetings, a dozen writes per ingest).
+# The collections whose index is of one-number vectors (or of one title per meeting) flush
+# sooner, which costs them nothing worth counting; passages and insights keep the default (their
+# index is rewritten whole at each flush).
+SYNC_THRESHOLD = {CONFIG: 10, FLAGS: 10, CACHE: 10, MEETINGS: 100}
 
 
 class Store:
@@ -182,10 +190,38 @@ class Store:
         self._passages = self._client.get_or_create_collection(
             PASSAGES, metadata=meta, configuration=config, embedding_function=function
         )
-        self._meetings = self._client.get_or_create_collection(
-            MEETINGS, metadata=meta, configuration=config, embedding_function=function
+        self._meetings = self._tuned(
+            MEETINGS,
+            self._client.get_or_create_collection(
+                MEETINGS, metadata=meta, configuration=_synced(MEETINGS, config), embedding_function=function
+            ),
         )
-        self._config = self._client.get_or_create_collection(CONFIG, metadata=meta, embedding_function=function)
+        self._config = self._tuned(
+            CONFIG,
+            self._client.get_or_create_collection(
+                CONFIG, metadata=meta, configuration=_synced(CONFIG), embedding_function=function
+            ),
+        )
+
+    def _tuned(self, name: str, collection: Any) -> Any:
+        """`collection`, its flush setting (SYNC_THRESHOLD) given by a writer to a collection made
+        before it was set; Chroma uses it from the next time the store is opened. A server that
+        refuses the change keeps its own: only speed depends on it."""
+        if not self.writer:
+            return collection
+        with contextlib.suppress(Exception):
+            if (collection.configuration.get("hnsw") or {}).get("sync_threshold") != SYNC_THRESHOLD[name]:
+                with self.changing():
+                    collection.modify(configuration=_synced(name))
+        return collection
+
+    def tune(self) -> None:
+        """Give the collections opened so far their flush setting (`_tuned`): a store a process
+        opened to read and now writes (the MCP server, `synth watch`)."""
+        opened = [(MEETINGS, self._meetings), (CONFIG, self._config), *self._lazy.items()]
+        for name, collection in opened:
+            if name in SYNC_THRESHOLD:
+                self._tuned(name, collection)
 
     # The repositories reach the collections through these, so that a reopened store's
     # collections are the ones they use.
@@ -210,10 +246,12 @@ class Store:
         """Collections a search never needs are opened the first time they are used."""
         if name not in self._lazy:
             meta, config, function = self._lazy_args
-            extra = {"configuration": config} if LAZY[name] else {}
-            self._lazy[name] = self._client.get_or_create_collection(
+            configuration = _synced(name, config if LAZY[name] else None)
+            extra = {"configuration": configuration} if configuration else {}
+            collection = self._client.get_or_create_collection(
                 name, metadata=meta, embedding_function=function, **extra
             )
+            self._lazy[name] = self._tuned(name, collection) if name in SYNC_THRESHOLD else collection
         return self._lazy[name]
 
     def erase_freed_text(self) -> None:
@@ -244,3 +282,12 @@ class Store:
         """Delete records by id, in batches Chroma accepts."""
         for start in range(0, len(ids), self.batch):
             collection.delete(ids=ids[start : start + self.batch])
+
+
+def _synced(name: str, config: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A collection's configuration with its flush setting (SYNC_THRESHOLD), if it has one."""
+    if name not in SYNC_THRESHOLD:
+        return config
+    threshold = SYNC_THRESHOLD[name]
+    hnsw = {**((config or {}).get("hnsw") or {}), "sync_threshold": threshold, "batch_size": threshold}
+    return {**(config or {}), "hnsw": hnsw}

@@ -109,6 +109,8 @@ class Session:
                 self._store = None
                 with locks.exclusive():
                     self.store()
+            if write and self._store is not None:
+                self._store.tune()  # opened to read before: written now
             yield
         except (StoreError, OSError):
             if write:  # a failed write (a full disk) can leave Chroma's client unable to answer
