@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from .dates import bounded
-from .models import Insight, MeetingRecord, Passage, Turn
+from .models import Flag, Insight, MeetingRecord, Passage, Turn
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,16 +42,43 @@ def check_inputs(store: Store, rows: list[VisibleRow] | None = None) -> CheckInp
     records = store.meetings.records()
     vision, vectors = vision_vectors(store)
     visible = VisibleInsights(store.insights, records, rows)
+    state = store.settings.check_state()
     return CheckInputs(
         insights=visible.insights,
         vectors=visible,  # vectors read as the check needs them
         runs={r.meeting_id: r.extraction_run for r in records if r.extraction_run},
         vision=vision,
         vision_vectors=vectors,
-        flags=store.flags.all(),
-        state=store.settings.check_state(),
+        flags=IndexedFlags(store, state.flags),
+        state=state,
         terms=visible.kept_terms,
     )
+
+
+class IndexedFlags:
+    """The stored flags as a check reads them (`check.run.StoredFlags`): the open ones' ids from
+    the store, their types and sides' keys from what the last check kept (`CheckState.flags`),
+    and in full only the flags it asks for, and those the last check did not keep (opened again
+    by a person since, or every flag of a store checked by an older synth)."""
+
+    def __init__(self, store: Store, kept: dict[str, tuple[str, list[str]]] | None):
+        self.store = store
+        self.kept = kept or {}
+        self._open: dict[str, tuple[str, list[str]]] | None = None
+
+    def open_entries(self) -> dict[str, tuple[str, list[str]]]:
+        if self._open is None:
+            from .check.run import flag_entry
+
+            ids = self.store.flags.open_ids()
+            read = self.store.flags.some([i for i in ids if i not in self.kept])
+            self._open = {
+                i: self.kept[i] if i in self.kept else flag_entry(read[i]) for i in ids if i in self.kept or i in read
+            }
+        return self._open
+
+    def some(self, ids: list[str]) -> dict[str, Flag]:
+        return self.store.flags.some(ids)
 
 
 def save_check(store: Store, result: CheckResult) -> None:

@@ -310,3 +310,6 @@ class CheckState(BaseModel):
     # the requests and roadblocks linked into groups (unheard themes), by insight id, groups of two
     # or more: the next check links only its new ones (None: not kept, by an older synth)
     themes: list[list[str]] | None = None
+    # each open flag's type and its sides' keys, by flag id, as the check left them: the next
+    # check reads in full only the flags it may change (None: not kept, by an older synth)
+    flags: dict[str, tuple[str, list[str]]] | None = None

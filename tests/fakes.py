@@ -364,6 +364,12 @@ class MemoryFlags(FlagRepo):
     def all(self) -> list[Flag]:
         return [codec.flag_from_document(d) for d in self._documents.values()]
 
+    def open_ids(self) -> list[str]:
+        return [f.id for f in self.all() if f.status == "open"]
+
+    def some(self, ids: list[str]) -> dict[str, Flag]:
+        return {i: codec.flag_from_document(self._documents[i]) for i in dict.fromkeys(ids) if i in self._documents}
+
     def delete(self, ids: list[str]) -> None:
         for i in ids:
             self._documents.pop(i, None)

@@ -276,3 +276,56 @@ def test_a_failing_model_falls_back_to_the_offline_checker(example_app, openai_s
     report = app.check(everything=True)
     assert report.warnings and "offline checker judged them" in report.warnings[0]
     assert report.open_flags > 0 and all(f.checker == "offline" for f in app.flags())
+
+
+@pytest.mark.slow
+def test_a_check_reads_in_full_only_the_flags_it_may_change_and_decides_as_with_every_flag_read(
+    brief_store, tmp_path, monkeypatch
+):
+    """The check state keeps each open flag's type and sides' keys; the next check reads in full
+    only the flags it raises again and the open ones the last check did not keep (reopened by a
+    person since), and decides exactly as it does with every flag read."""
+    import dataclasses
+
+    from synth.check import run_check
+    from synth.check.run import flag_entry
+    from synth.inputs import check_inputs
+    from synth.store.flags import FlagRepo
+
+    path = tmp_path / "store"
+    shutil.copytree(brief_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    with app._session(write=False):
+        store = app.store(create=False)
+        every = store.flags.all()
+        state = store.settings.check_state()
+    opened = [f for f in every if f.status == "open"]
+    assert len(opened) > 5 and state.flags == {f.id: flag_entry(f) for f in opened}
+
+    # a person resolves a flag, a check drops it from what it keeps, the person opens it again
+    chosen = opened[0].id
+    app.set_flag_status(chosen, "resolved")
+    app.check()
+    with app._session(write=False):
+        assert chosen not in app.store(create=False).settings.check_state().flags
+    app.set_flag_status(chosen, "open")
+
+    read: list[list[str]] = []
+    real = FlagRepo.some
+    monkeypatch.setattr(FlagRepo, "some", lambda repo, ids: read.append(list(ids)) or real(repo, ids))
+    now = "2026-12-01T00:00:00+00:00"
+    with app._session(write=True):
+        store = app.store()
+        for everything in (False, True):
+            read.clear()
+            inputs = check_inputs(store)
+            indexed = run_check(inputs, everything=everything, now=now)
+            decoded = [i for ids in read for i in ids]
+            listed = run_check(dataclasses.replace(inputs, flags=store.flags.all()), everything=everything, now=now)
+            if not everything:  # nothing new: no flag raised again, only the one not kept is read
+                assert decoded == [chosen] and indexed.put == []
+            else:  # every flag raised again is read (to keep its status and note), and the one not kept
+                assert chosen in decoded and len(set(decoded)) <= len(every)
+            assert [f.model_dump() for f in indexed.put] == [f.model_dump() for f in listed.put]
+            assert indexed.delete == listed.delete and indexed.state == listed.state
+            assert indexed.report == listed.report and indexed.report.open_flags == len(opened)

@@ -274,7 +274,8 @@ def test_run_check_raises_a_new_flag_and_records_what_it_saw():
     assert {s.quote for s in flag.sides} == {i.quote for i, _ in CONFLICT}
     assert flag.created_at == flag.updated_at == NOW
     assert result.delete == []
-    assert result.state == CheckState(vision="v1", runs=RUNS)
+    # and each open flag's type and sides' keys, for the next check to decide by without reading it
+    assert result.state == CheckState(vision="v1", runs=RUNS, flags={flag.id: (flag.type, [s.key for s in flag.sides])})
     report = result.report
     assert report.new_flags == [flag] and report.open_flags == 1 and report.by_type == {"team_conflict": 1}
     assert (report.insights_checked, report.insights_total, report.statements) == (4, 4, 2)

@@ -36,6 +36,39 @@ class Judge(Protocol):
         ...
 
 
+FlagEntry = tuple[str, list[str]]  # a flag's type and its sides' keys: what a check decides by
+
+
+class StoredFlags(Protocol):
+    """The stored flags as a check reads them: every open one's type and sides' keys, and in
+    full only those it asks for (the flags it raises again)."""
+
+    def open_entries(self) -> dict[str, FlagEntry]:
+        """Each open flag's type and sides' keys, by id, in the store's order."""
+        ...
+
+    def some(self, ids: list[str]) -> dict[str, Flag]:
+        """The stored flags (of any status) with these ids, by id."""
+        ...
+
+
+def flag_entry(flag: Flag) -> FlagEntry:
+    return flag.type, [side.key for side in flag.sides]
+
+
+class ListedFlags:
+    """`StoredFlags` over every stored flag, read in full."""
+
+    def __init__(self, flags: Sequence[Flag]):
+        self.flags = {f.id: f for f in flags}
+
+    def open_entries(self) -> dict[str, FlagEntry]:
+        return {i: flag_entry(f) for i, f in self.flags.items() if f.status == "open"}
+
+    def some(self, ids: list[str]) -> dict[str, Flag]:
+        return {i: self.flags[i] for i in ids if i in self.flags}
+
+
 @dataclass(frozen=True)
 class CheckInputs:
     """Everything a check reads from the store."""
@@ -47,7 +80,7 @@ class CheckInputs:
     runs: dict[str, str]  # meeting id -> its visible extraction run
     vision: Vision | None  # the current vision, None when none is set
     vision_vectors: list[Vector]  # vision_vectors[k] is the vector of vision.statements[k]
-    flags: list[Flag]  # every stored flag, whatever its status
+    flags: list[Flag] | StoredFlags  # every stored flag, whatever its status, or where to read them
     state: CheckState = field(default_factory=CheckState)
     # the terms an earlier check kept for insights[k] (see KeptTerms), None where none were kept
     terms: Sequence[KeptTerms | None] = ()
@@ -104,13 +137,16 @@ def run_check(
         flag = unheard_flag(theme, now)
         produced[flag.id] = flag
     live_keys = {i.key for i in items} | {s.key for s in statements}
-    to_put, to_delete = _reconcile(produced, inputs.flags, judged_ids, live_keys, report, linked.looked_at)
+    flags = ListedFlags(inputs.flags) if isinstance(inputs.flags, list) else inputs.flags
+    to_put, to_delete = _reconcile(produced, flags, judged_ids, live_keys, report, linked.looked_at)
 
-    stored = {f.id: f for f in inputs.flags} | {f.id: f for f in to_put}
-    opened = [f for fid, f in stored.items() if f.status == "open" and fid not in to_delete]
+    opened = flags.open_entries() | {f.id: flag_entry(f) for f in to_put}
+    for fid in [*to_delete, *(f.id for f in to_put if f.status != "open")]:
+        opened.pop(fid, None)
     report.open_flags = len(opened)
-    report.by_type = {t: sum(1 for f in opened if f.type == t) for t in FLAG_TYPES if any(f.type == t for f in opened)}
-    state = CheckState(vision=vision_version, runs=dict(inputs.runs), themes=linked.groups)
+    types = [kind for kind, _ in opened.values()]
+    report.by_type = {t: types.count(t) for t in FLAG_TYPES if t in types}
+    state = CheckState(vision=vision_version, runs=dict(inputs.runs), themes=linked.groups, flags=opened)
     return CheckResult(put=to_put, delete=to_delete, state=state, report=report, terms=terms_to_keep(items))
 
 
@@ -181,7 +217,7 @@ def _judge_pairs(pairs: list[Pair], judge: Judge, report: CheckReport, now: str)
 
 def _reconcile(
     produced: dict[str, Flag],
-    stored: list[Flag],
+    stored: StoredFlags,
     judged_ids: set[str],
     live_keys: set[str],
     report: CheckReport,
@@ -190,7 +226,7 @@ def _reconcile(
     """What to write (new flags, and flags raised again whose content changed or that a person
     closed) and which open flags to delete; new flags are added to the report. An unheard flag
     not raised again is deleted when one of its sides was in a group looked at (`themed`)."""
-    existing = {f.id: f for f in stored}
+    existing = stored.some(list(produced))
     to_put: list[Flag] = []
     to_delete: list[str] = []
     for fid, flag in produced.items():
@@ -204,11 +240,11 @@ def _reconcile(
         else:
             report.new_flags.append(flag)
         to_put.append(flag)
-    for fid, old in existing.items():
-        if old.status != "open" or fid in produced:
+    for fid, (kind, keys) in stored.open_entries().items():
+        if fid in produced:
             continue
-        gone = any(side.key not in live_keys for side in old.sides)
-        regrouped = old.type == "unheard" and any(side.key in themed for side in old.sides)
+        gone = any(key not in live_keys for key in keys)
+        regrouped = kind == "unheard" and any(key in themed for key in keys)
         if gone or fid in judged_ids or regrouped:
             to_delete.append(fid)  # its sides changed, or checking again no longer finds it
     return to_put, to_delete

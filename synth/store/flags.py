@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..errors import NotFoundError
 from ..kinds import FlagStatus
 from ..models import Flag
-from . import codec
+from . import codec, limits
 from .client import wrap
 
 if TYPE_CHECKING:
@@ -27,6 +27,22 @@ class FlagRepo:
         """Every stored flag, whatever its status."""
         got = self._store._flags.get(include=["documents", "metadatas"])
         return [codec.flag_from_stored(d, m) for d, m in zip(got["documents"], got["metadatas"])]
+
+    @wrap("reading flags")
+    def open_ids(self) -> list[str]:
+        """The ids of the open flags, in the store's order (no flag is read)."""
+        return list(self._store._flags.get(where={"status": "open"}, include=[])["ids"])
+
+    @wrap("reading flags")
+    def some(self, ids: list[str]) -> dict[str, Flag]:
+        """The stored flags with these ids (those that exist), by id."""
+        found: dict[str, Flag] = {}
+        for part in limits.slices(list(dict.fromkeys(ids)), self._store.batch):
+            got = self._store._flags.get(ids=part, include=["documents", "metadatas"])
+            found.update(
+                (i, codec.flag_from_stored(d, m)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+            )
+        return found
 
     def put(self, flags: list[Flag]) -> None:
         """Store flags (a flag with the id of a stored one replaces it)."""
