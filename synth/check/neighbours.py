@@ -60,6 +60,10 @@ class InsightVectors(Protocol):
         """The vectors of the insights at `positions`, in that order."""
         ...
 
+    def matrix(self, positions: Sequence[int]) -> Array:
+        """The same vectors as the float32 rows of a matrix (what `vectors` gives, stacked)."""
+        ...
+
     def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
         """For each of `vectors`, its `n` nearest insights of `scope` by cosine similarity (without
         their vectors: those are read only for the insights that end in a pair or a theme)."""
@@ -79,6 +83,11 @@ class MemoryVectors:
 
     def vectors(self, positions: Sequence[int]) -> list[Vector]:
         return [self._vectors[p] for p in positions]
+
+    def matrix(self, positions: Sequence[int]) -> Array:
+        import numpy as np
+
+        return self._matrix[np.asarray(positions, dtype=np.int64)]
 
     def nearest(self, vectors: Sequence[Vector], n: int, scope: Scope) -> list[Nearest]:
         import numpy as np

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..kinds import Kind
 from ..models import Flag
 from ..teams import display_team
-from .candidates import BONUS_CAP, load_vectors
+from .candidates import BONUS_CAP
 from .flags import flag_id
 from .items import LINK_ROWS, InsightItem, Lexicon, StatementItem, components, known_team, vector_matrix
 from .neighbours import InsightVectors
@@ -66,8 +66,10 @@ def unheard_themes(
     if len(themed) < UNHEARD_MEETINGS:
         return [], Linked({i.key for i in themed}, None)
     if source is not None:
-        load_vectors(themed, items, source)
-    themed_vectors = vector_matrix(themed)
+        place = {id(item): k for k, item in enumerate(items)}
+        themed_vectors = source.matrix([place[id(item)] for item in themed])
+    else:
+        themed_vectors = vector_matrix(themed)
     number = {m: k for k, m in enumerate(dict.fromkeys(i.insight.meeting_id for i in themed))}
     meeting_of = np.asarray([number[i.insight.meeting_id] for i in themed], dtype=np.int64)
     lexicon = Lexicon(themed)
@@ -110,7 +112,7 @@ def unheard_themes(
         if len(members) > 2:
             # a chain of pairwise links can drift from one topic to another: keep the members
             # close to what the group says on average
-            matrix = vector_matrix([themed[i] for i in members])
+            matrix = themed_vectors[members]
             centroid = matrix.mean(axis=0)
             centroid = centroid / (np.linalg.norm(centroid) or 1.0)
             members = [i for k, i in enumerate(members) if float(matrix[k] @ centroid) >= UNHEARD_CORE]
@@ -118,9 +120,10 @@ def unheard_themes(
         if len(meetings) < UNHEARD_MEETINGS:
             continue
         chosen = [themed[i] for i in members]
+        chosen_vectors = themed_vectors[members]
         closest, best = None, 0.0
         if vision is not None:
-            scores = (vision @ vector_matrix(chosen).T).mean(axis=1)  # each statement's mean similarity to the theme
+            scores = (vision @ chosen_vectors.T).mean(axis=1)  # each statement's mean similarity to the theme
             j = int(scores.argmax())
             closest, best = statements[j], float(scores[j])
             counts: dict[str, int] = {}

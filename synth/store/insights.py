@@ -412,6 +412,17 @@ class VisibleInsights:
             return [self._in_memory[p].tolist() for p in positions]
         return self.repo.vectors([self.ids[p] for p in positions]) if positions else []
 
+    def matrix(self, positions: Sequence[int]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        if self._in_memory is not None:
+            self.vectors_read += len(positions)
+            if not positions:
+                return np.zeros((0, 1), dtype=np.float32)
+            return np.stack([self._in_memory[p] for p in positions]).astype(np.float32, copy=False)
+        rows = self.vectors(positions)
+        return np.asarray(rows, dtype=np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
+
     def nearest(self, vectors: Sequence[list[float]], n: int, scope: Scope) -> list[Nearest]:
         from ..check.neighbours import MemoryVectors, Nearest
 
