@@ -312,7 +312,7 @@ def keep_readings(store: Store, facts: Facts, records: list[MeetingRecord]) -> N
     from .check.run import reader_fingerprint
 
     runs = {r.meeting_id: r.extraction_run for r in records if r.extraction_run}
-    read = [(item.insight, (reader_fingerprint(), list(item.reading.terms))) for item in facts.read_now()]
+    read = [(item.insight, (reader_fingerprint(), list(item.terms))) for item in facts.read_now()]
     if read:
         store.insights.keep_terms(runs, read)
 

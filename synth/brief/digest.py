@@ -183,7 +183,7 @@ def build_digest(
     for item in facts.items:
         if item.insight.meeting_id not in kept or counted is None:
             count += 1
-            for term in item.reading.terms:
+            for term in item.terms:
                 terms[term] = terms.get(term, 0) + 1
     return Digest(
         token=records_token(records),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, cast
 
-from ..check.compare import Reading, read
+from ..check.compare import read
 from ..check.flags import assumption_statuses, insight_key
 from ..check.items import InsightItem, Lexicon, components, insight_item, linked_pairs
 from ..models import Flag, FlagSide, Insight, MeetingRecord, Turn
@@ -103,11 +103,17 @@ class MeetingTexts(Protocol):
 
 @dataclass
 class Noted:
-    """An insight with its statement vector and its words read for relatedness."""
+    """An insight with its statement vector and its content words (read for relatedness when
+    first asked for, unless a check kept them)."""
 
     insight: Insight
     vector: Vector
-    reading: Reading
+    item: InsightItem
+
+    @property
+    def terms(self) -> list[str]:
+        """Its statement's content words, in reading order."""
+        return self.item.terms
 
     @property
     def key(self) -> str:
@@ -307,13 +313,14 @@ class Facts:
                 status, flag = (got[0], got[1]) if got else ("untested", None)
                 insight = insight.model_copy(update={"status": status, "status_flag": flag})
             item = insight_item(insight, cast("list[float]", vector))  # a float32 row serves as well here
-            kept.append((insight, _with_reading(item, (readings or {}).get(insight.id))))
+            item.known_terms = (readings or {}).get(insight.id)  # the words a check kept, not read again
+            kept.append((insight, item))
         self._given = set(readings or ())  # the insights whose content words were given
         kept.sort(key=lambda pair: (pair[0].date, pair[0].meeting_id, pair[0].start_line, pair[0].kind))
         # relatedness is scored by the checker's Lexicon, so that the brief links what the check links;
         # it is computed for the pairs a section asks about, never as a matrix over every insight
         items = [item for _, item in kept]
-        self.items = [Noted(insight, item.vector, item.reading) for insight, item in kept]
+        self.items = [Noted(insight, item.vector, item) for insight, item in kept]
         self.index = {id(item): n for n, item in enumerate(self.items)}
         self._by_id = {item.insight.id: item for item in self.items}
         self._lexicon = Lexicon(items)
@@ -611,7 +618,7 @@ class Facts:
             )
         else:
             return None
-        terms = set().union(*(set(m.reading.terms) for m in thread.members))
+        terms = set().union(*(set(m.terms) for m in thread.members))
         found = []
         for passage in passages:
             record = self.by_meeting.get(passage.meeting_id)
@@ -636,16 +643,6 @@ class Facts:
                 if said_without_negation(pattern, sentence)
             ]
         return self._sentences[key]
-
-
-def _with_reading(item: InsightItem, terms: list[str] | None) -> InsightItem:
-    """The item with its content words as a digest kept them (only the words: all the brief reads
-    of a reading), so its statement is not read again."""
-    if terms is not None:
-        item.__dict__["reading"] = Reading(
-            text="", terms=dict.fromkeys(terms, True), stems=set(), numbers=[], contexts=[], negative=False
-        )
-    return item
 
 
 def member_ids(thread: Thread) -> tuple[str, ...]:

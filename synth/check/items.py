@@ -251,9 +251,9 @@ class Lexicon:
         bonus = np.zeros((len(rows), len(cols)), dtype=np.float32)
         if len(cols) <= FEW_COLUMNS:  # a thread's members: look the row's terms up in each column's
             for c, k in enumerate(columns):
-                theirs = self.items[k].reading.terms
+                theirs = set(self.items[k].terms)
                 for r, i in enumerate(rows):
-                    for term in self.items[i].reading.terms:
+                    for term in self.items[i].terms:
                         if term in theirs:
                             bonus[r, c] += 0.1 * self.weight.get(term, 0.0)
         else:  # many columns: the rows' first terms at once, then their second terms, and so on
@@ -270,7 +270,7 @@ class Lexicon:
 
         position = np.full(len(self.items), -1, dtype=np.int64)
         position[np.asarray(columns, dtype=np.int64)] = np.arange(len(columns))
-        terms = [list(self.items[i].reading.terms) for i in rows]
+        terms = [list(self.items[i].terms) for i in rows]
         number = {t: u for u, t in enumerate(dict.fromkeys(t for ts in terms for t in ts))}
         holds = np.zeros((len(number), len(columns)), dtype=bool)  # word x column: the column has it
         for term, u in number.items():
