@@ -110,14 +110,22 @@ def store_space(folder: Path) -> dict[str, float]:
 def run_timed(args: list[str]) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MB) of a new process, and its output (all of stdout, the end of
     stderr). A failed command stops the bench: its timing would not be a measurement."""
+    wall, rss, _, output = run_measured(args)
+    return wall, rss, output
+
+
+def run_measured(args: list[str]) -> tuple[float, float, float, str]:
+    """`run_timed`, and the CPU seconds the process used (user and system, all its threads): on a
+    machine shared with others, wall time moves with their load far more than CPU time does."""
     code = (
         "import resource, subprocess, sys, time; t=time.perf_counter(); "
         "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, p.returncode); "
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(w, u.ru_maxrss/1024, u.ru_utime+u.ru_stime, p.returncode); "
         "sys.stderr.write(p.stdout+p.stderr[-500:])"
     )
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    wall, rss, returncode = out.stdout.split()
+    wall, rss, cpu, returncode = out.stdout.split()
     if returncode != "0":
         sys.exit(f"{' '.join(args[:6])}... exited {returncode}: {out.stderr[-800:]}")
-    return float(wall), float(rss), out.stderr
+    return float(wall), float(rss), float(cpu), out.stderr

@@ -44,7 +44,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, EVALDATA, ROOT, Timer, load_queries, qmsum_val_markdown, run_timed, store_space, table
+from common import (
+    CACHE,
+    EVALDATA,
+    ROOT,
+    Timer,
+    load_queries,
+    qmsum_val_markdown,
+    run_measured,
+    run_timed,
+    store_space,
+    table,
+)
 
 VISION = ROOT / "bench" / "data" / "volume" / "vision.md"
 ROLES = {
@@ -402,39 +413,59 @@ def show_build() -> None:
 def same_new(sizes: list[int], runs: int) -> None:
     """One meeting, the same for every size (the first spare one, dated after every store's
     meetings), ingested with extraction and the check in a new process into an empty store and
-    into a copy of each store, `runs` times each: the target is at most twice the empty store's."""
+    into a copy of each store, `runs` times each, the sizes in turn (empty, 35, 100, 300, empty,
+    35...) so that a change in the machine's load falls on all of them: the target is at most
+    twice the empty store's. Wall and CPU seconds (CPU moves far less with other jobs' load)."""
     files = dated_meetings()
     new = files[max(SIZES)]
-    rows: list[list[str]] = []
-    empty = None
-    for size in [0, *sizes]:
-        walls, peaks = [], []
-        for _ in range(runs):
+    order = [0, *sizes]
+    walls: dict[int, list[float]] = {size: [] for size in order}
+    cpus: dict[int, list[float]] = {size: [] for size in order}
+    peaks: dict[int, list[float]] = {size: [] for size in order}
+    loads: dict[int, list[float]] = {size: [] for size in order}
+    for _ in range(runs):
+        for size in order:
             work = Path(tempfile.mkdtemp(prefix="synth-same-new-"))
             try:
                 if size:
                     shutil.copytree(store_path(size), work / "store", ignore=shutil.ignore_patterns("*.lock"))
-                wall, rss, _ = run_timed(
+                loads[size].append(os.getloadavg()[0])
+                wall, rss, cpu, _ = run_measured(
                     [sys.executable, "-m", "synth", "--store", str(work / "store"), "--offline", "ingest", str(new)]
                 )
-                walls.append(wall)
-                peaks.append(rss)
+                walls[size].append(wall)
+                cpus[size].append(cpu)
+                peaks[size].append(rss)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        median = statistics.median(walls)
-        empty = empty or median
+    rows: list[list[str]] = []
+    empty_wall, empty_cpu = statistics.median(walls[0]), statistics.median(cpus[0])
+    for size in order:
+        wall, cpu = statistics.median(walls[size]), statistics.median(cpus[size])
         rows.append(
             [
                 f"{size} meetings" if size else "empty",
-                " / ".join(f"{w:.2f}" for w in walls),
-                f"{median:.2f}",
-                f"{max(peaks):.0f}",
-                f"{median / empty:.2f}",
-                f"{os.getloadavg()[0]:.1f}",
+                " / ".join(f"{w:.2f}" for w in walls[size]),
+                f"{wall:.2f}",
+                f"{wall / empty_wall:.2f}",
+                f"{cpu:.2f}",
+                f"{cpu / empty_cpu:.2f}",
+                f"{max(peaks[size]):.0f}",
+                f"{statistics.median(loads[size]):.1f}",
             ]
         )
-    print(f"\none new meeting ({new.name}), extraction and check, new process:\n")
-    print(table(["store", "runs (s)", "median (s)", "peak MB", "x empty", "load"], rows))
+    print(f"\none new meeting ({new.name}), extraction and check, new process (medians):\n")
+    print(table(["store", "wall runs (s)", "wall (s)", "x empty", "CPU (s)", "CPU x empty", "peak MB", "load"], rows))
+    grown = [(size, statistics.median(cpus[size]) - empty_cpu) for size in sizes]
+    exponent = growth([size for size, _ in grown], [extra for _, extra in grown])
+    if len(grown) >= 2 and all(extra > 0 for _, extra in grown) and exponent is not None:
+        at_1000 = grown[-1][1] * (1000 / grown[-1][0]) ** exponent
+        print(
+            f"\nCPU beyond the empty store's: {', '.join(f'{extra:.2f} s at {size}' for size, extra in grown)}; "
+            f"fitted exponent {exponent:.2f}: {at_1000:.2f} s at 1,000 meetings, "
+            f"{(empty_cpu + at_1000) / empty_cpu:.2f} times the empty store's "
+            f"(linear from {grown[-1][0]}: {(empty_cpu + grown[-1][1] * 1000 / grown[-1][0]) / empty_cpu:.2f})"
+        )
 
 
 def repack(size: int) -> None:

@@ -330,7 +330,83 @@ class LexicalIndex:
 
     def with_versions(self, order: list[str], new: Mapping[str, str | dict]) -> LexicalIndex:
         """The index of the versions `order`, in that order: those already here are copied as
-        arrays (no document is parsed again), the others come from `new` (postings documents)."""
+        arrays (no document is parsed again), the others come from `new` (postings documents).
+        Versions added after all of these (a new meeting) are merged in without sorting every
+        posting again (`_appended`), to the same index."""
+        added = order[len(self.versions) :]
+        if self.size and added and order[: len(self.versions)] == self.versions and not set(added) & set(self.versions):
+            return self._appended(added, new)
+        return self._rebuilt(order, new)
+
+    def _appended(self, added: list[str], new: Mapping[str, str | dict]) -> LexicalIndex:
+        """`_rebuilt` of these versions and then `added`: the new terms merged into the sorted
+        vocabulary, and each term's postings those of the added versions (in their order), then
+        its postings here (as `_rebuilt` orders them), placed without sorting what is here."""
+        import numpy as np
+
+        old_terms = self.vocabulary.terms()
+        lengths = [np.asarray(self.lengths, dtype=np.int32)]
+        parts: list[_Entries] = []
+        start = self.size
+        for version in added:
+            document = new[version]
+            data = json.loads(document) if isinstance(document, str) else document
+            lengths.append(np.asarray(data["lengths"], dtype=np.int32))
+            parts.append(_entries(data["terms"], start))
+            start += len(lengths[-1])
+        known = set(old_terms)
+        fresh = sorted(set().union(*(p.terms for p in parts)) - known)
+        inserted = np.asarray([bisect.bisect_left(old_terms, t) for t in fresh], dtype=np.int64)
+        size = len(old_terms)
+        # an old term's place among old and fresh terms; a fresh term's: its insertion point plus
+        # the fresh terms before it
+        moved = np.arange(size, dtype=np.int64) + np.searchsorted(inserted, np.arange(size), side="right")
+        place = {t: int(inserted[k]) + k for k, t in enumerate(fresh)}
+        merged = [""] * (size + len(fresh))
+        for t, at in zip(old_terms, moved.tolist()):
+            merged[at] = t
+        for t, at in place.items():
+            merged[at] = t
+
+        def merged_at(term: str) -> int:
+            return place[term] if term in place else int(moved[bisect.bisect_left(old_terms, term)])
+
+        term = np.concatenate([np.asarray([merged_at(t) for t in p.terms], dtype=np.int64)[p.term] for p in parts])
+        passage = np.concatenate([p.passage for p in parts])
+        counts = np.concatenate([p.counts for p in parts])
+        fresh_count = np.bincount(term, minlength=len(merged))
+        old_count = np.zeros(len(merged), dtype=np.int64)
+        old_count[moved] = np.diff(self.term_starts)
+        term_starts = np.zeros(len(merged) + 1, dtype=np.int64)
+        np.cumsum(fresh_count + old_count, out=term_starts[1:])
+        by_term = np.argsort(term, kind="stable")
+        ordered = term[by_term]
+        rank = np.arange(len(ordered)) - np.searchsorted(ordered, ordered, side="left")
+        into_fresh = term_starts[ordered] + rank
+        old_term = np.repeat(np.arange(size), np.diff(self.term_starts))
+        into_old = (
+            term_starts[moved[old_term]]
+            + fresh_count[moved[old_term]]
+            + (np.arange(len(old_term)) - self.term_starts[old_term])
+        )
+        passages = np.empty(len(ordered) + len(old_term), dtype=np.int32)
+        every_count = np.empty(len(passages), dtype=np.int32)
+        passages[into_fresh], every_count[into_fresh] = passage[by_term], counts[by_term]
+        passages[into_old], every_count[into_old] = self.passages, self.counts
+        after = self.size + np.cumsum([len(x) for x in lengths[1:]], dtype=np.int64)
+        starts = np.concatenate([np.asarray(self.starts, dtype=np.int64), after])
+        return LexicalIndex(
+            [*self.versions, *added],
+            starts,
+            np.concatenate(lengths).astype(np.int32),
+            Vocabulary.of(merged),
+            term_starts,
+            passages,
+            every_count,
+        )
+
+    def _rebuilt(self, order: list[str], new: Mapping[str, str | dict]) -> LexicalIndex:
+        """The index of the versions `order`: every posting grouped by term again."""
         import numpy as np
 
         here = self.position()

@@ -135,3 +135,33 @@ def test_an_empty_index_scores_nothing():
     assert empty.score_array("okta").shape == (0,)
     assert LexicalIndex.of({"v": build_postings([""])}).scores("okta") == {}
     assert np.array_equal(empty.with_versions([], {}).starts, [0])
+
+
+def test_meetings_added_after_the_others_give_the_index_built_again_from_its_arrays():
+    """A new meeting's postings are merged into the index without sorting every posting again
+    (LexicalIndex._appended): the same vocabulary, postings and scores as grouping them all again."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(11)
+    words = [f"w{n:03d}" for n in range(120)] + ["okta", "münchen", "zürich", "fleet", "a"]
+
+    def meeting() -> dict:
+        texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 14))) for _ in range(rng.randint(1, 6))]
+        return build_postings(texts)
+
+    index = LexicalIndex.of({"v0": meeting(), "v1": meeting()})
+    for step in range(12):
+        added = {f"n{step}-{k}": meeting() for k in range(rng.randint(1, 3))}
+        order = [*index.versions, *added]
+        fast = index._appended(list(added), added)
+        again = index._rebuilt(order, added)
+        assert fast.versions == again.versions == order
+        assert fast.vocabulary.terms() == again.vocabulary.terms()
+        for name in ("starts", "lengths", "term_starts", "passages", "counts"):
+            mine, theirs = getattr(fast, name), getattr(again, name)
+            assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs), name
+        for query in ("okta fleet", "münchen w001 w050", "zürich a"):
+            assert fast.scores(query) == again.scores(query)
+        index = fast
