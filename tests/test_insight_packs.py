@@ -4,10 +4,8 @@ only what a read filters on, and a run's pack comes and goes with the run."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from testkit import EXAMPLES
+from testkit import example_meetings
 
 from synth.app import Synth
 from synth.config import Settings
@@ -23,10 +21,9 @@ def packs_of(store) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_each_run_is_one_pack_with_the_checks_terms_and_slim_records(tmp_path):
-    folder = tmp_path / "meetings"
-    folder.mkdir()
-    for name in ("2026-09-08-product-sync.md", "2026-09-10-sales-pipeline-review.md"):
-        shutil.copy(EXAMPLES / "meetings" / name, folder / name)
+    folder = example_meetings(
+        tmp_path / "meetings", "2026-09-08-product-sync.md", "2026-09-10-sales-pipeline-review.md"
+    )
     app = Synth(Settings(store=tmp_path / "store", offline=True))
     assert app.ingest([str(folder)]).meetings == 2
     with app._session(write=False):

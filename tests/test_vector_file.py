@@ -4,11 +4,9 @@ not hold together is never trusted, and it keeps no meeting that was forgotten."
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-from testkit import EXAMPLES
+from testkit import example_meetings
 
 from synth.app import Synth
 from synth.config import Settings
@@ -84,10 +82,9 @@ def test_blocks_appended_are_read_back_and_the_stale_runs_go_when_they_are_most_
 
 @pytest.mark.slow
 def test_every_insight_read_with_its_vector_from_the_file_equals_chromas_and_a_forgotten_meeting_leaves_it(tmp_path):
-    folder = tmp_path / "meetings"
-    folder.mkdir()
-    for name in ("2026-09-08-product-sync.md", "2026-09-10-sales-pipeline-review.md"):
-        shutil.copy(EXAMPLES / "meetings" / name, folder / name)
+    folder = example_meetings(
+        tmp_path / "meetings", "2026-09-08-product-sync.md", "2026-09-10-sales-pipeline-review.md"
+    )
     location = tmp_path / "store"
     app = Synth(Settings(store=location, offline=True))
     assert app.ingest([str(folder)]).meetings == 2

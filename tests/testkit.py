@@ -3,6 +3,7 @@ free port, a meeting record. Imported by name (`from testkit import run`): tests
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def run_on(
     """`synth --store STORE [--offline] ARGS...` in this process."""
     options = ["--store", str(store), *(["--offline"] if offline else [])]
     return run(*options, *args, env=env, catch_exceptions=catch_exceptions)
+
+
+def example_meetings(folder: Path, *names: str) -> Path:
+    """A folder (made here) holding copies of the named example meetings."""
+    folder.mkdir()
+    for name in names:
+        shutil.copy(EXAMPLES / "meetings" / name, folder / name)
+    return folder
 
 
 def free_port() -> int:
