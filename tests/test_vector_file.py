@@ -102,14 +102,18 @@ def test_every_insight_read_with_its_vector_from_the_file_equals_chromas_and_a_f
         from_file = rows_of(store, records)
         assert from_file and same_rows(from_file, chroma_rows(store, records, location))
 
-        # a block whose ids are not its run's is not used: those vectors come from Chroma
+        # a block whose ids are not its run's is not used: those vectors come from Chroma; a
+        # reader adds nothing to the file (a writer's forget may remove it meanwhile)
         path = vectors.path_of(location)
         run = sorted(runs)[0]
         wrong = vectors.Block(kept.blocks[run].ids[1:], kept.blocks[run].vectors[1:] + 1.0)
         path.unlink()
         vectors.append(location, {r: b for r, b in kept.blocks.items() if r != run} | {run: wrong})
         assert same_rows(rows_of(store, records), from_file)
-        assert set(vectors.load(location).blocks[run].ids) == set(kept.blocks[run].ids)  # read whole, added again
+        assert vectors.load(location).blocks[run].ids == wrong.ids
+    with app._session(write=True):  # a writer adds the run it read whole
+        assert same_rows(rows_of(app.store(), records), from_file)
+        assert set(vectors.load(location).blocks[run].ids) == set(kept.blocks[run].ids)
 
     # a changed meeting: its new run is added
     changed = folder / "2026-09-08-product-sync.md"

@@ -251,8 +251,8 @@ class InsightRepo:
         A packed run's insights come from its pack, and their vectors from the store folder's
         file of vectors (vectors.py) when it holds the run, else from their records, a few runs
         at a time (Chroma holds the rows of one read several times over while it answers, so the
-        memory of a read grows with its rows); a run read whole from its records is added to the
-        file. `every`: `runs` are every run the meetings show (the file may drop the others)."""
+        memory of a read grows with its rows); a run a writer read whole from its records is added
+        to the file. `every`: `runs` are every run the meetings show (the file may drop the others)."""
         import numpy as np
 
         order = {i: k for k, i in enumerate(self._ids(runs, kinds))}  # the order of one read
@@ -292,10 +292,11 @@ class InsightRepo:
                 if include is not None and kinds is None:
                     for i, row in zip(got["ids"], matrix):
                         read.setdefault(packed[i], []).append((i, row))
-        # the file keeps what no meeting shows any more until that is most of it
+        # the file keeps what no meeting shows any more until that is most of it; only a writer
+        # adds to it (a reader's block could land after a writer's forget removed the file)
         wanted = set(runs)
         stale = every and len(kept.blocks.keys() - wanted) > len(kept.blocks.keys() & wanted)
-        if not self._store.server and (read or stale):
+        if not self._store.server and self._store.writer and (read or stale):
             blocks = {
                 run: vector_file.Block([i for i, _ in rows], np.asarray([v for _, v in rows], dtype=np.float32))
                 for run, rows in read.items()
