@@ -4,6 +4,7 @@ vector and the flag side it would be; pairs of them worth judging; and a judge's
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -218,10 +219,11 @@ class Lexicon:
 
     def __init__(self, items: Sequence[Item]):
         self.items = items
-        self.index: dict[str, list[int]] = {}
+        index: defaultdict[str, list[int]] = defaultdict(list)
         for k, item in enumerate(items):
             for term in item.terms:
-                self.index.setdefault(term, []).append(k)
+                index[term].append(k)
+        self.index: dict[str, list[int]] = dict(index)
         n = max(2, len(items))
         self.weight = {t: math.log(n / len(ks)) / math.log(n) for t, ks in self.index.items()}
         self._postings: dict[str, Array] = {}

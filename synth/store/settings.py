@@ -43,7 +43,10 @@ class SettingsRepo:
     def set_value(self, key: str, value: Any) -> None:
         """Store a JSON value under `key` (emptying the document a value written before was kept in)."""
         self._store._config.upsert(
-            ids=[key], embeddings=[[1.0]], documents=[""], metadatas=[{"key": key, **codec.pack(json.dumps(value))}]
+            ids=[key],
+            embeddings=[[1.0]],
+            documents=[""],
+            metadatas=[{"key": key, **codec.pack(json.dumps(value), level=1)}],  # written again and again
         )
 
     def roster(self) -> dict[str, str]:
