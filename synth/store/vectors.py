@@ -54,7 +54,10 @@ def path_of(folder: str | Path) -> Path:
 def load(folder: str | Path) -> Kept:
     """What the file holds; nothing when there is no file or it cannot be read."""
     try:
-        data = bytearray(path_of(folder).read_bytes())  # writable rows, as read from Chroma
+        with open(path_of(folder), "rb") as f:
+            # one buffer, writable (rows as Chroma gives them), that every block's rows view
+            data = bytearray(os.fstat(f.fileno()).st_size)
+            del data[f.readinto(data) :]  # a file cut short meanwhile: what was read
     except OSError:
         return Kept({}, 0)
     blocks, end = _blocks(data)
