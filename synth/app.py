@@ -335,7 +335,8 @@ class Synth:
             candidates=self.settings.check_candidates,
         )
         save_check(store, result)
-        refresh_digest(store, owed=owed)  # the brief's threads, in the flags' writing session
+        # the brief's threads, in the flags' writing session, with the words the check read
+        refresh_digest(store, owed=owed, known={insight.id: words for insight, (_, words) in result.terms})
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:

@@ -150,6 +150,7 @@ def brief_facts(
     earlier: Digest | None = None,
     visible: list[VisibleRow] | None = None,
     sayings: dict[str, dict[str, list[str]]] | None = None,
+    known: dict[str, list[str]] | None = None,
 ) -> Facts:
     """The meetings up to `as_of`, their visible insights with vectors, the flags, the roster and
     the vision, for the brief and the report; later meetings' words are read as they are needed,
@@ -159,7 +160,8 @@ def brief_facts(
     read from the stored one; they reuse `earlier`, if given (see brief/digest.py), what the
     insights say in `sayings` (see Facts), and the visible insights with their vectors in
     `visible`, if the writer read them already. Each insight's content words are those a check
-    kept with it, where it kept them (see check/run.py's KeptTerms).
+    kept with it, where it kept them (see check/run.py's KeptTerms), or given in `known` (by
+    insight id: those a check of the same session read after `visible` was read).
     `reads`: with a digest that holds, what to read of the insights (see `Reads`); else all."""
     from .brief.facts import Facts
 
@@ -188,7 +190,7 @@ def brief_facts(
         texts=StoredTexts(read_step or (lambda: contextlib.nullcontext(store)), records),
         digest=digest,
         earlier=earlier,
-        readings=kept_readings(rows),
+        readings=kept_readings(rows) | (known or {}),
         sayings=sayings if for_digest else digest.sayings() if digest is not None else None,
     )
 
@@ -271,11 +273,14 @@ class DigestOwed:
         self.rows = store.insights.visible_with_vectors(self.records) if self.owed else None
 
 
-def refresh_digest(store: Store, rebuild: bool = False, owed: DigestOwed | None = None) -> None:
+def refresh_digest(
+    store: Store, rebuild: bool = False, owed: DigestOwed | None = None, known: dict[str, list[str]] | None = None
+) -> None:
     """Bring the store's digest up to date after a write (ingest, check, vision): reusing what an
     earlier digest worked out when only later meetings were added, else (or with `rebuild`, as
     `check --all` does) from every meeting. `owed`: read before a check of the same session that
-    wrote no meeting record (what the check read is reused), else read here."""
+    wrote no meeting record (what the check read is reused), else read here; `known`: the content
+    words that check read and kept (by insight id), not read again."""
     from .brief.digest import build_digest, lines_by_team, record_token, reusable
 
     owed = owed or DigestOwed(store, rebuild)
@@ -299,6 +304,7 @@ def refresh_digest(store: Store, rebuild: bool = False, owed: DigestOwed | None 
         earlier=reusable(earlier, records),
         visible=owed.rows,
         sayings=earlier.sayings(now) if earlier is not None else None,
+        known=known,
     )
     from .store.digest import write_digest
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from testkit import run_on
+from testkit import EXAMPLES, example_meetings, run_on
 
 from synth.app import Synth
 from synth.brief.digest import VERSION, Digest, MeetingEntry, record_token, records_token, reusable
@@ -368,3 +368,33 @@ def test_one_ingest_reads_the_insights_once_and_only_the_new_ones_for_what_they_
         refresh_digest(app.store(), rebuild=True)
         rebuilt = stored_digest(app.store())
     assert after is not None and after == rebuilt
+
+
+@pytest.mark.slow
+def test_a_new_meetings_content_words_are_read_once_and_kept_once(tmp_path, monkeypatch):
+    """The check after an ingest reads the new insights' content words and keeps them in their
+    run's pack; the digest refreshed in the same session takes them from the check, not reading
+    them again nor writing the pack a second time. Every insight then has its words kept."""
+    from synth.check.run import reader_fingerprint
+    from synth.store.insights import InsightRepo
+
+    folder = example_meetings(tmp_path / "meetings", "2026-09-08-product-sync.md")
+    app = Synth(Settings(store=tmp_path / "store", offline=True))
+    assert app.ingest([str(folder)]).meetings == 1
+    kept: list[list[str]] = []
+    real = InsightRepo.keep_terms
+    monkeypatch.setattr(
+        InsightRepo,
+        "keep_terms",
+        lambda repo, runs, terms: kept.append([i.id for i, _ in terms]) or real(repo, runs, terms),
+    )
+    later = EXAMPLES / "meetings" / "2026-10-06-product-sync.md"
+    shutil.copy(later, folder / later.name)
+    assert app.ingest([str(folder / later.name)]).meetings == 1
+    with app._session(write=False):
+        store = app.store(create=False)
+        records = store.meetings.records()
+        rows = store.insights.visible(records)
+    new = sorted(r.insight.id for r in rows if r.insight.source.endswith(later.name))
+    assert new and [sorted(ids) for ids in kept] == [new]  # once: by the check
+    assert all(r.kept_terms is not None and r.kept_terms[0] == reader_fingerprint() for r in rows)
