@@ -11,6 +11,7 @@ arrays are kept in a file (store/lexicon.py).
 from __future__ import annotations
 
 import bisect
+import heapq
 import json
 import math
 import re
@@ -362,11 +363,7 @@ class LexicalIndex:
         # the fresh terms before it
         moved = np.arange(size, dtype=np.int64) + np.searchsorted(inserted, np.arange(size), side="right")
         place = {t: int(inserted[k]) + k for k, t in enumerate(fresh)}
-        merged = [""] * (size + len(fresh))
-        for t, at in zip(old_terms, moved.tolist()):
-            merged[at] = t
-        for t, at in place.items():
-            merged[at] = t
+        merged = list(heapq.merge(old_terms, fresh))  # both sorted, no term in both
 
         def merged_at(term: str) -> int:
             return place[term] if term in place else int(moved[bisect.bisect_left(old_terms, term)])
