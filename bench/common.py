@@ -115,8 +115,8 @@ def run_timed(args: list[str]) -> tuple[float, float, str]:
 
 
 def run_measured(args: list[str]) -> tuple[float, float, float, str]:
-    """`run_timed`, and the CPU seconds the process used (user and system, all its threads): on a
-    machine shared with others, wall time moves with their load far more than CPU time does."""
+    """`run_timed`, and the CPU seconds the process used (user and system, all its threads): a
+    second view of the same run, on a machine whose other jobs make wall time move."""
     code = (
         "import resource, subprocess, sys, time; t=time.perf_counter(); "
         "p=subprocess.run(sys.argv[1:], capture_output=True, text=True); w=time.perf_counter()-t; "

@@ -415,7 +415,8 @@ def same_new(sizes: list[int], runs: int) -> None:
     meetings), ingested with extraction and the check in a new process into an empty store and
     into a copy of each store, `runs` times each, the sizes in turn (empty, 35, 100, 300, empty,
     35...) so that a change in the machine's load falls on all of them: the target is at most
-    twice the empty store's. Wall and CPU seconds (CPU moves far less with other jobs' load)."""
+    twice the empty store's. Wall and CPU seconds (CPU counts the idle spinning of OpenBLAS's
+    threads too: compare its ratios, not its seconds with wall's)."""
     files = dated_meetings()
     new = files[max(SIZES)]
     order = [0, *sizes]
