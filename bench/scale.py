@@ -7,6 +7,7 @@ stores of 35, 100 and 300 meetings (issue 19).
     python bench/scale.py show --label before   # the tables of an earlier measurement again
     python bench/scale.py repack --sizes 35,100,300  # stores built before insights were packed, rewritten as now
     python bench/scale.py same-new [--runs 2]   # one and the same new meeting into an empty store and each size
+    python bench/scale.py collector [--runs 3]  # the cycle collector's share of an ingest, a brief, a report
 
 The meetings are QMSum transcripts (the 35 val meetings, then the 162 train meetings in an order
 drawn with a fixed seed, then relabelled copies of those: new speaker names, the turns in a
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from common import (
@@ -469,6 +472,73 @@ def same_new(sizes: list[int], runs: int) -> None:
         )
 
 
+def collector(sizes: list[int], runs: int) -> None:
+    """What Python's cycle collector costs in process, on a copy of each store: one new meeting
+    ingested with extraction and check, the brief of the last 14 days and the report, with the
+    collector paused as synth pauses it (synth/collector.py) and never paused, in turn, `runs`
+    times each: its passes (all generations), their seconds, and each step's wall seconds."""
+    import contextlib
+    import gc
+
+    import synth.collector
+    from synth.app import Synth
+    from synth.config import Settings
+
+    spent = [0, 0.0]
+    started = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += 1
+            spent[1] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(watch)
+    pausing = synth.collector.paused
+    new = dated_meetings()[max(SIZES)]
+    rows: list[list[str]] = []
+    for size in sizes:
+        as_of = START + dt.timedelta(days=STEP_DAYS * size)  # the new meeting's day
+        found: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
+        for _ in range(runs):
+            for way in ("paused", "never paused"):
+                synth.collector.paused = pausing if way == "paused" else contextlib.nullcontext
+                work = Path(tempfile.mkdtemp(prefix="synth-collector-"))
+                try:
+                    shutil.copytree(store_path(size), work / "store", ignore=shutil.ignore_patterns("*.lock"))
+                    app = Synth(Settings(store=work / "store", offline=True))
+                    since = as_of - dt.timedelta(days=14)
+                    steps: list[tuple[str, Callable[[], object]]] = [
+                        ("ingest", functools.partial(app.ingest, [str(new)])),
+                        ("brief", functools.partial(app.brief, since=since, as_of=as_of, prose=False)),
+                        ("report", functools.partial(app.report, until=as_of)),
+                    ]
+                    for step, call in steps:
+                        gc.collect()
+                        spent[:] = [0, 0.0]
+                        start = time.perf_counter()
+                        call()
+                        found.setdefault((step, way), []).append((spent[0], spent[1], time.perf_counter() - start))
+                finally:
+                    synth.collector.paused = pausing
+                    shutil.rmtree(work, ignore_errors=True)
+        for (step, way), got in found.items():
+            rows.append(
+                [
+                    f"{size} meetings",
+                    step,
+                    way,
+                    f"{statistics.median(g[0] for g in got):.0f}",
+                    f"{statistics.median(g[1] for g in got):.3f}",
+                    f"{statistics.median(g[2] for g in got):.2f}",
+                ]
+            )
+    gc.callbacks.remove(watch)
+    print(f"\nthe cycle collector in process (medians of {runs}; gc.collect() before each step):\n")
+    print(table(["store", "step", "collector", "passes", "collector s", "wall s"], rows))
+
+
 def repack(size: int) -> None:
     """Rewrite the insights of a store built before their packing (one pack per extraction run,
     slim records) in the form an ingest writes now, in place: the same insights, vectors, runs
@@ -494,8 +564,8 @@ def repack(size: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["build", "measure", "show", "repack", "same-new"])
-    parser.add_argument("--runs", type=int, default=2, help="same-new: runs per store")
+    parser.add_argument("what", choices=["build", "measure", "show", "repack", "same-new", "collector"])
+    parser.add_argument("--runs", type=int, default=2, help="same-new, collector: runs per store")
     parser.add_argument("--resume", action="store_true", help="build: go on from a stopped build")
     parser.add_argument("--label", default="now")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -510,6 +580,9 @@ def main() -> None:
         return
     if args.what == "same-new":
         same_new(sizes, args.runs)
+        return
+    if args.what == "collector":
+        collector(sizes, args.runs)
         return
     outputs = CACHE / f"scale_out_{args.label}"
     outputs.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, Literal, ParamSpec, TypeVar
 
+from . import collector
 from .config import Settings
 from .errors import NoStoreError, NotFoundError
 from .ingest import Ingestor, SourceFile, expand_paths
@@ -326,17 +327,18 @@ class Synth:
         """The check, inside a writing command's session (its own, or ingest's, or vision set's)."""
         from .check import run_check
 
-        owed = DigestOwed(store, rebuild=everything)  # the check reads the insights the digest reads
-        result = run_check(
-            check_inputs(store, owed.rows),
-            self._check_judge(store),
-            since=since,
-            everything=everything,
-            candidates=self.settings.check_candidates,
-        )
-        save_check(store, result)
-        # the brief's threads, in the flags' writing session, with the words the check read
-        refresh_digest(store, owed=owed, known={insight.id: words for insight, (_, words) in result.terms})
+        with collector.paused():  # every visible insight is in memory from here to the end
+            owed = DigestOwed(store, rebuild=everything)  # the check reads the insights the digest reads
+            result = run_check(
+                check_inputs(store, owed.rows),
+                self._check_judge(store),
+                since=since,
+                everything=everything,
+                candidates=self.settings.check_candidates,
+            )
+            save_check(store, result)
+            # the brief's threads, in the flags' writing session, with the words the check read
+            refresh_digest(store, owed=owed, known={insight.id: words for insight, (_, words) in result.terms})
         return result.report
 
     def _check_judge(self, store: Store) -> Judge | None:
@@ -397,12 +399,14 @@ class Synth:
             def reads(records: list[MeetingRecord], roster: dict[str, str]) -> tuple[list[str], set[str]]:
                 return brief_reads(records, roster, audience, since, series, as_of)
 
-            with self._session(write=False):
-                facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes, reads=reads)
-            return build_brief(facts, audience=audience, since=since, series=series)
+            with collector.paused():  # the brief holds the insights it reads to its end
+                with self._session(write=False):
+                    facts = brief_facts(self.store(create=False), as_of, self._read_step, self.read_notes, reads=reads)
+                return build_brief(facts, audience=audience, since=since, series=series)
         with self._session(write=True, command="brief"):  # the prose is cached in the store
             store = self.store(create=False)
-            brief = build_brief(brief_facts(store, as_of), audience=audience, since=since, series=series)
+            with collector.paused():
+                brief = build_brief(brief_facts(store, as_of), audience=audience, since=since, series=series)
             from .brief.writer import BriefWriter
 
             return BriefWriter(self.settings, store).write(brief, store)
@@ -413,15 +417,16 @@ class Synth:
         """The alignment report's data: weekly series and the tables behind each chart."""
         from .report import build_report
 
-        with self._session(write=False):  # later meetings' words are read in steps of their own
-            facts = brief_facts(
-                self.store(create=False),
-                until or as_of or dt.date.today(),
-                self._read_step,
-                self.read_notes,
-                reads=lambda records, roster: (["roadblock", "assumption"], set()),  # beside the digest
-            )
-        return build_report(facts, since=since, until=until)
+        with collector.paused():  # the report holds the insights it reads to its end
+            with self._session(write=False):  # later meetings' words are read in steps of their own
+                facts = brief_facts(
+                    self.store(create=False),
+                    until or as_of or dt.date.today(),
+                    self._read_step,
+                    self.read_notes,
+                    reads=lambda records, roster: (["roadblock", "assumption"], set()),  # beside the digest
+                )
+            return build_report(facts, since=since, until=until)
 
     @contextlib.contextmanager
     def _read_step(self) -> Iterator[Store]:
