@@ -326,6 +326,40 @@ def test_a_meeting_that_resolves_and_leans_on_earlier_threads_gives_the_digest_b
     assert any(all(meeting_of[m] not in new for m in t.members) for t in leaning)
 
 
+@pytest.mark.slow
+def test_what_leant_on_an_earlier_thread_is_kept_as_the_earlier_digest_judged_it(example_store, tmp_path):
+    """A later meeting does not score again what leant on a thread before it (a word's weight
+    shifts a little with each insight added; the pair of earlier insights keeps what it was, as
+    thread links do): an action the earlier digest counted stays counted when the thread grows
+    by a meeting, and only a digest built from nothing (`check --all`) judges it again."""
+    from synth.store.digest import read_digest, write_digest
+
+    path = tmp_path / "store"
+    shutil.copytree(example_store, path)
+    app = Synth(Settings(store=path, offline=True))
+    last = max(app.meetings(), key=lambda r: r.date)
+    app.forget(last.meeting_id)
+    with app._session(write=True):
+        refresh_digest(app.store(), rebuild=True)
+        earlier = read_digest(app.store())
+    acting = [i.id for i in app.insights() if i.kind in ("decision", "action", "promise")]
+    thread = next(t for t in earlier["threads"]["assumption"] if set(acting) - set(t["leaning"]))
+    unrelated = next(i for i in acting if i not in thread["leaning"])  # it did not lean: below ACTED_ON
+    thread["leaning"].append(unrelated)
+    with app._session(write=True):
+        write_digest(app.store(), earlier)
+    app.ingest([last.source])
+    grown = digest_now(app)
+    assert grown is not None
+    held = [t for t in grown.threads["assumption"] if t.members[: len(thread["members"])] == thread["members"]]
+    assert len(held) == 1 and unrelated in held[0].leaning
+    app.check(everything=True)  # built from nothing: judged again
+    rebuilt = digest_now(app)
+    assert rebuilt is not None
+    again = [t for t in rebuilt.threads["assumption"] if t.members[0] == thread["members"][0]]
+    assert again and all(unrelated not in t.leaning for t in again)
+
+
 def recording(function, calls: list, name: str | None = None):
     """`function`, appending `name` (or its last argument) to `calls` at each call."""
 

@@ -22,11 +22,14 @@ still holds, so that one new meeting costs what is new, not a pass over every pa
 - a roadblock thread that is resolved stays resolved, and one still open (as it was, or joined
   since by the new meetings' roadblocks) is looked up only in the new meetings: their insights
   that say so, and their passages;
-- what leant on an assumption thread is scored again, with the earlier insights that lean on
-  the thread's new members and the new meetings' insights.
+- what leant on an assumption thread still leans on it, joined by the earlier insights that lean
+  on the thread's new members and the new meetings' insights that lean on any of its members.
 A word's weight shifts a little with every insight added, so a pair of earlier insights at the
-very edge of THREAD_LINK could be linked differently by a digest built from nothing (`check
---all`, the first ingest), which is exactly what the brief would work out itself.
+very edge of THREAD_LINK or ACTED_ON could be judged differently by a digest built from nothing
+(`check --all`, the first ingest), which is exactly what the brief would work out itself; a
+grown digest keeps the earlier judgment of every such pair (scoring again what leant on every
+thread grew with the store: at 300 meetings one thread of 898 assumptions with 1,532 actions
+leaning on it).
 """
 
 from __future__ import annotations

@@ -456,14 +456,14 @@ class Facts:
         kept = self._earlier_leaning.get(earlier) if earlier else None
         if kept is not None and all(i in self._by_id for i in kept):
             # a thread an earlier digest held (as it is, or joined since by insights of later
-            # meetings): what leant on it then (scored again: each word's weight shifts a little
-            # with every insight added), the earlier insights that lean on its new members, and
+            # meetings): what leant on it then (as judged then, like the links between earlier
+            # insights: see digest.py), the earlier insights that lean on its new members, and
             # the insights of the meetings since (dated after all the others) are all that can
             # lean on it now
             new, related, column = self._new_acting()
             close = related[:, [column[id(m)] for m in thread.members]].max(axis=1, initial=0.0) >= ACTED_ON
             before = [self._by_id[i] for i in kept]
-            chosen = [a for a, row in zip(before, self.related_block(before, thread.members)) if row.max() >= ACTED_ON]
+            chosen = list(before)
             joined = [m for m in thread.members if m.insight.meeting_id not in self._earlier_meetings]
             if joined:
                 held = {id(a) for a in before} | {id(a) for a in new}
