@@ -39,7 +39,6 @@ def test_the_check_the_digest_the_brief_and_the_report_run_with_the_collector_pa
     """Every step that holds the store's insights runs paused; the collector is on again after."""
     import synth.app
     import synth.check
-    import synth.inputs
 
     seen: dict[str, bool] = {}
 
